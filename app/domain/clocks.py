@@ -1,0 +1,45 @@
+"""Decision clocks (CMS-0057-F) and approval expiry, as pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from app.domain.codes import AuthorizationStatus, Priority
+from app.domain.model import Period
+
+EXPEDITED_WINDOW = timedelta(hours=72)
+STANDARD_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionWindows:
+    """How long a payer has to decide; configurable per payer."""
+
+    expedited: timedelta = EXPEDITED_WINDOW
+    standard: timedelta = STANDARD_WINDOW
+
+    def for_priority(self, priority: Priority) -> timedelta:
+        return self.expedited if priority is Priority.EXPEDITED else self.standard
+
+
+def decision_due(received_at: datetime, priority: Priority, windows: DecisionWindows = DecisionWindows()) -> datetime:
+    return received_at + windows.for_priority(priority)
+
+
+def is_overdue(due_at: datetime | None, status: AuthorizationStatus, now: datetime) -> bool:
+    return due_at is not None and status.is_open and now >= due_at
+
+
+def expiry(periods: Iterable[Period | None]) -> datetime | None:
+    """When an approval expires: the end (23:59:59.999999 UTC) of the last authorized period."""
+    ends = [p.end for p in periods if p is not None and p.end is not None]
+    if not ends:
+        return None
+    return datetime.combine(max(ends), time.max, tzinfo=UTC)
+
+
+def expiring_soon_at(expires_at: datetime, lead: timedelta) -> datetime:
+    """When the "expiring soon" event fires, `lead` ahead of expiry."""
+    return expires_at - lead

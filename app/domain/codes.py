@@ -1,0 +1,63 @@
+"""Vocabularies of the lifecycle: kinds, priorities, X12 306 review actions, statuses."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuthorizationKind(StrEnum):
+    """What sort of authorization a request asks for (recognized from the request)."""
+
+    PRIOR = "prior"
+    CONCURRENT = "concurrent"  # extension / renewal of an existing authorization
+    RETROSPECTIVE = "retrospective"  # service already given
+    REFERRAL = "referral"
+    SPECIALTY = "specialty"
+
+
+class Priority(StrEnum):
+    """Decision clock class. Urgent requests (levelOfServiceCode U/E, priority stat) are expedited."""
+
+    STANDARD = "standard"
+    EXPEDITED = "expedited"
+
+
+class ReviewAction(StrEnum):
+    """X12 306 action codes carried by PAS in extension-reviewActionCode."""
+
+    CERTIFIED = "A1"  # certified in total
+    PARTIAL = "A2"  # certified partial
+    NOT_CERTIFIED = "A3"
+    PENDED = "A4"
+    MODIFIED = "A6"
+    CANCELLED = "C"
+    CONTACT_PAYER = "CT"
+    NO_ACTION_REQUIRED = "NA"
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (ReviewAction.PENDED, ReviewAction.CONTACT_PAYER)
+
+
+class AuthorizationStatus(StrEnum):
+    """Status of a whole request, one vocabulary whatever the payer speaks."""
+
+    RECEIVED = "received"
+    NOT_REQUIRED = "not-required"
+    PENDED = "pended"
+    APPROVED = "approved"
+    PARTIALLY_APPROVED = "partially-approved"
+    MODIFIED = "modified"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    ERROR = "error"
+
+    @property
+    def is_open(self) -> bool:
+        """Still waiting for a payer decision."""
+        return self in (AuthorizationStatus.RECEIVED, AuthorizationStatus.PENDED)
+
+
+X12_306_SYSTEM = "https://codesystem.x12.org/005010/306"
+X12_1322_CANCEL = "3"  # certificationType "Cancel"

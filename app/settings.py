@@ -1,0 +1,82 @@
+"""One Settings object, read from the environment (prefix EPA_) and an optional .env file."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+_SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EPA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the embedded SQLite database lives.")
+    database_url: str = Field(default="", description="SQLAlchemy async URL; empty means SQLite in data_dir.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: LogLevel = "info"
+    development: bool = Field(
+        default=False,
+        description="Development mode: no client authentication, loopback binding only.",
+    )
+    payer_sync_budget_seconds: float = Field(
+        default=10.0, gt=0, le=14.0, description="How long $submit waits for a payer (PAS allows 15 s)."
+    )
+    payers_file: Path | None = Field(default=None, description="Payer configuration (TOML); None = sandbox only.")
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    public_base_url: str = Field(default="", description="Base URL clients see (for Location headers and links).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"malformed database URL ({exc})") from None
+        if url.drivername not in _SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"unsupported database driver {url.drivername!r}; use one of {', '.join(_SUPPORTED_DRIVERS)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.development and not _is_loopback(self.host):
+            raise ValueError(
+                f"development mode runs without authentication and may only bind a loopback address, not {self.host!r}"
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'epa.sqlite3').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
