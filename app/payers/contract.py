@@ -1,0 +1,140 @@
+"""The contract between the service and a payer adapter.
+
+An adapter speaks to one payer. The service calls it with the project's own typed domain
+objects (`app.domain.model`) plus the exact PAS request Bundle bytes the EHR sent, for
+adapters that forward FHIR as-is, and receives a `PayerReply`:
+
+    adapter = factory(settings, context)       # once, at start-up (see app.payers.registry)
+    reply = await adapter.submit(PayerSubmission(...))
+    reply = await adapter.inquire(PayerReference(...))   # follow-ups on pended requests
+    reply = await adapter.cancel(PayerReference(...))    # idempotent
+    await adapter.aclose()                     # at shutdown
+
+Rules every adapter keeps (the contract kit in `app.payers.testing` checks them):
+
+- Only `app.payers.errors.PayerError` subclasses escape; transport errors (httpx) are
+  translated at the adapter's edge.
+- No state that a second process would need: any process may inquire about a request
+  another process submitted. Put what you need to follow up in `PayerReply.payer_reference`.
+- `cancel` may be called more than once for the same request.
+- Use the injected `AdapterContext.http` client (tests mock it with respx or
+  `httpx.MockTransport`), `AdapterContext.clock` for "now" and `AdapterContext.sleep` to wait,
+  so tests run without network and without sleeping.
+- No PHI in logs: log payer ids, references and status codes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from app.domain.model import PayerReply, PriorAuthRequest
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware UTC datetime."""
+
+Sleep = Callable[[float], Awaitable[None]]
+"""Waits the given number of seconds (asyncio.sleep in production, a recorder in tests)."""
+
+
+def utc_now() -> datetime:
+    """The production clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PayerSubmission:
+    """A new (or updated) prior-authorization request for the payer.
+
+    `authorization_id` is the service's own id for the request (stable, not PHI).
+    `request` is the validated request; `bundle` is exactly the PAS request Bundle the EHR
+    sent (JSON bytes), for adapters that forward FHIR unchanged.
+    """
+
+    authorization_id: str
+    request: PriorAuthRequest
+    bundle: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PayerReference:
+    """A request already sent to the payer, for `inquire` and `cancel`.
+
+    `payer_reference` is what the adapter returned in `PayerReply.payer_reference` (None if
+    the payer never answered, e.g. after a timeout). `request` and `bundle` are the request
+    as submitted; for `cancel` prompted by an EHR cancellation, `bundle` is the Bundle that
+    asked for the cancellation.
+    """
+
+    authorization_id: str
+    payer_reference: str | None
+    request: PriorAuthRequest
+    bundle: bytes
+
+
+@runtime_checkable
+class PayerAdapter(Protocol):
+    """What the service needs from a payer. Every method raises only `PayerError`s."""
+
+    async def submit(self, submission: PayerSubmission) -> PayerReply:
+        """Send a request; return the payer's decisions (pended items carry action A4)."""
+        ...
+
+    async def inquire(self, reference: PayerReference) -> PayerReply:
+        """Ask the payer for its current decisions on a request sent before."""
+        ...
+
+    async def cancel(self, reference: PayerReference) -> PayerReply:
+        """Withdraw a request; idempotent. Cancelled items carry action C."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release resources the adapter owns (not the shared http client)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What the registry injects into an adapter factory."""
+
+    payer_id: str
+    http: httpx.AsyncClient  # shared; adapters never close it
+    clock: Clock = utc_now
+    sleep: Sleep = asyncio.sleep
+    config_dir: Path | None = None  # folder of the payer configuration file, for relative paths
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the settings, relative to the payer configuration file when not absolute."""
+        if path.is_absolute() or self.config_dir is None:
+            return path
+        return self.config_dir / path
+
+
+class AdapterFactory(Protocol):
+    """Builds an adapter; registered under the `epa.payers` entry-point group.
+
+    Validate `settings` with your own pydantic model (`MySettings.model_validate(settings)`);
+    a `pydantic.ValidationError` becomes a one-line configuration error naming the payer and
+    the field. Raise nothing else for bad settings.
+    """
+
+    def __call__(self, settings: Mapping[str, Any], context: AdapterContext, /) -> PayerAdapter: ...
+
+
+__all__ = [
+    "AdapterContext",
+    "AdapterFactory",
+    "Clock",
+    "PayerAdapter",
+    "PayerReference",
+    "PayerSubmission",
+    "Sleep",
+    "utc_now",
+]

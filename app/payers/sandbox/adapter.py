@@ -1,0 +1,158 @@
+"""The sandbox payer: an in-process payer for development, demos and conformance testing.
+
+Decisions come from rules (`app.payers.sandbox.rules`); a pend is either decided after a
+delay (computed from the clock and the schedule encoded in the payer reference) or held
+until an operator releases it (`release_pended`). `inquire` re-evaluates the current rules,
+so an operator can change what an identical Bundle gets without restarting anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.domain.codes import ReviewAction
+from app.domain.model import ItemDecision, PayerReply, PriorAuthRequest
+from app.payers.config import PayerConfigError
+from app.payers.contract import AdapterContext, Clock, PayerReference, PayerSubmission
+from app.payers.errors import PayerRejected
+from app.payers.sandbox.decisions import certifies, decide_item, fault
+from app.payers.sandbox.reference import SandboxReference, request_hash
+from app.payers.sandbox.rules import Outcome, SandboxRules
+from app.payers.sandbox.source import RulesFileError, RulesSource, default_rules
+
+logger = logging.getLogger(__name__)
+
+
+class SandboxSettings(BaseModel):
+    """`[payer.settings]` of a sandbox payer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules_file: Path | None = None  # None (and no inline rules): the shipped default rules
+    rules: SandboxRules | None = None  # inline rules, used instead of a file
+    validity_days: int = Field(default=90, gt=0)  # authorized period of an approval
+    hold_retry_seconds: float = Field(default=300, gt=0)  # retry_after of a pend awaiting release
+
+
+class SandboxAdapter:
+    """A scripted payer. Holds no state another process needs."""
+
+    def __init__(self, payer_id: str, rules: RulesSource, settings: SandboxSettings, clock: Clock) -> None:
+        self._payer_id = payer_id
+        self._rules = rules
+        self._settings = settings
+        self._clock = clock
+
+    async def submit(self, submission: PayerSubmission) -> PayerReply:
+        now = self._clock()
+        rules = self._rules.current()
+        outcomes = self._raise_faults(rules, submission.request)
+        pended = [o for item, o in outcomes if o.outcome == "pend" and not item.cancelled]
+        held = any(o.after_seconds is None for o in pended)
+        decide_at = None
+        if pended and not held:
+            decide_at = now + timedelta(seconds=max(o.after_seconds or 0 for o in pended))
+        reference = SandboxReference(request_hash(submission.authorization_id), now, decide_at, held and bool(pended))
+        reply = self._reply(submission.request, reference, outcomes, now)
+        logger.info("sandbox submit", extra={"payer_id": self._payer_id, "payer_reference": reply.payer_reference})
+        return reply
+
+    async def inquire(self, reference: PayerReference) -> PayerReply:
+        if reference.payer_reference is None:  # the submit never reached us: answer as a submit
+            return await self.submit(PayerSubmission(reference.authorization_id, reference.request, reference.bundle))
+        ref = self._decode(reference.payer_reference)
+        now = self._clock()
+        rules = self._rules.current()
+        released = rules.release.get(reference.payer_reference)
+        due = ref.decide_at is not None and now >= ref.decide_at
+        outcomes = []
+        for item, outcome in self._raise_faults(rules, reference.request):
+            if outcome.outcome == "pend" and released is not None:
+                outcome = released
+            elif outcome.outcome == "pend" and due:
+                outcome = outcome.later
+            outcomes.append((item, outcome))
+        for _, outcome in outcomes:
+            if (error := fault(outcome)) is not None:
+                raise error
+        return self._reply(reference.request, ref, outcomes, now)
+
+    async def cancel(self, reference: PayerReference) -> PayerReply:
+        decisions = tuple(
+            ItemDecision(sequence=i.sequence, action=ReviewAction.CANCELLED) for i in reference.request.items
+        )
+        return PayerReply(
+            decisions=decisions,
+            payer_reference=reference.payer_reference,
+            disposition="Cancelled",
+            raw={"sandbox": "cancel", "payer_reference": reference.payer_reference},
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+    def _decode(self, text: str) -> SandboxReference:
+        ref = SandboxReference.decode(text)
+        if ref is None:
+            raise PayerRejected(f"unknown payer reference {text!r}", status_code=404)
+        return ref
+
+    @staticmethod
+    def _raise_faults(rules: SandboxRules, request: PriorAuthRequest) -> list[tuple[Any, Outcome]]:
+        outcomes = list(rules.outcomes(request))
+        for item, outcome in outcomes:
+            if not item.cancelled and (error := fault(outcome)) is not None:
+                raise error
+        return outcomes
+
+    def _reply(
+        self, request: PriorAuthRequest, ref: SandboxReference, outcomes: list[tuple[Any, Outcome]], now: datetime
+    ) -> PayerReply:
+        number = ref.authorization_number
+        decisions = tuple(
+            decide_item(
+                item, o, today=now.date(), validity_days=self._settings.validity_days, authorization_number=number
+            )
+            for item, o in outcomes
+        )
+        retry_after = None
+        if any(d.action is ReviewAction.PENDED for d in decisions):
+            if ref.decide_at is not None and ref.decide_at > now:
+                retry_after = ref.decide_at - now
+            else:
+                retry_after = timedelta(seconds=self._settings.hold_retry_seconds)
+        certified = any(certifies(d) for d in decisions)
+        raw = {
+            "sandbox": True,
+            "payer_reference": ref.encode(),
+            "decisions": {str(d.sequence): d.action.value for d in decisions},
+        }
+        return PayerReply(
+            decisions=decisions,
+            payer_reference=ref.encode(),
+            preauth_ref=number if certified else None,
+            retry_after=retry_after,
+            disposition="Pended" if retry_after is not None else "Decided by sandbox rules",
+            raw=raw,
+        )
+
+
+def create_adapter(settings: Mapping[str, Any], context: AdapterContext) -> SandboxAdapter:
+    """Entry point `sandbox`: build a sandbox payer from its settings."""
+    parsed = SandboxSettings.model_validate(settings)
+    if parsed.rules is not None:
+        source = RulesSource.fixed(parsed.rules)
+    elif parsed.rules_file is not None:
+        try:
+            source = RulesSource.from_file(context.resolve(parsed.rules_file))
+        except RulesFileError as exc:
+            raise PayerConfigError(str(exc)) from None
+    else:
+        source = RulesSource.fixed(default_rules())
+    return SandboxAdapter(context.payer_id, source, parsed, context.clock)
