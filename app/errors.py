@@ -40,7 +40,9 @@ class EpaError(Exception):
     default_code: ClassVar[str] = "exception"
     title: ClassVar[str] = "Internal error"
 
-    def __init__(self, message: str, *, issues: list[Issue] | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, issues: list[Issue] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.issues = issues or [Issue(text=message, code=self.default_code)]

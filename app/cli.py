@@ -1,0 +1,132 @@
+"""The `epa` command: serve, db upgrade, db current, --version."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from app import __version__
+from app.settings import Settings
+from app.store import migrate
+from app.store.database import create_engine
+
+cli = typer.Typer(name="epa", help="Electronic prior authorization hub.", no_args_is_help=True, add_completion=False)
+db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+
+log = logging.getLogger("app.cli")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Stop with one clear line on stderr (no traceback)."""
+    typer.echo(f"epa: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"EPA_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors()
+        )
+        fail(f"configuration error: {problems}")
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _database_error(settings: Settings, exc: BaseException) -> NoReturn:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    fail(f"cannot use the database at {_safe_url(settings.effective_database_url)}: {type(exc).__name__}: {detail}")
+
+
+async def _prepare_database(settings: Settings, *, upgrade: bool) -> str | None:
+    if settings.is_sqlite and not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        if upgrade:
+            await migrate.upgrade(engine)
+        return await migrate.current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+def prepare_database(settings: Settings, *, upgrade: bool) -> str | None:
+    try:
+        return asyncio.run(_prepare_database(settings, upgrade=upgrade))
+    except Exception as exc:  # one line for the operator, whatever the driver raised
+        _database_error(settings, exc)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"epa {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Electronic prior authorization hub (Da Vinci PAS / CRD)."""
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (EPA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (EPA_PORT).")] = None,
+) -> None:
+    """Start the API. On the SQLite default the schema is migrated automatically."""
+    import uvicorn
+
+    from app.logging import configure_logging
+    from app.main import create_app
+
+    settings = load_settings(host=host, port=port)
+    configure_logging(settings.log_level)
+    automatic = settings.is_sqlite
+    current = prepare_database(settings, upgrade=automatic)
+    head = migrate.head_revision()
+    if current != head:
+        fail(
+            f"database schema is at {current or 'no revision (empty database)'}, this version needs {head}: "
+            "run `epa db upgrade` first"
+        )
+    if settings.development:
+        log.warning(
+            "DEVELOPMENT MODE: client authentication is OFF; bound to %s only. Never use this mode with real data.",
+            settings.host,
+        )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = load_settings()
+    revision = prepare_database(settings, upgrade=True)
+    typer.echo(f"database at {_safe_url(settings.effective_database_url)} is at revision {revision}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's revision and the one this version needs."""
+    settings = load_settings()
+    revision = prepare_database(settings, upgrade=False)
+    typer.echo(f"current: {revision or 'none'}\nhead:    {migrate.head_revision()}")
+
+
+def main() -> None:
+    cli()

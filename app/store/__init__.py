@@ -1,0 +1,1 @@
+"""SQL storage: SQLAlchemy 2.0 models, engine and session, repositories, job queue."""

@@ -1,0 +1,158 @@
+"""The tables of the lifecycle: authorizations, their items, their timeline events, and jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.store.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT identity on PostgreSQL, INTEGER (rowid alias) on SQLite.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Authorization(Base):
+    """One prior-auth request from one client for one patient to one payer."""
+
+    __tablename__ = "authorizations"
+    __table_args__ = (
+        UniqueConstraint("client_id", "bundle_identifier", name="uq_authorizations_client_bundle"),
+        Index("ix_authorizations_client_claim", "client_id", "claim_identifier"),
+        Index("ix_authorizations_client_status_updated", "client_id", "status", "updated_at", "id"),
+        Index("ix_authorizations_client_updated", "client_id", "updated_at", "id"),
+        Index("ix_authorizations_member_provider", "patient_member_id", "provider_identifier"),
+        Index("ix_authorizations_payer_status", "payer_id", "status"),
+        Index("ix_authorizations_open_due", "status", "due_at"),
+        Index("ix_authorizations_expires", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[str] = mapped_column(String(128))
+    payer_id: Mapped[str] = mapped_column(String(128))
+    bundle_identifier: Mapped[str] = mapped_column(String(512))  # "system|value"
+    claim_identifier: Mapped[str] = mapped_column(String(512))  # "system|value" of the first Claim identifier
+    patient_member_id: Mapped[str | None] = mapped_column(String(256))
+    provider_identifier: Mapped[str | None] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+    preauth_ref: Mapped[str | None] = mapped_column(String(128))
+    payer_reference: Mapped[str | None] = mapped_column(String(256))
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("authorizations.id"))
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    extends_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change (ETag)
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha-256 of the request Bundle bytes
+    request_document: Mapped[bytes] = mapped_column(LargeBinary)
+    response_document: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    items: Mapped[list[AuthorizationItem]] = relationship(
+        back_populates="authorization", order_by="AuthorizationItem.sequence", cascade="all, delete-orphan"
+    )
+
+
+class AuthorizationItem(Base):
+    """One service line, keyed by the request's item.sequence."""
+
+    __tablename__ = "authorization_items"
+    __table_args__ = (UniqueConstraint("authorization_id", "sequence", name="uq_authorization_items_sequence"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    product_system: Mapped[str | None] = mapped_column(String(256))
+    product_code: Mapped[str] = mapped_column(String(64), index=True)
+    quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    serviced_start: Mapped[date | None] = mapped_column(Date)
+    serviced_end: Mapped[date | None] = mapped_column(Date)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    decision_code: Mapped[str | None] = mapped_column(String(8))
+    reason_codes: Mapped[list[str] | None] = mapped_column(JSON)  # "system|code"
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    authorization_number: Mapped[str | None] = mapped_column(String(128))
+    authorized_quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    authorized_start: Mapped[date | None] = mapped_column(Date)
+    authorized_end: Mapped[date | None] = mapped_column(Date)
+    authorized_code: Mapped[str | None] = mapped_column(String(64))  # A6: the service authorized instead
+    units_used: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+
+    authorization: Mapped[Authorization] = relationship(back_populates="items")
+
+
+class Event(Base):
+    """One entry of an authorization's timeline (every transition and notable fact)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_authorization_id_id", "authorization_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Job(Base):
+    """A unit of background work, written in the same transaction as the change it follows."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_state_run_at", "state", "run_at"),
+        Index("ix_jobs_state_lease", "state", "lease_until"),
+        Index("ix_jobs_authorization_id", "authorization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # queued | running | done | dead
+    client_id: Mapped[str | None] = mapped_column(String(128))
+    authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=20)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from app.domain.codes import AuthorizationStatus as S
+from app.domain.codes import ReviewAction as A
+from app.domain.lifecycle import InvalidTransition, accepts_updates, can_transition, check_transition, roll_up
+
+
+@pytest.mark.parametrize(
+    ("actions", "expected"),
+    [
+        ([], S.RECEIVED),
+        ([A.CERTIFIED], S.APPROVED),
+        ([A.CERTIFIED, A.CERTIFIED], S.APPROVED),
+        ([A.NOT_CERTIFIED], S.DENIED),
+        ([A.NOT_CERTIFIED, A.NOT_CERTIFIED], S.DENIED),
+        ([A.CERTIFIED, A.NOT_CERTIFIED], S.PARTIALLY_APPROVED),
+        ([A.PARTIAL], S.PARTIALLY_APPROVED),
+        ([A.MODIFIED], S.MODIFIED),
+        ([A.MODIFIED, A.CERTIFIED], S.MODIFIED),
+        ([A.MODIFIED, A.NOT_CERTIFIED], S.PARTIALLY_APPROVED),
+        ([A.CERTIFIED, A.PENDED], S.PENDED),
+        ([A.CONTACT_PAYER], S.PENDED),
+        ([A.NO_ACTION_REQUIRED], S.NOT_REQUIRED),
+        ([A.NO_ACTION_REQUIRED, A.CERTIFIED], S.APPROVED),
+        ([A.NO_ACTION_REQUIRED, A.NOT_CERTIFIED], S.DENIED),
+        ([A.CANCELLED], S.CANCELLED),
+        ([A.CANCELLED, A.CERTIFIED], S.APPROVED),
+        ([A.CANCELLED, A.PENDED], S.PENDED),
+    ],
+)
+def test_roll_up(actions: list[A], expected: S) -> None:
+    assert roll_up(actions) is expected
+
+
+@pytest.mark.parametrize("final", [S.DENIED, S.CANCELLED, S.EXPIRED])
+def test_final_statuses_take_no_change(final: S) -> None:
+    assert not accepts_updates(final)
+    for target in S:
+        if target is not final:
+            assert not can_transition(final, target)
+            with pytest.raises(InvalidTransition):
+                check_transition(final, target)
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        (S.RECEIVED, S.PENDED, True),
+        (S.PENDED, S.APPROVED, True),
+        (S.APPROVED, S.EXPIRED, True),
+        (S.APPROVED, S.PENDED, True),  # an update adds an item the payer must review
+        (S.PENDED, S.EXPIRED, False),  # nothing was approved, so nothing can expire
+        (S.APPROVED, S.RECEIVED, False),
+        (S.NOT_REQUIRED, S.EXPIRED, False),
+        (S.ERROR, S.PENDED, True),
+    ],
+)
+def test_transitions(current: S, target: S, allowed: bool) -> None:
+    assert can_transition(current, target) is allowed
+
+
+def test_staying_put_is_always_allowed() -> None:
+    for status in S:
+        check_transition(status, status)

@@ -1,0 +1,68 @@
+"""The `epa` command as an operator meets it: one clear line on bad configuration, safe start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app import __version__
+from tests.support.databases import POSTGRES_ENV, fresh_database, postgres_admin_url
+from tests.support.processes import free_port, run_epa, serving
+
+
+def _one_clear_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert lines[0].startswith("epa: ")
+    return lines[0]
+
+
+def test_version() -> None:
+    result = run_epa("--version", env={})
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"epa {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"EPA_PORT": "eighty"}, "EPA_PORT"),
+        ({"EPA_LOG_LEVEL": "loud"}, "EPA_LOG_LEVEL"),
+        ({"EPA_DATABASE_URL": "postgres is here"}, "malformed database URL"),
+        ({"EPA_DATABASE_URL": "mysql://root@127.0.0.1/x"}, "unsupported database driver"),
+        ({"EPA_DEVELOPMENT": "true", "EPA_HOST": "0.0.0.0"}, "loopback"),
+        ({"EPA_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}, "cannot use the database"),
+    ],
+)
+def test_bad_configuration_stops_with_one_line(env: dict[str, str], message: str, tmp_path: Path) -> None:
+    result = run_epa("serve", env={"EPA_DATA_DIR": str(tmp_path), **env})
+    assert result.returncode == 2
+    assert message in _one_clear_line(result.stderr)
+
+
+def test_serve_on_the_sqlite_default_migrates_and_serves(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"EPA_DATA_DIR": str(tmp_path), "EPA_DEVELOPMENT": "true"}
+    with serving(env, port):
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+    assert (tmp_path / "epa.sqlite3").is_file()
+
+
+async def test_serve_refuses_an_empty_postgres_until_db_upgrade(tmp_path: Path) -> None:
+    if postgres_admin_url() is None:
+        pytest.skip(f"needs {POSTGRES_ENV}")
+    async with fresh_database("postgresql", tmp_path) as url:
+        env = {"EPA_DATABASE_URL": url, "EPA_DEVELOPMENT": "true"}
+        refused = run_epa("serve", "--port", str(free_port()), env=env)
+        assert refused.returncode == 2
+        assert "run `epa db upgrade`" in _one_clear_line(refused.stderr)
+
+        upgraded = run_epa("db", "upgrade", env=env)
+        assert upgraded.returncode == 0, upgraded.stderr
+        port = free_port()
+        with serving(env, port):
+            assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.settings import Settings
+
+
+def _settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:
+    settings = _settings(data_dir=tmp_path)
+    assert settings.effective_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'epa.sqlite3'}"
+    assert settings.is_sqlite
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"development": True, "host": "0.0.0.0"}, "loopback"),
+        ({"database_url": "mysql://db/x"}, "unsupported database driver"),
+        ({"database_url": "::::"}, "malformed database URL"),
+        ({"payer_sync_budget_seconds": 20}, "less than or equal to 14"),
+        ({"log_level": "chatty"}, "debug"),
+        ({"port": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_unsafe_or_malformed_values_are_refused(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        _settings(**values)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_development_mode_on_loopback_is_fine(host: str) -> None:
+    assert _settings(development=True, host=host).development
+
+
+def test_environment_is_read_with_the_epa_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EPA_PORT", "9123")
+    monkeypatch.setenv("EPA_LOG_LEVEL", "debug")
+    settings = _settings()
+    assert (settings.port, settings.log_level) == (9123, "debug")
