@@ -1,0 +1,1 @@
+"""Who is calling: principals, scopes, and (SMART Backend Services) tokens."""

@@ -1,0 +1,57 @@
+"""The authenticated caller of a request and what it may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLAIM_WRITE = "system/Claim.write"
+CLAIM_RESPONSE_READ = "system/ClaimResponse.read"
+SUBSCRIPTION_ALL = "system/Subscription.*"
+AUTHORIZATIONS_READ = "ops/authorizations.read"
+AUTHORIZATIONS_WRITE = "ops/authorizations.write"
+WEBHOOKS_READ = "ops/webhooks.read"
+WEBHOOKS_WRITE = "ops/webhooks.write"
+JOBS_READ = "ops/jobs.read"
+JOBS_WRITE = "ops/jobs.write"
+ADMIN = "ops/admin"
+
+ALL_SCOPES = frozenset(
+    {
+        CLAIM_WRITE,
+        CLAIM_RESPONSE_READ,
+        SUBSCRIPTION_ALL,
+        AUTHORIZATIONS_READ,
+        AUTHORIZATIONS_WRITE,
+        WEBHOOKS_READ,
+        WEBHOOKS_WRITE,
+        JOBS_READ,
+        JOBS_WRITE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A registered client (EHR, operations tool) acting through a token, or the development user.
+
+    Every stored row belongs to a client; repositories scope reads to `client_id` unless the
+    principal is an admin (`admin` sees every client).
+    """
+
+    client_id: str
+    scopes: frozenset[str]
+    admin: bool = False
+
+    def has(self, scope: str) -> bool:
+        if self.admin or scope in self.scopes:
+            return True
+        resource, _, _action = scope.rpartition(".")
+        return f"{resource}.*" in self.scopes
+
+    @property
+    def scope_client_id(self) -> str | None:
+        """The client id reads are limited to, or None for an admin."""
+        return None if self.admin else self.client_id
+
+
+DEVELOPMENT_PRINCIPAL = Principal(client_id="development", scopes=ALL_SCOPES)
