@@ -1,0 +1,215 @@
+"""The PAS response Bundle for `$submit` (and `$inquire`), built as plain dicts for orjson.
+
+Entry 0 is the ClaimResponse; then the resources it references (Claim, Patient, insurer,
+requestor), each copied from the request Bundle exactly once with the same fullUrl, so the
+client can match them with what it sent. One ClaimResponse.item per submitted item.sequence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from app.domain.codes import ReviewAction
+from app.domain.model import Coding, ItemDecision, Period, PriorAuthRequest
+from app.errors import Issue
+from app.fhir import urls
+from app.fhir.elements import as_dict, as_list
+from app.fhir.references import BundleIndex
+
+Outcome = Literal["queued", "complete", "error", "partial"]
+RESPONSE_IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
+PENDED_NOTE = (
+    "One or more items are pended for review. Ask for the decision with Claim/$inquire "
+    "or subscribe to the PAS Subscription topic to be notified."
+)
+_DISPLAY = {
+    ReviewAction.CERTIFIED: "Certified in total",
+    ReviewAction.PARTIAL: "Certified - partial",
+    ReviewAction.NOT_CERTIFIED: "Not Certified",
+    ReviewAction.PENDED: "Pended",
+    ReviewAction.MODIFIED: "Modified",
+    ReviewAction.CANCELLED: "Cancelled",
+    ReviewAction.CONTACT_PAYER: "Contact Payer",
+    ReviewAction.NO_ACTION_REQUIRED: "No Action Required",
+}
+_APPROVING = frozenset({ReviewAction.CERTIFIED, ReviewAction.PARTIAL, ReviewAction.MODIFIED})
+
+
+def response_outcome(decisions: Iterable[ItemDecision]) -> Outcome:
+    """ClaimResponse.outcome: `partial` while any item is pended (or awaits contact), else `complete`."""
+    return "partial" if any(not d.action.is_final for d in decisions) else "complete"
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _coding(coding: Coding) -> dict[str, Any]:
+    rendered: dict[str, Any] = {"code": coding.code}
+    if coding.system:
+        rendered["system"] = coding.system
+    if coding.display:
+        rendered["display"] = coding.display
+    return rendered
+
+
+def _period(period: Period) -> dict[str, str]:
+    rendered = {}
+    if period.start:
+        rendered["start"] = period.start.isoformat()
+    if period.end:
+        rendered["end"] = period.end.isoformat()
+    return rendered
+
+
+def _review_adjudication(decision: ItemDecision) -> dict[str, Any]:
+    code = {"system": urls.X12_306, "code": decision.action.value, "display": _DISPLAY[decision.action]}
+    parts: list[dict[str, Any]] = [
+        {"url": urls.EXT_REVIEW_ACTION_CODE, "valueCodeableConcept": {"coding": [code]}},
+    ]
+    if decision.authorization_number:
+        parts.append({"url": "number", "valueString": decision.authorization_number})
+    if decision.reason_codes or decision.reason_text:
+        reason: dict[str, Any] = {}
+        if decision.reason_codes:
+            reason["coding"] = [_coding(c) for c in decision.reason_codes]
+        if decision.reason_text:
+            reason["text"] = decision.reason_text
+        parts.append({"url": "reasonCode", "valueCodeableConcept": reason})
+    return {
+        "extension": [{"url": urls.EXT_REVIEW_ACTION, "extension": parts}],
+        "category": {"coding": [{"system": urls.ADJUDICATION, "code": "submitted"}]},
+    }
+
+
+def _item(decision: ItemDecision, issued: date, note: int | None) -> dict[str, Any]:
+    extension: list[dict[str, Any]] = []
+    if decision.action in _APPROVING and decision.authorized_period is not None:
+        extension.append({"url": urls.EXT_ITEM_PREAUTH_PERIOD, "valuePeriod": _period(decision.authorized_period)})
+    if decision.action.is_final and decision.action is not ReviewAction.CANCELLED:
+        extension.append({"url": urls.EXT_ITEM_PREAUTH_ISSUE_DATE, "valueDate": issued.isoformat()})
+    item: dict[str, Any] = {"itemSequence": decision.sequence, "adjudication": [_review_adjudication(decision)]}
+    if extension:
+        item["extension"] = extension
+    if note is not None:
+        item["noteNumber"] = [note]
+    return item
+
+
+def _add_item(decision: ItemDecision, original: Coding) -> dict[str, Any]:
+    added: dict[str, Any] = {
+        "itemSequence": [decision.sequence],
+        "productOrService": {"coding": [_coding(decision.authorized_service or original)]},
+        "adjudication": [_review_adjudication(decision)],
+    }
+    if decision.authorized_quantity is not None:
+        added["quantity"] = {"value": _number(decision.authorized_quantity)}
+    if decision.authorized_period is not None:
+        added["servicedPeriod"] = _period(decision.authorized_period)
+    return added
+
+
+def _decision_for(sequence: int, cancelled: bool, decisions: Mapping[int, ItemDecision]) -> ItemDecision:
+    found = decisions.get(sequence)
+    if found is not None:
+        return found
+    return ItemDecision(sequence=sequence, action=ReviewAction.CANCELLED if cancelled else ReviewAction.PENDED)
+
+
+def _reference(index: BundleIndex, element: Any) -> tuple[dict[str, Any], int | None]:
+    """A Reference to the entry `element` designates (by its fullUrl), and that entry's index."""
+    reference = as_dict(element).get("reference")
+    position = index.index_of(reference, 0) if isinstance(reference, str) else None
+    if position is None:
+        return {"reference": reference} if isinstance(reference, str) else {}, None
+    full_url, resource = index.entries[position]
+    return {"reference": full_url or f"{resource.get('resourceType')}/{resource.get('id')}"}, position
+
+
+def render_response_bundle(
+    *,
+    request_bundle: dict[str, Any],
+    request: PriorAuthRequest,
+    claim_response_id: str,
+    bundle_identifier: str,
+    created: datetime,
+    decisions: Mapping[int, ItemDecision],
+    preauth_ref: str | None = None,
+    preauth_period: Period | None = None,
+    disposition: str | None = None,
+    warnings: Sequence[Issue] = (),
+    outcome: Outcome | None = None,
+    identifier_system: str = RESPONSE_IDENTIFIER_SYSTEM,
+    full_url: str | None = None,
+) -> dict[str, Any]:
+    """The PAS response Bundle (a dict) answering `request` (parsed from `request_bundle`).
+
+    `decisions` are keyed by item.sequence; a submitted item without one is answered A4 (pended),
+    or C when the request cancelled it. `warnings` become ClaimResponse.processNote entries; a
+    pended answer adds a note telling the client to use `$inquire` or a Subscription.
+    `full_url` is the ClaimResponse entry's fullUrl (default `urn:uuid:<claim_response_id>`).
+    `outcome` overrides the computed one (e.g. `error`).
+    """
+    index = BundleIndex(request_bundle)
+    claim = index.entries[0][1]
+    answered = [_decision_for(i.sequence, i.cancelled, decisions) for i in request.items]
+    computed = outcome or response_outcome(answered)
+    notes: list[dict[str, Any]] = [{"number": n, "type": "display", "text": w.text} for n, w in enumerate(warnings, 1)]
+    pended_note: int | None = None
+    if any(not d.action.is_final for d in answered):
+        pended_note = len(notes) + 1
+        notes.append({"number": pended_note, "type": "display", "text": PENDED_NOTE})
+    products = {i.sequence: i.product_or_service for i in request.items}
+    included: list[int] = [0]
+    refs: dict[str, dict[str, Any]] = {}
+    for name, source in (("patient", "patient"), ("insurer", "insurer"), ("requestor", "provider")):
+        refs[name], position = _reference(index, claim.get(source))
+        if position is not None and position not in included:
+            included.append(position)
+    request_ref, _ = _reference(index, {"reference": index.entries[0][0] or f"Claim/{claim.get('id')}"})
+    if request.claim_identifiers:
+        first = request.claim_identifiers[0]
+        request_ref["identifier"] = {"value": first.value, **({"system": first.system} if first.system else {})}
+    claim_response: dict[str, Any] = {
+        "resourceType": "ClaimResponse",
+        "id": claim_response_id,
+        "meta": {"profile": [urls.PROFILE_CLAIM_RESPONSE]},
+        "identifier": [{"system": identifier_system, "value": claim_response_id}],
+        "status": "active",
+        "type": as_dict(claim.get("type")) or {"coding": [{"code": "professional"}]},
+        "use": "preauthorization",
+        "patient": refs["patient"],
+        "created": created.isoformat(),
+        "insurer": refs["insurer"],
+        "requestor": refs["requestor"],
+        "request": request_ref,
+        "outcome": computed,
+        "item": [_item(d, created.date(), pended_note if not d.action.is_final else None) for d in answered],
+    }
+    if not claim_response["item"]:
+        del claim_response["item"]
+    added = [_add_item(d, products[d.sequence]) for d in answered if d.action is ReviewAction.MODIFIED]
+    if added:
+        claim_response["addItem"] = added
+    if disposition or pended_note is not None:
+        claim_response["disposition"] = disposition or PENDED_NOTE
+    if preauth_ref and any(d.action in _APPROVING for d in answered):
+        claim_response["preAuthRef"] = preauth_ref
+    if preauth_period is not None and _period(preauth_period):
+        claim_response["preAuthPeriod"] = _period(preauth_period)
+    if notes:
+        claim_response["processNote"] = notes
+    entries = [{"fullUrl": full_url or f"urn:uuid:{claim_response_id}", "resource": claim_response}]
+    originals = as_list(request_bundle.get("entry"))
+    entries += [originals[position] for position in included]
+    return {
+        "resourceType": "Bundle",
+        "meta": {"profile": [urls.PROFILE_RESPONSE_BUNDLE]},
+        "identifier": {"system": identifier_system, "value": bundle_identifier},
+        "type": "collection",
+        "timestamp": created.isoformat(),
+        "entry": entries,
+    }
