@@ -1,0 +1,220 @@
+"""The contract kit: tests any adapter package runs against its own adapter.
+
+    from app.payers.testing import AdapterContractSuite, ContractHarness, Decide, Fail
+
+    class MyHarness:                      # puts your adapter in each situation the kit needs
+        def make_adapter(self, script: Decide | Fail) -> PayerAdapter | None: ...
+
+    class TestMyAdapterContract(AdapterContractSuite):
+        @pytest.fixture
+        def harness(self) -> ContractHarness:
+            return MyHarness()
+
+`make_adapter` returns an adapter whose payer answers as scripted: `Decide(decisions,
+on_inquire=...)` or `Fail(kind)`; return None when your payer cannot be put in that
+situation (the test is skipped). Use `httpx.MockTransport` or respx for HTTP payers.
+The suite needs pytest and pytest-asyncio (`asyncio_mode = "auto"`, or mark the module).
+
+Checked: conformance to `PayerAdapter`; decisions round-trip (action, reasons, authorized
+quantity, authorization number) on submit and inquire; every fault is a `PayerError` of
+the right kind and no other exception (httpx included) escapes; cancel is idempotent.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+import orjson
+import pytest
+
+from app.domain.codes import ReviewAction
+from app.domain.model import Coding, Identifier, ItemDecision, PayerReply, PriorAuthRequest, ServiceItem
+from app.payers.contract import PayerAdapter, PayerReference, PayerSubmission
+from app.payers.errors import PayerError, PayerProtocolError, PayerRejected, PayerTimeout, PayerUnavailable
+
+HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
+FaultKind = Literal["unavailable", "timeout", "reject", "garbage"]
+FAULT_ERRORS: dict[FaultKind, type[PayerError]] = {
+    "unavailable": PayerUnavailable,
+    "timeout": PayerTimeout,
+    "reject": PayerRejected,
+    "garbage": PayerProtocolError,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decide:
+    """The payer decides `decisions` on submit, and `on_inquire` (default: the same) on inquire."""
+
+    decisions: tuple[ItemDecision, ...]
+    on_inquire: tuple[ItemDecision, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    """The payer fails: unreachable, too slow, rejects with an OperationOutcome, or answers garbage."""
+
+    kind: FaultKind
+
+
+class ContractHarness(Protocol):
+    def make_adapter(self, script: Decide | Fail) -> PayerAdapter | None: ...
+
+
+def sample_request() -> PriorAuthRequest:
+    """A three-item request (codes E0100, E0200, E0300) the kit submits."""
+    items = tuple(
+        ServiceItem(sequence=n, product_or_service=Coding(HCPCS, f"E0{n}00"), quantity=Decimal(4)) for n in (1, 2, 3)
+    )
+    return PriorAuthRequest(
+        bundle_identifier=Identifier("urn:epa-hub:contract-kit", "bundle-1"),
+        claim_identifiers=(Identifier("urn:epa-hub:contract-kit", "claim-1"),),
+        insurer=(Identifier("http://hl7.org/fhir/sid/us-npi", "1234567893"),),
+        payor=(),
+        provider=(Identifier("http://hl7.org/fhir/sid/us-npi", "1234567890"),),
+        member_id=Identifier(None, "KIT-MEMBER-1"),
+        patient_identifiers=(),
+        created=datetime(2025, 1, 6, 12, 0, tzinfo=UTC),
+        items=items,
+    )
+
+
+def sample_bundle(request: PriorAuthRequest) -> bytes:
+    """A minimal PAS-shaped request Bundle for `request` (enough for adapters that forward FHIR)."""
+    claim = {
+        "resourceType": "Claim",
+        "identifier": [{"system": i.system, "value": i.value} for i in request.claim_identifiers],
+        "status": "active",
+        "use": "preauthorization",
+        "item": [
+            {
+                "sequence": i.sequence,
+                "productOrService": {
+                    "coding": [{"system": i.product_or_service.system, "code": i.product_or_service.code}]
+                },
+                "quantity": {"value": float(i.quantity or 1)},
+            }
+            for i in request.items
+        ],
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "identifier": {"system": request.bundle_identifier.system, "value": request.bundle_identifier.value},
+        "type": "collection",
+        "entry": [{"fullUrl": "urn:uuid:claim-1", "resource": claim}],
+    }
+    return orjson.dumps(bundle)
+
+
+def _seq(sequence: int, action: ReviewAction, **kwargs: Any) -> ItemDecision:
+    return ItemDecision(sequence=sequence, action=action, **kwargs)
+
+
+DENIAL = Coding("urn:epa-hub:contract-kit", "not-covered", "Not covered")
+ROUND_TRIPS: dict[str, Decide] = {
+    "all-approved": Decide(tuple(_seq(n, ReviewAction.CERTIFIED, authorization_number=f"AUTH-{n}") for n in (1, 2, 3))),
+    "mixed": Decide(
+        (
+            _seq(1, ReviewAction.CERTIFIED, authorization_number="AUTH-1"),
+            _seq(2, ReviewAction.NOT_CERTIFIED, reason_codes=(DENIAL,)),
+            _seq(3, ReviewAction.MODIFIED, authorization_number="AUTH-3", authorized_quantity=Decimal(2)),
+        )
+    ),
+    "no-auth-required": Decide(tuple(_seq(n, ReviewAction.NO_ACTION_REQUIRED) for n in (1, 2, 3))),
+    "pended-then-approved": Decide(
+        tuple(_seq(n, ReviewAction.PENDED) for n in (1, 2, 3)),
+        on_inquire=tuple(_seq(n, ReviewAction.CERTIFIED, authorization_number=f"AUTH-{n}") for n in (1, 2, 3)),
+    ),
+}
+
+
+def assert_decisions(reply: PayerReply, expected: Sequence[ItemDecision]) -> None:
+    """The reply carries each expected decision (action, reasons, quantity, an authorization number)."""
+    assert isinstance(reply, PayerReply), f"adapters return PayerReply, not {type(reply).__name__}"
+    for want in expected:
+        got = reply.decision_for(want.sequence)
+        assert got is not None, f"no decision for item {want.sequence}"
+        assert got.action is want.action, f"item {want.sequence}: {got.action} instead of {want.action}"
+        wanted_codes = {c.code for c in want.reason_codes}
+        assert wanted_codes <= {c.code for c in got.reason_codes}, f"item {want.sequence}: reason codes lost"
+        if want.authorized_quantity is not None:
+            assert got.authorized_quantity == want.authorized_quantity, f"item {want.sequence}: quantity"
+        if want.authorization_number is not None:
+            assert got.authorization_number, f"item {want.sequence}: authorization number lost"
+
+
+async def _only_payer_errors(call: Callable[[], Awaitable[PayerReply]], expected: type[PayerError]) -> PayerError:
+    raised: PayerError | None = None
+    try:
+        await call()
+    except PayerError as exc:
+        raised = exc
+    except Exception as exc:  # the point of the kit: nothing else may escape
+        pytest.fail(f"{type(exc).__module__}.{type(exc).__name__} escaped the adapter: {exc}")
+    if raised is None:
+        pytest.fail(f"no error raised where {expected.__name__} was due")
+    if not isinstance(raised, expected):
+        pytest.fail(f"{type(raised).__name__} raised where {expected.__name__} was due")
+    return raised
+
+
+class AdapterContractSuite:
+    """Subclass as `Test...` and provide a `harness` fixture."""
+
+    @pytest.fixture
+    def submission(self) -> PayerSubmission:
+        request = sample_request()
+        return PayerSubmission(authorization_id="kit-auth-1", request=request, bundle=sample_bundle(request))
+
+    def _adapter(self, harness: ContractHarness, script: Decide | Fail) -> PayerAdapter:
+        adapter = harness.make_adapter(script)
+        if adapter is None:
+            pytest.skip(f"the adapter cannot be scripted to {script}")
+        return adapter
+
+    async def test_conforms_to_the_protocol(self, harness: ContractHarness) -> None:
+        adapter = self._adapter(harness, ROUND_TRIPS["all-approved"])
+        assert isinstance(adapter, PayerAdapter)
+        for name in ("submit", "inquire", "cancel", "aclose"):
+            assert inspect.iscoroutinefunction(getattr(adapter, name)), f"{name} must be async"
+        await adapter.aclose()
+
+    @pytest.mark.parametrize("case", sorted(ROUND_TRIPS))
+    async def test_decisions_round_trip(self, harness: ContractHarness, submission: PayerSubmission, case: str) -> None:
+        script = ROUND_TRIPS[case]
+        adapter = self._adapter(harness, script)
+        reply = await adapter.submit(submission)
+        assert_decisions(reply, script.decisions)
+        reference = PayerReference(
+            submission.authorization_id, reply.payer_reference, submission.request, submission.bundle
+        )
+        again = await adapter.inquire(reference)
+        assert_decisions(again, script.on_inquire or script.decisions)
+        await adapter.aclose()
+
+    @pytest.mark.parametrize("kind", sorted(FAULT_ERRORS))
+    async def test_faults_are_payer_errors(
+        self, harness: ContractHarness, submission: PayerSubmission, kind: FaultKind
+    ) -> None:
+        adapter = self._adapter(harness, Fail(kind))
+        error = await _only_payer_errors(lambda: adapter.submit(submission), FAULT_ERRORS[kind])
+        if isinstance(error, PayerRejected):
+            assert error.issues, "a rejection carries the payer's issues"
+        reference = PayerReference(submission.authorization_id, "kit-ref", submission.request, submission.bundle)
+        await _only_payer_errors(lambda: adapter.inquire(reference), FAULT_ERRORS[kind])
+        await adapter.aclose()
+
+    async def test_cancel_is_idempotent(self, harness: ContractHarness, submission: PayerSubmission) -> None:
+        cancelled = tuple(_seq(n, ReviewAction.CANCELLED) for n in (1, 2, 3))
+        adapter = self._adapter(harness, Decide(cancelled))
+        reference = PayerReference(submission.authorization_id, "kit-ref", submission.request, submission.bundle)
+        first = await adapter.cancel(reference)
+        second = await adapter.cancel(reference)
+        assert_decisions(first, cancelled)
+        assert first.decisions == second.decisions
+        await adapter.aclose()
