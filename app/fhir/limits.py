@@ -31,34 +31,43 @@ def _too_costly(text: str, expression: str) -> InvalidRequest:
 def check_json_limits(document: Any, limits: ParseLimits, root: str) -> None:
     """Walk decoded JSON iteratively and raise InvalidRequest on the first limit exceeded.
 
-    `root` names the document in FHIRPath expressions (e.g. "Bundle" or "Parameters").
+    The walk keeps no paths (it runs on every request); the FHIRPath of an offending node is
+    searched for only when a limit is exceeded. `root` names the document (e.g. "Bundle").
     """
-    stack: list[tuple[Any, int, str]] = [(document, 1, root)]
-    max_depth = limits.max_depth
-    max_array = limits.max_array_length
-    max_string = limits.max_string_length
+    max_depth, max_array, max_string = limits.max_depth, limits.max_array_length, limits.max_string_length
+    stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
-        node, depth, path = stack.pop()
+        node, depth = stack.pop()
         if depth > max_depth:
-            raise _too_costly(f"JSON nesting deeper than {max_depth} levels", path)
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, str):
-                    if len(value) > max_string:
-                        raise _too_costly(f"string longer than {max_string} characters", f"{path}.{key}")
-                elif isinstance(value, dict | list):
-                    stack.append((value, depth + 1, f"{path}.{key}"))
-                if len(key) > max_string:
-                    raise _too_costly(f"property name longer than {max_string} characters", path)
-        else:  # list
+            raise _too_costly(f"JSON nesting deeper than {max_depth} levels", path_to(document, node, root))
+        if type(node) is dict:
+            values: Any = node.values()
+        else:
             if len(node) > max_array:
-                raise _too_costly(f"array longer than {max_array} elements", path)
-            for index, value in enumerate(node):
-                if isinstance(value, str):
-                    if len(value) > max_string:
-                        raise _too_costly(f"string longer than {max_string} characters", f"{path}[{index}]")
-                elif isinstance(value, dict | list):
-                    stack.append((value, depth + 1, f"{path}[{index}]"))
+                raise _too_costly(f"array longer than {max_array} elements", path_to(document, node, root))
+            values = node
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                if len(value) > max_string:
+                    text = f"string longer than {max_string} characters"
+                    raise _too_costly(text, path_to(document, node, root))
+            elif kind is dict or kind is list:
+                stack.append((value, depth + 1))
+
+
+def path_to(document: Any, target: Any, root: str) -> str:
+    """The FHIRPath-like path from `document` to the container `target` (by identity), else `root`."""
+    stack: list[tuple[Any, str]] = [(document, root)]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if isinstance(node, dict):
+            stack += [(v, f"{path}.{k}") for k, v in node.items() if isinstance(v, dict | list)]
+        elif isinstance(node, list):
+            stack += [(v, f"{path}[{i}]") for i, v in enumerate(node) if isinstance(v, dict | list)]
+    return root
 
 
 def check_bundle_counts(bundle: dict[str, Any], limits: ParseLimits) -> None:

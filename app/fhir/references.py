@@ -7,7 +7,6 @@ of the referring entry's RESTful fullUrl, and otherwise against the entries' `re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -80,22 +79,26 @@ class BundleIndex:
         return found[0] if len(found) == 1 else None
 
 
-def iter_references(node: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Yield `(FHIRPath of the Reference element, reference string)` for every Reference below `node`.
+def collect_references(node: Any) -> list[tuple[dict[str, Any], str]]:
+    """Every Reference element below `node` with its reference string (no paths kept: this runs on each request).
 
     Contained (`#id`) references are skipped: they point inside the resource, not at an entry.
     """
-    stack: list[tuple[Any, str]] = [(node, path)]
+    found: list[tuple[dict[str, Any], str]] = []
+    stack: list[Any] = [node]
     while stack:
-        current, where = stack.pop()
-        if isinstance(current, dict):
+        current = stack.pop()
+        if type(current) is dict:
             reference = current.get("reference")
-            if isinstance(reference, str) and not reference.startswith("#"):
-                yield where, reference
+            if type(reference) is str and not reference.startswith("#"):
+                found.append((current, reference))
             for key, value in current.items():
-                if key != "contained" and isinstance(value, dict | list):
-                    stack.append((value, f"{where}.{key}"))
-        elif isinstance(current, list):
-            for index, value in enumerate(current):
-                if isinstance(value, dict | list):
-                    stack.append((value, f"{where}[{index}]"))
+                kind = type(value)
+                if (kind is dict or kind is list) and key != "contained":
+                    stack.append(value)
+        else:
+            for value in current:
+                kind = type(value)
+                if kind is dict or kind is list:
+                    stack.append(value)
+    return found

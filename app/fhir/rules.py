@@ -13,7 +13,8 @@ from typing import Any
 from app.errors import Issue
 from app.fhir import urls
 from app.fhir.elements import FULL_DATE, as_dict, as_int, as_list, as_str, extension_code, first_coding
-from app.fhir.references import BundleIndex, iter_references
+from app.fhir.limits import path_to
+from app.fhir.references import BundleIndex, collect_references
 
 CLAIM = "Bundle.entry[0].resource"
 # ICD-10-CM: a letter, a digit, an alphanumeric, then up to four more after an optional dot.
@@ -172,10 +173,11 @@ def check_references(index: BundleIndex) -> list[Issue]:
     """Every reference from the Claim resolves to exactly one entry (error); references elsewhere, a warning."""
     issues: list[Issue] = []
     for position, (_, resource) in enumerate(index.entries):
-        for where, reference in iter_references(resource, f"Bundle.entry[{position}].resource"):
+        for element, reference in collect_references(resource):
             found = index.resolve_all(reference, position)
             if len(found) == 1:
                 continue
+            where = path_to(resource, element, f"Bundle.entry[{position}].resource")
             problem = "is not in the Bundle" if not found else "matches more than one entry"
             if position == 0:
                 issues.append(
