@@ -82,6 +82,7 @@ class Authorization(Base):
     request_hash: Mapped[str] = mapped_column(String(64))  # sha-256 of the request Bundle bytes
     request_document: Mapped[bytes] = mapped_column(LargeBinary)
     response_document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_status: Mapped[int] = mapped_column(Integer, default=200)  # HTTP status the response went with
 
     items: Mapped[list[AuthorizationItem]] = relationship(
         back_populates="authorization", order_by="AuthorizationItem.sequence", cascade="all, delete-orphan"

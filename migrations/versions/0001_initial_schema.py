@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("request_document", sa.LargeBinary(), nullable=False),
         sa.Column("response_document", sa.LargeBinary(), nullable=True),
+        sa.Column("response_status", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["replaces_id"], ["authorizations.id"], name=op.f("fk_authorizations_replaces_id_authorizations")
         ),

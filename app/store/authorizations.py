@@ -1,0 +1,160 @@
+"""AuthorizationRepository: every read is scoped to the calling client (None = admin, all clients).
+
+Repositories add and flush; they never commit (the caller's unit of work does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.store.models import Authorization, AuthorizationItem, Event
+
+_MAX_REPLACEMENT_CHAIN = 100
+
+
+class AuthorizationRepository:
+    def __init__(self, session: AsyncSession, client_id: str | None) -> None:
+        self.session = session
+        self.client_id = client_id
+
+    def _scoped(self, statement: Select[Authorization]) -> Select[Authorization]:
+        if self.client_id is not None:
+            statement = statement.where(Authorization.client_id == self.client_id)
+        return statement
+
+    async def get(self, authorization_id: uuid.UUID, *, with_items: bool = True) -> Authorization | None:
+        statement = self._scoped(select(Authorization).where(Authorization.id == authorization_id))
+        if with_items:
+            statement = statement.options(selectinload(Authorization.items))
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def get_for_update(self, authorization_id: uuid.UUID) -> Authorization | None:
+        """The row locked for the rest of the transaction (PostgreSQL; SQLite serializes writers anyway)."""
+        statement = self._scoped(select(Authorization).where(Authorization.id == authorization_id))
+        statement = statement.options(selectinload(Authorization.items)).with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def by_bundle_identifier(self, bundle_identifier: str) -> Authorization | None:
+        statement = self._scoped(select(Authorization).where(Authorization.bundle_identifier == bundle_identifier))
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def by_claim_identifier(self, claim_identifier: str) -> Authorization | None:
+        """The first authorization submitted with this Claim identifier (updates carry their own)."""
+        statement = self._scoped(
+            select(Authorization)
+            .where(Authorization.claim_identifier == claim_identifier)
+            .order_by(Authorization.created_at)
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def current(self, authorization: Authorization) -> Authorization:
+        """Follow `replaced_by_id` to the authorization's current version."""
+        seen = 0
+        while authorization.replaced_by_id is not None and seen < _MAX_REPLACEMENT_CHAIN:
+            following = await self.get(authorization.replaced_by_id)
+            if following is None:
+                break
+            authorization, seen = following, seen + 1
+        return authorization
+
+    async def search_current(
+        self,
+        *,
+        member_id: str | None = None,
+        provider_identifiers: Sequence[str] = (),
+        payer_id: str | None = None,
+        claim_identifiers: Sequence[str] = (),
+        preauth_ref: str | None = None,
+        product_codes: Sequence[str] = (),
+        serviced_from: date | None = None,
+        serviced_to: date | None = None,
+        limit: int = 50,
+    ) -> list[Authorization]:
+        """Current (not replaced) authorizations matching every given criterion, newest first."""
+        conditions: list[Any] = [Authorization.replaced_by_id.is_(None)]
+        if member_id is not None:
+            conditions.append(Authorization.patient_member_id == member_id)
+        if provider_identifiers:
+            conditions.append(Authorization.provider_identifier.in_(provider_identifiers))
+        if payer_id is not None:
+            conditions.append(Authorization.payer_id == payer_id)
+        if claim_identifiers:
+            # An update's answer stands for the original Claim too: match the whole chain's identifiers.
+            earlier = select(Authorization.id).where(Authorization.claim_identifier.in_(claim_identifiers))
+            conditions.append(
+                or_(Authorization.claim_identifier.in_(claim_identifiers), Authorization.replaces_id.in_(earlier))
+            )
+        if preauth_ref is not None:
+            conditions.append(
+                or_(
+                    Authorization.preauth_ref == preauth_ref,
+                    exists().where(
+                        and_(
+                            AuthorizationItem.authorization_id == Authorization.id,
+                            AuthorizationItem.authorization_number == preauth_ref,
+                        )
+                    ),
+                )
+            )
+        item_conditions: list[Any] = []
+        if product_codes:
+            item_conditions.append(AuthorizationItem.product_code.in_(product_codes))
+        if serviced_from is not None:
+            item_conditions.append(
+                or_(AuthorizationItem.serviced_end.is_(None), AuthorizationItem.serviced_end >= serviced_from)
+            )
+        if serviced_to is not None:
+            item_conditions.append(
+                or_(AuthorizationItem.serviced_start.is_(None), AuthorizationItem.serviced_start <= serviced_to)
+            )
+        if item_conditions:
+            conditions.append(
+                exists().where(and_(AuthorizationItem.authorization_id == Authorization.id, *item_conditions))
+            )
+        statement = self._scoped(
+            select(Authorization)
+            .where(*conditions)
+            .options(selectinload(Authorization.items))
+            .order_by(Authorization.updated_at.desc(), Authorization.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    def add(self, authorization: Authorization) -> None:
+        self.session.add(authorization)
+
+    def record_event(
+        self,
+        authorization: Authorization,
+        type_: str,
+        at: datetime,
+        *,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Event:
+        event = Event(
+            authorization_id=authorization.id,
+            client_id=authorization.client_id,
+            type=type_,
+            at=at,
+            from_status=from_status,
+            to_status=to_status,
+            detail=detail,
+        )
+        self.session.add(event)
+        return event
+
+    async def timeline(self, authorization_id: uuid.UUID) -> list[Event]:
+        statement = select(Event).where(Event.authorization_id == authorization_id).order_by(Event.id)
+        if self.client_id is not None:
+            statement = statement.where(Event.client_id == self.client_id)
+        return list((await self.session.execute(statement)).scalars())
