@@ -66,13 +66,14 @@ class SandboxAdapter:
     async def inquire(self, reference: PayerReference) -> PayerReply:
         if reference.payer_reference is None:  # the submit never reached us: answer as a submit
             return await self.submit(PayerSubmission(reference.authorization_id, reference.request, reference.bundle))
-        ref = self._decode(reference.payer_reference)
         now = self._clock()
         rules = self._rules.current()
+        item_outcomes = self._raise_faults(rules, reference.request)  # a payer that is down cannot look anything up
+        ref = self._decode(reference.payer_reference)
         released = rules.release.get(reference.payer_reference)
         due = ref.decide_at is not None and now >= ref.decide_at
         outcomes = []
-        for item, outcome in self._raise_faults(rules, reference.request):
+        for item, outcome in item_outcomes:
             if outcome.outcome == "pend" and released is not None:
                 outcome = released
             elif outcome.outcome == "pend" and due:
