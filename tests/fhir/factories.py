@@ -82,7 +82,7 @@ def make_claim(items: int = 3) -> Json:
         "supportingInfo": [
             {
                 "sequence": 1,
-                "category": _cc(f"http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASTempCodes", "freeFormMessage"),
+                "category": _cc("http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASTempCodes", "freeFormMessage"),
                 "valueString": "see attached notes",
             }
         ],
