@@ -6,7 +6,7 @@ import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -43,6 +43,26 @@ class Settings(BaseSettings):
     payers_file: Path | None = Field(default=None, description="Payer configuration (TOML); None = sandbox only.")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     public_base_url: str = Field(default="", description="Base URL clients see (for Location headers and links).")
+    token_signing_key: SecretStr | None = Field(
+        default=None, description="Secret (32+ bytes) signing access tokens; required outside development mode."
+    )
+    access_token_seconds: int = Field(default=300, ge=30, le=3600, description="Lifetime of issued access tokens.")
+    jwks_cache_seconds: int = Field(
+        default=300, ge=0, le=86400, description="How long a fetched client JWKS is reused."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests per client per minute, per process; 0 = off."
+    )
+    inquire_by_non_submitters: bool = Field(
+        default=True, description="PAS: let another client $inquire when member id and provider NPI match."
+    )
+
+    @field_validator("token_signing_key")
+    @classmethod
+    def _check_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("the token signing key must be at least 32 bytes")
+        return value
 
     @field_validator("database_url")
     @classmethod
