@@ -1,4 +1,4 @@
-"""The `epa` command: serve, db upgrade, db current, --version."""
+"""The `epa` command: serve, worker, db upgrade, db current, --version."""
 
 from __future__ import annotations
 
@@ -68,6 +68,16 @@ def prepare_database(settings: Settings, *, upgrade: bool) -> str | None:
         _database_error(settings, exc)
 
 
+def require_current_schema(settings: Settings, *, upgrade: bool) -> None:
+    current = prepare_database(settings, upgrade=upgrade)
+    head = migrate.head_revision()
+    if current != head:
+        fail(
+            f"database schema is at {current or 'no revision (empty database)'}, this version needs {head}: "
+            "run `epa db upgrade` first"
+        )
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"epa {__version__}")
@@ -96,20 +106,25 @@ def serve(
 
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
-    automatic = settings.is_sqlite
-    current = prepare_database(settings, upgrade=automatic)
-    head = migrate.head_revision()
-    if current != head:
-        fail(
-            f"database schema is at {current or 'no revision (empty database)'}, this version needs {head}: "
-            "run `epa db upgrade` first"
-        )
+    require_current_schema(settings, upgrade=settings.is_sqlite)
     if settings.development:
         log.warning(
             "DEVELOPMENT MODE: client authentication is OFF; bound to %s only. Never use this mode with real data.",
             settings.host,
         )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@cli.command()
+def worker() -> None:
+    """Run background jobs until SIGTERM/SIGINT. Any number may run side by side on PostgreSQL."""
+    from app.logging import configure_logging
+    from app.worker import run_worker_process
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    require_current_schema(settings, upgrade=False)
+    asyncio.run(run_worker_process(settings))
 
 
 @db_cli.command("upgrade")

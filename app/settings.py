@@ -43,6 +43,21 @@ class Settings(BaseSettings):
     payers_file: Path | None = Field(default=None, description="Payer configuration (TOML); None = sandbox only.")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     public_base_url: str = Field(default="", description="Base URL clients see (for Location headers and links).")
+    worker_concurrency: int = Field(default=10, ge=1, le=1000, description="Jobs one worker runs at once.")
+    worker_batch_size: int = Field(default=10, ge=1, le=1000, description="Jobs claimed per query.")
+    worker_lease_seconds: float = Field(
+        default=60.0, gt=0, le=3600, description="How long a claimed job stays leased without a heartbeat."
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="Wait between polls when idle.")
+    worker_idle_max_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="Longest wait between polls after a run of empty polls."
+    )
+    worker_grace_seconds: float = Field(
+        default=25.0, ge=0, le=600, description="At shutdown, how long jobs in hand may finish before release."
+    )
+    worker_in_process: bool | None = Field(
+        default=None, description="Run one worker inside `epa serve`; None = only on SQLite."
+    )
     token_signing_key: SecretStr | None = Field(
         default=None, description="Secret (32+ bytes) signing access tokens; required outside development mode."
     )
@@ -96,6 +111,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.worker_in_process is None else self.worker_in_process
 
     @property
     def base_url(self) -> str:

@@ -1,0 +1,119 @@
+"""The background job runner: which handlers run, and how a worker process or task is started.
+
+- `epa worker` (`run_worker_process`): one process, stopped gracefully by SIGTERM/SIGINT; run any
+  number of them on PostgreSQL.
+- `running_worker(worker)`: one worker as a background task of another process, e.g. inside
+  `epa serve` on SQLite, stopped gracefully when the `async with` block ends.
+- `default_handlers(runtime)`: the job kinds this service knows. Add real handlers there.
+
+The loop itself is `app.worker_loop.Worker`; the handler contract is `app.worker_contract`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings
+from app.store.jobs import Clock, utc_now
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.worker_loop import Worker
+
+__all__ = [
+    "Handler",
+    "JobContext",
+    "JobError",
+    "JobOutcome",
+    "Reschedule",
+    "Worker",
+    "default_handlers",
+    "run_worker_process",
+    "running_worker",
+    "worker_from_settings",
+]
+
+log = logging.getLogger("app.worker")
+
+NOOP = "noop"
+TEST_SLEEP = "test.sleep"
+MAX_TEST_SLEEP_SECONDS = 60.0
+
+
+async def noop(job: JobContext) -> None:
+    """Does nothing: a smoke test of the queue (enqueue one, see it done)."""
+
+
+async def test_sleep(job: JobContext) -> None:
+    """Sleeps `payload["seconds"]` (at most a minute): lets tests and operators hold a lease."""
+    seconds = job.payload.get("seconds", 1)
+    if not isinstance(seconds, int | float) or seconds < 0:
+        raise JobError("payload.seconds must be a non-negative number", permanent=True)
+    await asyncio.sleep(min(float(seconds), MAX_TEST_SLEEP_SECONDS))
+
+
+def default_handlers(runtime: Runtime) -> dict[str, Handler]:
+    """Every job kind the service handles, keyed by kind.
+
+    Extension point: add `"kind": handler` entries here; build handlers that need the runtime
+    (payer registry, http client, settings) as closures over `runtime`.
+    """
+    return {NOOP: noop, TEST_SLEEP: test_sleep}
+
+
+def worker_from_settings(
+    sessions: async_sessionmaker[AsyncSession],
+    handlers: Mapping[str, Handler],
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    worker_id: str | None = None,
+) -> Worker:
+    return Worker(
+        sessions,
+        handlers,
+        worker_id=worker_id,
+        clock=clock,
+        batch_size=settings.worker_batch_size,
+        concurrency=settings.worker_concurrency,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+        poll_interval=settings.worker_poll_seconds,
+        idle_backoff=settings.worker_idle_max_seconds,
+        grace_period=settings.worker_grace_seconds,
+    )
+
+
+@asynccontextmanager
+async def running_worker(worker: Worker) -> AsyncIterator[Worker]:
+    """Run `worker` as a background task for the duration of the block, then stop it gracefully."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name=f"worker {worker.worker_id}")
+    try:
+        yield worker
+    finally:
+        stop.set()
+        try:
+            await task
+        except Exception as exc:
+            log.error("in-process worker ended with an error", extra={"error_type": type(exc).__name__})
+
+
+async def run_worker_process(settings: Settings) -> None:
+    """`epa worker`: work until SIGTERM or SIGINT, then finish or release the jobs in hand."""
+    async with build_runtime(settings) as runtime:
+        worker = worker_from_settings(runtime.sessions, default_handlers(runtime), settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await worker.run(stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
