@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.payers import PayerRegistry, build_registry
+from app.payers.contract import Clock, utc_now
 from app.settings import Settings
 from app.store.database import create_engine, create_session_factory
 
@@ -19,14 +21,30 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
+    payers: PayerRegistry
+    clock: Clock = utc_now
 
 
 @asynccontextmanager
-async def build_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def build_runtime(
+    settings: Settings, *, payers: PayerRegistry | None = None, clock: Clock = utc_now
+) -> AsyncIterator[Runtime]:
+    """Engine, sessions, the shared http client and the payer registry (unless one is given)."""
     engine = create_engine(settings.effective_database_url)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+    registry: PayerRegistry | None = None
     try:
-        yield Runtime(settings=settings, engine=engine, sessions=create_session_factory(engine), http=http)
+        registry = payers or build_registry(settings.payers_file, http, clock=clock)
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            sessions=create_session_factory(engine),
+            http=http,
+            payers=registry,
+            clock=clock,
+        )
     finally:
+        if registry is not None and payers is None:
+            await registry.aclose()
         await http.aclose()
         await engine.dispose()

@@ -1,0 +1,130 @@
+"""FHIR routes of PAS: Claim/$submit, Claim/$inquire, ClaimResponse read/search, metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from app import __version__
+from app.api.deps import RuntimeDep
+from app.api.security import require
+from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.fhir.capability import capability_statement
+from app.fhir.inquiry import parse_inquire, render_inquiry_result
+from app.fhir.media import FHIR_JSON, is_fhir_json
+from app.fhir.submit import parse_submit
+from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, Principal
+from app.services.queries import claim_response, inquire, search_claim_responses
+from app.services.submit import submit_prior_auth
+
+router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])
+
+_FHIR_BODY: dict[int | str, dict[str, Any]] = {
+    200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}, "description": "FHIR resource"},
+}
+_REQUEST_BODY = {"requestBody": {"required": True, "content": {FHIR_JSON: {"schema": {"type": "object"}}}}}
+
+
+def fhir_response(
+    document: dict[str, Any] | bytes, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    body = document if isinstance(document, bytes) else orjson.dumps(document)
+    return Response(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
+
+
+async def read_fhir_body(request: Request, limit: int) -> bytes:
+    """The request body, refused early when too large or not FHIR JSON."""
+    if not is_fhir_json(request.headers.get("content-type")):
+        raise UnsupportedMediaType(
+            f"send application/fhir+json (or application/json), not {request.headers.get('content-type') or 'nothing'}"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/Claim/$submit",
+    summary="Submit a PAS prior-authorization request Bundle",
+    responses=_FHIR_BODY,
+    openapi_extra=_REQUEST_BODY,
+)
+async def submit(
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)]
+) -> Response:
+    body = await read_fhir_body(request, runtime.settings.max_body_bytes)
+    parsed = parse_submit(body)
+    result = await submit_prior_auth(runtime, principal, parsed)
+    headers = {"Location": f"{runtime.settings.base_url}/fhir/ClaimResponse/{result.authorization_id}"}
+    return fhir_response(result.body, result.status_code, headers)
+
+
+@router.post(
+    "/Claim/$inquire",
+    summary="Ask for the current decision on earlier requests",
+    responses=_FHIR_BODY,
+    openapi_extra=_REQUEST_BODY,
+)
+async def inquire_route(
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)]
+) -> Response:
+    body = await read_fhir_body(request, runtime.settings.max_body_bytes)
+    criteria = parse_inquire(body)
+    return fhir_response(render_inquiry_result(await inquire(runtime, principal, criteria)))
+
+
+@router.get("/ClaimResponse/{claim_response_id}", summary="Read a ClaimResponse", responses=_FHIR_BODY)
+async def read_claim_response(
+    claim_response_id: str, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)]
+) -> Response:
+    return fhir_response(await claim_response(runtime, principal, claim_response_id))
+
+
+@router.get(
+    "/ClaimResponse", summary="Search ClaimResponses by identifier and patient.identifier", responses=_FHIR_BODY
+)
+async def search_claim_response(
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    identifier: Annotated[str | None, Query(max_length=256)] = None,
+    patient_identifier: Annotated[str | None, Query(alias="patient.identifier", max_length=256)] = None,
+) -> Response:
+    member_id = patient_identifier.rpartition("|")[2] if patient_identifier else None
+    resources = (
+        await search_claim_responses(runtime, principal, identifier=identifier, member_id=member_id)
+        if identifier or member_id
+        else []
+    )
+    base = runtime.settings.base_url
+    return fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(resources),
+            "entry": [
+                {"fullUrl": f"{base}/fhir/ClaimResponse/{r['id']}", "resource": r, "search": {"mode": "match"}}
+                for r in resources
+            ],
+        }
+        if resources
+        else {"resourceType": "Bundle", "type": "searchset", "total": 0}
+    )
+
+
+@router.get("/metadata", summary="The CapabilityStatement", responses=_FHIR_BODY)
+async def metadata(runtime: RuntimeDep) -> Response:
+    settings = runtime.settings
+    return fhir_response(
+        capability_statement(settings.base_url, software_version=__version__, development=settings.development)
+    )

@@ -1,0 +1,1 @@
+"""Use cases that tie domain, FHIR, payers and the store together."""

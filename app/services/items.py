@@ -1,0 +1,106 @@
+"""Authorization items: built from a request, decisions applied, and read back as ItemDecisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from app.domain.codes import ReviewAction
+from app.domain.model import Coding, ItemDecision, Period, PriorAuthRequest, ServiceItem
+from app.store.models import AuthorizationItem
+
+
+def _coding_key(coding: Coding) -> str:
+    return f"{coding.system or ''}|{coding.code}"
+
+
+def _parse_coding_key(key: str) -> Coding:
+    system, _, code = key.rpartition("|")
+    return Coding(system=system or None, code=code)
+
+
+def new_item(item: ServiceItem) -> AuthorizationItem:
+    serviced = item.serviced
+    return AuthorizationItem(
+        sequence=item.sequence,
+        product_system=item.product_or_service.system,
+        product_code=item.product_or_service.code,
+        quantity=item.quantity,
+        serviced_start=serviced.start if serviced else None,
+        serviced_end=serviced.end if serviced else None,
+        cancelled=item.cancelled,
+    )
+
+
+def carry_over(item: AuthorizationItem) -> AuthorizationItem:
+    """A copy of an earlier version's item (with its decision) for the authorization that replaces it."""
+    copy = AuthorizationItem()
+    for column in AuthorizationItem.__table__.columns:
+        if column.key not in ("id", "authorization_id"):
+            setattr(copy, column.key, getattr(item, column.key))
+    return copy
+
+
+def items_for(request: PriorAuthRequest, earlier: Iterable[AuthorizationItem] = ()) -> list[AuthorizationItem]:
+    """The items of a new authorization: the request's, plus earlier ones an update did not mention."""
+    submitted = {item.sequence: new_item(item) for item in request.items}
+    kept = [carry_over(item) for item in earlier if item.sequence not in submitted]
+    return sorted([*submitted.values(), *kept], key=lambda i: i.sequence)
+
+
+def apply_decision(item: AuthorizationItem, decision: ItemDecision) -> None:
+    item.decision_code = decision.action.value
+    item.reason_codes = [_coding_key(c) for c in decision.reason_codes] or None
+    item.reason_text = decision.reason_text
+    item.authorization_number = decision.authorization_number
+    item.authorized_quantity = decision.authorized_quantity
+    period = decision.authorized_period
+    item.authorized_start = period.start if period else None
+    item.authorized_end = period.end if period else None
+    item.authorized_code = decision.authorized_service.code if decision.authorized_service else None
+    if decision.action is ReviewAction.CANCELLED:
+        item.cancelled = True
+
+
+def decision_of(item: AuthorizationItem) -> ItemDecision | None:
+    if item.decision_code is None:
+        return None
+    period = None
+    if item.authorized_start is not None or item.authorized_end is not None:
+        period = Period(item.authorized_start, item.authorized_end)
+    return ItemDecision(
+        sequence=item.sequence,
+        action=ReviewAction(item.decision_code),
+        reason_codes=tuple(_parse_coding_key(k) for k in item.reason_codes or ()),
+        reason_text=item.reason_text,
+        authorization_number=item.authorization_number,
+        authorized_quantity=item.authorized_quantity,
+        authorized_period=period,
+        authorized_service=Coding(system=item.product_system, code=item.authorized_code)
+        if item.authorized_code
+        else None,
+    )
+
+
+def decisions_of(items: Iterable[AuthorizationItem]) -> dict[int, ItemDecision]:
+    found = {item.sequence: decision_of(item) for item in items}
+    return {sequence: decision for sequence, decision in found.items() if decision is not None}
+
+
+def pended(items: Iterable[AuthorizationItem]) -> dict[int, ItemDecision]:
+    """A4 for every item that is neither cancelled nor finally decided."""
+    result: dict[int, ItemDecision] = {}
+    for item in items:
+        if item.cancelled:
+            result[item.sequence] = ItemDecision(item.sequence, ReviewAction.CANCELLED)
+        elif item.decision_code is None or not ReviewAction(item.decision_code).is_final:
+            result[item.sequence] = ItemDecision(item.sequence, ReviewAction.PENDED)
+    return result
+
+
+def merge(items: Iterable[AuthorizationItem], decisions: Mapping[int, ItemDecision]) -> None:
+    """Apply the decisions that name an item; cancelled items stay cancelled whatever a payer says."""
+    for item in items:
+        if item.cancelled:
+            apply_decision(item, ItemDecision(item.sequence, ReviewAction.CANCELLED))
+        elif (decision := decisions.get(item.sequence)) is not None:
+            apply_decision(item, decision)

@@ -1,0 +1,93 @@
+"""Reads for FHIR clients: `$inquire`, ClaimResponse read and search. Scoped to the caller."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from app.errors import NotFound
+from app.fhir.inquiry import InquiryCriteria
+from app.runtime import Runtime
+from app.security.principal import Principal
+from app.store.authorizations import AuthorizationRepository
+from app.store.models import Authorization
+
+
+def _response_bundle(authorization: Authorization) -> dict[str, Any] | None:
+    if authorization.response_document is None or authorization.response_status != 200:
+        return None
+    bundle: dict[str, Any] = orjson.loads(authorization.response_document)
+    return bundle
+
+
+async def inquire(runtime: Runtime, principal: Principal, criteria: InquiryCriteria) -> list[dict[str, Any]]:
+    """The current response Bundle of each authorization the inquiry matches (replaced ones: their replacement)."""
+    payer = runtime.payers.route(criteria.insurer, criteria.payor)
+    async with runtime.sessions() as session:
+        repository = AuthorizationRepository(session, principal.scope_client_id)
+        rows = await repository.search_current(
+            member_id=criteria.member_id.value if criteria.member_id else None,
+            provider_identifiers=[p.key() for p in criteria.provider],
+            payer_id=payer.id,
+            claim_identifiers=[c.key() for c in criteria.claim_identifiers],
+            preauth_ref=criteria.authorization_numbers[0] if criteria.authorization_numbers else None,
+            product_codes=[c.code for c in criteria.service_codes],
+            serviced_from=criteria.service_period.start if criteria.service_period else None,
+            serviced_to=criteria.service_period.end if criteria.service_period else None,
+        )
+    return [bundle for row in rows if (bundle := _response_bundle(row)) is not None]
+
+
+def _parse_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+async def claim_response(runtime: Runtime, principal: Principal, claim_response_id: str) -> dict[str, Any]:
+    """The ClaimResponse with this id (the authorization id), for the caller only."""
+    key = _parse_id(claim_response_id)
+    async with runtime.sessions() as session:
+        row = (
+            await AuthorizationRepository(session, principal.scope_client_id).get(key, with_items=False)
+            if key
+            else None
+        )
+    bundle = _response_bundle(row) if row is not None else None
+    if bundle is None:
+        raise NotFound(f"ClaimResponse/{claim_response_id} is not known")
+    resource: dict[str, Any] = bundle["entry"][0]["resource"]
+    return resource
+
+
+async def search_claim_responses(
+    runtime: Runtime, principal: Principal, *, identifier: str | None, member_id: str | None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """ClaimResponses by identifier (ClaimResponse id, Claim identifier or authorization number) and/or member id."""
+    async with runtime.sessions() as session:
+        repository = AuthorizationRepository(session, principal.scope_client_id)
+        rows: list[Authorization] = []
+        if identifier is not None:
+            system, _, value = identifier.rpartition("|")
+            key = _parse_id(value)
+            if key is not None and (row := await repository.get(key, with_items=False)) is not None:
+                rows.append(row)
+            claim_keys = [f"{system}|{value}"] if system else []
+            found = await repository.search_current(
+                member_id=member_id, claim_identifiers=claim_keys or [f"|{value}"], limit=limit
+            )
+            by_ref = await repository.search_current(member_id=member_id, preauth_ref=value, limit=limit)
+            rows += [r for r in [*found, *by_ref] if r not in rows]
+        elif member_id is not None:
+            rows = await repository.search_current(member_id=member_id, limit=limit)
+    if identifier is not None and member_id is not None:
+        rows = [r for r in rows if r.patient_member_id == member_id]
+    resources = []
+    for row in rows[:limit]:
+        bundle = _response_bundle(row)
+        if bundle is not None:
+            resources.append(bundle["entry"][0]["resource"])
+    return resources

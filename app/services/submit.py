@@ -1,0 +1,330 @@
+"""`Claim/$submit`: store first, ask the payer within the sync budget, record, answer.
+
+The use case runs in two short transactions around the payer call, never one long one: a
+payer that takes seconds must not hold database locks (SQLite has a single writer). The first
+transaction stores the request together with a follow-up job (the outbox), so a process that
+dies during the payer call loses nothing: the worker carries the request on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.clocks import decision_due
+from app.domain.codes import AuthorizationStatus
+from app.domain.lifecycle import accepts_updates
+from app.domain.model import PayerReply
+from app.errors import Conflict, Issue, Unprocessable
+from app.fhir.outcome import operation_outcome
+from app.fhir.submit import ParsedSubmission
+from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission
+from app.runtime import Runtime
+from app.security.principal import Principal
+from app.services import followups
+from app.services.followups import FollowUpAction
+from app.services.items import items_for, merge
+from app.services.recording import render_document, settle_status
+from app.store.authorizations import AuthorizationRepository
+from app.store.models import Authorization
+
+log = logging.getLogger(__name__)
+
+SAFETY_MARGIN_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    authorization_id: uuid.UUID
+    status_code: int
+    body: bytes  # the PAS response Bundle, or an OperationOutcome for a payer rejection
+    replayed: bool = False
+
+
+def _fingerprint(bundle_bytes: bytes) -> str:
+    return hashlib.sha256(bundle_bytes).hexdigest()
+
+
+def _replay(existing: Authorization, fingerprint: str) -> SubmitResult:
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            "this Bundle.identifier was already used for a different request; give each request its own identifier",
+            issues=[
+                Issue(
+                    text="Bundle.identifier already used for a different request",
+                    code="duplicate",
+                    expression="Bundle.identifier",
+                )
+            ],
+        )
+    if existing.response_document is None:
+        raise Conflict(
+            "the same request is still being processed; ask again shortly",
+            issues=[
+                Issue(text="the same request is being processed", code="duplicate", expression="Bundle.identifier")
+            ],
+            headers={"Retry-After": "1"},
+        )
+    return SubmitResult(existing.id, existing.response_status, existing.response_document, replayed=True)
+
+
+async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedSubmission) -> Authorization:
+    related = parsed.request.related_claim
+    assert related is not None
+    expression = "Bundle.entry[0].resource.related[0].claim"
+    original = await repository.by_claim_identifier(related.key())
+    if original is None:
+        raise Unprocessable(
+            f"no authorization with Claim identifier {related.value} to update",
+            issues=[
+                Issue(
+                    text=f"no authorization with Claim identifier {related.value} to update",
+                    code="not-found",
+                    expression=expression,
+                )
+            ],
+        )
+    prior = await repository.current(original)
+    status = AuthorizationStatus(prior.status)
+    if not accepts_updates(status):
+        text = f"the authorization is {status.value} and takes no updates; submit a new request instead"
+        raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression=expression)])
+    return prior
+
+
+def _new_authorization(
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry, prior: Authorization | None
+) -> Authorization:
+    request = parsed.request
+    now = runtime.clock()
+    claim_key = (
+        request.claim_identifiers[0].key() if request.claim_identifiers else f"|{request.bundle_identifier.value}"
+    )
+    authorization = Authorization(
+        id=uuid.uuid4(),
+        client_id=principal.client_id,
+        payer_id=entry.id,
+        bundle_identifier=request.bundle_identifier.key(),
+        claim_identifier=claim_key,
+        patient_member_id=request.member_id.value if request.member_id else None,
+        provider_identifier=request.provider[0].key() if request.provider else None,
+        kind=request.kind.value,
+        priority=request.priority.value,
+        status=AuthorizationStatus.RECEIVED.value,
+        replaces_id=prior.id if prior else None,
+        extends_id=None,
+        payer_reference=prior.payer_reference if prior else None,
+        preauth_ref=prior.preauth_ref if prior else None,
+        received_at=now,
+        due_at=decision_due(now, request.priority, entry.windows),
+        created_at=now,
+        updated_at=now,
+        version=1,
+        request_hash=_fingerprint(parsed.bundle_bytes),
+        request_document=parsed.bundle_bytes,
+        response_status=200,
+    )
+    authorization.items = items_for(request, prior.items if prior else ())
+    return authorization
+
+
+async def _store(
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+) -> SubmitResult | Authorization:
+    """Transaction 1: idempotency, update checks, the authorization, its first event and its follow-up job."""
+    request = parsed.request
+    async with runtime.sessions.begin() as session:
+        repository = AuthorizationRepository(session, principal.client_id)
+        existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
+        if existing is not None:
+            return _replay(existing, _fingerprint(parsed.bundle_bytes))
+        prior = None
+        if request.is_update:
+            prior = await _prior_for_update(repository, parsed)
+        elif request.claim_identifiers and await repository.by_claim_identifier(request.claim_identifiers[0].key()):
+            text = (
+                f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
+                "send a PASClaimUpdate (Claim.related) to change it"
+            )
+            raise Conflict(
+                text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
+            )
+        authorization = _new_authorization(runtime, principal, parsed, entry, prior)
+        if request.cancels_all:
+            for item in authorization.items:
+                item.cancelled = True
+        repository.add(authorization)
+        if prior is not None:
+            prior.replaced_by_id = authorization.id
+            prior.updated_at = authorization.received_at
+            repository.record_event(prior, "replaced", authorization.received_at, detail={"by": str(authorization.id)})
+            await followups.settle(session, prior.id, now=authorization.received_at)
+        repository.record_event(
+            authorization,
+            "received",
+            authorization.received_at,
+            to_status=AuthorizationStatus.RECEIVED.value,
+            detail={
+                "kind": authorization.kind,
+                "priority": authorization.priority,
+                "payer": entry.id,
+                **({"replaces": str(prior.id)} if prior else {}),
+            },
+        )
+        budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
+        action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
+        followups.plan(
+            session,
+            authorization,
+            now=authorization.received_at,
+            run_at=authorization.received_at + timedelta(seconds=budget),
+            action=action,
+        )
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            async with runtime.sessions() as again:
+                raced = await AuthorizationRepository(again, principal.client_id).by_bundle_identifier(
+                    request.bundle_identifier.key()
+                )
+            if raced is None:
+                raise
+            return _replay(raced, _fingerprint(parsed.bundle_bytes))
+        return authorization
+
+
+PayerOutcome = PayerReply | PayerError | None  # None: no answer within the sync budget
+
+
+async def _call_payer(
+    runtime: Runtime, entry: PayerEntry, authorization: Authorization, parsed: ParsedSubmission
+) -> PayerOutcome:
+    """The payer's answer within the sync budget; never raises (a fault means "ask again later")."""
+    request = parsed.request
+    try:
+        if request.cancels_all:
+            reference = PayerReference(
+                str(authorization.id), authorization.payer_reference, request, parsed.bundle_bytes
+            )
+            call = entry.adapter.cancel(reference)
+        else:
+            call = entry.adapter.submit(PayerSubmission(str(authorization.id), request, parsed.bundle_bytes))
+        return await asyncio.wait_for(call, timeout=runtime.settings.payer_sync_budget_seconds)
+    except TimeoutError:
+        log.info(
+            "payer did not answer within the sync budget",
+            extra={"payer_id": entry.id, "authorization_id": str(authorization.id)},
+        )
+        return None
+    except PayerError as exc:
+        log.warning(
+            "payer call failed",
+            extra={"payer_id": entry.id, "authorization_id": str(authorization.id), "error_type": type(exc).__name__},
+        )
+        return exc
+    except Exception as exc:  # an adapter bug must not lose the request: it is followed up later
+        log.exception(
+            "payer adapter raised outside its error tree",
+            extra={"payer_id": entry.id, "error_type": type(exc).__name__},
+        )
+        return None
+
+
+async def _record(
+    runtime: Runtime,
+    principal: Principal,
+    entry: PayerEntry,
+    authorization_id: uuid.UUID,
+    parsed: ParsedSubmission,
+    outcome: PayerOutcome,
+) -> SubmitResult:
+    """Transaction 2: the payer's answer (or its absence) recorded, the response rendered and stored."""
+    async with runtime.sessions.begin() as session:
+        repository = AuthorizationRepository(session, principal.client_id)
+        authorization = await repository.get_for_update(authorization_id)
+        assert authorization is not None
+        now = runtime.clock()
+        if isinstance(outcome, PayerRejected):
+            return await _record_rejection(session, repository, authorization, outcome, now)
+        reply = outcome if isinstance(outcome, PayerReply) else None
+        merge(authorization.items, {d.sequence: d for d in reply.decisions} if reply else {})
+        if reply is not None:
+            event, detail = "payer-answered", {"payer_reference": reply.payer_reference}
+        else:
+            event, detail = (
+                "payer-unreachable",
+                {"error": type(outcome).__name__ if outcome else "sync budget exceeded"},
+            )
+        status = settle_status(
+            repository,
+            authorization,
+            now=now,
+            event=event,
+            reply=reply,
+            approval_validity=entry.approval_validity,
+            detail=detail,
+        )
+        authorization.response_document = render_document(
+            authorization, parsed, reply=reply, base_url=runtime.settings.base_url
+        )
+        authorization.response_status = 200
+        if status.is_open:
+            action = (
+                FollowUpAction.INQUIRE
+                if reply is not None
+                else FollowUpAction.CANCEL
+                if parsed.request.cancels_all
+                else FollowUpAction.SUBMIT
+            )
+            run_at = followups.follow_up_at(
+                now, reply.retry_after if reply else outcome.retry_after if isinstance(outcome, PayerError) else None
+            )
+            await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
+        else:
+            await followups.settle(session, authorization.id, now=now)
+        return SubmitResult(authorization.id, 200, authorization.response_document)
+
+
+async def _record_rejection(
+    session: AsyncSession,
+    repository: AuthorizationRepository,
+    authorization: Authorization,
+    rejection: PayerRejected,
+    now: datetime,
+) -> SubmitResult:
+    issues = list(rejection.issues) or [Issue(text="the payer rejected the request", code="processing")]
+    body = orjson.dumps(operation_outcome(issues))
+    repository.record_event(
+        authorization,
+        "payer-rejected",
+        now,
+        from_status=authorization.status,
+        to_status=AuthorizationStatus.ERROR.value,
+        detail={"issues": len(issues)},
+    )
+    authorization.status = AuthorizationStatus.ERROR.value
+    authorization.updated_at = now
+    authorization.version += 1
+    authorization.response_document = body
+    authorization.response_status = 422
+    await followups.settle(session, authorization.id, now=now)
+    return SubmitResult(authorization.id, 422, body)
+
+
+async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
+    """Store, ask the payer (within the sync budget), record, and return the PAS response."""
+    entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
+    stored = await _store(runtime, principal, parsed, entry)
+    if isinstance(stored, SubmitResult):
+        return stored
+    outcome = await _call_payer(runtime, entry, stored, parsed)
+    return await _record(runtime, principal, entry, stored.id, parsed, outcome)
