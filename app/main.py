@@ -8,11 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import health
+from app.api import fhir_claims, health, jobs
+from app.api.audit import router as audit_router
+from app.api.auditing import AuditMiddleware
+from app.api.auth import router as auth_router
 from app.api.errors import install_error_handlers
+from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.runtime import build_runtime
+from app.security.state import build_security
 from app.settings import Settings
+from app.worker import default_handlers, running_worker, worker_from_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,7 +26,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with build_runtime(settings or Settings()) as runtime:
             app.state.runtime = runtime
-            yield
+            app.state.security = build_security(runtime.settings, runtime.http)
+            if runtime.settings.runs_embedded_worker:
+                handlers = default_handlers(runtime)
+                worker = worker_from_settings(runtime.sessions, handlers, runtime.settings, clock=runtime.clock)
+                async with running_worker(worker):
+                    yield
+            else:
+                yield
 
     app = FastAPI(
         title="ePA hub",
@@ -29,8 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(AuditMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(auth_router)
+    app.include_router(audit_router)
+    app.include_router(fhir_claims.router)
+    app.include_router(jobs.router)
     return app
 
 
