@@ -204,3 +204,117 @@ class AuditRecord(Base):
     resource_ids: Mapped[list[str]] = mapped_column(JSON)
     outcome: Mapped[int] = mapped_column(Integer)  # the HTTP status answered
     request_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class WebhookEndpoint(Base):
+    """A client's webhook receiver: URL, event types, signing secret (and the previous one during rotation)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_client_created", "client_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[str] = mapped_column(String(128))
+    url: Mapped[str] = mapped_column(String(2048))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(256))
+    secret: Mapped[str] = mapped_column(String(128))  # "whsec_..." (never logged)
+    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint; `message_id` is the `webhook-id`, the same on every attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_endpoint_authorization", "endpoint_id", "authorization_id", "id"),
+        Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(128))
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookAttempt(Base):
+    """One HTTP attempt of a delivery: status code (None on a transport error), latency, error."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class FhirSubscription(Base):
+    """An R4 backport Subscription on the PAS topic (rest-hook), owned by one client."""
+
+    __tablename__ = "fhir_subscriptions"
+    __table_args__ = (Index("ix_fhir_subscriptions_client_status", "client_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))  # requested | active | error | off
+    topic: Mapped[str] = mapped_column(String(512))
+    org_identifier: Mapped[str | None] = mapped_column(String(512))  # "system|value" or "value"
+    endpoint: Mapped[str] = mapped_column(String(2048))
+    content: Mapped[str] = mapped_column(String(16))  # empty | id-only | full-resource
+    content_type: Mapped[str] = mapped_column(String(64))
+    headers: Mapped[list[str]] = mapped_column(JSON)
+    heartbeat_seconds: Mapped[int | None] = mapped_column(Integer)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    events_since_start: Mapped[int] = mapped_column(BigInteger, default=0)
+    resource: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriptionNotification(Base):
+    """One notification (handshake, heartbeat or event) for one subscription, and its delivery state."""
+
+    __tablename__ = "subscription_notifications"
+    __table_args__ = (
+        Index("ix_subscription_notifications_subscription_authorization", "subscription_id", "authorization_id", "id"),
+        Index("ix_subscription_notifications_subscription_id", "subscription_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fhir_subscriptions.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(24))  # handshake | heartbeat | event-notification
+    event_number: Mapped[int | None] = mapped_column(BigInteger)
+    event_type: Mapped[str | None] = mapped_column(String(64))
+    authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
