@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     )
     payers_file: Path | None = Field(default=None, description="Payer configuration (TOML); None = sandbox only.")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    embedded_worker: bool | None = Field(
+        default=None, description="Run one job worker inside `epa serve` (default: on for SQLite, off for PostgreSQL)."
+    )
     public_base_url: str = Field(default="", description="Base URL clients see (for Location headers and links).")
     worker_concurrency: int = Field(default=10, ge=1, le=1000, description="Jobs one worker runs at once.")
     worker_batch_size: int = Field(default=10, ge=1, le=1000, description="Jobs claimed per query.")
@@ -54,9 +57,6 @@ class Settings(BaseSettings):
     )
     worker_grace_seconds: float = Field(
         default=25.0, ge=0, le=600, description="At shutdown, how long jobs in hand may finish before release."
-    )
-    worker_in_process: bool | None = Field(
-        default=None, description="Run one worker inside `epa serve`; None = only on SQLite."
     )
     token_signing_key: SecretStr | None = Field(
         default=None, description="Secret (32+ bytes) signing access tokens; required outside development mode."
@@ -113,8 +113,8 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     @property
-    def runs_worker_in_process(self) -> bool:
-        return self.is_sqlite if self.worker_in_process is None else self.worker_in_process
+    def runs_embedded_worker(self) -> bool:
+        return self.is_sqlite if self.embedded_worker is None else self.embedded_worker
 
     @property
     def base_url(self) -> str:
