@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from app import __version__
+from app.security.cli import clients_cli
 from app.settings import Settings
 from app.store import migrate
 from app.store.database import create_engine
@@ -18,6 +19,7 @@ from app.store.database import create_engine
 cli = typer.Typer(name="epa", help="Electronic prior authorization hub.", no_args_is_help=True, add_completion=False)
 db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+cli.add_typer(clients_cli, name="clients")
 
 log = logging.getLogger("app.cli")
 
@@ -107,6 +109,8 @@ def serve(
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
     require_current_schema(settings, upgrade=settings.is_sqlite)
+    if not settings.development and settings.token_signing_key is None:
+        fail("configuration error: EPA_TOKEN_SIGNING_KEY (32+ bytes) is required outside development mode")
     if settings.development:
         log.warning(
             "DEVELOPMENT MODE: client authentication is OFF; bound to %s only. Never use this mode with real data.",

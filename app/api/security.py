@@ -1,21 +1,56 @@
-"""Route dependencies that say who the caller is and check its scopes."""
+"""Route dependencies that say who the caller is and check its scopes.
+
+Outside development mode every caller presents a bearer token from `POST /auth/token`; in
+development mode a request without one acts as the development principal, and a request with
+one is verified like anywhere else (so isolation can be tried locally).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.deps import RuntimeDep
-from app.errors import Forbidden, Unauthorized
-from app.security.principal import DEVELOPMENT_PRINCIPAL, Principal
+from app.api.deps import RuntimeDep, SessionDep
+from app.errors import Forbidden, RateLimited
+from app.security.principal import ADMIN, DEVELOPMENT_PRINCIPAL, Principal
+from app.security.registry import allowed_scopes, get_client
+from app.security.state import SecurityState
+from app.security.tokens import missing_token, rejected_token
+
+bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token (SMART Backend Services).")
 
 
-async def current_principal(runtime: RuntimeDep) -> Principal:
-    if runtime.settings.development:
-        return DEVELOPMENT_PRINCIPAL
-    raise Unauthorized("a bearer token is required")
+def get_security(request: Request) -> SecurityState:
+    security: SecurityState = request.app.state.security
+    return security
+
+
+SecurityDep = Annotated[SecurityState, Depends(get_security)]
+
+
+async def current_principal(
+    runtime: RuntimeDep,
+    security: SecurityDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None:
+        if runtime.settings.development:
+            return DEVELOPMENT_PRINCIPAL
+        raise missing_token()
+    token = security.tokens.verify(credentials.credentials)
+    registration = await get_client(session, token.client_id)
+    if registration is None or not registration.enabled:
+        raise rejected_token("the token's client is unknown or disabled")
+    scopes = token.scopes & allowed_scopes(registration)  # a scope withdrawn since issue is gone at once
+    principal = Principal(client_id=registration.client_id, scopes=frozenset(scopes - {ADMIN}), admin=ADMIN in scopes)
+    retry_after = security.limiter.acquire(principal.client_id)
+    if retry_after is not None:
+        raise RateLimited("too many requests for this client", headers={"Retry-After": str(retry_after)})
+    return principal
 
 
 def require(scope: str) -> Any:

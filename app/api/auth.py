@@ -1,0 +1,148 @@
+"""SMART Backend Services: `POST /auth/token` (client credentials + signed JWT assertion) and
+`GET /.well-known/smart-configuration`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.api.auditing import open_audit
+from app.api.deps import RuntimeDep
+from app.api.security import SecurityDep
+from app.security.assertion import AssertionContext, verify_client_assertion
+from app.security.errors import OAuthError
+from app.security.principal import ADMIN, ALL_SCOPES
+from app.security.registry import SIGNING_ALGORITHMS, allowed_scopes
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["auth"])
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_FORM_BYTES = 32 * 1024
+SUPPORTED_SCOPES = sorted(ALL_SCOPES | {ADMIN})
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+
+
+class OAuthErrorBody(BaseModel):
+    error: str
+    error_description: str
+
+
+class SmartConfiguration(BaseModel):
+    token_endpoint: str
+    token_endpoint_auth_methods_supported: list[str]
+    token_endpoint_auth_signing_alg_values_supported: list[str]
+    grant_types_supported: list[str]
+    scopes_supported: list[str]
+    capabilities: list[str]
+
+
+_TOKEN_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type", "client_assertion_type", "client_assertion", "scope"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {"type": "string", "maxLength": 2048},
+                        "client_assertion_type": {"type": "string", "enum": [ASSERTION_TYPE]},
+                        "client_assertion": {"type": "string", "maxLength": 16384},
+                    },
+                }
+            }
+        },
+    }
+}
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _form(body: bytes) -> dict[str, str]:
+    if len(body) > MAX_FORM_BYTES:
+        raise OAuthError("invalid_request", "the token request is too large")
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded") from None
+    if any(len(values) != 1 for values in fields.values()):
+        raise OAuthError("invalid_request", "each parameter may be given once")
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _oauth_error(exc: OAuthError) -> JSONResponse:
+    body = OAuthErrorBody(error=exc.error, error_description=exc.description)
+    return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=_NO_STORE)
+
+
+@router.post(
+    "/auth/token",
+    summary="Exchange a signed client assertion for an access token (client_credentials)",
+    response_model=TokenResponse,
+    responses={400: {"model": OAuthErrorBody}, 401: {"model": OAuthErrorBody}},
+    openapi_extra=_TOKEN_FORM,
+)
+async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) -> JSONResponse:
+    audit = open_audit(request, "unknown")
+    entry = audit.record("auth.token")
+    try:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
+        form = _form(await request.body())
+        if form.get("grant_type") != "client_credentials":
+            raise OAuthError("unsupported_grant_type", "only grant_type=client_credentials is supported")
+        if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
+            raise OAuthError("invalid_client", f"a client_assertion of type {ASSERTION_TYPE} is required")
+        context = AssertionContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
+        registration = await verify_client_assertion(form["client_assertion"], context)
+        entry.client_id = registration.client_id
+        requested = set(form.get("scope", "").split())
+        granted = sorted(scope for scope in requested if _covered(scope, allowed_scopes(registration)))
+        if not granted:
+            raise OAuthError("invalid_scope", "none of the requested scopes is allowed for this client")
+        access_token, expires_in = security.tokens.issue(registration.client_id, granted)
+    except OAuthError as exc:
+        log.info("token refused", extra={"oauth_error": exc.error})
+        return _oauth_error(exc)
+    body = TokenResponse(
+        access_token=access_token,
+        token_type="bearer",  # noqa: S106 (the OAuth token type, not a password)
+        expires_in=expires_in,
+        scope=" ".join(granted),
+    )
+    return JSONResponse(body.model_dump(), headers=_NO_STORE)
+
+
+def _covered(scope: str, allowed: frozenset[str]) -> bool:
+    resource, _, _action = scope.rpartition(".")
+    return scope in allowed or (bool(resource) and f"{resource}.*" in allowed)
+
+
+@router.get(
+    "/.well-known/smart-configuration",
+    summary="SMART configuration: how to get an access token",
+    response_model=SmartConfiguration,
+)
+async def smart_configuration(security: SecurityDep) -> SmartConfiguration:
+    return SmartConfiguration(
+        token_endpoint=security.token_url,
+        token_endpoint_auth_methods_supported=["private_key_jwt"],
+        token_endpoint_auth_signing_alg_values_supported=list(SIGNING_ALGORITHMS),
+        grant_types_supported=["client_credentials"],
+        scopes_supported=SUPPORTED_SCOPES,
+        capabilities=["client-confidential-asymmetric"],
+    )
