@@ -6,14 +6,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.clocks import expiry
 from app.domain.codes import AuthorizationStatus, ReviewAction
 from app.domain.lifecycle import check_transition, roll_up
 from app.domain.model import PayerReply, Period
 from app.errors import Issue
+from app.fhir.outcome import operation_outcome
 from app.fhir.response import render_response_bundle
 from app.fhir.submit import ParsedSubmission
+from app.payers import PayerRejected
+from app.services import followups
+from app.services.clock_jobs import DEFAULT_EXPIRING_LEAD, plan_expiry
 from app.services.items import decisions_of, pended
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
@@ -48,6 +53,7 @@ def settle_status(
     approval_validity: timedelta,
     previous: AuthorizationStatus | None = None,
     detail: dict[str, Any] | None = None,
+    expiring_lead: timedelta = DEFAULT_EXPIRING_LEAD,
 ) -> AuthorizationStatus:
     """Roll the items up into the status (validated transition), set clocks, record the event."""
     before = previous or AuthorizationStatus(authorization.status)
@@ -64,7 +70,10 @@ def settle_status(
         if not periods:
             start = authorization.received_at.date()
             periods = [Period(start, start + approval_validity)]
-        authorization.expires_at = expiry(periods)
+        expires_at = expiry(periods)
+        if expires_at != authorization.expires_at:
+            authorization.expires_at = expires_at
+            plan_expiry(repository.session, authorization, now=now, lead=expiring_lead)
     authorization.updated_at = now
     authorization.version = (authorization.version or 0) + 1
     repository.record_event(authorization, event, now, from_status=before.value, to_status=after.value, detail=detail)
@@ -106,3 +115,30 @@ def render_document(
         full_url=f"{base_url}/fhir/ClaimResponse/{authorization.id}" if base_url else None,
     )
     return orjson.dumps(bundle)
+
+
+async def record_rejection(
+    session: AsyncSession,
+    repository: AuthorizationRepository,
+    authorization: Authorization,
+    rejection: PayerRejected,
+    now: datetime,
+) -> bytes:
+    """The payer refused the request: status error, its issues as the stored OperationOutcome."""
+    issues = list(rejection.issues) or [Issue(text="the payer rejected the request", code="processing")]
+    body = orjson.dumps(operation_outcome(issues))
+    repository.record_event(
+        authorization,
+        "payer-rejected",
+        now,
+        from_status=authorization.status,
+        to_status=AuthorizationStatus.ERROR.value,
+        detail={"issues": len(issues)},
+    )
+    authorization.status = AuthorizationStatus.ERROR.value
+    authorization.updated_at = now
+    authorization.version += 1
+    authorization.response_document = body
+    authorization.response_status = 422
+    await followups.settle(session, authorization.id, now=now)
+    return body

@@ -13,26 +13,24 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import orjson
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.clocks import decision_due
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import accepts_updates
 from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
-from app.fhir.outcome import operation_outcome
 from app.fhir.submit import ParsedSubmission
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.services import followups
+from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
 from app.services.items import items_for, merge
-from app.services.recording import render_document, settle_status
+from app.services.recording import record_rejection, render_document, settle_status
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
 
@@ -179,6 +177,7 @@ async def _store(
                 **({"replaces": str(prior.id)} if prior else {}),
             },
         )
+        plan_overdue_check(session, authorization, now=authorization.received_at)
         budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
         action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
         followups.plan(
@@ -254,7 +253,9 @@ async def _record(
         assert authorization is not None
         now = runtime.clock()
         if isinstance(outcome, PayerRejected):
-            return await _record_rejection(session, repository, authorization, outcome, now)
+            return SubmitResult(
+                authorization.id, 422, await record_rejection(session, repository, authorization, outcome, now)
+            )
         reply = outcome if isinstance(outcome, PayerReply) else None
         merge(authorization.items, {d.sequence: d for d in reply.decisions} if reply else {})
         if reply is not None:
@@ -292,32 +293,6 @@ async def _record(
         else:
             await followups.settle(session, authorization.id, now=now)
         return SubmitResult(authorization.id, 200, authorization.response_document)
-
-
-async def _record_rejection(
-    session: AsyncSession,
-    repository: AuthorizationRepository,
-    authorization: Authorization,
-    rejection: PayerRejected,
-    now: datetime,
-) -> SubmitResult:
-    issues = list(rejection.issues) or [Issue(text="the payer rejected the request", code="processing")]
-    body = orjson.dumps(operation_outcome(issues))
-    repository.record_event(
-        authorization,
-        "payer-rejected",
-        now,
-        from_status=authorization.status,
-        to_status=AuthorizationStatus.ERROR.value,
-        detail={"issues": len(issues)},
-    )
-    authorization.status = AuthorizationStatus.ERROR.value
-    authorization.updated_at = now
-    authorization.version += 1
-    authorization.response_document = body
-    authorization.response_status = 422
-    await followups.settle(session, authorization.id, now=now)
-    return SubmitResult(authorization.id, 422, body)
 
 
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:

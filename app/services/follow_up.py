@@ -1,0 +1,74 @@
+"""The worker side of a pended authorization: ask the payer again until a final decision.
+
+Runs as the `authorization.follow_up` job. The payer is called before anything is written, so
+no write transaction stays open during the call; the answer is then recorded in the job's own
+unit of work, which commits together with the job's completion (or its rescheduling).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from app.domain.codes import AuthorizationStatus
+from app.fhir.submit import parse_submit
+from app.payers import PayerReference, PayerRejected, PayerSubmission
+from app.runtime import Runtime
+from app.services.followups import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
+from app.services.items import merge
+from app.services.recording import record_rejection, render_document, settle_status
+from app.store.authorizations import AuthorizationRepository
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+
+log = logging.getLogger(__name__)
+
+
+def follow_up_handler(runtime: Runtime) -> Handler:
+    async def follow_up(job: JobContext) -> JobOutcome | None:
+        if job.authorization_id is None:
+            raise JobError("follow-up job without an authorization", permanent=True)
+        repository = AuthorizationRepository(job.session, None)  # the worker acts for every client
+        authorization = await repository.get(job.authorization_id)
+        action = FollowUpAction(job.payload.get("action", FollowUpAction.INQUIRE.value))
+        if authorization is None or authorization.replaced_by_id is not None:
+            return None
+        if not AuthorizationStatus(authorization.status).is_open:
+            return None  # decided meanwhile (e.g. answered within the sync budget after all)
+        if authorization.payer_id not in runtime.payers:
+            raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
+        entry = runtime.payers.get(authorization.payer_id)
+        parsed = parse_submit(authorization.request_document)
+        bundle = authorization.request_document
+        reference = PayerReference(str(authorization.id), authorization.payer_reference, parsed.request, bundle)
+        try:
+            if action is FollowUpAction.SUBMIT:
+                reply = await entry.adapter.submit(PayerSubmission(str(authorization.id), parsed.request, bundle))
+            elif action is FollowUpAction.CANCEL:
+                reply = await entry.adapter.cancel(reference)
+            else:
+                reply = await entry.adapter.inquire(reference)
+        except PayerRejected as rejection:
+            await record_rejection(job.session, repository, authorization, rejection, job.now())
+            return None
+        # Other PayerErrors propagate: the worker retries with backoff, honouring their retry_after.
+        now = job.now()
+        locked = await repository.get_for_update(authorization.id)
+        if locked is None or not AuthorizationStatus(locked.status).is_open:
+            return None
+        merge(locked.items, {d.sequence: d for d in reply.decisions})
+        status = settle_status(
+            repository,
+            locked,
+            now=now,
+            event="payer-answered",
+            reply=reply,
+            approval_validity=entry.approval_validity,
+            detail={"payer_reference": reply.payer_reference, "action": action.value},
+        )
+        locked.response_document = render_document(locked, parsed, reply=reply, base_url=runtime.settings.base_url)
+        locked.response_status = 200
+        if status.is_open:
+            after = max(reply.retry_after or DEFAULT_INTERVAL, MINIMUM_INTERVAL)
+            return Reschedule(after=after, payload={"action": FollowUpAction.INQUIRE.value})
+        return None
+
+    return follow_up

@@ -1,0 +1,163 @@
+"""Pended requests are followed up by the worker until the payer decides; nothing is lost."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import respx
+from sqlalchemy import select
+
+from app.domain.codes import ReviewAction
+from app.domain.model import ItemDecision
+from app.fhir.submit import parse_submit
+from app.payers import PayerRegistry, build_registry
+from app.runtime import Runtime, build_runtime
+from app.security.principal import DEVELOPMENT_PRINCIPAL
+from app.services.submit import submit_prior_auth
+from app.settings import Settings
+from app.store.models import Authorization, Event, Job
+from app.worker import default_handlers
+from app.worker_loop import Worker
+from tests.api.test_submit import _bundle
+from tests.payers.builders import claim_response_bundle
+from tests.support.pas import review_actions
+
+PAYER = "https://payer.example/fhir"
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime(2030, 5, 2, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
+    async with build_runtime(settings, clock=clock) as built:
+        yield built
+
+
+@pytest.fixture
+async def fhir_pas_runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
+    config = {"payer": [{"id": "acme", "adapter": "fhir-pas", "default": True, "settings": {"base_url": PAYER}}]}
+    async with httpx.AsyncClient() as http:
+        registry: PayerRegistry = build_registry(config, http, clock=clock)
+        async with build_runtime(settings, payers=registry, clock=clock) as built:
+            yield built
+
+
+async def _submit(runtime: Runtime, bundle: dict[str, Any]) -> dict[str, Any]:
+    result = await submit_prior_auth(runtime, DEVELOPMENT_PRINCIPAL, parse_submit(orjson.dumps(bundle)))
+    body: dict[str, Any] = orjson.loads(result.body)
+    return body
+
+
+async def _work(runtime: Runtime, clock: MovableClock) -> int:
+    return await Worker(runtime.sessions, default_handlers(runtime), clock=clock).run_once()
+
+
+async def _state(runtime: Runtime) -> tuple[str, list[str], Job]:
+    async with runtime.sessions() as session:
+        status = (await session.execute(select(Authorization.status))).scalar_one()
+        events = list((await session.execute(select(Event.type).order_by(Event.id))).scalars())
+        job = (await session.execute(select(Job).where(Job.kind == "authorization.follow_up"))).scalar_one()
+    return status, events, job
+
+
+async def test_sandbox_pend_is_decided_by_the_worker_after_its_delay(runtime: Runtime, clock: MovableClock) -> None:
+    body = await _submit(runtime, _bundle("E0470"))
+    assert review_actions(body) == {1: "A4"}
+    status, _, job = await _state(runtime)
+    assert status == "pended"
+    clock.advance(job.run_at - clock.now)
+    assert await _work(runtime, clock) == 1
+    status, events, job = await _state(runtime)
+    if status == "pended":  # the sandbox's own delay had not passed yet: the job was rescheduled
+        clock.advance(job.run_at - clock.now)
+        await _work(runtime, clock)
+        status, events, job = await _state(runtime)
+    assert status == "approved"
+    assert job.state == "done"
+    assert events[0] == "received"
+    assert events[-1] == "payer-answered"
+    async with runtime.sessions() as session:
+        document = (await session.execute(select(Authorization.response_document))).scalar_one()
+    assert review_actions(orjson.loads(document)) == {1: "A1"}
+
+
+def _pended(reference: str = "PAYER-REF-1") -> httpx.Response:
+    return httpx.Response(
+        200,
+        content=claim_response_bundle((ItemDecision(1, ReviewAction.PENDED),), identifier=reference),
+        headers={"content-type": "application/fhir+json"},
+    )
+
+
+def _approved() -> httpx.Response:
+    decision = ItemDecision(1, ReviewAction.CERTIFIED, authorization_number="AUTH-9")
+    return httpx.Response(
+        200,
+        content=claim_response_bundle((decision,), preauth_ref="AUTH-9"),
+        headers={"content-type": "application/fhir+json"},
+    )
+
+
+async def test_pended_three_times_then_approved_is_followed_to_the_decision(
+    fhir_pas_runtime: Runtime, clock: MovableClock
+) -> None:
+    runtime = fhir_pas_runtime
+    with respx.mock(assert_all_called=True) as payer:
+        payer.post(f"{PAYER}/Claim/$submit").mock(return_value=_pended())
+        inquire = payer.post(f"{PAYER}/Claim/$inquire").mock(side_effect=[_pended(), _pended(), _approved()])
+        body = await _submit(runtime, _bundle("99212"))
+        assert review_actions(body) == {1: "A4"}
+        run_times = []
+        for _ in range(3):
+            _, _, job = await _state(runtime)
+            run_times.append(job.run_at)
+            clock.advance(job.run_at - clock.now)
+            assert await _work(runtime, clock) == 1
+        status, events, job = await _state(runtime)
+    assert inquire.call_count == 3
+    assert status == "approved"
+    assert job.state == "done"
+    assert events.count("payer-answered") == 4
+    # each follow-up waited the default interval after the previous answer
+    gaps = [later - earlier for earlier, later in zip(run_times, run_times[1:], strict=False)]
+    assert gaps == [timedelta(minutes=5), timedelta(minutes=5)]
+
+
+async def test_payer_down_at_first_still_ends_in_a_decision(fhir_pas_runtime: Runtime, clock: MovableClock) -> None:
+    runtime = fhir_pas_runtime
+    with respx.mock() as payer:
+        submit = payer.post(f"{PAYER}/Claim/$submit").mock(
+            side_effect=[httpx.ConnectError("down")] * 3 + [httpx.Response(503)] + [_approved()]
+        )
+        body = await _submit(runtime, _bundle("99212"))
+        assert review_actions(body) == {1: "A4"}
+        for _ in range(6):
+            status, _, job = await _state(runtime)
+            if status == "approved":
+                break
+            clock.advance(max(job.run_at - clock.now, timedelta(0)))
+            await _work(runtime, clock)
+        status, events, job = await _state(runtime)
+    assert status == "approved"
+    assert submit.call_count >= 2
+    assert job.state == "done"
+    assert "payer-unreachable" in events
