@@ -21,6 +21,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.runtime import Runtime, build_runtime
+from app.services.clock_jobs import clock_handlers
+from app.services.follow_up import follow_up_handler
+from app.services.followups import FOLLOW_UP
 from app.settings import Settings
 from app.store.jobs import Clock, utc_now
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
@@ -64,7 +67,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
     Extension point: add `"kind": handler` entries here; build handlers that need the runtime
     (payer registry, http client, settings) as closures over `runtime`.
     """
-    return {NOOP: noop, TEST_SLEEP: test_sleep}
+    return {NOOP: noop, TEST_SLEEP: test_sleep, FOLLOW_UP: follow_up_handler(runtime), **clock_handlers()}
 
 
 def worker_from_settings(

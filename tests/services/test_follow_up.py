@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -138,7 +139,7 @@ async def test_pended_three_times_then_approved_is_followed_to_the_decision(
     assert job.state == "done"
     assert events.count("payer-answered") == 4
     # each follow-up waited the default interval after the previous answer
-    gaps = [later - earlier for earlier, later in zip(run_times, run_times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(run_times)]
     assert gaps == [timedelta(minutes=5), timedelta(minutes=5)]
 
 
