@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Annotated, NoReturn
 
+import httpx
 import typer
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -80,6 +81,24 @@ def require_current_schema(settings: Settings, *, upgrade: bool) -> None:
         )
 
 
+async def _check_payers(settings: Settings) -> None:
+    from app.payers import build_registry
+
+    async with httpx.AsyncClient() as http:
+        registry = build_registry(settings.payers_file, http)
+        await registry.aclose()
+
+
+def check_payers(settings: Settings) -> None:
+    """Build the payer registry once so a broken adapter or payers file stops start-up with one line."""
+    from app.payers import PayerConfigError
+
+    try:
+        asyncio.run(_check_payers(settings))
+    except PayerConfigError as exc:
+        fail(f"payer configuration: {exc}")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"epa {__version__}")
@@ -111,6 +130,7 @@ def serve(
     require_current_schema(settings, upgrade=settings.is_sqlite)
     if not settings.development and settings.token_signing_key is None:
         fail("configuration error: EPA_TOKEN_SIGNING_KEY (32+ bytes) is required outside development mode")
+    check_payers(settings)
     if settings.development:
         log.warning(
             "DEVELOPMENT MODE: client authentication is OFF; bound to %s only. Never use this mode with real data.",
@@ -128,6 +148,7 @@ def worker() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     require_current_schema(settings, upgrade=False)
+    check_payers(settings)
     asyncio.run(run_worker_process(settings))
 
 

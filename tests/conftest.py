@@ -73,7 +73,9 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, development=True, data_dir=tmp_path, _env_file=None)
+    return Settings(
+        database_url=database_url, development=True, data_dir=tmp_path, embedded_worker=False, _env_file=None
+    )
 
 
 @pytest.fixture

@@ -66,3 +66,15 @@ async def test_serve_refuses_an_empty_postgres_until_db_upgrade(tmp_path: Path) 
         port = free_port()
         with serving(env, port):
             assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
+
+
+def test_a_broken_payer_configuration_stops_serve_with_one_line(tmp_path: Path) -> None:
+    payers = tmp_path / "payers.toml"
+    payers.write_text('[[payer]]\nid = "acme"\nadapter = "no-such-adapter"\n')
+    result = run_epa(
+        "serve", env={"EPA_DATA_DIR": str(tmp_path), "EPA_DEVELOPMENT": "true", "EPA_PAYERS_FILE": str(payers)}
+    )
+    assert result.returncode == 2
+    line = _one_clear_line(result.stderr)
+    assert "acme" in line
+    assert "no-such-adapter" in line

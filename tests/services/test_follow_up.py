@@ -98,6 +98,7 @@ async def test_sandbox_pend_is_decided_by_the_worker_after_its_delay(runtime: Ru
     assert events[-1] == "payer-answered"
     async with runtime.sessions() as session:
         document = (await session.execute(select(Authorization.response_document))).scalar_one()
+    assert document is not None
     assert review_actions(orjson.loads(document)) == {1: "A1"}
 
 
