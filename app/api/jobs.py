@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from app.api.deps import SessionDep
+from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
 from app.security.principal import JOBS_READ, JOBS_WRITE, Principal
-from app.store.jobs import JobState, utc_now
+from app.store.jobs import JobState
 from app.store.jobs_ops import MAX_PAGE, JobFilter, get_job, list_jobs, retry_job
 from app.store.models import Job
 
@@ -90,6 +90,6 @@ async def job_detail(job_id: int, session: SessionDep, principal: ReadPrincipal)
 
 
 @router.post("/{job_id}/retry", summary="Queue a dead job again, attempts reset, to run now (409 unless dead)")
-async def job_retry(job_id: int, session: SessionDep, principal: WritePrincipal) -> JobView:
-    job = await retry_job(session, job_id, client_id=principal.scope_client_id, now=utc_now())
+async def job_retry(job_id: int, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal) -> JobView:
+    job = await retry_job(session, job_id, client_id=principal.scope_client_id, now=runtime.clock())
     return JobView.of(job)
