@@ -131,7 +131,7 @@ async def test_symmetric_and_unsigned_assertions_are_refused(
     await register_client(secure_app, "ehr-a", [CLAIM_RESPONSE_READ])
     now = int(time.time())
     claims = {"iss": "ehr-a", "sub": "ehr-a", "aud": token_url(secure_app), "exp": now + 60, "jti": "j"}
-    for assertion in (jwt.encode(claims, "k" * 40, algorithm="HS256"), jwt.encode(claims, None, algorithm="none")):
+    for assertion in (jwt.encode(claims, "k" * 40, algorithm="HS256"), jwt.encode(claims, "", algorithm="none")):
         response = await request_token(secure_client, assertion, [CLAIM_RESPONSE_READ])
         _assert_oauth_error(response, 401, "invalid_client")
 
