@@ -284,17 +284,7 @@ async def test_a_killed_workers_job_is_finished_by_another_after_its_lease_expir
     _postgres_only(database_url)
     # Real time here: a real worker process holds the job, with a 1-second lease it keeps alive.
     [job_id] = await _enqueue(engine, utc_now, "test.sleep", payload={"seconds": 60})
-    env = {
-        "EPA_DATABASE_URL": database_url,
-        "EPA_DEVELOPMENT": "true",
-        "EPA_WORKER_LEASE_SECONDS": "1",
-        "EPA_WORKER_POLL_SECONDS": "0.05",
-        "EPA_LOG_LEVEL": "warning",
-        "PATH": os.environ.get("PATH", ""),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "worker"], env=epa_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = _worker_process(database_url, EPA_WORKER_LEASE_SECONDS="1")
     try:
 
         async def taken() -> bool:
@@ -324,3 +314,36 @@ async def test_a_killed_workers_job_is_finished_by_another_after_its_lease_expir
     await _eventually(rescued)
     job = await load_job(engine, job_id)
     assert (job.state, job.attempts, finished) == ("done", 2, [2])
+
+
+def _worker_process(database_url: str, **settings: str) -> subprocess.Popen[bytes]:
+    env = {
+        "EPA_DATABASE_URL": database_url,
+        "EPA_DEVELOPMENT": "true",
+        "EPA_WORKER_POLL_SECONDS": "0.05",
+        "EPA_LOG_LEVEL": "warning",
+        **settings,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "worker"], env=epa_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+async def test_epa_worker_on_sigterm_releases_the_job_it_cannot_finish(database_url: str, engine: AsyncEngine) -> None:
+    [job_id] = await _enqueue(engine, utc_now, "test.sleep", payload={"seconds": 60})
+    process = _worker_process(database_url, EPA_WORKER_GRACE_SECONDS="0.2")
+    try:
+
+        async def taken() -> bool:
+            return (await load_job(engine, job_id)).state == "running"
+
+        await _eventually(taken)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(10)
+    assert process.returncode == 0, err.decode()
+    job = await load_job(engine, job_id)
+    assert (job.state, job.attempts, job.locked_by, job.lease_until) == ("queued", 0, None, None)
