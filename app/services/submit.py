@@ -75,21 +75,16 @@ def _replay(existing: Authorization, fingerprint: str) -> SubmitResult:
 
 
 async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedSubmission) -> Authorization:
-    related = parsed.request.related_claim
-    assert related is not None
-    expression = "Bundle.entry[0].resource.related[0].claim"
-    original = await repository.by_claim_identifier(related.key())
+    """The current version of what an update (Claim.related) or a cancel-all names."""
+    request = parsed.request
+    if request.related_claim is not None:
+        target, expression = request.related_claim, "Bundle.entry[0].resource.related[0].claim"
+    else:  # a Claim-level cancel without `related` cancels the request with its own Claim identifier
+        target, expression = request.claim_identifiers[0], "Bundle.entry[0].resource.identifier[0]"
+    original = await repository.by_claim_identifier(target.key())
     if original is None:
-        raise Unprocessable(
-            f"no authorization with Claim identifier {related.value} to update",
-            issues=[
-                Issue(
-                    text=f"no authorization with Claim identifier {related.value} to update",
-                    code="not-found",
-                    expression=expression,
-                )
-            ],
-        )
+        text = f"no authorization with Claim identifier {target.value} to update or cancel"
+        raise Unprocessable(text, issues=[Issue(text=text, code="not-found", expression=expression)])
     prior = await repository.current(original)
     status = AuthorizationStatus(prior.status)
     if not accepts_updates(status):
@@ -145,7 +140,7 @@ async def _store(
         if existing is not None:
             return _replay(existing, _fingerprint(parsed.bundle_bytes))
         prior = None
-        if request.is_update:
+        if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
         elif request.claim_identifiers and await repository.by_claim_identifier(request.claim_identifiers[0].key()):
             text = (

@@ -50,6 +50,7 @@ class AuthorizationRepository:
         statement = self._scoped(
             select(Authorization)
             .where(Authorization.claim_identifier == claim_identifier)
+            .options(selectinload(Authorization.items))
             .order_by(Authorization.created_at)
             .limit(1)
         )
