@@ -31,6 +31,9 @@ def configure_logging(level: str) -> None:
     root.setLevel(level.upper())
     if root.level > logging.DEBUG:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl ..." chatter
+    # Database drivers log SQL with its bound parameters (member ids, names) at debug level: never let them.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's access log prints query strings (which may carry member ids); we log requests ourselves.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):
