@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.coverage.book import RulesHolder
 from app.payers import PayerRegistry, build_registry
 from app.payers.contract import Clock, utc_now
 from app.settings import Settings
@@ -22,14 +23,20 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     payers: PayerRegistry
+    coverage: RulesHolder  # coverage rules in force (swapped on reload)
     clock: Clock = utc_now
 
 
 @asynccontextmanager
 async def build_runtime(
-    settings: Settings, *, payers: PayerRegistry | None = None, clock: Clock = utc_now
+    settings: Settings,
+    *,
+    payers: PayerRegistry | None = None,
+    clock: Clock = utc_now,
+    coverage: RulesHolder | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Engine, sessions, the shared http client and the payer registry (unless one is given)."""
+    """Engine, sessions, the shared http client, the payer registry and coverage rules (unless given)."""
+    rules = coverage or RulesHolder.load(settings.coverage_rules_dir)  # RulesError before anything opens
     engine = create_engine(settings.effective_database_url)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
     registry: PayerRegistry | None = None
@@ -41,6 +48,7 @@ async def build_runtime(
             sessions=create_session_factory(engine),
             http=http,
             payers=registry,
+            coverage=rules,
             clock=clock,
         )
     finally:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=14.0, description="How long $submit waits for a payer (PAS allows 15 s)."
     )
     payers_file: Path | None = Field(default=None, description="Payer configuration (TOML); None = sandbox only.")
+    coverage_rules_dir: Path | None = Field(
+        default=None, description="Directory of coverage rules files (*.toml); None = the shipped sample."
+    )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     embedded_worker: bool | None = Field(
         default=None, description="Run one job worker inside `epa serve` (default: on for SQLite, off for PostgreSQL)."
@@ -67,6 +70,23 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per client per minute, per process; 0 = off."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="Timeout of one webhook or subscription notification attempt."
+    )
+    webhook_retry_schedule: list[float] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000, 36000],
+        min_length=1,
+        description="Seconds before each retry (+-20% jitter): about a day in all, as Standard Webhooks suggests.",
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False, description="Allow webhook/subscription URLs on loopback, link-local and private addresses."
+    )
+    webhook_secret_grace_seconds: int = Field(
+        default=86400, ge=0, description="How long a rotated-out webhook secret still signs (both signatures sent)."
+    )
+    subscription_handshake_attempts: int = Field(
+        default=3, ge=1, le=20, description="Failed handshakes before a Subscription goes to status error."
     )
     inquire_by_non_submitters: bool = Field(
         default=True, description="PAS: let another client $inquire when member id and provider NPI match."

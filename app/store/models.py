@@ -318,3 +318,30 @@ class SubscriptionNotification(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CoverageAssertion(Base):
+    """A CRD coverage-information answer (`coverage-assertion-id`), linked to the $submit that later carries it."""
+
+    __tablename__ = "coverage_assertions"
+    __table_args__ = (
+        Index("ix_coverage_assertions_client_created", "client_id", "created_at"),
+        Index("ix_coverage_assertions_authorization_id", "authorization_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the coverage-assertion-id
+    client_id: Mapped[str] = mapped_column(String(128))
+    payer_id: Mapped[str] = mapped_column(String(128))
+    hook: Mapped[str] = mapped_column(String(32))
+    order_reference: Mapped[str | None] = mapped_column(String(256))
+    product_system: Mapped[str | None] = mapped_column(String(256))
+    product_code: Mapped[str] = mapped_column(String(64))
+    covered: Mapped[str] = mapped_column(String(16))
+    pa_needed: Mapped[str | None] = mapped_column(String(16))
+    doc_needed: Mapped[str | None] = mapped_column(String(16))
+    rule_id: Mapped[str | None] = mapped_column(String(64))
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+    satisfied_pa_id: Mapped[str | None] = mapped_column(String(128))
+    authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

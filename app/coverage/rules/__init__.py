@@ -1,0 +1,1 @@
+"""Shipped coverage rules files (TOML); see docs/coverage-rules.md."""
