@@ -1,0 +1,51 @@
+"""Push notifications: signed webhooks (Standard Webhooks) and FHIR R4 Subscriptions on the PAS topic.
+
+- `publish(session, authorization, event_type, now=...)` (or the synchronous `enqueue_event`) puts
+  an event in the caller's transaction (outbox); `event_type_for(status)` names a transition.
+- `handlers(runtime)`: the job kinds to register in the worker: `notifications.fan_out`,
+  `webhook.deliver`, `subscription.notify`, `subscription.heartbeat`.
+- `WebhookEndpoints`, `WebhookDeliveries`, `FhirSubscriptions`: what the API routes work with.
+
+Delivery is at least once: a job per (event, target), in event order per target and
+authorization, every attempt recorded; see docs/notifications.md.
+"""
+
+from __future__ import annotations
+
+from app.notifications.events import (
+    EVENT_TYPES,
+    FAN_OUT,
+    SUBSCRIPTION_HEARTBEAT,
+    SUBSCRIPTION_NOTIFY,
+    WEBHOOK_DELIVER,
+    enqueue_event,
+    event_type_for,
+    publish,
+)
+from app.notifications.fanout import fan_out_handler
+from app.notifications.subscription_jobs import subscription_heartbeat_handler, subscription_notify_handler
+from app.notifications.webhook_jobs import webhook_delivery_handler
+from app.runtime import Runtime
+from app.worker_contract import Handler
+
+__all__ = [
+    "EVENT_TYPES",
+    "FAN_OUT",
+    "SUBSCRIPTION_HEARTBEAT",
+    "SUBSCRIPTION_NOTIFY",
+    "WEBHOOK_DELIVER",
+    "enqueue_event",
+    "event_type_for",
+    "handlers",
+    "publish",
+]
+
+
+def handlers(runtime: Runtime) -> dict[str, Handler]:
+    """The notification job handlers, keyed by kind (for `app.worker.default_handlers`)."""
+    return {
+        FAN_OUT: fan_out_handler(runtime),
+        WEBHOOK_DELIVER: webhook_delivery_handler(runtime),
+        SUBSCRIPTION_NOTIFY: subscription_notify_handler(runtime),
+        SUBSCRIPTION_HEARTBEAT: subscription_heartbeat_handler(runtime),
+    }

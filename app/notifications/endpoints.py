@@ -1,0 +1,133 @@
+"""Webhook endpoints: registration, changes, secret rotation; every read scoped to the client.
+
+`client_id=None` is an admin (every client). Another client's endpoint is simply not found.
+Nothing here commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidRequest, NotFound
+from app.notifications.events import EVENT_TYPES, PING, WILDCARD
+from app.notifications.signing import new_secret
+from app.notifications.targets import check_url
+from app.settings import Settings
+from app.store.models import WebhookEndpoint
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointChanges:
+    """The fields a PATCH may change (None: unchanged)."""
+
+    url: str | None = None
+    event_types: Sequence[str] | None = None
+    description: str | None = None
+    enabled: bool | None = None
+
+
+def check_event_types(event_types: Sequence[str]) -> list[str]:
+    """The event types, de-duplicated, or InvalidRequest naming the unknown ones."""
+    unknown = sorted(set(event_types) - EVENT_TYPES - {WILDCARD})
+    if unknown:
+        raise InvalidRequest(f"unknown event types: {', '.join(unknown)}")
+    if not event_types:
+        raise InvalidRequest("at least one event type (or '*') is required")
+    return sorted(set(event_types))
+
+
+def wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    """Whether the endpoint subscribed to `event_type` (pings always go through)."""
+    return event_type == PING or WILDCARD in endpoint.event_types or event_type in endpoint.event_types
+
+
+def active_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign now: the current one, and the previous one during its grace period."""
+    keep = endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now
+    return [endpoint.secret, endpoint.previous_secret] if keep and endpoint.previous_secret else [endpoint.secret]
+
+
+class WebhookEndpoints:
+    """The endpoints a caller may see and change."""
+
+    def __init__(self, session: AsyncSession, client_id: str | None, settings: Settings) -> None:
+        self.session = session
+        self.client_id = client_id
+        self.settings = settings
+
+    def _check_url(self, url: str) -> str:
+        return check_url(
+            url, development=self.settings.development, allow_private=self.settings.webhook_allow_private_targets
+        )
+
+    async def create(
+        self,
+        *,
+        client_id: str,
+        url: str,
+        event_types: Sequence[str],
+        description: str | None,
+        enabled: bool,
+        now: datetime,
+    ) -> WebhookEndpoint:
+        endpoint = WebhookEndpoint(
+            id=uuid.uuid4(),
+            client_id=client_id,
+            url=self._check_url(url),
+            event_types=check_event_types(event_types),
+            description=description,
+            enabled=enabled,
+            secret=new_secret(),
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(endpoint)
+        await self.session.flush()
+        return endpoint
+
+    async def all(self) -> list[WebhookEndpoint]:
+        statement = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        if self.client_id is not None:
+            statement = statement.where(WebhookEndpoint.client_id == self.client_id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def get(self, endpoint_id: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint:
+        endpoint = await self.session.get(WebhookEndpoint, endpoint_id, with_for_update=for_update)
+        if endpoint is None or (self.client_id is not None and endpoint.client_id != self.client_id):
+            raise NotFound(f"webhook endpoint {endpoint_id} not found")
+        return endpoint
+
+    async def update(self, endpoint_id: uuid.UUID, changes: EndpointChanges, *, now: datetime) -> WebhookEndpoint:
+        endpoint = await self.get(endpoint_id, for_update=True)
+        if changes.url is not None:
+            endpoint.url = self._check_url(changes.url)
+        if changes.event_types is not None:
+            endpoint.event_types = check_event_types(changes.event_types)
+        if changes.description is not None:
+            endpoint.description = changes.description
+        if changes.enabled is not None:
+            endpoint.enabled = changes.enabled
+            endpoint.disabled_reason = None if changes.enabled else "disabled by the client"
+        endpoint.updated_at = now
+        await self.session.flush()
+        return endpoint
+
+    async def delete(self, endpoint_id: uuid.UUID) -> None:
+        await self.session.delete(await self.get(endpoint_id))
+        await self.session.flush()
+
+    async def rotate_secret(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookEndpoint:
+        """A new secret; the old one keeps signing (alongside) for the grace period."""
+        endpoint = await self.get(endpoint_id, for_update=True)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_until = now + timedelta(seconds=self.settings.webhook_secret_grace_seconds)
+        endpoint.secret = new_secret()
+        endpoint.updated_at = now
+        await self.session.flush()
+        return endpoint

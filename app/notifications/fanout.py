@@ -1,0 +1,104 @@
+"""The `notifications.fan_out` job: one event becomes one delivery per matching webhook endpoint
+and one notification per matching FHIR Subscription, each with its own job.
+
+Fan-outs of one authorization run in the order they were enqueued (a later one waits while an
+earlier one is queued or running), so deliveries are numbered in event order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.notifications.deliveries import add_delivery
+from app.notifications.endpoints import wants
+from app.notifications.events import FAN_OUT, item_snapshot
+from app.notifications.subscriptions import add_event_notification, matching_subscriptions
+from app.runtime import Runtime
+from app.store.jobs import JobState
+from app.store.models import Authorization, AuthorizationItem, Job, WebhookEndpoint
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+
+ORDER_WAIT = timedelta(milliseconds=200)
+
+
+async def _earlier_fan_out_pending(session: AsyncSession, job: JobContext) -> bool:
+    statement = (
+        select(Job.id)
+        .where(
+            Job.kind == FAN_OUT,
+            Job.authorization_id == job.authorization_id,
+            Job.id < job.job_id,
+            Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
+        )
+        .limit(1)
+    )
+    return (await session.scalars(statement)).first() is not None
+
+
+async def _items(session: AsyncSession, authorization_id: uuid.UUID) -> list[dict[str, Any]]:
+    statement = (
+        select(AuthorizationItem)
+        .where(AuthorizationItem.authorization_id == authorization_id)
+        .order_by(AuthorizationItem.sequence)
+    )
+    return [item_snapshot(item) for item in (await session.scalars(statement)).all()]
+
+
+def event_data(authorization_id: uuid.UUID, event: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """The webhook `data`: identifiers the client owns, codes and a link; never PHI."""
+    return {
+        "authorization_id": str(authorization_id),
+        "status": event["status"],
+        "version": event.get("version"),
+        "claim_identifier": event.get("claim_identifier"),
+        "preauth_ref": event.get("preauth_ref"),
+        "items": event.get("items", []),
+        "link": f"{base_url}/fhir/ClaimResponse/{authorization_id}",
+    }
+
+
+def fan_out_handler(runtime: Runtime) -> Handler:
+    async def fan_out(job: JobContext) -> JobOutcome | None:
+        if job.authorization_id is None or job.client_id is None:
+            raise JobError("fan-out job without an authorization", permanent=True)
+        session = job.session
+        if await _earlier_fan_out_pending(session, job):
+            return Reschedule(after=ORDER_WAIT)
+        now = job.now()
+        event = dict(job.payload)
+        if "items" not in event:
+            event["items"] = await _items(session, job.authorization_id)
+        event_type = str(event["event_type"])
+        occurred_at = datetime.fromisoformat(str(event["occurred_at"]))
+        endpoints = await session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.client_id == job.client_id, WebhookEndpoint.enabled.is_(True))
+            .order_by(WebhookEndpoint.id)
+        )
+        data = event_data(job.authorization_id, event, runtime.settings.base_url)
+        for endpoint in endpoints.all():
+            if wants(endpoint, event_type):
+                await add_delivery(
+                    session,
+                    endpoint,
+                    event_type=event_type,
+                    occurred_at=occurred_at,
+                    data=data,
+                    authorization_id=job.authorization_id,
+                    now=now,
+                )
+        authorization = await session.get(Authorization, job.authorization_id)
+        if authorization is None:
+            return None
+        for subscription in await matching_subscriptions(session, authorization):
+            await add_event_notification(
+                session, subscription, authorization, event_type=event_type, occurred_at=occurred_at, now=now
+            )
+        return None
+
+    return fan_out

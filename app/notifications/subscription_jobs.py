@@ -1,0 +1,166 @@
+"""The `subscription.notify` and `subscription.heartbeat` jobs.
+
+`subscription.notify` POSTs one history Bundle (handshake, heartbeat or event-notification) to
+the Subscription's endpoint with its custom headers. A delivered handshake makes the
+Subscription `active` (and starts heartbeats if asked); `subscription_handshake_attempts` failed
+handshakes make it `error`. Event notifications retry on the webhook schedule; one that is never
+delivered makes the Subscription `error` (it keeps receiving events, and a later success makes it
+`active` again). Notifications for one authorization go out in event order.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import orjson
+
+from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
+from app.notifications import outbound
+from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
+from app.notifications.schedule import retry_delay
+from app.notifications.subscriptions import (
+    ACTIVE,
+    ERROR,
+    EVENT,
+    HANDSHAKE,
+    OFF,
+    REQUESTED,
+    add_notification,
+    schedule_heartbeat,
+)
+from app.runtime import Runtime
+from app.store.models import Authorization, FhirSubscription, SubscriptionNotification
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+
+log = logging.getLogger(__name__)
+
+
+def _headers(subscription: FhirSubscription) -> dict[str, str]:
+    headers = {"content-type": "application/fhir+json"}
+    for header in subscription.headers:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+async def _body(
+    runtime: Runtime, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
+) -> bytes:
+    base_url = runtime.settings.base_url
+    subscription_url = f"{base_url}/fhir/Subscription/{subscription.id}"
+    events: list[NotificationEvent] = []
+    response: dict[str, Any] | None = None
+    if row.kind == EVENT and row.authorization_id is not None and row.event_number is not None:
+        events = [NotificationEvent(row.event_number, row.occurred_at, str(row.authorization_id))]
+        if subscription.content == "full-resource":
+            authorization = await job.session.get(Authorization, row.authorization_id)
+            if authorization is not None and authorization.response_document:
+                response = orjson.loads(authorization.response_document)
+    status = subscription_status(
+        subscription_url=subscription_url,
+        status=subscription.status,
+        notification_type=row.kind,
+        events_since_start=row.event_number if row.event_number is not None else subscription.events_since_start,
+        events=events,
+        base_url=base_url,
+    )
+    bundle = notification_bundle(
+        status,
+        subscription_url=subscription_url,
+        timestamp=job.now(),
+        content=subscription.content,
+        base_url=base_url,
+        events=events,
+        response_bundle=response,
+    )
+    return orjson.dumps(bundle)
+
+
+def subscription_notify_handler(runtime: Runtime) -> Handler:
+    settings = runtime.settings
+
+    async def notify(job: JobContext) -> JobOutcome | None:
+        notification_id = job.payload.get("notification_id")
+        if not isinstance(notification_id, int):
+            raise JobError("subscription.notify without a notification_id", permanent=True)
+        session = job.session
+        row = await session.get(SubscriptionNotification, notification_id)
+        if row is None or row.state != PENDING:
+            return None
+        now = job.now()
+        subscription = await session.get(FhirSubscription, row.subscription_id)
+        if subscription is None or subscription.status == OFF or (subscription.end_at and subscription.end_at <= now):
+            if subscription is not None:
+                subscription.status = OFF
+            row.state = SKIPPED
+            await wake_next(session, row, now=now)
+            return None
+        wait = await wait_for_earlier(session, row, now=now)
+        if wait is not None:
+            return Reschedule(after=wait)
+        body = await _body(runtime, job, subscription, row)
+        url, headers = subscription.endpoint, _headers(subscription)
+        await session.commit()  # nothing stays open during the call
+        result = await outbound.post(
+            runtime.http,
+            url,
+            body,
+            headers,
+            attempt_seconds=settings.webhook_timeout_seconds,
+            allow_private=settings.webhook_allow_private_targets,
+            now=now,
+        )
+        done = job.now()
+        row.attempts += 1
+        row.last_status_code, row.last_error = result.status_code, result.error
+        if result.delivered:
+            row.state, row.delivered_at, row.next_attempt_at = DELIVERED, done, None
+            if subscription.status in (REQUESTED, ERROR):
+                if subscription.status == REQUESTED:
+                    schedule_heartbeat(session, subscription, now=done)
+                subscription.status, subscription.error, subscription.updated_at = ACTIVE, None, done
+            await wake_next(session, row, now=done)
+            return None
+        if row.kind == HANDSHAKE:
+            spent = row.attempts >= settings.subscription_handshake_attempts
+            delay = None if spent or result.gone else retry_delay(row.attempts, settings.webhook_retry_schedule)
+        else:
+            delay = (
+                None if result.gone or result.refused else retry_delay(row.attempts, settings.webhook_retry_schedule)
+            )
+        if delay is None:
+            row.state, row.next_attempt_at = FAILED, None
+            subscription.status, subscription.updated_at = ERROR, done
+            subscription.error = f"{row.kind} not delivered: {result.error}"
+            await wake_next(session, row, now=done)
+            log.info("subscription notification failed", extra={"subscription_id": str(subscription.id)})
+            return None
+        if result.retry_after is not None:
+            delay = result.retry_after
+        row.next_attempt_at = done + delay
+        return Reschedule(after=delay)
+
+    return notify
+
+
+def subscription_heartbeat_handler(runtime: Runtime) -> Handler:
+    async def heartbeat(job: JobContext) -> JobOutcome | None:
+        try:
+            subscription_id = uuid.UUID(str(job.payload.get("subscription_id")))
+        except ValueError:
+            raise JobError("subscription.heartbeat without a subscription_id", permanent=True) from None
+        subscription = await job.session.get(FhirSubscription, subscription_id)
+        if (
+            subscription is None
+            or subscription.version != job.payload.get("version")
+            or not subscription.heartbeat_seconds
+            or subscription.status != ACTIVE
+        ):
+            return None  # gone, replaced (the new version schedules its own), or not active
+        await add_notification(job.session, subscription, kind="heartbeat", now=job.now())
+        return Reschedule(after=timedelta(seconds=subscription.heartbeat_seconds))
+
+    return heartbeat

@@ -1,0 +1,99 @@
+"""The `webhook.deliver` job: sign and POST one delivery, record the attempt, decide what next.
+
+- 2xx: delivered. 410: the endpoint is disabled, the delivery failed. Anything else (timeout,
+  connection error, other status): retried on the schedule (`webhook_retry_schedule`, jittered),
+  or after `Retry-After` on 429/503, until the schedule is spent, then failed.
+- Every attempt is a `webhook_attempts` row. The job commits the attempt and its outcome in one
+  transaction; a worker that dies after sending and before committing leaves the job's lease to
+  expire, and the next worker sends again with the same `webhook-id` (at least once).
+- A delivery waits while an earlier delivery for the same endpoint and authorization is pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import orjson
+
+from app.notifications import outbound
+from app.notifications.endpoints import active_secrets
+from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
+from app.notifications.schedule import retry_delay
+from app.notifications.signing import signed_headers
+from app.runtime import Runtime
+from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+
+log = logging.getLogger(__name__)
+
+
+def webhook_delivery_handler(runtime: Runtime) -> Handler:
+    settings = runtime.settings
+
+    async def deliver(job: JobContext) -> JobOutcome | None:
+        delivery_id = job.payload.get("delivery_id")
+        if not isinstance(delivery_id, int):
+            raise JobError("webhook.deliver without a delivery_id", permanent=True)
+        session = job.session
+        delivery = await session.get(WebhookDelivery, delivery_id)
+        if delivery is None or delivery.state != PENDING:
+            return None
+        now = job.now()
+        endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+        if endpoint is None or not endpoint.enabled:
+            delivery.state, delivery.last_error = SKIPPED, "endpoint disabled"
+            await wake_next(session, delivery, now=now)
+            return None
+        wait = await wait_for_earlier(session, delivery, now=now)
+        if wait is not None:
+            return Reschedule(after=wait)
+        body = orjson.dumps(delivery.payload)
+        headers = signed_headers(active_secrets(endpoint, now), delivery.message_id, now, body)
+        url, message_id = endpoint.url, delivery.message_id
+        await session.commit()  # end the read transaction: nothing stays open during the call
+        result = await outbound.post(
+            runtime.http,
+            url,
+            body,
+            headers,
+            attempt_seconds=settings.webhook_timeout_seconds,
+            allow_private=settings.webhook_allow_private_targets,
+            now=now,
+        )
+        done = job.now()
+        session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                at=now,
+                status_code=result.status_code,
+                latency_ms=result.latency_ms,
+                error=result.error,
+            )
+        )
+        delivery.attempts += 1
+        delivery.last_status_code = result.status_code
+        delivery.last_error = result.error
+        if result.delivered:
+            delivery.state, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, done, None
+            await wake_next(session, delivery, now=done)
+            return None
+        if result.gone:
+            endpoint.enabled = False
+            endpoint.disabled_reason = "the receiver answered 410 Gone"
+            endpoint.updated_at = done
+            log.warning("webhook endpoint disabled after 410", extra={"endpoint_id": str(endpoint.id)})
+        delay = (
+            None if result.gone or result.refused else retry_delay(delivery.attempts, settings.webhook_retry_schedule)
+        )
+        if delay is None:
+            delivery.state, delivery.next_attempt_at = FAILED, None
+            await wake_next(session, delivery, now=done)
+            log.info("webhook delivery failed", extra={"delivery_id": delivery.id, "message_id": message_id})
+            return None
+        if result.retry_after is not None:
+            delay = max(result.retry_after, timedelta(0))
+        delivery.next_attempt_at = done + delay
+        return Reschedule(after=delay)
+
+    return deliver
