@@ -1,0 +1,93 @@
+"""Schemathesis against the app's own OpenAPI schema, in-process, with a valid admin token.
+
+Every operation gets a few generated requests (derandomized, bounded); the test fails on any
+5xx and on any response that breaks the documented schema. Run alone with:
+
+    .venv/bin/pytest -q tests/security/test_schemathesis.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.main import create_app
+from app.security.principal import ADMIN, ALL_SCOPES
+from tests.security.conftest import secure_settings_for
+from tests.support.auth import bearer, token_for
+
+EXAMPLES_PER_OPERATION = 5
+
+
+def _cases(operation: Any) -> list[Any]:
+    """Generate the cases first (Hypothesis runs synchronously), send them afterwards (asynchronously)."""
+    cases: list[Any] = []
+
+    @given(operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def gather(case: Any) -> None:
+        cases.append(case)
+
+    gather()
+    return cases
+
+
+async def _send(http: httpx.AsyncClient, case: Any, token: str) -> httpx.Response:
+    kwargs = case.as_transport_kwargs(base_url=str(http.base_url))
+    body = kwargs.get("data")
+    return await http.request(
+        kwargs["method"],
+        kwargs["url"],
+        headers={**dict(kwargs.get("headers") or {}), **bearer(token)},
+        params=kwargs.get("params"),
+        json=kwargs.get("json"),
+        data=body if isinstance(body, dict) else None,
+        content=body if isinstance(body, bytes | str) else None,
+    )
+
+
+@pytest.fixture
+async def fuzzed_app(database_url: str, tmp_path: Path, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the schema run needs one backend; SQLite is enough")
+    application = create_app(secure_settings_for(database_url, tmp_path, rate_limit_per_minute=0))
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_no_operation_answers_5xx_or_breaks_its_schema(fuzzed_app: FastAPI) -> None:
+    schema = schemathesis.openapi.from_dict(fuzzed_app.openapi())
+    failures: list[str] = []
+    transport = httpx.ASGITransport(app=fuzzed_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        token = await token_for(http, fuzzed_app, "fuzzer", sorted(ALL_SCOPES | {ADMIN}), admin=True)
+        results = list(schema.get_all_operations())
+        operations = [result.ok() for result in results if isinstance(result, Ok)]
+        assert operations
+        assert len(operations) == len(results), "some operations have an invalid schema"
+        for operation in operations:
+            for case in _cases(operation):
+                response = await _send(http, case, token)
+                try:
+                    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+                except AssertionError as exc:
+                    failures.append(f"{operation.label}: {str(exc).splitlines()[0]} ({response.status_code})")
+    assert failures == []
