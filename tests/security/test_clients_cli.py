@@ -1,0 +1,71 @@
+"""`epa clients add|list|disable` and fetching a client's JWKS from its URL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.security.errors import OAuthError
+from app.security.jwks import JwksResolver
+from app.security.registry import RegistrationError, check_jwks
+from app.store.models import ClientRegistration
+from tests.support.auth import client_key
+from tests.support.processes import run_epa
+
+
+def test_clients_add_list_disable_never_print_keys(tmp_path: Path) -> None:
+    env = {"EPA_DATA_DIR": str(tmp_path)}
+    assert run_epa("db", "upgrade", env=env).returncode == 0
+    jwks = client_key("ES384").jwks
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks))
+    added = run_epa(
+        "clients", "add", "ehr-a", "--jwks-file", str(tmp_path / "jwks.json"), "--scope", "system/Claim.write", env=env
+    )
+    assert added.returncode == 0, added.stderr
+    assert run_epa("clients", "disable", "ehr-a", env=env).returncode == 0
+    listed = run_epa("clients", "list", env=env)
+    assert listed.stdout.split() == ["ehr-a", "disabled", "-", "jwks:inline", "system/Claim.write"]
+    assert jwks["keys"][0]["x"] not in listed.stdout + listed.stderr + added.stdout + added.stderr
+    refused = run_epa("clients", "add", "ehr-b", "--jwks-url", "http://keys.example", "--scope", "x", env=env)
+    assert refused.returncode == 2
+
+
+def test_private_keys_and_empty_key_sets_cannot_be_registered() -> None:
+    key = client_key("ES384")
+    private = {**key.jwks["keys"][0], "d": "c2VjcmV0"}
+    bad_sets: list[dict[str, object]] = [{"keys": [private]}, {"keys": []}, {"nokeys": 1}]
+    for bad in bad_sets:
+        with pytest.raises(RegistrationError):
+            check_jwks(bad)
+
+
+async def test_a_jwks_url_is_fetched_once_and_cached() -> None:
+    jwks = client_key("ES384").jwks
+    calls: list[str] = []
+
+    def serve(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return httpx.Response(200, json=jwks)
+
+    registration = ClientRegistration(client_id="ehr-a", jwks=None, jwks_url="https://keys.example/jwks")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(serve)) as http:
+        resolver = JwksResolver(http=http, cache_seconds=300)
+        for _ in range(3):
+            await resolver.key_for(registration, {"alg": "ES384", "kid": "test-key"})
+        with pytest.raises(OAuthError):
+            await resolver.key_for(registration, {"alg": "RS384", "kid": "test-key"})
+    assert calls == ["https://keys.example/jwks"]
+
+
+async def test_an_unreachable_jwks_url_is_invalid_client() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    registration = ClientRegistration(client_id="ehr-a", jwks=None, jwks_url="https://keys.example/jwks")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as http:
+        with pytest.raises(OAuthError) as raised:
+            await JwksResolver(http=http, cache_seconds=300).key_for(registration, {"alg": "ES384"})
+    assert raised.value.error == "invalid_client"
