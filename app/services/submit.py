@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.coverage.precheck import SubmissionCheck, check_submission, link_assertions
 from app.domain.clocks import decision_due
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import accepts_updates
 from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
+from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
+from app.notifications import enqueue_event, event_type_for
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -94,7 +98,12 @@ async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedS
 
 
 def _new_authorization(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry, prior: Authorization | None
+    runtime: Runtime,
+    principal: Principal,
+    parsed: ParsedSubmission,
+    entry: PayerEntry,
+    prior: Authorization | None,
+    check: SubmissionCheck,
 ) -> Authorization:
     request = parsed.request
     now = runtime.clock()
@@ -113,11 +122,11 @@ def _new_authorization(
         priority=request.priority.value,
         status=AuthorizationStatus.RECEIVED.value,
         replaces_id=prior.id if prior else None,
-        extends_id=None,
+        extends_id=check.extends_id,
         payer_reference=prior.payer_reference if prior else None,
         preauth_ref=prior.preauth_ref if prior else None,
         received_at=now,
-        due_at=decision_due(now, request.priority, entry.windows),
+        due_at=decision_due(now, request.priority, check.assessment.windows(entry.windows)),
         created_at=now,
         updated_at=now,
         version=1,
@@ -130,7 +139,7 @@ def _new_authorization(
 
 
 async def _store(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry, check: SubmissionCheck
 ) -> SubmitResult | Authorization:
     """Transaction 1: idempotency, update checks, the authorization, its first event and its follow-up job."""
     request = parsed.request
@@ -150,7 +159,7 @@ async def _store(
             raise Conflict(
                 text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
             )
-        authorization = _new_authorization(runtime, principal, parsed, entry, prior)
+        authorization = _new_authorization(runtime, principal, parsed, entry, prior, check)
         if request.cancels_all:
             for item in authorization.items:
                 item.cancelled = True
@@ -170,8 +179,10 @@ async def _store(
                 "priority": authorization.priority,
                 "payer": entry.id,
                 **({"replaces": str(prior.id)} if prior else {}),
+                **await _coverage_links(session, repository, authorization, parsed, check),
             },
         )
+        enqueue_event(session, authorization, event_type_for(authorization.status), now=authorization.received_at)
         plan_overdue_check(session, authorization, now=authorization.received_at)
         budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
         action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
@@ -194,6 +205,41 @@ async def _store(
                 raise
             return _replay(raced, _fingerprint(parsed.bundle_bytes))
         return authorization
+
+
+async def _coverage_links(
+    session: AsyncSession,
+    repository: AuthorizationRepository,
+    authorization: Authorization,
+    parsed: ParsedSubmission,
+    check: SubmissionCheck,
+) -> dict[str, object]:
+    """Link CRD coverage assertions and the extended authorization; the details for the "received" event."""
+    detail: dict[str, object] = {}
+    linked = await link_assertions(
+        session,
+        authorization.client_id,
+        authorization.id,
+        authorization.received_at,
+        assertion_ids=parsed.request.coverage_assertion_ids,
+        satisfied_pa_ids=check.facts.satisfied_pa_ids,
+    )
+    if linked:
+        detail["coverage_assertions"] = linked
+    if check.assessment.rules_version:
+        detail["coverage_rules"] = check.assessment.rules_version
+    if check.extends_id is not None:
+        usage = [line.as_dict() for line in check.usage]
+        detail["extends"], detail["units"] = str(check.extends_id), usage
+        extended = await repository.get(check.extends_id, with_items=False)
+        if extended is not None:
+            repository.record_event(
+                extended,
+                "extension-requested",
+                authorization.received_at,
+                detail={"by": str(authorization.id), "units": usage},
+            )
+    return detail
 
 
 PayerOutcome = PayerReply | PayerError | None  # None: no answer within the sync budget
@@ -240,6 +286,7 @@ async def _record(
     authorization_id: uuid.UUID,
     parsed: ParsedSubmission,
     outcome: PayerOutcome,
+    check: SubmissionCheck,
 ) -> SubmitResult:
     """Transaction 2: the payer's answer (or its absence) recorded, the response rendered and stored."""
     async with runtime.sessions.begin() as session:
@@ -252,9 +299,13 @@ async def _record(
                 authorization.id, 422, await record_rejection(session, repository, authorization, outcome, now)
             )
         reply = outcome if isinstance(outcome, PayerReply) else None
-        merge(authorization.items, {d.sequence: d for d in reply.decisions} if reply else {})
+        ruled = {} if parsed.request.cancels_all else check.assessment.rule_decisions()
+        # Decisions of the payer's published rules take precedence over what the payer's system answers.
+        merge(authorization.items, {**({d.sequence: d for d in reply.decisions} if reply else {}), **ruled})
         if reply is not None:
             event, detail = "payer-answered", {"payer_reference": reply.payer_reference}
+        elif ruled and check.assessment.settles(parsed.request):
+            event, detail = "coverage-rules-decided", {"rules": check.assessment.rules_version}
         else:
             event, detail = (
                 "payer-unreachable",
@@ -266,11 +317,12 @@ async def _record(
             now=now,
             event=event,
             reply=reply,
-            approval_validity=entry.approval_validity,
+            approval_validity=check.assessment.approval_validity(entry.approval_validity),
             detail=detail,
         )
+        warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
         authorization.response_document = render_document(
-            authorization, parsed, reply=reply, base_url=runtime.settings.base_url
+            authorization, parsed, reply=reply, warnings=warnings, base_url=runtime.settings.base_url
         )
         authorization.response_status = 200
         if status.is_open:
@@ -293,8 +345,30 @@ async def _record(
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response."""
     entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
-    stored = await _store(runtime, principal, parsed, entry)
+    check = await _check(runtime, principal, parsed, entry)
+    stored = await _store(runtime, principal, parsed, entry, check)
     if isinstance(stored, SubmitResult):
         return stored
-    outcome = await _call_payer(runtime, entry, stored, parsed)
-    return await _record(runtime, principal, entry, stored.id, parsed, outcome)
+    settled = not parsed.request.cancels_all and check.assessment.settles(parsed.request)
+    outcome = None if settled else await _call_payer(runtime, entry, stored, parsed)
+    return await _record(runtime, principal, entry, stored.id, parsed, outcome, check)
+
+
+async def _check(
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+) -> SubmissionCheck:
+    """The payer's coverage rules and pre-submission checks; refuses (422, nothing stored) when the payer says so."""
+    async with runtime.sessions() as session:
+        check = await check_submission(
+            session,
+            principal.client_id,
+            runtime.coverage.current.for_payer(entry.id),
+            parsed.request,
+            bundle_facts(parsed.bundle),
+            now=runtime.clock(),
+        )
+    findings = check.assessment.submit_findings()
+    if findings and check.assessment.on_findings == "refuse" and not parsed.request.cancels_all:
+        text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
+        raise Unprocessable(text, issues=[finding.issue("error") for finding in findings])
+    return check
