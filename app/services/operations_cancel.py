@@ -1,0 +1,119 @@
+"""Operations cancel: tell the payer within the sync budget, cancel every item, keep the timeline.
+
+Two short transactions around the payer call, as in app.services.submit: no write lock is held
+while the payer thinks. A payer that is down does not stop the cancel: the authorization is
+cancelled here at once and a follow-up job (action "cancel") tells the payer later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.domain.codes import AuthorizationStatus
+from app.domain.lifecycle import can_transition
+from app.domain.model import PayerReply
+from app.errors import Conflict
+from app.fhir.submit import parse_submit
+from app.payers import PayerError, PayerReference, PayerRejected
+from app.runtime import Runtime
+from app.services import followups
+from app.services.followups import FollowUpAction
+from app.services.items import merge
+from app.services.operations import detail_of, not_found
+from app.services.operations_views import CancelResult, FollowUpView
+from app.services.recording import render_document, settle_status
+from app.store.authorization_queries import queued_job
+from app.store.authorizations import AuthorizationRepository
+from app.store.models import Authorization
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    reply: PayerReply | None
+    outcome: str  # notified | rejected | unreachable | not-configured
+
+
+def _check_cancellable(authorization: Authorization) -> None:
+    if authorization.replaced_by_id is not None:
+        raise Conflict(f"authorization {authorization.id} was replaced by {authorization.replaced_by_id}; cancel that")
+    status = AuthorizationStatus(authorization.status)
+    if status is AuthorizationStatus.CANCELLED or not can_transition(status, AuthorizationStatus.CANCELLED):
+        raise Conflict(f"authorization {authorization.id} is {status.value} and cannot be cancelled")
+
+
+async def _ask_payer(runtime: Runtime, payer_id: str, reference: PayerReference) -> _Answer:
+    if payer_id not in runtime.payers:
+        return _Answer(None, "not-configured")
+    adapter = runtime.payers.get(payer_id).adapter
+    try:
+        reply = await asyncio.wait_for(adapter.cancel(reference), timeout=runtime.settings.payer_sync_budget_seconds)
+    except PayerRejected:
+        return _Answer(None, "rejected")  # asking again would not change its mind
+    except (TimeoutError, PayerError) as exc:
+        log.warning("payer cancel failed", extra={"payer_id": payer_id, "error_type": type(exc).__name__})
+        return _Answer(None, "unreachable")
+    except Exception as exc:  # an adapter bug must not lose the cancel: the follow-up tries again
+        log.exception("payer adapter raised outside its error tree", extra={"error_type": type(exc).__name__})
+        return _Answer(None, "unreachable")
+    return _Answer(reply, "notified")
+
+
+async def cancel(runtime: Runtime, authorization_id: uuid.UUID, *, client_id: str | None) -> CancelResult:
+    async with runtime.sessions() as session:  # transaction 1: read what the payer needs
+        authorization = await AuthorizationRepository(session, client_id).get(authorization_id)
+        if authorization is None:
+            raise not_found(authorization_id)
+        _check_cancellable(authorization)
+        payer_id = authorization.payer_id
+        reference = PayerReference(
+            str(authorization.id),
+            authorization.payer_reference,
+            parse_submit(authorization.request_document).request,
+            authorization.request_document,
+        )
+    answer = await _ask_payer(runtime, payer_id, reference)
+    async with runtime.sessions.begin() as session:  # transaction 2: record
+        repository = AuthorizationRepository(session, client_id)
+        locked = await repository.get_for_update(authorization_id)
+        if locked is None:
+            raise not_found(authorization_id)
+        _check_cancellable(locked)  # decided or cancelled meanwhile
+        now = runtime.clock()
+        for item in locked.items:
+            item.cancelled = True
+        merge(locked.items, {d.sequence: d for d in answer.reply.decisions} if answer.reply else {})
+        settle_status(
+            repository,
+            locked,
+            now=now,
+            event="cancelled",
+            reply=answer.reply,
+            approval_validity=timedelta(0),  # a cancellation never starts an approval's validity
+            detail={"by": "operations", "payer": answer.outcome},
+        )
+        locked.response_document = render_document(
+            locked, parse_submit(locked.request_document), reply=answer.reply, base_url=runtime.settings.base_url
+        )
+        locked.response_status = 200
+        follow_up = None
+        if answer.outcome == "unreachable":
+            run_at = followups.follow_up_at(now, None)
+            moved = await followups.replan(session, locked.id, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
+            if not moved:
+                followups.plan(session, locked, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
+            await session.flush()
+            job = await queued_job(session, locked.id, followups.FOLLOW_UP)
+            if job is not None:
+                await session.refresh(job)
+                follow_up = FollowUpView(job_id=job.id, action=FollowUpAction.CANCEL.value, run_at=job.run_at)
+        else:
+            await followups.settle(session, locked.id, now=now)
+        await session.flush()
+        detail = await detail_of(session, locked, client_id=client_id, now=now, base_url=runtime.settings.base_url)
+    return CancelResult(payer_notified=answer.outcome == "notified", follow_up=follow_up, authorization=detail)
