@@ -12,6 +12,7 @@ from app.api import fhir_claims, health, jobs
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
+from app.api.authorizations import router as authorizations_router
 from app.api.errors import install_error_handlers
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(fhir_claims.router)
     app.include_router(jobs.router)
+    app.include_router(authorizations_router)
     return app
 
 
