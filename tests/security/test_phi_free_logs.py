@@ -30,7 +30,9 @@ class _Everything(logging.Handler):
         if record.name.startswith(("httpx", "httpcore")) and "testserver" in record.getMessage():
             return  # the test's own HTTP client, not the service
         fields = {k: v for k, v in record.__dict__.items() if k not in {"msg", "args"}}
-        self.texts.append(f"[{record.name}] {record.getMessage()} {record.msg!r} {record.args!r} {fields!r} {record.exc_text or ''}")
+        self.texts.append(
+            f"[{record.name}] {record.getMessage()} {record.msg!r} {record.args!r} {fields!r} {record.exc_text or ''}"
+        )
 
 
 @pytest.fixture
