@@ -55,6 +55,11 @@ class Authorization(Base):
         Index("ix_authorizations_payer_status", "payer_id", "status"),
         Index("ix_authorizations_open_due", "status", "due_at"),
         Index("ix_authorizations_expires", "expires_at"),
+        # Operations worklists (migration 0005): each filter walks an index in (updated_at, id) order.
+        Index("ix_authorizations_client_payer_updated", "client_id", "payer_id", "updated_at", "id"),
+        Index("ix_authorizations_client_provider_updated", "client_id", "provider_identifier", "updated_at", "id"),
+        Index("ix_authorizations_client_status_due", "client_id", "status", "due_at"),
+        Index("ix_authorizations_client_expires", "client_id", "expires_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
