@@ -20,7 +20,7 @@ from app.coverage.assessment import Assessment, assess
 from app.coverage.evaluate import PayerRules
 from app.coverage.facts import BundleFacts
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, ReviewAction
-from app.domain.model import PriorAuthRequest
+from app.domain.model import Period, PriorAuthRequest
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization, AuthorizationItem, CoverageAssertion
 
@@ -74,6 +74,33 @@ def _grants(item: AuthorizationItem, code: str) -> bool:
     return item.product_code == code and not item.cancelled and item.decision_code not in _NOT_GRANTED
 
 
+async def active_authorization_for(
+    repository: AuthorizationRepository,
+    member: str,
+    code: str,
+    served: Period | None,
+    *,
+    now: datetime,
+    exclude: Sequence[uuid.UUID] = (),
+) -> Authorization | None:
+    """A current, unexpired authorization granting `code` to `member` on dates overlapping `served`."""
+    candidates = await repository.search_current(
+        member_id=member,
+        product_codes=[code],
+        serviced_from=served.start if served else None,
+        serviced_to=served.end if served else None,
+        limit=10,
+    )
+    for authorization in candidates:
+        if (
+            authorization.id not in exclude
+            and _is_active(authorization, now)
+            and any(_grants(i, code) for i in authorization.items)
+        ):
+            return authorization
+    return None
+
+
 async def active_duplicates(
     repository: AuthorizationRepository,
     request: PriorAuthRequest,
@@ -88,23 +115,12 @@ async def active_duplicates(
     for item in request.items:
         if item.cancelled:
             continue
-        served = item.serviced
-        candidates = await repository.search_current(
-            member_id=request.member_id.value,
-            product_codes=[item.product_or_service.code],
-            serviced_from=served.start if served else None,
-            serviced_to=served.end if served else None,
-            limit=10,
+        code = item.product_or_service.code
+        match = await active_authorization_for(
+            repository, request.member_id.value, code, item.serviced, now=now, exclude=exclude
         )
-        for authorization in candidates:
-            code = item.product_or_service.code
-            if (
-                authorization.id not in exclude
-                and _is_active(authorization, now)
-                and any(_grants(i, code) for i in authorization.items)
-            ):
-                found[item.sequence] = authorization.preauth_ref or str(authorization.id)
-                break
+        if match is not None:
+            found[item.sequence] = match.preauth_ref or str(match.id)
     return found
 
 

@@ -1,0 +1,225 @@
+"""CRD (Da Vinci CRD 2.0.1) as CDS Hooks 2.0 services: discovery and hook answers from the rules in memory.
+
+Primary hooks (order-sign, appointment-book, order-dispatch) always answer one Coverage
+Information systemAction per order (`update`, the order with ext-coverage-information), an
+Instructions card, and an External Reference card per rule that links documentation.
+order-select answers the same cards without systemActions; encounter-start answers no cards
+unless coverage is missing. Without an active Coverage (and member id) in prefetch, or a payer
+for it, every hook answers the coverage-not-found form (one card, no systemActions); never a 500.
+Each coverage-assertion-id is stored, so a later `$submit` carrying it is linked to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from app.coverage.evaluate import Determination, ItemFacts, evaluate
+from app.coverage.facts import age_on
+from app.coverage.precheck import active_authorization_for
+from app.domain.model import Identifier
+from app.errors import InvalidRequest, NotFound
+from app.fhir.crd import (
+    HookCoverage,
+    Order,
+    birth_date,
+    card,
+    coverage_information,
+    diagnosis_codes,
+    hook_coverage,
+    hook_orders,
+    provider_npis,
+    update_action,
+)
+from app.fhir.elements import as_dict
+from app.payers.registry import NoPayerMatches
+from app.runtime import Runtime
+from app.security.principal import Principal
+from app.store.authorizations import AuthorizationRepository
+from app.store.models import CoverageAssertion
+
+SOURCE_LABEL = "ePA hub coverage requirements (CRD)"
+PREFETCH = {
+    "patient": "Patient/{{context.patientId}}",
+    "coverage": "Coverage?patient={{context.patientId}}&status=active",
+}
+_PA_TEXT = {
+    "auth-needed": "prior authorization required",
+    "no-auth": "no prior authorization needed",
+    "performpa": "the performing provider must obtain prior authorization",
+    "conditional": "prior authorization depends on the payer's review",
+    "satisfied": "an existing authorization covers it",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CdsService:
+    id: str
+    hook: str
+    title: str
+    primary: bool
+    extra_prefetch: tuple[tuple[str, str], ...] = ()
+
+
+SERVICES = {
+    s.id: s
+    for s in (
+        CdsService("crd-order-sign", "order-sign", "Coverage requirements of signed orders", True),
+        CdsService("crd-order-select", "order-select", "Coverage requirements of selected orders", False),
+        CdsService("crd-appointment-book", "appointment-book", "Coverage requirements of booked appointments", True),
+        CdsService(
+            "crd-order-dispatch",
+            "order-dispatch",
+            "Coverage requirements of dispatched orders",
+            True,
+            (("dispatchedOrders", "ServiceRequest?_id={{context.dispatchedOrders.ServiceRequest.id}}"),),
+        ),
+        CdsService("crd-encounter-start", "encounter-start", "Coverage check at the start of an encounter", False),
+    )
+}
+
+
+def discovery() -> dict[str, Any]:
+    """The CDS Hooks discovery document."""
+    return {
+        "services": [
+            {
+                "hook": s.hook,
+                "id": s.id,
+                "title": s.title,
+                "description": f"Da Vinci CRD 2.0.1: {s.title.lower()} from the payer's published coverage rules.",
+                "prefetch": {**PREFETCH, **dict(s.extra_prefetch)},
+            }
+            for s in SERVICES.values()
+        ]
+    }
+
+
+def coverage_not_found(why: str) -> dict[str, Any]:
+    """The answer when the patient's coverage or member is unknown: one card, no systemActions."""
+    summary = "Coverage not found: coverage requirements could not be determined"
+    detail = f"{why}. Send the patient's active Coverage (with the member id) in prefetch `coverage`."
+    return {"cards": [card(summary, card_type="coverage-info", label=SOURCE_LABEL, detail=detail)], "systemActions": []}
+
+
+def _line(order: Order, determination: Determination, pa: str | None) -> str:
+    code = order.item.product_or_service.code
+    if determination.covered == "not-covered":
+        return f"{code}: not covered ({determination.reason})"
+    text = f"{code}: {_PA_TEXT[pa or 'conditional']}"
+    if determination.gold_card:
+        text += " (gold card)"
+    if determination.documentation:
+        text += "; documentation: " + ", ".join(d.text for d in determination.documentation)
+    if determination.referral:
+        text += "; a referral is required"
+    return text
+
+
+async def answer_hook(runtime: Runtime, principal: Principal, service_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The CDS Hooks response for one call of a CRD service."""
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise NotFound(f"no CDS service {service_id!r}")
+    if body.get("hook") != service.hook or not isinstance(body.get("hookInstance"), str):
+        raise InvalidRequest(f"service {service_id} answers hook {service.hook} and needs a hookInstance")
+    context, prefetch = as_dict(body.get("context")), as_dict(body.get("prefetch"))
+    coverage = hook_coverage(prefetch)
+    if coverage is None or coverage.member_id is None:
+        return coverage_not_found("No active Coverage with a member id was prefetched")
+    try:
+        entry = runtime.payers.route((), coverage.payor)
+    except NoPayerMatches:
+        return coverage_not_found("No payer is configured for the Coverage's payor")
+    orders = hook_orders(service.hook, context, prefetch)
+    if not orders:
+        return {"cards": [], **({"systemActions": []} if service.primary else {})}
+    return await _answer(runtime, principal, service, entry.id, coverage, coverage.member_id, orders, prefetch)
+
+
+async def _answer(
+    runtime: Runtime,
+    principal: Principal,
+    service: CdsService,
+    payer_id: str,
+    coverage: HookCoverage,
+    member: Identifier,
+    orders: list[Order],
+    prefetch: dict[str, Any],
+) -> dict[str, Any]:
+    payer_rules = runtime.coverage.current.for_payer(payer_id)
+    now = runtime.clock()
+    born = birth_date(prefetch)
+    actions: list[dict[str, Any]] = []
+    lines: list[str] = []
+    links: dict[str, str] = {}
+    async with runtime.sessions.begin() as session:
+        repository = AuthorizationRepository(session, principal.client_id)
+        for order in orders:
+            day = order.item.serviced.start if order.item.serviced and order.item.serviced.start else now.date()
+            facts = ItemFacts(
+                item=order.item,
+                service_date=day,
+                diagnosis_codes=diagnosis_codes(order.resource),
+                age=age_on(born, day),
+                provider_npis=provider_npis(order.resource, prefetch),
+            )
+            determination = evaluate(payer_rules, facts)
+            pa: str | None = None if determination.covered == "not-covered" else determination.pa_needed
+            satisfied = None
+            if pa in ("auth-needed", "performpa"):
+                code = order.item.product_or_service.code
+                found = await active_authorization_for(repository, member.value, code, order.item.serviced, now=now)
+                if found is not None:
+                    pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
+            assertion_id = uuid.uuid4().hex
+            session.add(
+                CoverageAssertion(
+                    id=assertion_id,
+                    client_id=principal.client_id,
+                    payer_id=payer_id,
+                    hook=service.hook,
+                    order_reference=order.reference[:256],
+                    product_system=order.item.product_or_service.system,
+                    product_code=order.item.product_or_service.code[:64],
+                    covered=determination.covered,
+                    pa_needed=pa,
+                    doc_needed=determination.doc_needed,
+                    rule_id=determination.rule_id,
+                    rules_version=determination.version,
+                    satisfied_pa_id=satisfied,
+                    created_at=now,
+                )
+            )
+            extension = coverage_information(
+                coverage_reference=coverage.reference,
+                covered=determination.covered,
+                pa_needed=pa,
+                doc_needed=determination.doc_needed if pa not in (None, "no-auth", "satisfied") else None,
+                reason=determination.reason,
+                day=now.date(),
+                assertion_id=assertion_id,
+                satisfied_pa_id=satisfied,
+            )
+            actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
+            lines.append(_line(order, determination, pa))
+            if determination.info_url:
+                links[determination.info_url] = determination.program or "Payer documentation requirements"
+    cards = [_instructions(lines)]
+    cards += [
+        card(label[:139], card_type="external-reference", label=SOURCE_LABEL, links=[{"label": label[:80], "url": url}])
+        for url, label in links.items()
+    ]
+    return {"cards": cards, **({"systemActions": actions} if service.primary else {})}
+
+
+def _instructions(lines: list[str]) -> dict[str, Any]:
+    needs = sum(1 for line in lines if "prior authorization required" in line or "must obtain" in line)
+    summary = (
+        f"Prior authorization needed for {needs} of {len(lines)} order(s)"
+        if needs
+        else f"Coverage requirements for {len(lines)} order(s)"
+    )
+    detail = "\n".join(f"- {line}" for line in lines)
+    return card(summary, card_type="instructions", label=SOURCE_LABEL, detail=detail, indicator="info")
