@@ -1,0 +1,231 @@
+"""Benchmark of the operations API on a million authorizations (PostgreSQL).
+
+    .venv/bin/python -m bench.generate_authorizations        # once: fills epa_bench (a few minutes)
+    .venv/bin/python -m bench.authorizations                 # this script
+
+Starts the service as one uvicorn process on 127.0.0.1 (development mode, no embedded worker)
+against that database, then, as a separate process, drives it with `--concurrency` httpx
+clients: `/healthz` (the baseline), `GET /authorizations/{id}` (full detail, and the polling
+form with If-None-Match answered 304), and filtered `GET /authorizations` pages (first pages
+and cursor pages). Prints requests/s, p50 and p99 with the ratio to the baseline, and the
+EXPLAIN of each worklist filter's query. Bounded in count and time; loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import cycle
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+
+from app.store.authorization_queries import AuthorizationFilter, list_statement
+from app.store.database import create_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/epa_bench"
+CLIENT = "development"
+FILTERS: dict[str, AuthorizationFilter] = {
+    "status=pended&status=received": AuthorizationFilter(statuses=["pended", "received"]),
+    "status=approved&payer=acme": AuthorizationFilter(statuses=["approved"], payer_id="acme"),
+    "payer=bluecross": AuthorizationFilter(payer_id="bluecross"),
+    "kind=retrospective": AuthorizationFilter(kind="retrospective"),
+    "priority=expedited": AuthorizationFilter(priority="expedited"),
+    "overdue=true": AuthorizationFilter(overdue=True),
+    "expiring_before=+30d": AuthorizationFilter(expiring_before=datetime.now(UTC) + timedelta(days=30)),
+    "updated_since=-3d": AuthorizationFilter(updated_since=datetime.now(UTC) - timedelta(days=3)),
+    "member_id=M4242": AuthorizationFilter(member_id="M4242"),
+    "provider=...|1000000042": AuthorizationFilter(provider_identifier="http://hl7.org/fhir/sid/us-npi|1000000042"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms) or [float("nan")]
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def drive(
+    name: str,
+    base_url: str,
+    requests: Sequence[tuple[str, dict[str, str]]],
+    *,
+    expect: int,
+    concurrency: int,
+    limit_s: float,
+) -> Result:
+    """Send the requests (path, headers) with `concurrency` clients; stop early after `limit_s` seconds."""
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(requests)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
+        deadline = time.perf_counter() + limit_s
+
+        async def worker() -> None:
+            nonlocal errors
+            for path, headers in queue:
+                if time.perf_counter() > deadline:
+                    return
+                started = time.perf_counter()
+                try:
+                    ok = (await client.get(path, headers=headers)).status_code == expect
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += 0 if ok else 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        seconds = time.perf_counter() - started
+    return Result(name, len(latencies), errors, seconds, latencies)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def service(database_url: str, port: int) -> Iterator[str]:
+    env = {**os.environ, "EPA_DATABASE_URL": database_url, "EPA_DEVELOPMENT": "true", "EPA_EMBEDDED_WORKER": "false"}
+    env |= {"EPA_RATE_LIMIT_PER_MINUTE": "0", "EPA_LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", "1", "--no-access-log", "--log-level", "warning"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("the service did not become ready")
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def explain(database_url: str) -> None:
+    engine = create_engine(database_url)
+    dialect = postgresql.asyncpg.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
+    try:
+        async with engine.connect() as connection:
+            for name, where in FILTERS.items():
+                statement = list_statement(CLIENT, where, now=datetime.now(UTC), cursor=None, limit=51)
+                compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+                plan = await connection.execute(
+                    text(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled.string}"), compiled.params
+                )
+                print(f"\nEXPLAIN {name}")
+                for (line,) in plan:
+                    print(f"  {line}")
+    finally:
+        await engine.dispose()
+
+
+async def sample(base_url: str, count: int) -> tuple[list[str], list[str]]:
+    """Ids to read (drawn from the worklist pages) and list URLs (first pages and cursor pages)."""
+    ids: list[str] = []
+    urls: list[str] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        for query in ("status=pended&status=received", "payer=bluecross", "kind=retrospective", "overdue=true"):
+            first = f"/authorizations?{query}&limit=50"
+            urls.append(first)
+            page = (await client.get(first)).json()
+            if page["next_cursor"]:
+                urls.append(f"{first}&cursor={page['next_cursor']}")
+        cursor = None
+        while len(ids) < count:
+            page = (
+                await client.get("/authorizations", params={"limit": 200, **({"cursor": cursor} if cursor else {})})
+            ).json()
+            ids.extend(a["id"] for a in page["authorizations"])
+            cursor = page["next_cursor"]
+        etags = [(await client.get(f"/authorizations/{i}")).headers["etag"] for i in ids[:200]]
+    return ids, urls + etags  # the tail holds the ETags of the first 200 ids
+
+
+def line(result: Result, baseline: Result | None) -> str:
+    ratio = f"{result.rps / baseline.rps:6.1%} of baseline" if baseline else "baseline"
+    return (
+        f"{result.name:<40} {result.rps:8.1f} req/s  p50 {result.percentile(0.5):6.1f} ms  "
+        f"p99 {result.percentile(0.99):6.1f} ms  errors {result.errors}/{result.requests}  {ratio}"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    url = args.database_url
+    print(f"database {make_url(url).database}; concurrency {args.concurrency}; {args.requests} requests per scenario")
+    with service(url, _free_port()) as base_url:
+        ids, mixed = await sample(base_url, 2000)
+        urls, etags = mixed[:-200], mixed[-200:]
+        n, c, limit_s = args.requests, args.concurrency, args.seconds
+        plain: dict[str, str] = {}
+        detail = [(f"/authorizations/{i}", plain) for i, _ in zip(cycle(ids), range(n), strict=False)]
+        polls = [
+            (f"/authorizations/{i}", {"if-none-match": t})
+            for (i, t), _ in zip(cycle(zip(ids, etags, strict=False)), range(n), strict=False)
+        ]
+        lists = [(u, plain) for u, _ in zip(cycle(urls), range(n), strict=False)]
+        await drive("warm-up", base_url, detail[:500] + lists[:200], expect=200, concurrency=c, limit_s=limit_s)
+        baseline = await drive(
+            "GET /healthz", base_url, [("/healthz", plain)] * n, expect=200, concurrency=c, limit_s=limit_s
+        )
+        results = [
+            await drive("GET /authorizations/{id}", base_url, detail, expect=200, concurrency=c, limit_s=limit_s),
+            await drive(
+                "GET /authorizations/{id} If-None-Match", base_url, polls, expect=304, concurrency=c, limit_s=limit_s
+            ),
+            await drive(
+                "GET /authorizations?filters (pages)", base_url, lists, expect=200, concurrency=c, limit_s=limit_s
+            ),
+        ]
+    print()
+    print(line(baseline, None))
+    for result in results:
+        print(line(result, baseline))
+    await explain(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Operations API benchmark (see bench/README.md)")
+    parser.add_argument("--database-url", default=os.environ.get("EPA_BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=8000, help="per scenario")
+    parser.add_argument("--seconds", type=float, default=60.0, help="time limit per scenario")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
