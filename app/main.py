@@ -8,12 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import fhir_claims, health, jobs
+from app.api import fhir_claims, fhir_subscriptions, health, jobs, webhooks
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
+from app.api.cds_hooks import router as cds_hooks_router
+from app.api.coverage_rules import router as coverage_rules_router
 from app.api.authorizations import router as authorizations_router
 from app.api.errors import install_error_handlers
+from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.runtime import build_runtime
@@ -50,6 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(audit_router)
     app.include_router(fhir_claims.router)
+    app.include_router(fhir_validate_router)
+    app.include_router(cds_hooks_router)
+    app.include_router(coverage_rules_router)
+    app.include_router(fhir_subscriptions.router)
+    app.include_router(webhooks.router)
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
     return app

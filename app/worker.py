@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
 from app.services.clock_jobs import clock_handlers
 from app.services.follow_up import follow_up_handler
@@ -67,7 +68,13 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
     Extension point: add `"kind": handler` entries here; build handlers that need the runtime
     (payer registry, http client, settings) as closures over `runtime`.
     """
-    return {NOOP: noop, TEST_SLEEP: test_sleep, FOLLOW_UP: follow_up_handler(runtime), **clock_handlers()}
+    return {
+        NOOP: noop,
+        TEST_SLEEP: test_sleep,
+        FOLLOW_UP: follow_up_handler(runtime),
+        **clock_handlers(),
+        **notification_handlers(runtime),
+    }
 
 
 def worker_from_settings(

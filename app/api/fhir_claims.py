@@ -16,6 +16,7 @@ from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
 from app.fhir.media import FHIR_JSON, is_fhir_json
 from app.fhir.submit import parse_submit
+from app.fhir.subscription import PAS_TOPIC
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, Principal
 from app.services.queries import claim_response, inquire, search_claim_responses
 from app.services.submit import submit_prior_auth
@@ -126,5 +127,10 @@ async def search_claim_response(
 async def metadata(runtime: RuntimeDep) -> Response:
     settings = runtime.settings
     return fhir_response(
-        capability_statement(settings.base_url, software_version=__version__, development=settings.development)
+        capability_statement(
+            settings.base_url,
+            software_version=__version__,
+            development=settings.development,
+            subscription_topics=(PAS_TOPIC,),
+        )
     )

@@ -16,6 +16,7 @@ from app.errors import Issue
 from app.fhir.outcome import operation_outcome
 from app.fhir.response import render_response_bundle
 from app.fhir.submit import ParsedSubmission
+from app.notifications import enqueue_event, event_type_for
 from app.payers import PayerRejected
 from app.services import followups
 from app.services.clock_jobs import DEFAULT_EXPIRING_LEAD, plan_expiry
@@ -77,6 +78,8 @@ def settle_status(
     authorization.updated_at = now
     authorization.version = (authorization.version or 0) + 1
     repository.record_event(authorization, event, now, from_status=before.value, to_status=after.value, detail=detail)
+    if after != before:
+        enqueue_event(repository.session, authorization, event_type_for(after.value), now=now)
     return after
 
 
@@ -141,4 +144,5 @@ async def record_rejection(
     authorization.response_document = body
     authorization.response_status = 422
     await followups.settle(session, authorization.id, now=now)
+    enqueue_event(session, authorization, event_type_for(AuthorizationStatus.ERROR.value), now=now)
     return body

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.services.followups import FOLLOW_UP
 from app.store.models import Authorization, Event, Job
 from tests.fhir.factories import make_item, make_pas_bundle
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
@@ -71,7 +72,7 @@ async def test_pended_request_is_followed_up_by_a_queued_job(client: httpx.Async
     assert review_actions(body) == {1: "A4"}
     assert claim_response(body)["outcome"] == "partial"
     async with engine.connect() as connection:
-        job = (await connection.execute(select(Job.kind, Job.state, Job.payload))).one()
+        job = (await connection.execute(select(Job.kind, Job.state, Job.payload).where(Job.kind == FOLLOW_UP))).one()
         status = (await connection.execute(select(Authorization.status))).scalar_one()
     assert (job.kind, job.state, job.payload) == ("authorization.follow_up", "queued", {"action": "inquire"})
     assert status == "pended"
@@ -82,7 +83,7 @@ async def test_payer_outage_answers_pended_and_loses_nothing(client: httpx.Async
     assert response.status_code == 200
     assert review_actions(response.json()) == {1: "A4"}
     async with engine.connect() as connection:
-        job = (await connection.execute(select(Job.state, Job.payload))).one()
+        job = (await connection.execute(select(Job.state, Job.payload).where(Job.kind == FOLLOW_UP))).one()
         events = (await connection.execute(select(Event.type).order_by(Event.id))).scalars().all()
     assert (job.state, job.payload) == ("queued", {"action": "submit"})
     assert events == ["received", "payer-unreachable"]

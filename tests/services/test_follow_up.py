@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 import respx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
@@ -69,7 +69,15 @@ async def _submit(runtime: Runtime, bundle: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _work(runtime: Runtime, clock: MovableClock) -> int:
-    return await Worker(runtime.sessions, default_handlers(runtime), clock=clock).run_once()
+    """Run the due jobs once; how many follow-ups were due (notification jobs run alongside)."""
+    async with runtime.sessions() as session:
+        due = await session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == "authorization.follow_up", Job.state == "queued", Job.run_at <= clock.now)
+        )
+    await Worker(runtime.sessions, default_handlers(runtime), clock=clock).run_once()
+    return int(due or 0)
 
 
 async def _state(runtime: Runtime) -> tuple[str, list[str], Job]:

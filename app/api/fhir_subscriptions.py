@@ -1,0 +1,123 @@
+"""`/fhir/Subscription`: R4 backport Subscriptions on the PAS topic (create, read, update, delete, $status)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request, Response
+
+from app.api.deps import RuntimeDep, SessionDep
+from app.api.fhir_claims import fhir_response, read_fhir_body
+from app.api.security import require
+from app.errors import InvalidRequest
+from app.fhir.notification import status_bundle, subscription_status
+from app.fhir.subscription import parse_subscription, render_subscription
+from app.notifications.subscriptions import FhirSubscriptions
+from app.security.principal import SUBSCRIPTION_ALL, Principal
+from app.store.models import FhirSubscription
+
+router = APIRouter(prefix="/fhir", tags=["fhir"])
+_FHIR_BODY: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/fhir+json": {"schema": {"type": "object"}}}, "description": "FHIR resource"},
+}
+
+
+def _render(subscription: FhirSubscription) -> dict[str, Any]:
+    return render_subscription(
+        subscription.resource,
+        subscription_id=str(subscription.id),
+        status=subscription.status,
+        error=subscription.error,
+        version=subscription.version,
+        updated=subscription.updated_at,
+    )
+
+
+async def _resource(request: Request, limit: int) -> dict[str, Any]:
+    body = await read_fhir_body(request, limit)
+    try:
+        resource = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the body is not JSON") from None
+    if not isinstance(resource, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    return resource
+
+
+def _location(runtime_base: str, subscription: FhirSubscription) -> dict[str, str]:
+    return {
+        "Location": f"{runtime_base}/fhir/Subscription/{subscription.id}/_history/{subscription.version}",
+        "ETag": f'W/"{subscription.version}"',
+    }
+
+
+@router.post("/Subscription", status_code=201, responses=_FHIR_BODY, summary="Subscribe to the PAS topic")
+async def create_subscription(
+    request: Request, runtime: RuntimeDep, session: SessionDep, principal: Principal = require(SUBSCRIPTION_ALL)
+) -> Response:
+    parsed = parse_subscription(await _resource(request, runtime.settings.max_body_bytes))
+    subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
+    subscription = await subscriptions.create(parsed, client_id=principal.client_id, now=runtime.clock())
+    return fhir_response(_render(subscription), 201, _location(runtime.settings.base_url, subscription))
+
+
+@router.get("/Subscription/{subscription_id}", responses=_FHIR_BODY, summary="Read a Subscription")
+async def read_subscription(
+    subscription_id: uuid.UUID,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: Principal = require(SUBSCRIPTION_ALL),
+) -> Response:
+    subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(subscription_id)
+    return fhir_response(_render(subscription), headers={"ETag": f'W/"{subscription.version}"'})
+
+
+@router.put("/Subscription/{subscription_id}", responses=_FHIR_BODY, summary="Replace a Subscription (new handshake)")
+async def update_subscription(
+    subscription_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: Principal = require(SUBSCRIPTION_ALL),
+) -> Response:
+    resource = await _resource(request, runtime.settings.max_body_bytes)
+    if resource.get("id") not in (None, str(subscription_id)):
+        raise InvalidRequest("the resource id does not match the URL")
+    parsed = parse_subscription(resource)
+    subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
+    subscription = await subscriptions.replace(subscription_id, parsed, now=runtime.clock())
+    return fhir_response(_render(subscription), headers={"ETag": f'W/"{subscription.version}"'})
+
+
+@router.delete("/Subscription/{subscription_id}", status_code=204, summary="Delete a Subscription")
+async def delete_subscription(
+    subscription_id: uuid.UUID,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: Principal = require(SUBSCRIPTION_ALL),
+) -> Response:
+    await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).delete(subscription_id)
+    return Response(status_code=204)
+
+
+@router.get("/Subscription/{subscription_id}/$status", responses=_FHIR_BODY, summary="SubscriptionStatus")
+async def subscription_status_route(
+    subscription_id: uuid.UUID,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: Principal = require(SUBSCRIPTION_ALL),
+) -> Response:
+    subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(subscription_id)
+    url = f"{runtime.settings.base_url}/fhir/Subscription/{subscription.id}"
+    status = subscription_status(
+        subscription_url=url,
+        status=subscription.status,
+        notification_type="query-status",
+        events_since_start=subscription.events_since_start,
+        events=[],
+        base_url=runtime.settings.base_url,
+        error=subscription.error,
+    )
+    return fhir_response(status_bundle(status, subscription_url=url))

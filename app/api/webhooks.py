@@ -1,0 +1,225 @@
+"""`/webhooks`: a client's webhook endpoints, their delivery log, redelivery and ping (JSON)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from app.api.deps import RuntimeDep, SessionDep
+from app.api.security import require
+from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries, add_delivery
+from app.notifications.endpoints import EndpointChanges, WebhookEndpoints
+from app.notifications.events import PING
+from app.security.principal import WEBHOOKS_READ, WEBHOOKS_WRITE, Principal
+from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+ReadPrincipal = Annotated[Principal, require(WEBHOOKS_READ)]
+WritePrincipal = Annotated[Principal, require(WEBHOOKS_WRITE)]
+
+
+class EndpointIn(BaseModel):
+    url: str = Field(max_length=2048)
+    event_types: list[str] = Field(default_factory=lambda: ["*"], max_length=32)
+    description: str | None = Field(default=None, max_length=1000)
+    enabled: bool = True
+
+
+class EndpointPatch(BaseModel):
+    url: str | None = Field(default=None, max_length=2048)
+    event_types: list[str] | None = Field(default=None, max_length=32)
+    description: str | None = Field(default=None, max_length=1000)
+    enabled: bool | None = None
+
+
+class EndpointView(BaseModel):
+    id: uuid.UUID
+    url: str
+    event_types: list[str]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, e: WebhookEndpoint) -> EndpointView:
+        return cls(
+            id=e.id,
+            url=e.url,
+            event_types=e.event_types,
+            description=e.description,
+            enabled=e.enabled,
+            disabled_reason=e.disabled_reason,
+            created_at=e.created_at,
+            updated_at=e.updated_at,
+        )
+
+
+class EndpointWithSecret(EndpointView):
+    """Answered once, at creation and rotation: the signing secret is never shown again."""
+
+    secret: str
+    previous_secret_valid_until: datetime | None = None
+
+
+class AttemptView(BaseModel):
+    at: datetime
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+    @classmethod
+    def of(cls, a: WebhookAttempt) -> AttemptView:
+        return cls(at=a.at, status_code=a.status_code, latency_ms=a.latency_ms, error=a.error)
+
+
+class DeliveryView(BaseModel):
+    id: int
+    endpoint_id: uuid.UUID
+    webhook_id: str
+    event_type: str
+    authorization_id: uuid.UUID | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+    attempt_log: list[AttemptView] | None = None
+
+    @classmethod
+    def of(cls, d: WebhookDelivery, attempts: list[WebhookAttempt] | None = None) -> DeliveryView:
+        return cls(
+            id=d.id,
+            endpoint_id=d.endpoint_id,
+            webhook_id=d.message_id,
+            event_type=d.event_type,
+            authorization_id=d.authorization_id,
+            state=d.state,
+            attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at,
+            last_status_code=d.last_status_code,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            payload=d.payload,
+            attempt_log=[AttemptView.of(a) for a in attempts] if attempts is not None else None,
+        )
+
+
+@router.get("/deliveries/{delivery_id}", summary="One delivery with every attempt")
+async def delivery_detail(delivery_id: int, session: SessionDep, principal: ReadPrincipal) -> DeliveryView:
+    deliveries = WebhookDeliveries(session, principal.scope_client_id)
+    delivery = await deliveries.get(delivery_id)
+    return DeliveryView.of(delivery, await deliveries.attempts(delivery.id))
+
+
+@router.post("/deliveries/{delivery_id}/redeliver", status_code=202, summary="Send a settled delivery again")
+async def redeliver(
+    delivery_id: int, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+) -> DeliveryView:
+    delivery = await WebhookDeliveries(session, principal.scope_client_id).redeliver(delivery_id, now=runtime.clock())
+    return DeliveryView.of(delivery)
+
+
+@router.post("", status_code=201, summary="Register an endpoint; the answer holds its signing secret, once")
+async def create_endpoint(
+    body: EndpointIn, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+) -> EndpointWithSecret:
+    endpoint = await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).create(
+        client_id=principal.client_id,
+        url=body.url,
+        event_types=body.event_types,
+        description=body.description,
+        enabled=body.enabled,
+        now=runtime.clock(),
+    )
+    return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoint.secret)
+
+
+@router.get("", summary="The caller's endpoints")
+async def list_endpoints(runtime: RuntimeDep, session: SessionDep, principal: ReadPrincipal) -> list[EndpointView]:
+    return [
+        EndpointView.of(e) for e in await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).all()
+    ]
+
+
+@router.get("/{endpoint_id}", summary="One endpoint")
+async def get_endpoint(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: ReadPrincipal
+) -> EndpointView:
+    return EndpointView.of(
+        await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)
+    )
+
+
+@router.patch("/{endpoint_id}", summary="Change URL, event types, description or enabled")
+async def update_endpoint(
+    endpoint_id: uuid.UUID, body: EndpointPatch, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+) -> EndpointView:
+    changes = EndpointChanges(body.url, body.event_types, body.description, body.enabled)
+    endpoints = WebhookEndpoints(session, principal.scope_client_id, runtime.settings)
+    return EndpointView.of(await endpoints.update(endpoint_id, changes, now=runtime.clock()))
+
+
+@router.delete("/{endpoint_id}", status_code=204, summary="Remove an endpoint and its delivery log")
+async def delete_endpoint(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+) -> Response:
+    await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).delete(endpoint_id)
+    return Response(status_code=204)
+
+
+@router.post("/{endpoint_id}/rotate-secret", summary="A new secret; the old one keeps signing for a grace period")
+async def rotate_secret(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+) -> EndpointWithSecret:
+    endpoints = WebhookEndpoints(session, principal.scope_client_id, runtime.settings)
+    endpoint = await endpoints.rotate_secret(endpoint_id, now=runtime.clock())
+    return EndpointWithSecret(
+        **EndpointView.of(endpoint).model_dump(),
+        secret=endpoint.secret,
+        previous_secret_valid_until=endpoint.previous_secret_until,
+    )
+
+
+@router.post("/{endpoint_id}/ping", status_code=202, summary="Queue a signed `webhook.ping` delivery")
+async def ping(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+) -> DeliveryView:
+    endpoint = await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)
+    now = runtime.clock()
+    delivery = await add_delivery(
+        session,
+        endpoint,
+        event_type=PING,
+        occurred_at=now,
+        data={"endpoint_id": str(endpoint.id)},
+        authorization_id=None,
+        now=now,
+    )
+    return DeliveryView.of(delivery)
+
+
+@router.get("/{endpoint_id}/deliveries", summary="The endpoint's deliveries, newest first")
+async def endpoint_deliveries(
+    endpoint_id: uuid.UUID,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: ReadPrincipal,
+    state: Annotated[str | None, Query(pattern="^(pending|delivered|failed|skipped)$")] = None,
+    before: Annotated[int | None, Query(ge=1, description="a delivery id: older ones only")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> list[DeliveryView]:
+    await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)  # 404 if not theirs
+    rows = await WebhookDeliveries(session, principal.scope_client_id).for_endpoint(
+        endpoint_id, state=state, before=before, limit=limit
+    )
+    return [DeliveryView.of(d) for d in rows]
