@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from app import __version__
+from app.coverage.cli import rules_cli
 from app.security.cli import clients_cli
 from app.settings import Settings
 from app.store import migrate
@@ -21,6 +22,7 @@ cli = typer.Typer(name="epa", help="Electronic prior authorization hub.", no_arg
 db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(clients_cli, name="clients")
+cli.add_typer(rules_cli, name="rules")
 
 log = logging.getLogger("app.cli")
 

@@ -12,9 +12,9 @@ from app.api import fhir_claims, fhir_subscriptions, health, jobs, webhooks
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
+from app.api.authorizations import router as authorizations_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
-from app.api.authorizations import router as authorizations_router
 from app.api.errors import install_error_handlers
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware

@@ -24,7 +24,7 @@ ICD_10_CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
 
 CodeFamily = Literal["hcpcs", "cpt", "any"]
 
-_ICD_10_CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+_ICD_10_CM = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 _HCPCS_LEVEL_II = re.compile(r"^[A-V][0-9]{4}$")
 _CPT = re.compile(r"^[0-9]{4}[0-9FTUM]$")
 _RANGE = re.compile(r"^(?P<low>[A-Z0-9.]+)-(?P<high>[A-Z0-9.]+)$")

@@ -196,7 +196,8 @@ def test_documentation_needed(documents: list[str], expected: str | None) -> Non
 
 def test_referral_validity_windows_and_retro_window_come_from_the_rule_over_defaults() -> None:
     rules = payer_rules(
-        "[defaults]\nstandard_window_days = 7\nexpedited_window_hours = 72\nvalidity_days = 90\nretro_window_days = 30\n"
+        "[defaults]\nstandard_window_days = 7\nexpedited_window_hours = 72\n"
+        "validity_days = 90\nretro_window_days = 30\n"
         + R
         + 'codes = ["E0193"]\nreferral = true\nvalidity_days = 120\nstandard_window_days = 5\n'
     )

@@ -39,7 +39,7 @@ class Case:
 CASES = [
     Case(FindingKind.MALFORMED_CODE, request(item("E019")), request(item("E0193"))),
     Case(FindingKind.MALFORMED_CODE, request(item("A9271", system=CPT)), request(item("99213", system=CPT))),
-    Case(FindingKind.MALFORMED_CODE, request(diagnoses=((1, "U07"),)), request(diagnoses=((1, "G89.4"),))),
+    Case(FindingKind.MALFORMED_CODE, request(diagnoses=((1, "12.34"),)), request(diagnoses=((1, "G89.4"),))),
     Case(FindingKind.DIAGNOSIS_POINTER, request(item(diagnoses=(2,))), request(item(diagnoses=(1,)))),
     Case(
         FindingKind.MISSING_DOCUMENTATION,
