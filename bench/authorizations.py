@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import cycle
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from app.store.authorization_queries import AuthorizationFilter, list_statement
 from app.store.database import create_engine
@@ -136,20 +139,29 @@ def service(database_url: str, port: int) -> Iterator[str]:
         process.wait(timeout=30)
 
 
+class Explain(Executable, ClauseElement):
+    """`EXPLAIN (ANALYZE) <statement>` with the statement's own bind parameters."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+
+
+@compiles(Explain, "postgresql")
+def _explain_sql(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"EXPLAIN (ANALYZE, COSTS OFF) {compiler.process(element.statement, **kw)}"
+
+
 async def explain(database_url: str) -> None:
     engine = create_engine(database_url)
-    dialect = postgresql.asyncpg.dialect(paramstyle="named")  # type: ignore[no-untyped-call]
     try:
         async with engine.connect() as connection:
             for name, where in FILTERS.items():
                 statement = list_statement(CLIENT, where, now=datetime.now(UTC), cursor=None, limit=51)
-                compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-                plan = await connection.execute(
-                    text(f"EXPLAIN (ANALYZE, COSTS OFF) {compiled.string}"), compiled.params
-                )
                 print(f"\nEXPLAIN {name}")
-                for (line,) in plan:
-                    print(f"  {line}")
+                for (plan_line,) in await connection.execute(Explain(statement)):
+                    print(f"  {plan_line}")
     finally:
         await engine.dispose()
 
