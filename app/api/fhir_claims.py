@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app import __version__
+from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.security import require
 from app.errors import PayloadTooLarge, UnsupportedMediaType
@@ -87,8 +88,12 @@ async def inquire_route(
 
 @router.get("/ClaimResponse/{claim_response_id}", summary="Read a ClaimResponse", responses=_FHIR_BODY)
 async def read_claim_response(
-    claim_response_id: str, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)]
+    claim_response_id: str,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    audit: AuditDep,
 ) -> Response:
+    audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
     return fhir_response(await claim_response(runtime, principal, claim_response_id))
 
 
@@ -98,15 +103,18 @@ async def read_claim_response(
 async def search_claim_response(
     runtime: RuntimeDep,
     principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    audit: AuditDep,
     identifier: Annotated[str | None, Query(max_length=256)] = None,
     patient_identifier: Annotated[str | None, Query(alias="patient.identifier", max_length=256)] = None,
 ) -> Response:
+    entry = audit.record("claimresponse.search", "ClaimResponse")
     member_id = patient_identifier.rpartition("|")[2] if patient_identifier else None
     resources = (
         await search_claim_responses(runtime, principal, identifier=identifier, member_id=member_id)
         if identifier or member_id
         else []
     )
+    entry.add(*(r["id"] for r in resources))
     base = runtime.settings.base_url
     return fhir_response(
         {

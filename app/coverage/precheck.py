@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import or_, select
@@ -101,6 +101,14 @@ async def active_authorization_for(
     return None
 
 
+def _overlaps(served: Period | None, start: date | None, end: date | None) -> bool:
+    if served is None:
+        return True
+    return (served.end is None or start is None or start <= served.end) and (
+        served.start is None or end is None or end >= served.start
+    )
+
+
 async def active_duplicates(
     repository: AuthorizationRepository,
     request: PriorAuthRequest,
@@ -108,19 +116,30 @@ async def active_duplicates(
     now: datetime,
     exclude: Sequence[uuid.UUID] = (),
 ) -> dict[int, str]:
-    """item sequence -> reference of an active authorization for the same member, code and overlapping dates."""
-    if request.member_id is None:
+    """item sequence -> reference of an active authorization for the same member, code and overlapping dates.
+
+    One query for the whole request (this runs on every $submit).
+    """
+    items = [item for item in request.items if not item.cancelled]
+    if request.member_id is None or not items:
         return {}
+    granted = await repository.granted_items(
+        request.member_id.value,
+        sorted({item.product_or_service.code for item in items}),
+        statuses=sorted(s.value for s in ACTIVE),
+        not_granted=sorted(_NOT_GRANTED),
+        now=now,
+    )
     found: dict[int, str] = {}
-    for item in request.items:
-        if item.cancelled:
-            continue
-        code = item.product_or_service.code
-        match = await active_authorization_for(
-            repository, request.member_id.value, code, item.serviced, now=now, exclude=exclude
-        )
-        if match is not None:
-            found[item.sequence] = match.preauth_ref or str(match.id)
+    for item in items:
+        for code, start, end, reference, authorization_id in granted:
+            if (
+                code == item.product_or_service.code
+                and authorization_id not in exclude
+                and _overlaps(item.serviced, start, end)
+            ):
+                found[item.sequence] = reference
+                break
     return found
 
 

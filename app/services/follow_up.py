@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from app.domain.codes import AuthorizationStatus
+from app.domain.codes import AuthorizationStatus, ReviewAction
 from app.fhir.submit import parse_submit
 from app.payers import PayerReference, PayerRejected, PayerSubmission
 from app.runtime import Runtime
@@ -54,7 +54,9 @@ def follow_up_handler(runtime: Runtime) -> Handler:
         locked = await repository.get_for_update(authorization.id)
         if locked is None or not AuthorizationStatus(locked.status).is_open:
             return None
-        merge(locked.items, {d.sequence: d for d in reply.decisions})
+        # Items already finally decided (by the payer earlier, or by the payer's published rules) stay so.
+        settled = {i.sequence for i in locked.items if i.decision_code and ReviewAction(i.decision_code).is_final}
+        merge(locked.items, {d.sequence: d for d in reply.decisions if d.sequence not in settled})
         status = settle_status(
             repository,
             locked,

@@ -23,20 +23,34 @@ def _response_bundle(authorization: Authorization) -> dict[str, Any] | None:
 
 
 async def inquire(runtime: Runtime, principal: Principal, criteria: InquiryCriteria) -> list[dict[str, Any]]:
-    """The current response Bundle of each authorization the inquiry matches (replaced ones: their replacement)."""
+    """The current response Bundle of each authorization the inquiry matches (replaced ones: their replacement).
+
+    The caller's own requests match on the criteria. With EPA_INQUIRE_BY_NON_SUBMITTERS, requests
+    other clients submitted match too, but only when both the member id and a provider identifier
+    are given and equal (PAS lets the provider of record inquire, whoever submitted).
+    """
     payer = runtime.payers.route(criteria.insurer, criteria.payor)
-    async with runtime.sessions() as session:
-        repository = AuthorizationRepository(session, principal.scope_client_id)
-        rows = await repository.search_current(
+
+    async def search(repository: AuthorizationRepository) -> list[Authorization]:
+        period = criteria.service_period
+        return await repository.search_current(
             member_id=criteria.member_id.value if criteria.member_id else None,
             provider_identifiers=[p.key() for p in criteria.provider],
             payer_id=payer.id,
             claim_identifiers=[c.key() for c in criteria.claim_identifiers],
             preauth_ref=criteria.authorization_numbers[0] if criteria.authorization_numbers else None,
             product_codes=[c.code for c in criteria.service_codes],
-            serviced_from=criteria.service_period.start if criteria.service_period else None,
-            serviced_to=criteria.service_period.end if criteria.service_period else None,
+            serviced_from=period.start if period else None,
+            serviced_to=period.end if period else None,
         )
+
+    async with runtime.sessions() as session:
+        rows = await search(AuthorizationRepository(session, principal.scope_client_id))
+        others_allowed = runtime.settings.inquire_by_non_submitters and principal.scope_client_id is not None
+        if others_allowed and criteria.member_id is not None and criteria.provider:
+            others = await search(AuthorizationRepository(session, None))
+            known = {row.id for row in rows}
+            rows += [row for row in others if row.id not in known]
     return [bundle for row in rows if (bundle := _response_bundle(row)) is not None]
 
 

@@ -151,7 +151,7 @@ async def _store(
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
-        elif request.claim_identifiers and await repository.by_claim_identifier(request.claim_identifiers[0].key()):
+        elif request.claim_identifiers and await repository.claim_identifier_taken(request.claim_identifiers[0].key()):
             text = (
                 f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
                 "send a PASClaimUpdate (Claim.related) to change it"
@@ -183,7 +183,6 @@ async def _store(
             },
         )
         enqueue_event(session, authorization, event_type_for(authorization.status), now=authorization.received_at)
-        plan_overdue_check(session, authorization, now=authorization.received_at)
         budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
         action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
         followups.plan(
@@ -337,6 +336,7 @@ async def _record(
                 now, reply.retry_after if reply else outcome.retry_after if isinstance(outcome, PayerError) else None
             )
             await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
+            plan_overdue_check(session, authorization, now=now)
         else:
             await followups.settle(session, authorization.id, now=now)
         return SubmitResult(authorization.id, 200, authorization.response_document)

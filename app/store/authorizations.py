@@ -56,6 +56,12 @@ class AuthorizationRepository:
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
 
+    async def claim_identifier_taken(self, claim_identifier: str) -> bool:
+        statement = select(Authorization.id).where(Authorization.claim_identifier == claim_identifier).limit(1)
+        if self.client_id is not None:
+            statement = statement.where(Authorization.client_id == self.client_id)
+        return (await self.session.execute(statement)).first() is not None
+
     async def current(self, authorization: Authorization) -> Authorization:
         """Follow `replaced_by_id` to the authorization's current version."""
         seen = 0
@@ -128,6 +134,44 @@ class AuthorizationRepository:
             .limit(limit)
         )
         return list((await self.session.execute(statement)).scalars())
+
+    async def granted_items(
+        self,
+        member_id: str,
+        codes: Sequence[str],
+        *,
+        statuses: Sequence[str],
+        not_granted: Sequence[str],
+        now: datetime,
+    ) -> list[tuple[str, date | None, date | None, str, uuid.UUID]]:
+        """(code, serviced start, serviced end, reference, id) of items granted to the member, in one query.
+
+        Only current, unexpired authorizations in one of `statuses`; items not cancelled and
+        not decided with one of `not_granted`.
+        """
+        statement = (
+            select(
+                AuthorizationItem.product_code,
+                AuthorizationItem.serviced_start,
+                AuthorizationItem.serviced_end,
+                Authorization.preauth_ref,
+                Authorization.id,
+            )
+            .join(Authorization, AuthorizationItem.authorization_id == Authorization.id)
+            .where(
+                Authorization.patient_member_id == member_id,
+                Authorization.replaced_by_id.is_(None),
+                Authorization.status.in_(statuses),
+                or_(Authorization.expires_at.is_(None), Authorization.expires_at > now),
+                AuthorizationItem.product_code.in_(codes),
+                AuthorizationItem.cancelled.is_(False),
+                or_(AuthorizationItem.decision_code.is_(None), AuthorizationItem.decision_code.not_in(not_granted)),
+            )
+        )
+        if self.client_id is not None:
+            statement = statement.where(Authorization.client_id == self.client_id)
+        rows = await self.session.execute(statement)
+        return [(code, start, end, ref or str(auth_id), auth_id) for code, start, end, ref, auth_id in rows]
 
     def add(self, authorization: Authorization) -> None:
         self.session.add(authorization)

@@ -1,0 +1,192 @@
+"""Benchmark of `Claim/$submit` (run: `.venv/bin/python -m bench.submit`).
+
+(a) $submit of a 3-item PAS Bundle (~12 KB), sandbox payer deciding at once, on SQLite and on
+    PostgreSQL; (b) in the same run, a baseline route of the same service that only does
+    `Bundle.model_validate_json` on the same bytes; (c) the ratio a/b; (d) $submit with a
+    fhir-pas payer on loopback that answers after 1 s, 200 concurrent clients.
+The service runs as one uvicorn process; this script is the load generator (loopback only).
+PostgreSQL: EPA_BENCH_POSTGRES_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres),
+where a fresh database is created and dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+from sqlalchemy.engine import make_url
+
+from app.store import migrate
+from app.store.database import create_engine
+from bench.load import LoadResult, run_load
+from bench.payload import pas_bundle
+
+HEADERS = {"content-type": "application/fhir+json"}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], health_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(health_url, timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"could not start {args}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def service_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EPA_")}
+    env.update({"EPA_DATABASE_URL": database_url, "EPA_DEVELOPMENT": "true", "EPA_LOG_LEVEL": "warning", **extra})
+    return env
+
+
+def bodies_for(template: bytes) -> Callable[[int], bytes]:
+    """Body i: the template with its own Bundle and Claim identifiers (no replays) and one of 5,000 members."""
+    run = uuid.uuid4().hex[:8]
+    cache: dict[int, bytes] = {}
+
+    def body(i: int) -> bytes:
+        if i not in cache:
+            cache[i] = (
+                template.replace(b"BUNDLE-0001", f"B-{run}-{i}".encode())
+                .replace(b"CLAIM-0001", f"C-{run}-{i}".encode())
+                .replace(b"MEMBER-123", f"M-{run}-{i % 5000}".encode())
+            )
+        return cache[i]
+
+    return body
+
+
+async def create_database(admin: str, name: str) -> str:
+    dsn = make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    return url
+
+
+async def measure(base: str, template: bytes, total: int, concurrency: int) -> tuple[LoadResult, LoadResult]:
+    body = bodies_for(template)
+    await run_load("warm-up", base, "/fhir/Claim/$submit", body, total=50, concurrency=4, headers=HEADERS)
+    baseline = await run_load(
+        "(b) validate-only baseline",
+        base,
+        "/bench/validate-only",
+        body,
+        total=total,
+        concurrency=concurrency,
+        headers=HEADERS,
+    )
+    submit = await run_load(
+        "(a) $submit",
+        base,
+        "/fhir/Claim/$submit",
+        lambda i: body(i + 100),
+        total=total,
+        concurrency=concurrency,
+        headers=HEADERS,
+    )
+    return baseline, submit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--slow-requests", type=int, default=1000)
+    parser.add_argument("--slow-concurrency", type=int, default=200)
+    args = parser.parse_args()
+    template = orjson.dumps(pas_bundle(items=3))
+    print(f"request Bundle: {len(template)} bytes, 3 items; {args.requests} requests at concurrency {args.concurrency}")
+    admin = os.environ.get("EPA_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    with tempfile.TemporaryDirectory() as tmp:
+        backends = {
+            "SQLite": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+            "PostgreSQL": asyncio.run(create_database(admin, "epa_bench_submit")),
+        }
+        for name, url in backends.items():
+            if name == "SQLite":
+                engine = create_engine(url)
+                asyncio.run(migrate.upgrade(engine))
+                asyncio.run(engine.dispose())
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            with process(
+                ["-m", "bench.serve", str(port)], service_env(url, EPA_EMBEDDED_WORKER="false"), f"{base}/healthz"
+            ):
+                baseline, submit = asyncio.run(measure(base, template, args.requests, args.concurrency))
+            print(f"--- {name}")
+            print(baseline.line())
+            print(submit.line())
+            print(f"(c) ratio $submit / baseline: {submit.rps / baseline.rps:.2f}")
+
+        payer_port, port = free_port(), free_port()
+        payers = Path(tmp) / "payers.toml"
+        payers.write_text(
+            '[[payer]]\nid = "slow"\nadapter = "fhir-pas"\ndefault = true\n'
+            f'[payer.settings]\nbase_url = "http://127.0.0.1:{payer_port}/fhir"\ntimeout_seconds = 5\n'
+        )
+        base = f"http://127.0.0.1:{port}"
+        env = service_env(backends["PostgreSQL"], EPA_PAYERS_FILE=str(payers), EPA_EMBEDDED_WORKER="false")
+        with (
+            process(
+                ["-m", "bench.slow_payer", str(payer_port), "1.0"], os.environ.copy(), f"http://127.0.0.1:{payer_port}/"
+            ),
+            process(["-m", "bench.serve", str(port)], env, f"{base}/healthz"),
+        ):
+            body = bodies_for(template)
+            slow = asyncio.run(
+                run_load(
+                    "(d) $submit, payer answers in 1 s",
+                    base,
+                    "/fhir/Claim/$submit",
+                    body,
+                    total=args.slow_requests,
+                    concurrency=args.slow_concurrency,
+                    headers=HEADERS,
+                )
+            )
+        print(f"--- PostgreSQL, fhir-pas payer on loopback answering after 1 s, {args.slow_concurrency} clients")
+        print(slow.line())
+        print(f"(d) ideal if only the payer's 1 s limited it: {args.slow_concurrency:.0f} req/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Client isolation on the PAS routes: one EHR never sees another's requests (404, not 403)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE
+from tests.api.test_submit import _bundle
+from tests.support.auth import bearer, token_for
+from tests.support.pas import FHIR_JSON, claim_response
+
+SCOPES = [CLAIM_WRITE, CLAIM_RESPONSE_READ]
+
+
+def _inquiry(bundle: dict[str, Any]) -> dict[str, Any]:
+    """An inquiry for the request: the same Claim (member, provider, insurer), use preauthorization."""
+    inquiry = orjson.loads(orjson.dumps(bundle))
+    inquiry["identifier"]["value"] += "-inquiry"
+    return inquiry
+
+
+async def _as(client: httpx.AsyncClient, token: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    return await client.post(path, content=orjson.dumps(body), headers={**FHIR_JSON, **bearer(token)})
+
+
+async def test_another_client_cannot_read_search_or_inquire(client: httpx.AsyncClient, app: FastAPI) -> None:
+    alice = await token_for(client, app, "ehr-alice", SCOPES)
+    bob = await token_for(client, app, "ehr-bob", SCOPES)
+    bundle = _bundle("99212", tag="iso")
+    submitted = await _as(client, alice, "/fhir/Claim/$submit", bundle)
+    assert submitted.status_code == 200, submitted.text
+    response_id = claim_response(submitted.json())["id"]
+
+    assert (await client.get(f"/fhir/ClaimResponse/{response_id}", headers=bearer(alice))).status_code == 200
+    read = await client.get(f"/fhir/ClaimResponse/{response_id}", headers=bearer(bob))
+    assert read.status_code == 404
+    assert read.json()["resourceType"] == "OperationOutcome"
+
+    search = await client.get("/fhir/ClaimResponse", params={"identifier": response_id}, headers=bearer(bob))
+    assert search.json()["total"] == 0
+
+    app.state.runtime.settings.inquire_by_non_submitters = False
+    refused = await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))
+    assert refused.status_code == 200
+    assert "parameter" not in refused.json()
+    own = await _as(client, alice, "/fhir/Claim/$inquire", _inquiry(bundle))
+    assert [p["name"] for p in own.json()["parameter"]] == ["return"]
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+async def test_provider_of_record_may_inquire_only_when_configured(
+    client: httpx.AsyncClient, app: FastAPI, allowed: bool
+) -> None:
+    alice = await token_for(client, app, "ehr-alice", SCOPES)
+    bob = await token_for(client, app, "ehr-bob", SCOPES)
+    bundle = _bundle("99212", tag=f"pr-{allowed}")
+    assert (await _as(client, alice, "/fhir/Claim/$submit", bundle)).status_code == 200
+    app.state.runtime.settings.inquire_by_non_submitters = allowed
+    answer = (await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))).json()
+    assert ("parameter" in answer) is allowed
