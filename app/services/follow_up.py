@@ -17,9 +17,34 @@ from app.services.followups import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpA
 from app.services.items import merge
 from app.services.recording import record_rejection, render_document, settle_status
 from app.store.authorizations import AuthorizationRepository
+from app.store.models import Authorization
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 
 log = logging.getLogger(__name__)
+
+
+async def _tell_payer_of_cancel(
+    runtime: Runtime, job: JobContext, repository: AuthorizationRepository, authorization: Authorization
+) -> JobOutcome | None:
+    """A cancel recorded while the payer was unreachable: tell the payer now (cancel is idempotent)."""
+    if authorization.payer_id not in runtime.payers:
+        raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
+    adapter = runtime.payers.get(authorization.payer_id).adapter
+    parsed = parse_submit(authorization.request_document)
+    reference = PayerReference(
+        str(authorization.id), authorization.payer_reference, parsed.request, authorization.request_document
+    )
+    try:
+        reply = await adapter.cancel(reference)
+    except PayerRejected as rejection:
+        repository.record_event(
+            authorization, "payer-cancel-rejected", job.now(), detail={"issues": len(rejection.issues)}
+        )
+        return None
+    repository.record_event(
+        authorization, "payer-notified-of-cancel", job.now(), detail={"payer_reference": reply.payer_reference}
+    )
+    return None
 
 
 def follow_up_handler(runtime: Runtime) -> Handler:
@@ -29,7 +54,11 @@ def follow_up_handler(runtime: Runtime) -> Handler:
         repository = AuthorizationRepository(job.session, None)  # the worker acts for every client
         authorization = await repository.get(job.authorization_id)
         action = FollowUpAction(job.payload.get("action", FollowUpAction.INQUIRE.value))
-        if authorization is None or authorization.replaced_by_id is not None:
+        if authorization is None:
+            return None
+        if action is FollowUpAction.CANCEL:
+            return await _tell_payer_of_cancel(runtime, job, repository, authorization)
+        if authorization.replaced_by_id is not None:
             return None
         if not AuthorizationStatus(authorization.status).is_open:
             return None  # decided meanwhile (e.g. answered within the sync budget after all)
@@ -42,8 +71,6 @@ def follow_up_handler(runtime: Runtime) -> Handler:
         try:
             if action is FollowUpAction.SUBMIT:
                 reply = await entry.adapter.submit(PayerSubmission(str(authorization.id), parsed.request, bundle))
-            elif action is FollowUpAction.CANCEL:
-                reply = await entry.adapter.cancel(reference)
             else:
                 reply = await entry.adapter.inquire(reference)
         except PayerRejected as rejection:

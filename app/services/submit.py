@@ -324,7 +324,8 @@ async def _record(
             authorization, parsed, reply=reply, warnings=warnings, base_url=runtime.settings.base_url
         )
         authorization.response_status = 200
-        if status.is_open:
+        payer_must_hear_of_cancel = parsed.request.cancels_all and reply is None
+        if status.is_open or payer_must_hear_of_cancel:
             action = (
                 FollowUpAction.INQUIRE
                 if reply is not None
@@ -336,7 +337,8 @@ async def _record(
                 now, reply.retry_after if reply else outcome.retry_after if isinstance(outcome, PayerError) else None
             )
             await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
-            plan_overdue_check(session, authorization, now=now)
+            if status.is_open:
+                plan_overdue_check(session, authorization, now=now)
         else:
             await followups.settle(session, authorization.id, now=now)
         return SubmitResult(authorization.id, 200, authorization.response_document)

@@ -19,7 +19,7 @@ SCOPES = [CLAIM_WRITE, CLAIM_RESPONSE_READ]
 
 def _inquiry(bundle: dict[str, Any]) -> dict[str, Any]:
     """An inquiry for the request: the same Claim (member, provider, insurer), use preauthorization."""
-    inquiry = orjson.loads(orjson.dumps(bundle))
+    inquiry: dict[str, Any] = orjson.loads(orjson.dumps(bundle))
     inquiry["identifier"]["value"] += "-inquiry"
     return inquiry
 

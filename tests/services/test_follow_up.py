@@ -171,3 +171,42 @@ async def test_payer_down_at_first_still_ends_in_a_decision(fhir_pas_runtime: Ru
     assert submit.call_count >= 2
     assert job.state == "done"
     assert "payer-unreachable" in events
+
+
+async def test_cancel_while_the_payer_is_down_reaches_the_payer_later(
+    fhir_pas_runtime: Runtime, clock: MovableClock
+) -> None:
+    runtime = fhir_pas_runtime
+    with respx.mock() as payer:
+        payer.post(f"{PAYER}/Claim/$submit").mock(
+            side_effect=[_approved()] + [httpx.ConnectError("down")] * 3 + [_approved()] * 5
+        )
+        assert review_actions(await _submit(runtime, _bundle("99212", tag="c1"))) == {1: "A1"}
+        cancel = _bundle("99212", tag="c2")
+        claim = cancel["entry"][0]["resource"]
+        claim.pop("item")
+        claim["identifier"][0]["value"] = "CLAIM-c1"
+        claim["extension"].append(
+            {
+                "url": "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType",
+                "valueCodeableConcept": {"coding": [{"system": "https://codesystem.x12.org/005010/1322", "code": "3"}]},
+            }
+        )
+        await _submit(runtime, cancel)
+        async with runtime.sessions() as session:
+            statuses = list(
+                (await session.execute(select(Authorization.status).order_by(Authorization.created_at))).scalars()
+            )
+            job = (
+                await session.execute(select(Job).where(Job.kind == "authorization.follow_up", Job.state == "queued"))
+            ).scalar_one()
+        assert statuses == ["approved", "cancelled"]
+        assert job.payload == {"action": "cancel"}
+        clock.advance(job.run_at - clock.now)
+        await _work(runtime, clock)
+        async with runtime.sessions() as session:
+            events = list((await session.execute(select(Event.type))).scalars())
+        assert "payer-notified-of-cancel" in events
+        assert (
+            payer.calls.call_count == 5
+        )  # submit, the cancel tried 3 times (adapter retries), the one that got through
