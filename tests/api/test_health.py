@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __version__
+from app.store import migrate
 
 
 async def test_healthz_answers_without_touching_anything(client: httpx.AsyncClient) -> None:
@@ -30,7 +31,9 @@ async def test_readyz_is_503_problem_when_schema_is_behind(client: httpx.AsyncCl
         assert "older" in response.json()["detail"]
     finally:
         async with engine.begin() as connection:
-            await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+            await connection.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": migrate.head_revision()}
+            )
 
 
 async def test_unknown_route_is_problem_json_outside_fhir(client: httpx.AsyncClient) -> None:
