@@ -139,15 +139,16 @@ def _new_authorization(
 
 
 async def _store(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry, check: SubmissionCheck
-) -> SubmitResult | Authorization:
-    """Transaction 1: idempotency, update checks, the authorization, its first event and its follow-up job."""
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+) -> tuple[SubmitResult | Authorization, SubmissionCheck | None]:
+    """Transaction 1: idempotency, update checks, coverage rules and pre-submission checks, then the
+    authorization, its first event and its follow-up job."""
     request = parsed.request
     async with runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
         if existing is not None:
-            return _replay(existing, _fingerprint(parsed.bundle_bytes))
+            return _replay(existing, _fingerprint(parsed.bundle_bytes)), None
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
@@ -159,6 +160,7 @@ async def _store(
             raise Conflict(
                 text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
             )
+        check = await _check(session, runtime, principal, parsed, entry)
         authorization = _new_authorization(runtime, principal, parsed, entry, prior, check)
         if request.cancels_all:
             for item in authorization.items:
@@ -202,8 +204,8 @@ async def _store(
                 )
             if raced is None:
                 raise
-            return _replay(raced, _fingerprint(parsed.bundle_bytes))
-        return authorization
+            return _replay(raced, _fingerprint(parsed.bundle_bytes)), None
+        return authorization, check
 
 
 async def _coverage_links(
@@ -347,28 +349,27 @@ async def _record(
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response."""
     entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
-    check = await _check(runtime, principal, parsed, entry)
-    stored = await _store(runtime, principal, parsed, entry, check)
+    stored, check = await _store(runtime, principal, parsed, entry)
     if isinstance(stored, SubmitResult):
         return stored
+    assert check is not None
     settled = not parsed.request.cancels_all and check.assessment.settles(parsed.request)
     outcome = None if settled else await _call_payer(runtime, entry, stored, parsed)
     return await _record(runtime, principal, entry, stored.id, parsed, outcome, check)
 
 
 async def _check(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+    session: AsyncSession, runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
 ) -> SubmissionCheck:
     """The payer's coverage rules and pre-submission checks; refuses (422, nothing stored) when the payer says so."""
-    async with runtime.sessions() as session:
-        check = await check_submission(
-            session,
-            principal.client_id,
-            runtime.coverage.current.for_payer(entry.id),
-            parsed.request,
-            bundle_facts(parsed.bundle),
-            now=runtime.clock(),
-        )
+    check = await check_submission(
+        session,
+        principal.client_id,
+        runtime.coverage.current.for_payer(entry.id),
+        parsed.request,
+        bundle_facts(parsed.bundle),
+        now=runtime.clock(),
+    )
     findings = check.assessment.submit_findings()
     if findings and check.assessment.on_findings == "refuse" and not parsed.request.cancels_all:
         text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
