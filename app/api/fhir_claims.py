@@ -63,11 +63,13 @@ async def read_fhir_body(request: Request, limit: int) -> bytes:
     openapi_extra=_REQUEST_BODY,
 )
 async def submit(
-    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)]
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)], audit: AuditDep
 ) -> Response:
+    entry = audit.record("claim.submit", "Claim")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
     parsed = parse_submit(body)
     result = await submit_prior_auth(runtime, principal, parsed)
+    entry.add(result.authorization_id)
     headers = {"Location": f"{runtime.settings.base_url}/fhir/ClaimResponse/{result.authorization_id}"}
     return fhir_response(result.body, result.status_code, headers)
 
@@ -79,11 +81,13 @@ async def submit(
     openapi_extra=_REQUEST_BODY,
 )
 async def inquire_route(
-    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)]
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)], audit: AuditDep
 ) -> Response:
+    entry = audit.record("claim.inquire", "ClaimResponse")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
-    criteria = parse_inquire(body)
-    return fhir_response(render_inquiry_result(await inquire(runtime, principal, criteria)))
+    bundles = await inquire(runtime, principal, parse_inquire(body))
+    entry.add(*(bundle["entry"][0]["resource"]["id"] for bundle in bundles))
+    return fhir_response(render_inquiry_result(bundles))
 
 
 @router.get("/ClaimResponse/{claim_response_id}", summary="Read a ClaimResponse", responses=_FHIR_BODY)

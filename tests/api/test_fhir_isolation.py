@@ -63,3 +63,17 @@ async def test_provider_of_record_may_inquire_only_when_configured(
     app.state.runtime.settings.inquire_by_non_submitters = allowed
     answer = (await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))).json()
     assert ("parameter" in answer) is allowed
+
+
+async def test_pas_calls_leave_audit_records_with_the_ids_touched(client: httpx.AsyncClient, app: FastAPI) -> None:
+    alice = await token_for(client, app, "ehr-alice", SCOPES)
+    admin = await token_for(client, app, "ops-admin", ["ops/admin"], admin=True)
+    bundle = _bundle("99212", tag="audit")
+    response_id = claim_response((await _as(client, alice, "/fhir/Claim/$submit", bundle)).json())["id"]
+    await client.get(f"/fhir/ClaimResponse/{response_id}", headers=bearer(alice))
+    await _as(client, alice, "/fhir/Claim/$inquire", _inquiry(bundle))
+    page = (await client.get("/audit", params={"client": "ehr-alice"}, headers=bearer(admin))).json()
+    records = {(r["operation"], tuple(r["resource_ids"]), r["outcome"]) for r in page["items"]}
+    assert ("claim.submit", (response_id,), 200) in records
+    assert ("claimresponse.read", (response_id,), 200) in records
+    assert ("claim.inquire", (response_id,), 200) in records

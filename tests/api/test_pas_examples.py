@@ -49,7 +49,9 @@ def _entries_by_full_url(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("name", ACCEPTED)
-async def test_public_examples_answer_a_valid_response(client: httpx.AsyncClient, shared_examples: Path, name: str) -> None:
+async def test_public_examples_answer_a_valid_response(
+    client: httpx.AsyncClient, shared_examples: Path, name: str
+) -> None:
     request = with_fresh_identifiers(load_example(shared_examples / name))
     response = await submit(client, request)
     assert response.status_code == 200, response.text
