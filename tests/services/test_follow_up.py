@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -26,31 +26,10 @@ from app.worker import default_handlers
 from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.payers.builders import claim_response_bundle
+from tests.services.conftest import MovableClock
 from tests.support.pas import review_actions
 
 PAYER = "https://payer.example/fhir"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime(2030, 5, 2, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-@pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
-
-
-@pytest.fixture
-async def runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
-    async with build_runtime(settings, clock=clock) as built:
-        yield built
 
 
 @pytest.fixture
