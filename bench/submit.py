@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--slow-requests", type=int, default=1000)
     parser.add_argument("--slow-concurrency", type=int, default=200)
+    parser.add_argument("--only", choices=["all", "fast", "slow"], default="all")
     args = parser.parse_args()
     template = orjson.dumps(pas_bundle(items=3))
     print(f"request Bundle: {len(template)} bytes, 3 items; {args.requests} requests at concurrency {args.concurrency}")
@@ -141,7 +142,7 @@ def main() -> None:
             "SQLite": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
             "PostgreSQL": asyncio.run(create_database(admin, "epa_bench_submit")),
         }
-        for name, url in backends.items():
+        for name, url in backends.items() if args.only != "slow" else ():
             if name == "SQLite":
                 engine = create_engine(url)
                 asyncio.run(migrate.upgrade(engine))
@@ -157,6 +158,8 @@ def main() -> None:
             print(submit.line())
             print(f"(c) ratio $submit / baseline: {submit.rps / baseline.rps:.2f}")
 
+        if args.only == "fast":
+            return
         payer_port, port = free_port(), free_port()
         payers = Path(tmp) / "payers.toml"
         payers.write_text(
