@@ -40,6 +40,7 @@ async def add_delivery(
     data: dict[str, Any],
     authorization_id: uuid.UUID | None,
     now: datetime,
+    event_seq: int | None = None,
 ) -> WebhookDelivery:
     """A pending delivery and its job, in the caller's transaction."""
     delivery = WebhookDelivery(
@@ -48,6 +49,7 @@ async def add_delivery(
         message_id=new_message_id(),
         event_type=event_type,
         authorization_id=authorization_id,
+        event_seq=event_seq,
         payload=webhook_payload(event_type, occurred_at, data),
         occurred_at=occurred_at,
         state=PENDING,

@@ -1,8 +1,8 @@
 """The `notifications.fan_out` job: one event becomes one delivery per matching webhook endpoint
 and one notification per matching FHIR Subscription, each with its own job.
 
-Fan-outs of one authorization run in the order they were enqueued (a later one waits while an
-earlier one is queued or running), so deliveries are numbered in event order.
+Every row written carries `event_seq` = this job's id, the event's place in its authorization's
+order (see `app.notifications.ordering`); fan-outs themselves run in any order.
 """
 
 from __future__ import annotations
@@ -16,28 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.notifications.deliveries import add_delivery
 from app.notifications.endpoints import wants
-from app.notifications.events import FAN_OUT, item_snapshot
+from app.notifications.events import item_snapshot
+from app.notifications.ordering import hold_if_behind, wake_next
 from app.notifications.subscriptions import add_event_notification, matching_subscriptions
 from app.runtime import Runtime
-from app.store.jobs import JobState
-from app.store.models import Authorization, AuthorizationItem, Job, WebhookEndpoint
-from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-
-ORDER_WAIT = timedelta(milliseconds=200)
-
-
-async def _earlier_fan_out_pending(session: AsyncSession, job: JobContext) -> bool:
-    statement = (
-        select(Job.id)
-        .where(
-            Job.kind == FAN_OUT,
-            Job.authorization_id == job.authorization_id,
-            Job.id < job.job_id,
-            Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
-        )
-        .limit(1)
-    )
-    return (await session.scalars(statement)).first() is not None
+from app.store.models import Authorization, AuthorizationItem, WebhookEndpoint
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome
 
 
 async def _items(session: AsyncSession, authorization_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -63,12 +47,12 @@ def event_data(authorization_id: uuid.UUID, event: dict[str, Any], base_url: str
 
 
 def fan_out_handler(runtime: Runtime) -> Handler:
+    budget = timedelta(seconds=runtime.settings.webhook_timeout_seconds + 1)
+
     async def fan_out(job: JobContext) -> JobOutcome | None:
         if job.authorization_id is None or job.client_id is None:
             raise JobError("fan-out job without an authorization", permanent=True)
         session = job.session
-        if await _earlier_fan_out_pending(session, job):
-            return Reschedule(after=ORDER_WAIT)
         now = job.now()
         event = dict(job.payload)
         if "items" not in event:
@@ -83,22 +67,33 @@ def fan_out_handler(runtime: Runtime) -> Handler:
         data = event_data(job.authorization_id, event, runtime.settings.base_url)
         for endpoint in endpoints.all():
             if wants(endpoint, event_type):
-                await add_delivery(
+                delivery = await add_delivery(
                     session,
                     endpoint,
                     event_type=event_type,
                     occurred_at=occurred_at,
                     data=data,
                     authorization_id=job.authorization_id,
+                    event_seq=job.job_id,
                     now=now,
                 )
+                await hold_if_behind(session, delivery, now=now, attempt_budget=budget)
+                await wake_next(session, delivery, now=now)  # a later event may be waiting for this one
         authorization = await session.get(Authorization, job.authorization_id)
         if authorization is None:
             return None
         for subscription in await matching_subscriptions(session, authorization):
-            await add_event_notification(
-                session, subscription, authorization, event_type=event_type, occurred_at=occurred_at, now=now
+            notification = await add_event_notification(
+                session,
+                subscription,
+                authorization,
+                event_type=event_type,
+                occurred_at=occurred_at,
+                event_seq=job.job_id,
+                now=now,
             )
+            await hold_if_behind(session, notification, now=now, attempt_budget=budget)
+            await wake_next(session, notification, now=now)
         return None
 
     return fan_out

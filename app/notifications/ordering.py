@@ -1,10 +1,12 @@
 """Per-target ordering: a delivery waits while an earlier one for the same target and authorization is pending.
 
-Deliveries (webhook) and notifications (Subscription) are numbered by their row id, which grows
-in the order the fan-out wrote them. A job whose row has an earlier pending sibling reschedules
-itself to when that sibling is next tried; when a row settles (delivered, failed or skipped),
-the job of the next pending sibling is woken at once. Retries of an earlier event therefore
-keep later events waiting, and nothing polls in a tight loop.
+Deliveries (webhook) and notifications (Subscription) carry `event_seq`, the id of the fan-out
+job of their event: ids grow in the order the events of one authorization were committed. A row
+waits (1) while an earlier event's fan-out job has not run yet (its rows do not exist yet), and
+(2) while an earlier sibling row is pending: it reschedules itself to when that sibling is next
+tried. When a row is written by a fan-out or settles (delivered, failed or skipped), the next
+pending sibling's job is woken at once; the waits only bound a wake-up lost to a race. Retries
+of an earlier event therefore keep later events waiting, and nothing polls in a tight loop.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.notifications.events import FAN_OUT
 from app.store.jobs import JobState
 from app.store.models import Job, SubscriptionNotification, WebhookDelivery
 
@@ -25,7 +28,7 @@ DELIVERED = "delivered"
 FAILED = "failed"
 SKIPPED = "skipped"
 
-MIN_WAIT = timedelta(milliseconds=200)
+MIN_WAIT = timedelta(milliseconds=50)
 MAX_WAIT = timedelta(minutes=5)  # a waiting job looks again at least this often
 
 Row = WebhookDelivery | SubscriptionNotification
@@ -37,27 +40,56 @@ def _target(row: Row) -> tuple[type[Row], InstrumentedAttribute[Any], uuid.UUID]
     return SubscriptionNotification, SubscriptionNotification.subscription_id, row.subscription_id
 
 
-async def _sibling(session: AsyncSession, row: Row, *, earlier: bool) -> Row | None:
+def _siblings(row: Row, *, earlier: bool) -> Any:
     model, column, target = _target(row)
-    if row.authorization_id is None:
-        return None  # pings, handshakes and heartbeats are not ordered
-    statement = select(model).where(
+    seq = row.event_seq or 0
+    before = or_(model.event_seq < seq, and_(model.event_seq == seq, model.id < row.id))
+    after = or_(model.event_seq > seq, and_(model.event_seq == seq, model.id > row.id))
+    return select(model).where(
         column == target,
         model.authorization_id == row.authorization_id,
         model.state == PENDING,
-        model.id < row.id if earlier else model.id > row.id,
+        before if earlier else after,
     )
-    statement = statement.order_by(model.id.desc() if earlier else model.id).limit(1)
-    return cast("Row | None", (await session.scalars(statement)).first())
 
 
-async def wait_for_earlier(session: AsyncSession, row: Row, *, now: datetime) -> timedelta | None:
-    """How long to wait for an earlier pending sibling, or None when this row may go now."""
+async def _sibling(session: AsyncSession, row: Row, *, earlier: bool) -> Row | None:
+    if row.authorization_id is None:
+        return None  # pings, handshakes and heartbeats are not ordered
+    model, _column, _target_id = _target(row)
+    order = (model.event_seq.desc(), model.id.desc()) if earlier else (model.event_seq, model.id)
+    return cast(
+        "Row | None", (await session.scalars(_siblings(row, earlier=earlier).order_by(*order).limit(1))).first()
+    )
+
+
+async def wait_for_earlier(
+    session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta
+) -> timedelta | None:
+    """How long to wait for an earlier pending sibling, or None when this row may go now.
+
+    Until the sibling's next attempt is due plus the longest an attempt takes: it wakes this job
+    as soon as it settles, so the wait only matters if that wake-up raced with this check.
+    """
+    if row.authorization_id is not None and row.event_seq is not None:
+        unsent = select(Job.id).where(
+            Job.kind == FAN_OUT,
+            Job.authorization_id == row.authorization_id,
+            Job.id < row.event_seq,
+            Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
+        )
+        if (await session.scalars(unsent.limit(1))).first() is not None:
+            return attempt_budget  # that fan-out wakes this job once it has written its rows
+    if row.authorization_id is None:
+        return None  # pings, handshakes and heartbeats are not ordered
     earlier = await _sibling(session, row, earlier=True)
     if earlier is None:
         return None
-    due = earlier.next_attempt_at or now
-    return min(max(due - now + MIN_WAIT, MIN_WAIT), MAX_WAIT)
+    # The nearest earlier row wakes this one when it settles; rows further back wake theirs in
+    # turn, so the wait grows with the queue ahead (it only bounds a wake-up lost to a race).
+    ahead = await session.scalar(select(func.count()).select_from(_siblings(row, earlier=True).subquery()))
+    due = max(earlier.next_attempt_at or now, now)
+    return min(due - now + attempt_budget * max(int(ahead or 1), 1) + MIN_WAIT, MAX_WAIT)
 
 
 async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
@@ -71,3 +103,15 @@ async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
         .values(run_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def hold_if_behind(session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta) -> None:
+    """A row just written behind a pending sibling: its job waits to be woken instead of running now."""
+    wait = await wait_for_earlier(session, row, now=now, attempt_budget=attempt_budget)
+    if wait is not None and row.job_id is not None:
+        await session.execute(
+            update(Job)
+            .where(Job.id == row.job_id, Job.state == JobState.QUEUED.value)
+            .values(run_at=now + wait)
+            .execution_options(synchronize_session=False)
+        )

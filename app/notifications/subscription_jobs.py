@@ -81,6 +81,7 @@ async def _body(
 
 def subscription_notify_handler(runtime: Runtime) -> Handler:
     settings = runtime.settings
+    budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
 
     async def notify(job: JobContext) -> JobOutcome | None:
         notification_id = job.payload.get("notification_id")
@@ -98,7 +99,7 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
             row.state = SKIPPED
             await wake_next(session, row, now=now)
             return None
-        wait = await wait_for_earlier(session, row, now=now)
+        wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget)
         if wait is not None:
             return Reschedule(after=wait)
         body = await _body(runtime, job, subscription, row)

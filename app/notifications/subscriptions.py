@@ -48,6 +48,7 @@ async def add_notification(
     event_type: str | None = None,
     authorization_id: uuid.UUID | None = None,
     occurred_at: datetime | None = None,
+    event_seq: int | None = None,
 ) -> SubscriptionNotification:
     """A pending notification and its `subscription.notify` job, in the caller's transaction."""
     notification = SubscriptionNotification(
@@ -57,6 +58,7 @@ async def add_notification(
         event_number=event_number,
         event_type=event_type,
         authorization_id=authorization_id,
+        event_seq=event_seq,
         occurred_at=occurred_at or now,
         state=PENDING,
         attempts=0,
@@ -85,6 +87,7 @@ async def add_event_notification(
     *,
     event_type: str,
     occurred_at: datetime,
+    event_seq: int,
     now: datetime,
 ) -> SubscriptionNotification:
     """Number the event (atomically: concurrent fan-outs never share a number) and add its notification."""
@@ -106,6 +109,7 @@ async def add_event_notification(
         event_type=event_type,
         authorization_id=authorization.id,
         occurred_at=occurred_at,
+        event_seq=event_seq,
     )
 
 

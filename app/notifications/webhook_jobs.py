@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 def webhook_delivery_handler(runtime: Runtime) -> Handler:
     settings = runtime.settings
+    budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
 
     async def deliver(job: JobContext) -> JobOutcome | None:
         delivery_id = job.payload.get("delivery_id")
@@ -45,7 +46,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
             delivery.state, delivery.last_error = SKIPPED, "endpoint disabled"
             await wake_next(session, delivery, now=now)
             return None
-        wait = await wait_for_earlier(session, delivery, now=now)
+        wait = await wait_for_earlier(session, delivery, now=now, attempt_budget=budget)
         if wait is not None:
             return Reschedule(after=wait)
         body = orjson.dumps(delivery.payload)

@@ -236,7 +236,7 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        Index("ix_webhook_deliveries_endpoint_authorization", "endpoint_id", "authorization_id", "id"),
+        Index("ix_webhook_deliveries_endpoint_authorization", "endpoint_id", "authorization_id", "event_seq"),
         Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
     )
 
@@ -246,6 +246,7 @@ class WebhookDelivery(Base):
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)  # the fan-out job's id: event order per authorization
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
@@ -303,7 +304,12 @@ class SubscriptionNotification(Base):
 
     __tablename__ = "subscription_notifications"
     __table_args__ = (
-        Index("ix_subscription_notifications_subscription_authorization", "subscription_id", "authorization_id", "id"),
+        Index(
+            "ix_subscription_notifications_subscription_authorization",
+            "subscription_id",
+            "authorization_id",
+            "event_seq",
+        ),
         Index("ix_subscription_notifications_subscription_id", "subscription_id", "id"),
     )
 
@@ -314,6 +320,7 @@ class SubscriptionNotification(Base):
     event_number: Mapped[int | None] = mapped_column(BigInteger)
     event_type: Mapped[str | None] = mapped_column(String(64))
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    event_seq: Mapped[int | None] = mapped_column(BigInteger)  # the fan-out job's id: event order per authorization
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
     attempts: Mapped[int] = mapped_column(Integer, default=0)

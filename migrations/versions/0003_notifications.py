@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=64), nullable=False),
         sa.Column("event_type", sa.String(length=64), nullable=False),
         sa.Column("authorization_id", sa.Uuid(), nullable=True),
+        sa.Column("event_seq", sa.BigInteger(), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         _when("occurred_at"),
         sa.Column("state", sa.String(length=16), nullable=False),
@@ -73,7 +74,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_endpoint_authorization",
         "webhook_deliveries",
-        ["endpoint_id", "authorization_id", "id"],
+        ["endpoint_id", "authorization_id", "event_seq"],
     )
     op.create_index("ix_webhook_deliveries_endpoint_id", "webhook_deliveries", ["endpoint_id", "id"])
 
@@ -128,6 +129,7 @@ def upgrade() -> None:
         sa.Column("event_number", sa.BigInteger(), nullable=True),
         sa.Column("event_type", sa.String(length=64), nullable=True),
         sa.Column("authorization_id", sa.Uuid(), nullable=True),
+        sa.Column("event_seq", sa.BigInteger(), nullable=True),
         _when("occurred_at"),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -148,7 +150,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_subscription_notifications_subscription_authorization",
         "subscription_notifications",
-        ["subscription_id", "authorization_id", "id"],
+        ["subscription_id", "authorization_id", "event_seq"],
     )
     op.create_index(
         "ix_subscription_notifications_subscription_id", "subscription_notifications", ["subscription_id", "id"]

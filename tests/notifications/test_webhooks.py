@@ -64,7 +64,9 @@ async def test_event_filter_and_delivery_log_and_redeliver(client: httpx.AsyncCl
         await drain(runtime)
         assert len(receiver.requests) == 1
         log = (await client.get(f"/webhooks/{endpoint['id']}/deliveries")).json()
-        assert [(d["event_type"], d["state"], d["attempts"]) for d in log] == [("authorization.approved", "delivered", 1)]
+        assert [(d["event_type"], d["state"], d["attempts"]) for d in log] == [
+            ("authorization.approved", "delivered", 1)
+        ]
         detail = (await client.get(f"/webhooks/deliveries/{log[0]['id']}")).json()
         assert detail["attempt_log"][0]["status_code"] == 204
         again = await client.post(f"/webhooks/deliveries/{log[0]['id']}/redeliver")
