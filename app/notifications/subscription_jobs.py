@@ -29,6 +29,7 @@ from app.notifications.subscriptions import (
     OFF,
     REQUESTED,
     add_notification,
+    number_event,
     schedule_heartbeat,
 )
 from app.runtime import Runtime
@@ -102,6 +103,8 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
         wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget)
         if wait is not None:
             return Reschedule(after=wait)
+        if row.kind == EVENT and row.event_number is None:  # numbered once, at the first try: in event order
+            row.event_number = await number_event(session, subscription.id)
         body = await _body(runtime, job, subscription, row)
         url, headers = subscription.endpoint, _headers(subscription)
         await session.commit()  # nothing stays open during the call

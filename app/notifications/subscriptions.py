@@ -90,27 +90,31 @@ async def add_event_notification(
     event_seq: int,
     now: datetime,
 ) -> SubscriptionNotification:
-    """Number the event (atomically: concurrent fan-outs never share a number) and add its notification."""
-    number = (
-        await session.execute(
-            update(FhirSubscription)
-            .where(FhirSubscription.id == subscription.id)
-            .values(events_since_start=FhirSubscription.events_since_start + 1)
-            .returning(FhirSubscription.events_since_start)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
+    """The event's notification; it is numbered when first sent (`number_event`), so numbers follow event order."""
     return await add_notification(
         session,
         subscription,
         kind=EVENT,
         now=now,
-        event_number=int(number),
         event_type=event_type,
         authorization_id=authorization.id,
         occurred_at=occurred_at,
         event_seq=event_seq,
     )
+
+
+async def number_event(session: AsyncSession, subscription_id: uuid.UUID) -> int:
+    """The Subscription's next event number (atomic: concurrent senders never share a number)."""
+    number = (
+        await session.execute(
+            update(FhirSubscription)
+            .where(FhirSubscription.id == subscription_id)
+            .values(events_since_start=FhirSubscription.events_since_start + 1)
+            .returning(FhirSubscription.events_since_start)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    return int(number)
 
 
 async def matching_subscriptions(session: AsyncSession, authorization: Authorization) -> list[FhirSubscription]:

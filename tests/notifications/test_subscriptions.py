@@ -1,0 +1,153 @@
+"""FHIR Subscriptions on the PAS topic: handshake, event notifications (history Bundles), $status, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.parameters import Parameters
+
+from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC, PAYLOAD_CONTENT
+from app.notifications.subscriptions import org_matches
+from app.runtime import Runtime
+from tests.api.test_submit import _bundle
+from tests.notifications.conftest import drain
+from tests.notifications.receiver import Received, running_receiver
+from tests.support.pas import FHIR_JSON, submit
+
+
+def subscription(endpoint: str, content: str = "full-resource", **extra: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "PAS decisions",
+        "criteria": PAS_TOPIC,
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": endpoint,
+            "payload": "application/fhir+json",
+            "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": content}]},
+            "header": ["Authorization: Bearer receiver-token"],
+        },
+    }
+    resource.update(extra)
+    return resource
+
+
+def _status(bundle: dict[str, Any]) -> dict[str, Any]:
+    Bundle.model_validate(bundle)
+    status = bundle["entry"][0]["resource"]
+    Parameters.model_validate(status)
+    return {p["name"]: p for p in status["parameter"]}
+
+
+async def _create(client: httpx.AsyncClient, resource: dict[str, Any]) -> httpx.Response:
+    return await client.post("/fhir/Subscription", content=orjson.dumps(resource), headers=FHIR_JSON)
+
+
+async def test_handshake_then_full_resource_notifications(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async with running_receiver() as receiver:
+        created = await _create(client, subscription(receiver.url))
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert body["status"] == "requested"
+        await drain(runtime)
+        assert (await client.get(f"/fhir/Subscription/{body['id']}")).json()["status"] == "active"
+        await submit(client, _bundle("99212"))
+        await drain(runtime)
+        bundles = [orjson.loads(r.body) for r in receiver.requests]
+        headers = [r.headers for r in receiver.requests]
+    assert all(h["authorization"] == "Bearer receiver-token" for h in headers)
+    assert all(h["content-type"] == "application/fhir+json" for h in headers)
+    handshake = _status(bundles[0])
+    assert handshake["type"]["valueCode"] == "handshake"
+    assert handshake["topic"]["valueCanonical"] == PAS_TOPIC
+    events = [_status(b) for b in bundles[1:]]
+    assert [e["type"]["valueCode"] for e in events] == ["event-notification", "event-notification"]
+    numbers = [e["notification-event"]["part"][0]["valueString"] for e in events]
+    assert numbers == ["1", "2"]
+    assert events[-1]["events-since-subscription-start"]["valueString"] == "2"
+    focus = events[-1]["notification-event"]["part"][2]["valueReference"]["reference"]
+    assert "/fhir/ClaimResponse/" in focus
+    response_bundle = bundles[-1]["entry"][1]["resource"]
+    assert response_bundle["resourceType"] == "Bundle"
+    assert response_bundle["entry"][0]["resource"]["resourceType"] == "ClaimResponse"
+    status = await client.get(f"/fhir/Subscription/{body['id']}/$status")
+    assert status.status_code == 200
+    assert _status(status.json())["events-since-subscription-start"]["valueString"] == "2"
+
+
+async def test_id_only_sends_the_reference(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async with running_receiver() as receiver:
+        assert (await _create(client, subscription(receiver.url, "id-only"))).status_code == 201
+        await drain(runtime)  # the handshake: events reach active Subscriptions only
+        await submit(client, _bundle("99212"))
+        await drain(runtime)
+        last = orjson.loads(receiver.requests[-1].body)
+    Bundle.model_validate(last)
+    assert "resource" not in last["entry"][1]
+    assert "/fhir/ClaimResponse/" in last["entry"][1]["fullUrl"]
+
+
+async def test_failed_handshakes_put_the_subscription_in_error(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async def down(_request: Received) -> tuple[int, dict[str, str]]:
+        return 500, {}
+
+    async with running_receiver(down) as receiver:
+        created = (await _create(client, subscription(receiver.url))).json()
+        await drain(runtime)
+        assert len(receiver.requests) == runtime.settings.subscription_handshake_attempts
+    after = (await client.get(f"/fhir/Subscription/{created['id']}")).json()
+    assert after["status"] == "error"
+
+
+async def test_update_and_delete(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    async with running_receiver() as receiver:
+        created = (await _create(client, subscription(receiver.url))).json()
+        heartbeat = subscription(receiver.url, "empty")
+        heartbeat["channel"]["extension"] = [{"url": HEARTBEAT_PERIOD, "valueUnsignedInt": 60}]
+        heartbeat["_criteria"] = {"extension": [{"url": FILTER_CRITERIA, "valueString": "org-identifier=123"}]}
+        updated = await client.put(
+            f"/fhir/Subscription/{created['id']}", content=orjson.dumps(heartbeat), headers=FHIR_JSON
+        )
+        assert updated.status_code == 200
+        assert updated.json()["meta"]["versionId"] == "2"
+    assert (await client.delete(f"/fhir/Subscription/{created['id']}")).status_code == 204
+    assert (await client.get(f"/fhir/Subscription/{created['id']}")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"criteria": "Claim?status=active"},
+        {"channel": {"type": "websocket"}},
+        {"_criteria": {"extension": [{"url": FILTER_CRITERIA, "valueString": "patient=123"}]}},
+    ],
+)
+async def test_unsupported_subscriptions_are_refused(client: httpx.AsyncClient, change: dict[str, Any]) -> None:
+    response = await _create(client, subscription("https://ehr.example.org/hook", **change))
+    assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_capability_statement_declares_the_topic(client: httpx.AsyncClient) -> None:
+    rest = (await client.get("/fhir/metadata")).json()["rest"][0]
+    subscription_resource = next(r for r in rest["resource"] if r["type"] == "Subscription")
+    assert subscription_resource["extension"][0]["valueCanonical"] == PAS_TOPIC
+
+
+@pytest.mark.parametrize(
+    ("org_filter", "provider", "expected"),
+    [
+        (None, None, True),
+        ("http://hl7.org/fhir/sid/us-npi|123", "http://hl7.org/fhir/sid/us-npi|123", True),
+        ("123", "http://hl7.org/fhir/sid/us-npi|123", True),
+        ("http://other|123", "http://hl7.org/fhir/sid/us-npi|123", False),
+        ("123", None, False),
+    ],
+)
+def test_org_filter(org_filter: str | None, provider: str | None, expected: bool) -> None:
+    assert org_matches(org_filter, provider) is expected
