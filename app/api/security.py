@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.deps import RuntimeDep, SessionDep
+from app.api.deps import RuntimeDep
 from app.errors import Forbidden, RateLimited
 from app.security.principal import ADMIN, DEVELOPMENT_PRINCIPAL, Principal
 from app.security.registry import allowed_scopes, get_client
@@ -34,7 +34,6 @@ SecurityDep = Annotated[SecurityState, Depends(get_security)]
 async def current_principal(
     runtime: RuntimeDep,
     security: SecurityDep,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None:
@@ -42,7 +41,10 @@ async def current_principal(
             return DEVELOPMENT_PRINCIPAL
         raise missing_token()
     token = security.tokens.verify(credentials.credentials)
-    registration = await get_client(session, token.client_id)
+    # A short session of its own: the request's unit of work must not hold a pooled connection
+    # from here on (a $submit waits seconds for its payer without any connection checked out).
+    async with runtime.sessions() as session:
+        registration = await get_client(session, token.client_id)
     if registration is None or not registration.enabled:
         raise rejected_token("the token's client is unknown or disabled")
     scopes = token.scopes & allowed_scopes(registration)  # a scope withdrawn since issue is gone at once
