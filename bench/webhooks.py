@@ -1,0 +1,201 @@
+"""Benchmark of webhook delivery: 10,000 events to a local receiver with 4 endpoints subscribed.
+
+    .venv/bin/python -m bench.webhooks [--events 10000] [--endpoints 4] [--database-url URL] [--concurrency 32]
+
+Migrates a fresh database (a temporary SQLite file unless --database-url names an empty
+PostgreSQL database), registers the endpoints on a receiver process on 127.0.0.1, publishes the
+events (authorization.approved, through `app.notifications.enqueue_event`, 50 per transaction)
+while a worker delivers them, and prints deliveries/s and the end-to-end delay from the event's
+commit to its receipt (p50, p99). The baseline, measured in the same run: the rate at which
+this process POSTs the same signed-size bodies to the same receiver with httpx. Loopback only;
+bounded by --deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from app.main import create_app
+from app.notifications import enqueue_event
+from app.runtime import Runtime
+from app.settings import Settings
+from app.store import migrate
+from app.store.database import create_engine
+from app.store.models import Authorization, WebhookDelivery
+from app.worker import default_handlers
+from app.worker_loop import Worker
+
+BATCH = 50
+
+
+async def _receiver(port: int, out: Path) -> None:
+    delays: list[float] = []
+    ids: set[str] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                headers: dict[str, str] = {}
+                while (h := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = h.decode().partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if b" /hook" in line:
+                    ids.add(headers["webhook-id"])
+                    sent = datetime.fromisoformat(json.loads(body)["timestamp"])
+                    delays.append((datetime.now(UTC) - sent).total_seconds())
+                writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(15, stop.set)
+    async with server:
+        await stop.wait()
+    out.write_text(json.dumps({"delays": delays, "unique": len(ids), "received": len(delays)}))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _authorization(now: datetime) -> Authorization:
+    key = uuid.uuid4().hex
+    return Authorization(
+        id=uuid.uuid4(), client_id="development", payer_id="sandbox", bundle_identifier=f"urn:bench|{key}",
+        claim_identifier=f"urn:bench|{key}", kind="prior", priority="normal", status="approved", received_at=now,
+        created_at=now, updated_at=now, version=1, request_hash="0" * 64, request_document=b"{}",
+        response_status=200, items=[],
+    )  # fmt: skip
+
+
+async def _publish(runtime: Runtime, events: int) -> None:
+    for start in range(0, events, BATCH):
+        async with runtime.sessions.begin() as session:
+            now = datetime.now(UTC)
+            rows = [_authorization(now) for _ in range(min(BATCH, events - start))]
+            session.add_all(rows)
+            await session.flush()
+            for row in rows:
+                enqueue_event(session, row, "authorization.approved", now=now)
+        await asyncio.sleep(0)
+
+
+async def _delivered(runtime: Runtime) -> int:
+    async with runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.state == "delivered")
+        )
+    return int(count or 0)
+
+
+async def _baseline(url: str, count: int, concurrency: int, body: bytes) -> float:
+    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=concurrency)) as http:
+        queue = iter(range(count))
+
+        async def one() -> None:
+            for _ in queue:
+                await http.post(url, content=body, headers={"content-type": "application/json"})
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+        return count / (time.perf_counter() - started)
+
+
+def _pct(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else (values or [0.0])[0]
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="epa-bench-"))
+    url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.sqlite3'}"
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    port, out = _free_port(), tmp / "receiver.json"
+    receiver = subprocess.Popen([sys.executable, "-m", "bench.webhooks", "--receiver", str(port), "--out", str(out)])
+    await asyncio.sleep(0.5)
+    settings = Settings(
+        database_url=url, development=True, data_dir=tmp, embedded_worker=False,
+        webhook_allow_private_targets=True, _env_file=None,
+    )  # fmt: skip
+    app = create_app(settings)
+    total = args.events * args.endpoints
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            for _ in range(args.endpoints):
+                await client.post("/webhooks", json={"url": f"http://127.0.0.1:{port}/hook", "event_types": ["*"]})
+        worker = Worker(
+            runtime.sessions, default_handlers(runtime), batch_size=args.concurrency, concurrency=args.concurrency,
+            poll_interval=0.01, idle_backoff=0.05,
+        )  # fmt: skip
+        stop = asyncio.Event()
+        started = time.perf_counter()
+        working = asyncio.create_task(worker.run(stop))
+        await _publish(runtime, args.events)
+        while (done := await _delivered(runtime)) < total and time.perf_counter() - started < args.deadline:
+            await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await working
+        data = {"authorization_id": str(uuid.uuid4()), "status": "approved", "items": []}
+        event = {"type": "authorization.approved", "timestamp": datetime.now(UTC).isoformat(), "data": data}
+        body = json.dumps(event).encode()
+        baseline = await _baseline(f"http://127.0.0.1:{port}/baseline", min(total, 20000), args.concurrency, body)
+    receiver.terminate()
+    receiver.wait(timeout=30)
+    result = json.loads(out.read_text())
+    delays = sorted(result["delays"])
+    rate = done / elapsed
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    print(f"backend {backend}, {args.events} events x {args.endpoints} endpoints = {total} deliveries, "
+          f"worker concurrency {args.concurrency}")  # fmt: skip
+    print(f"delivered {done}/{total} in {elapsed:.1f} s: {rate:.0f} deliveries/s "
+          f"(receiver saw {result['received']} requests, {result['unique']} unique webhook-ids)")  # fmt: skip
+    print(f"end-to-end delay (event commit -> receipt): p50 {_pct(delays, 50) * 1000:.0f} ms, "
+          f"p99 {_pct(delays, 99) * 1000:.0f} ms")  # fmt: skip
+    print(f"baseline httpx POST rate to the same receiver: {baseline:.0f} requests/s; "
+          f"deliveries/baseline = {rate / baseline:.3f}")  # fmt: skip
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--endpoints", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--database-url", default="", help="an empty PostgreSQL database (default: temporary SQLite)")
+    parser.add_argument("--deadline", type=float, default=900.0, help="seconds before giving up")
+    parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.receiver:
+        asyncio.run(_receiver(args.receiver, args.out))
+    else:
+        asyncio.run(main(args))
+
+
+if __name__ == "__main__":
+    cli()
