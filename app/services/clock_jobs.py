@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.clocks import expiring_soon_at, is_overdue
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import can_transition
+from app.notifications import enqueue_event, event_type_for
 from app.store import jobs
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
@@ -71,6 +72,7 @@ async def overdue(job: JobContext) -> JobOutcome | None:
         return None
     status = AuthorizationStatus(authorization.status)
     if is_overdue(authorization.due_at, status, now):
+        enqueue_event(job.session, authorization, event_type_for("overdue"), now=now)
         repository.record_event(
             authorization,
             "overdue",
@@ -92,6 +94,7 @@ async def expiry(job: JobContext) -> JobOutcome | None:
     status = AuthorizationStatus(authorization.status)
     if job.payload.get("event") == "expiring":
         if can_transition(status, AuthorizationStatus.EXPIRED):
+            enqueue_event(job.session, authorization, event_type_for("expiring"), now=now)
             repository.record_event(
                 authorization, "expiring", now, detail={"expires_at": authorization.expires_at.isoformat()}
             )
@@ -102,6 +105,7 @@ async def expiry(job: JobContext) -> JobOutcome | None:
         and status is not AuthorizationStatus.EXPIRED
     ):
         authorization.status = AuthorizationStatus.EXPIRED.value
+        enqueue_event(job.session, authorization, event_type_for(AuthorizationStatus.EXPIRED.value), now=now)
         authorization.updated_at = now
         authorization.version += 1
         repository.record_event(

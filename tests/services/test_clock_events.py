@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.notifications.events import FAN_OUT
 from app.runtime import Runtime
-from app.store.models import Authorization, Event
+from app.store.models import Authorization, Event, Job
 from tests.api.test_submit import _bundle
 from tests.services.conftest import MovableClock
 from tests.services.test_follow_up import _submit, _work
@@ -16,6 +17,13 @@ from tests.services.test_follow_up import _submit, _work
 async def _events(runtime: Runtime) -> list[str]:
     async with runtime.sessions() as session:
         return list((await session.execute(select(Event.type).order_by(Event.id))).scalars())
+
+
+async def _published(runtime: Runtime) -> list[str]:
+    """Event types handed to the notification fan-out, in order."""
+    async with runtime.sessions() as session:
+        payloads = (await session.execute(select(Job.payload).where(Job.kind == FAN_OUT).order_by(Job.id))).scalars()
+        return [payload["event_type"] for payload in payloads]
 
 
 async def _authorization(runtime: Runtime) -> Authorization:
@@ -39,6 +47,7 @@ async def test_standard_request_is_overdue_after_seven_days_not_before(runtime: 
     assert "overdue" not in await _events(runtime)
     await _run_until(runtime, clock, timedelta(seconds=1))
     assert (await _events(runtime)).count("overdue") == 1
+    assert "authorization.overdue" in await _published(runtime)
     authorization = await _authorization(runtime)
     assert authorization.due_at == received + timedelta(days=7)
     assert authorization.status == "pended"
@@ -71,3 +80,5 @@ async def test_approval_warns_before_it_expires_then_expires(runtime: Runtime, c
     await _run_until(runtime, clock, timedelta(days=14))
     assert (await _authorization(runtime)).status == "expired"
     assert (await _events(runtime))[-1] == "expired"
+    published = await _published(runtime)
+    assert published.index("authorization.expiring") < published.index("authorization.expired")
