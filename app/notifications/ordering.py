@@ -30,6 +30,7 @@ SKIPPED = "skipped"
 
 MIN_WAIT = timedelta(milliseconds=50)
 MAX_WAIT = timedelta(minutes=5)  # a waiting job looks again at least this often
+IN_FLIGHT_RECHECK = timedelta(milliseconds=500)  # behind a row whose attempt is under way
 
 Row = WebhookDelivery | SubscriptionNotification
 
@@ -85,6 +86,12 @@ async def wait_for_earlier(
     earlier = await _sibling(session, row, earlier=True)
     if earlier is None:
         return None
+    if earlier.job_id is not None:
+        in_flight = await session.scalar(select(Job.state).where(Job.id == earlier.job_id))
+        if in_flight == JobState.RUNNING.value:
+            # It is being sent right now and may settle before this job's reschedule commits; its
+            # wake-up (which only moves queued jobs) would then be lost. Look again shortly instead.
+            return IN_FLIGHT_RECHECK
     # The nearest earlier row wakes this one when it settles; rows further back wake theirs in
     # turn, so the wait grows with the queue ahead (it only bounds a wake-up lost to a race).
     ahead = await session.scalar(select(func.count()).select_from(_siblings(row, earlier=True).subquery()))
