@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 
 from app.domain.codes import AuthorizationStatus, ReviewAction
-from app.fhir.submit import parse_submit
-from app.payers import PayerReference, PayerRejected, PayerSubmission
+from app.payers import PayerRejected, PayerSubmission
 from app.runtime import Runtime
 from app.services.followups import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
 from app.services.items import merge
 from app.services.recording import record_rejection, render_document, settle_status
+from app.services.stored import stored_request
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
@@ -30,10 +30,7 @@ async def _tell_payer_of_cancel(
     if authorization.payer_id not in runtime.payers:
         raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
     adapter = runtime.payers.get(authorization.payer_id).adapter
-    parsed = parse_submit(authorization.request_document)
-    reference = PayerReference(
-        str(authorization.id), authorization.payer_reference, parsed.request, authorization.request_document
-    )
+    _parsed, reference = stored_request(authorization)
     try:
         reply = await adapter.cancel(reference)
     except PayerRejected as rejection:
@@ -65,9 +62,8 @@ def follow_up_handler(runtime: Runtime) -> Handler:
         if authorization.payer_id not in runtime.payers:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
         entry = runtime.payers.get(authorization.payer_id)
-        parsed = parse_submit(authorization.request_document)
+        parsed, reference = stored_request(authorization)
         bundle = authorization.request_document
-        reference = PayerReference(str(authorization.id), authorization.payer_reference, parsed.request, bundle)
         try:
             if action is FollowUpAction.SUBMIT:
                 reply = await entry.adapter.submit(PayerSubmission(str(authorization.id), parsed.request, bundle))

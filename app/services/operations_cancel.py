@@ -26,6 +26,7 @@ from app.services.items import merge
 from app.services.operations import detail_of, not_found
 from app.services.operations_views import CancelResult, FollowUpView
 from app.services.recording import render_document, settle_status
+from app.services.stored import stored_request
 from app.store.authorization_queries import queued_job
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
@@ -71,12 +72,7 @@ async def cancel(runtime: Runtime, authorization_id: uuid.UUID, *, client_id: st
             raise not_found(authorization_id)
         _check_cancellable(authorization)
         payer_id = authorization.payer_id
-        reference = PayerReference(
-            str(authorization.id),
-            authorization.payer_reference,
-            parse_submit(authorization.request_document).request,
-            authorization.request_document,
-        )
+        _parsed, reference = stored_request(authorization)
     answer = await _ask_payer(runtime, payer_id, reference)
     async with runtime.sessions.begin() as session:  # transaction 2: record
         repository = AuthorizationRepository(session, client_id)

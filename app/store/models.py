@@ -231,7 +231,20 @@ class WebhookEndpoint(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class WebhookDelivery(Base):
+class DeliveryState:
+    """The delivery columns a webhook delivery and a Subscription notification share."""
+
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(DeliveryState, Base):
     """One event for one endpoint; `message_id` is the `webhook-id`, the same on every attempt."""
 
     __tablename__ = "webhook_deliveries"
@@ -249,14 +262,6 @@ class WebhookDelivery(Base):
     event_seq: Mapped[int | None] = mapped_column(BigInteger)  # the fan-out job's id: event order per authorization
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    job_id: Mapped[int | None] = mapped_column(BigInteger)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WebhookAttempt(Base):
@@ -299,7 +304,7 @@ class FhirSubscription(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class SubscriptionNotification(Base):
+class SubscriptionNotification(DeliveryState, Base):
     """One notification (handshake, heartbeat or event) for one subscription, and its delivery state."""
 
     __tablename__ = "subscription_notifications"
@@ -322,14 +327,6 @@ class SubscriptionNotification(Base):
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     event_seq: Mapped[int | None] = mapped_column(BigInteger)  # the fan-out job's id: event order per authorization
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed | skipped
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    job_id: Mapped[int | None] = mapped_column(BigInteger)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CoverageAssertion(Base):
