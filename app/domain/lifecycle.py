@@ -3,27 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from enum import StrEnum
 
 from app.domain.codes import AuthorizationStatus as S
 from app.domain.codes import ReviewAction as A
+from app.domain.transitions import SPEC
 
-_DECIDED = frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.MODIFIED, S.NOT_REQUIRED})
-_REOPENABLE = frozenset({S.PENDED, S.DENIED, S.ERROR, *_DECIDED})
 
-# Which status may follow which. A denied, cancelled or expired request is final: it is
-# not updated (the practice resubmits). Decided ones may be updated (items added, changed
-# or cancelled), cancelled, or expire.
+class Event(StrEnum):
+    """What can happen to an authorization (the events of `app.domain.transitions.SPEC`)."""
+
+    ANSWERED = "answered"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REPLACED = "replaced"
+
+
+def compile_spec(text: str) -> dict[tuple[S, Event], frozenset[S]]:
+    """The spec's rows as (status, event) -> the statuses that event may lead to."""
+    table: dict[tuple[S, Event], set[S]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        fields = line.split(maxsplit=3)
+        if len(fields) < 4:
+            raise ValueError(f"transition spec line {number}: expected 'from event to why'")
+        source, event, target = S(fields[0]), Event(fields[1]), S(fields[2])
+        table.setdefault((source, event), set()).add(target)
+    return {key: frozenset(targets) for key, targets in table.items()}
+
+
+TRANSITIONS = compile_spec(SPEC)
+
+# Which status may follow which, whatever the event. A denied, cancelled or expired request is final:
+# it is not updated (the practice resubmits).
 ALLOWED_TRANSITIONS: dict[S, frozenset[S]] = {
-    S.RECEIVED: frozenset({S.PENDED, S.CANCELLED, *_REOPENABLE}),
-    S.PENDED: frozenset({S.CANCELLED, *_REOPENABLE}),
-    S.ERROR: frozenset({S.CANCELLED, *_REOPENABLE}),
-    S.APPROVED: frozenset({S.CANCELLED, S.EXPIRED, *_REOPENABLE}),
-    S.PARTIALLY_APPROVED: frozenset({S.CANCELLED, S.EXPIRED, *_REOPENABLE}),
-    S.MODIFIED: frozenset({S.CANCELLED, S.EXPIRED, *_REOPENABLE}),
-    S.NOT_REQUIRED: frozenset({S.CANCELLED, *_REOPENABLE}),
-    S.DENIED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.EXPIRED: frozenset(),
+    status: frozenset(
+        target for (source, _event), targets in TRANSITIONS.items() if source is status for target in targets
+    )
+    - {status}
+    for status in S
 }
 
 
@@ -47,8 +67,13 @@ def check_transition(current: S, target: S) -> None:
 
 
 def accepts_updates(status: S) -> bool:
-    """Whether a PASClaimUpdate may change an authorization in this status."""
-    return bool(ALLOWED_TRANSITIONS[status])
+    """Whether a PASClaimUpdate may replace an authorization in this status."""
+    return (status, Event.REPLACED) in TRANSITIONS
+
+
+def allows(current: S, event: Event, target: S) -> bool:
+    """Whether `event` may take an authorization from `current` to `target` (the spec's rows)."""
+    return target in TRANSITIONS.get((current, event), frozenset())
 
 
 def roll_up(actions: Iterable[A]) -> S:
