@@ -24,12 +24,20 @@ def is_fhir_path(path: str) -> bool:
     return path == "/fhir" or path.startswith("/fhir/")
 
 
+def is_cds_path(path: str) -> bool:
+    """CDS Hooks routes answer errors with an OperationOutcome too (CRD 2.2.1), as application/json."""
+    return path == "/cds-services" or path.startswith("/cds-services/")
+
+
 def error_response(
     request: Request, status: int, issues: list[Issue], headers: dict[str, str] | None = None
 ) -> Response:
     if is_fhir_path(request.url.path):
         body = orjson.dumps(operation_outcome(issues))
         return Response(body, status_code=status, media_type=FHIR_JSON, headers=headers)
+    if is_cds_path(request.url.path):
+        body = orjson.dumps(operation_outcome(issues))
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
     problem = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,

@@ -1,12 +1,14 @@
-"""CRD (Da Vinci CRD 2.0.1) as CDS Hooks 2.0 services: discovery and hook answers from the rules in memory.
+"""CRD (Da Vinci CRD 2.2.1, 2.0.1 callers accepted) as CDS Hooks 2.0 services: discovery and hook answers.
 
-Primary hooks (order-sign, appointment-book, order-dispatch) always answer one Coverage
-Information systemAction per order (`update`, the order with ext-coverage-information), an
-Instructions card, and an External Reference card per rule that links documentation.
-order-select answers the same cards without systemActions; encounter-start answers no cards
-unless coverage is missing. Without an active Coverage (and member id) in prefetch, or a payer
-for it, every hook answers the coverage-not-found form (one card, no systemActions); never a 500.
+Primary hooks (order-sign, appointment-book, order-dispatch, encounter-discharge) answer one
+Coverage Information systemAction per order (`update`, the order with ext-coverage-information
+pointing at the prefetched Coverage), an Instructions card, and an External Reference card per
+rule that links documentation. order-select answers the same cards without systemActions;
+encounter-start answers no cards. A malformed context, or no active Coverage (with a member id)
+in prefetch, or no payer for it, is refused with 400 and an OperationOutcome; never a 500.
 Each coverage-assertion-id is stored, so a later `$submit` carrying it is linked to it.
+Cards name their type in the 2.2.1 code system, or in 2.0.1's `temp` one for a caller that says
+it speaks 2.0.1 (request extension `davinci-crd.version`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from app.coverage.evaluate import Determination, ItemFacts, evaluate
 from app.coverage.facts import age_on
 from app.coverage.precheck import active_authorization_for
 from app.domain.model import Identifier
-from app.errors import InvalidRequest, NotFound
+from app.errors import InvalidRequest, Issue, NotFound
 from app.fhir.crd import (
+    CARD_TYPES,
+    CARD_TYPES_2_0_1,
     HookCoverage,
     Order,
     birth_date,
@@ -29,8 +33,17 @@ from app.fhir.crd import (
     diagnosis_codes,
     hook_coverage,
     hook_orders,
+    info_needed,
     provider_npis,
     update_action,
+)
+from app.fhir.crd_hooks import (
+    CRD_VERSION,
+    EARLIER_CRD_VERSION,
+    HOOKS,
+    VERSION_EXTENSION,
+    caller_crd_version,
+    check_context,
 )
 from app.fhir.elements import as_dict
 from app.payers.registry import NoPayerMatches
@@ -40,10 +53,6 @@ from app.store.authorizations import AuthorizationRepository
 from app.store.models import CoverageAssertion
 
 SOURCE_LABEL = "ePA hub coverage requirements (CRD)"
-PREFETCH = {
-    "patient": "Patient/{{context.patientId}}",
-    "coverage": "Coverage?patient={{context.patientId}}&status=active",
-}
 _PA_TEXT = {
     "auth-needed": "prior authorization required",
     "no-auth": "no prior authorization needed",
@@ -59,7 +68,6 @@ class CdsService:
     hook: str
     title: str
     primary: bool
-    extra_prefetch: tuple[tuple[str, str], ...] = ()
 
 
 SERVICES = {
@@ -68,39 +76,39 @@ SERVICES = {
         CdsService("crd-order-sign", "order-sign", "Coverage requirements of signed orders", True),
         CdsService("crd-order-select", "order-select", "Coverage requirements of selected orders", False),
         CdsService("crd-appointment-book", "appointment-book", "Coverage requirements of booked appointments", True),
-        CdsService(
-            "crd-order-dispatch",
-            "order-dispatch",
-            "Coverage requirements of dispatched orders",
-            True,
-            (("dispatchedOrders", "ServiceRequest?_id={{context.dispatchedOrders.ServiceRequest.id}}"),),
-        ),
+        CdsService("crd-order-dispatch", "order-dispatch", "Coverage requirements of dispatched orders", True),
         CdsService("crd-encounter-start", "encounter-start", "Coverage check at the start of an encounter", False),
+        CdsService(
+            "crd-encounter-discharge",
+            "encounter-discharge",
+            "Coverage requirements of discharge orders (home health, DME, post-acute care)",
+            True,
+        ),
     )
 }
 
 
 def discovery() -> dict[str, Any]:
-    """The CDS Hooks discovery document."""
+    """The CDS Hooks discovery document; each service declares the CRD version it implements."""
     return {
         "services": [
             {
                 "hook": s.hook,
                 "id": s.id,
                 "title": s.title,
-                "description": f"Da Vinci CRD 2.0.1: {s.title.lower()} from the payer's published coverage rules.",
-                "prefetch": {**PREFETCH, **dict(s.extra_prefetch)},
+                "description": f"Da Vinci CRD {CRD_VERSION}: {s.title.lower()} from the payer's coverage rules.",
+                "prefetch": HOOKS[s.hook].templates(),
+                "extension": {VERSION_EXTENSION: CRD_VERSION},
             }
             for s in SERVICES.values()
         ]
     }
 
 
-def coverage_not_found(why: str) -> dict[str, Any]:
-    """The answer when the patient's coverage or member is unknown: one card, no systemActions."""
-    summary = "Coverage not found: coverage requirements could not be determined"
-    detail = f"{why}. Send the patient's active Coverage (with the member id) in prefetch `coverage`."
-    return {"cards": [card(summary, card_type="coverage-info", label=SOURCE_LABEL, detail=detail)], "systemActions": []}
+def coverage_not_found(why: str) -> InvalidRequest:
+    """The refusal when the patient's coverage, member or payer is unknown (CRD 2.2.1: 400, OperationOutcome)."""
+    text = f"Coverage not found: {why}. Send the patient's active Coverage (with the member id) in prefetch `coverage`."
+    return InvalidRequest(text, issues=[Issue(text=text, code="not-found", expression="prefetch.coverage")])
 
 
 def _line(order: Order, determination: Determination, pa: str | None) -> str:
@@ -122,32 +130,46 @@ async def answer_hook(runtime: Runtime, principal: Principal, service_id: str, b
     service = SERVICES.get(service_id)
     if service is None:
         raise NotFound(f"no CDS service {service_id!r}")
-    if body.get("hook") != service.hook or not isinstance(body.get("hookInstance"), str):
-        raise InvalidRequest(f"service {service_id} answers hook {service.hook} and needs a hookInstance")
-    context, prefetch = as_dict(body.get("context")), as_dict(body.get("prefetch"))
+    if body.get("hook") != service.hook:
+        raise InvalidRequest(
+            f"service {service_id} answers hook {service.hook}",
+            issues=[Issue(f"not {service.hook}", expression="hook")],
+        )
+    if not isinstance(body.get("hookInstance"), str):
+        raise InvalidRequest(
+            "a hookInstance is required",
+            issues=[Issue("a hookInstance is required", "required", expression="hookInstance")],
+        )
+    context = check_context(service.hook, body.get("context"))
+    prefetch = as_dict(body.get("prefetch"))
     coverage = hook_coverage(prefetch)
     if coverage is None or coverage.member_id is None:
-        return coverage_not_found("No active Coverage with a member id was prefetched")
+        raise coverage_not_found("no active Coverage with a member id was prefetched")
     try:
         entry = runtime.payers.route((), coverage.payor)
     except NoPayerMatches:
-        return coverage_not_found("No payer is configured for the Coverage's payor")
+        raise coverage_not_found("no payer is configured for the Coverage's payor") from None
     orders = hook_orders(service.hook, context, prefetch)
     if not orders:
         return {"cards": [], **({"systemActions": []} if service.primary else {})}
-    return await _answer(runtime, principal, service, entry.id, coverage, coverage.member_id, orders, prefetch)
+    topics = CARD_TYPES_2_0_1 if caller_crd_version(body) == EARLIER_CRD_VERSION else CARD_TYPES
+    answer = _Answer(service, entry.id, coverage, coverage.member_id, topics)
+    return await _answer(runtime, principal, answer, orders, prefetch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    service: CdsService
+    payer_id: str
+    coverage: HookCoverage
+    member: Identifier
+    topic_system: str
 
 
 async def _answer(
-    runtime: Runtime,
-    principal: Principal,
-    service: CdsService,
-    payer_id: str,
-    coverage: HookCoverage,
-    member: Identifier,
-    orders: list[Order],
-    prefetch: dict[str, Any],
+    runtime: Runtime, principal: Principal, answer: _Answer, orders: list[Order], prefetch: dict[str, Any]
 ) -> dict[str, Any]:
+    service, payer_id, coverage, member = answer.service, answer.payer_id, answer.coverage, answer.member
     payer_rules = runtime.coverage.current.for_payer(payer_id)
     now = runtime.clock()
     born = birth_date(prefetch)
@@ -158,12 +180,13 @@ async def _answer(
         repository = AuthorizationRepository(session, principal.client_id)
         for order in orders:
             day = order.item.serviced.start if order.item.serviced and order.item.serviced.start else now.date()
+            npis = provider_npis(order.resource, prefetch)
             facts = ItemFacts(
                 item=order.item,
                 service_date=day,
                 diagnosis_codes=diagnosis_codes(order.resource),
                 age=age_on(born, day),
-                provider_npis=provider_npis(order.resource, prefetch),
+                provider_npis=npis,
             )
             determination = evaluate(payer_rules, facts)
             pa: str | None = None if determination.covered == "not-covered" else determination.pa_needed
@@ -201,20 +224,27 @@ async def _answer(
                 day=now.date(),
                 assertion_id=assertion_id,
                 satisfied_pa_id=satisfied,
+                info_needed=info_needed(order, npis),
             )
             actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
             lines.append(_line(order, determination, pa))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
-    cards = [_instructions(lines)]
+    cards = [_instructions(lines, answer.topic_system)]
     cards += [
-        card(label[:139], card_type="external-reference", label=SOURCE_LABEL, links=[{"label": label[:80], "url": url}])
+        card(
+            label[:139],
+            card_type="external-reference",
+            label=SOURCE_LABEL,
+            links=[{"label": label[:80], "url": url}],
+            topic_system=answer.topic_system,
+        )
         for url, label in links.items()
     ]
     return {"cards": cards, **({"systemActions": actions} if service.primary else {})}
 
 
-def _instructions(lines: list[str]) -> dict[str, Any]:
+def _instructions(lines: list[str], topic_system: str) -> dict[str, Any]:
     needs = sum(1 for line in lines if "prior authorization required" in line or "must obtain" in line)
     summary = (
         f"Prior authorization needed for {needs} of {len(lines)} order(s)"
@@ -222,4 +252,11 @@ def _instructions(lines: list[str]) -> dict[str, Any]:
         else f"Coverage requirements for {len(lines)} order(s)"
     )
     detail = "\n".join(f"- {line}" for line in lines)
-    return card(summary, card_type="instructions", label=SOURCE_LABEL, detail=detail, indicator="info")
+    return card(
+        summary,
+        card_type="instructions",
+        label=SOURCE_LABEL,
+        detail=detail,
+        indicator="info",
+        topic_system=topic_system,
+    )

@@ -1,5 +1,5 @@
-"""CRD (Da Vinci CRD 2.0.1 over CDS Hooks 2.0) in FHIR terms: orders and coverage out of a hook request,
-and the coverage-information extension, systemActions and cards back. Plain dicts, no models.
+"""CRD (Da Vinci CRD 2.2.1, and 2.0.1 callers, over CDS Hooks 2.0) in FHIR terms: orders and coverage out of
+a hook request, and the coverage-information extension, systemActions and cards back. Plain dicts, no models.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from app.domain.model import Coding, Identifier, Period, ServiceItem
 from app.fhir import urls
@@ -27,7 +27,11 @@ from app.fhir.elements import (
 )
 from app.fhir.extract import member_id
 
-CARD_TYPES = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/cardType"
+CARD_TYPES: Final = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
+"""The card-type code system of CRD 2.2.1 (`source.topic.system`)."""
+CARD_TYPES_2_0_1: Final = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp"
+"""Where CRD 2.0.1 kept its card types (answered to callers that say they speak 2.0.1)."""
+_DOC_NEEDED = {"clinical": ("clinical",), "admin": ("admin",), "both": ("clinical", "admin")}
 ORDER_TYPES = frozenset(
     {
         "ServiceRequest",
@@ -133,19 +137,56 @@ def diagnosis_codes(resource: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def _references(value: Any) -> set[str]:
+    """`Type/id` references given as a string, a list of strings or Reference objects."""
+    found: set[str] = set()
+    for item in value if isinstance(value, list) else [value]:
+        reference = item if isinstance(item, str) else as_str(as_dict(item).get("reference"))
+        if reference:
+            found.add(reference)
+    return found
+
+
+def _key(resource: dict[str, Any]) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+def _dispatched(context: dict[str, Any], prefetch: dict[str, Any]) -> list[dict[str, Any]]:
+    """order-dispatch: `dispatchedOrders` (hook 1.0 of CDS Hooks 2.0 as CRD 2.2.1 profiles it), or the
+    earlier `order` (with `task` and `performer`), resolved against prefetch and any Task's `focus`."""
+    wanted = _references(context.get("dispatchedOrders")) | _references(context.get("order"))
+    for task in _resources(context.get("task")):
+        wanted |= _references(task.get("focus"))
+    return [r for r in prefetched(prefetch) if r.get("resourceType") in ORDER_TYPES and _key(r) in wanted]
+
+
+def _discharge_orders(context: dict[str, Any], prefetch: dict[str, Any]) -> list[dict[str, Any]]:
+    """encounter-discharge: the orders prefetched for discharge planning (of this encounter when they say)."""
+    encounter = f"Encounter/{context.get('encounterId')}"
+    found = []
+    for resource in prefetched(prefetch):
+        if resource.get("resourceType") not in ORDER_TYPES or resource.get("resourceType") == "Appointment":
+            continue
+        linked = _references(resource.get("encounter"))
+        if not linked or encounter in linked:
+            found.append(resource)
+    return found
+
+
 def hook_orders(hook: str, context: dict[str, Any], prefetch: dict[str, Any]) -> list[Order]:
     """The orders a hook is about: draft orders (order-select: only the selected ones), appointments,
-    or the dispatched orders (found in prefetch)."""
+    the dispatched orders or the discharge orders (found in prefetch)."""
     if hook in ("order-sign", "order-select"):
         candidates = list(_resources(context.get("draftOrders")))
         if hook == "order-select":
             selected = {s for s in as_list(context.get("selections")) if isinstance(s, str)}
-            candidates = [r for r in candidates if f"{r.get('resourceType')}/{r.get('id')}" in selected]
+            candidates = [r for r in candidates if _key(r) in selected]
     elif hook == "appointment-book":
         candidates = list(_resources(context.get("appointments")))
     elif hook == "order-dispatch":
-        wanted = {s for s in as_list(context.get("dispatchedOrders")) if isinstance(s, str)}
-        candidates = [r for r in prefetched(prefetch) if f"{r.get('resourceType')}/{r.get('id')}" in wanted]
+        candidates = _dispatched(context, prefetch)
+    elif hook == "encounter-discharge":
+        candidates = _discharge_orders(context, prefetch)
     else:
         candidates = []
     orders = (order_of(resource, n) for n, resource in enumerate(candidates, 1))
@@ -177,6 +218,20 @@ def hook_coverage(prefetch: dict[str, Any]) -> HookCoverage | None:
     return None
 
 
+def info_needed(order: Order, npis: tuple[str, ...]) -> tuple[str, ...]:
+    """What a `conditional` answer waits for (CRD informationNeeded codes): who, where and when, as missing."""
+    needed = [
+        code
+        for code, missing in (
+            ("performer", not npis),
+            ("location", order.item.place_of_service is None),
+            ("timeframe", order.item.serviced is None),
+        )
+        if missing
+    ]
+    return tuple(needed) or ("performer",)
+
+
 def coverage_information(
     *,
     coverage_reference: str,
@@ -187,16 +242,23 @@ def coverage_information(
     day: date,
     assertion_id: str,
     satisfied_pa_id: str | None,
+    info_needed: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The CRD ext-coverage-information extension (satisfied-pa-id exactly when pa-needed is `satisfied`)."""
+    """The CRD ext-coverage-information extension (satisfied-pa-id exactly when pa-needed is `satisfied`).
+
+    `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`;
+    `info_needed` is written only on a `conditional` answer (covered or pa-needed), where 2.2.1 needs it.
+    """
     parts: list[dict[str, Any]] = [
         {"url": "coverage", "valueReference": {"reference": coverage_reference}},
         {"url": "covered", "valueCode": covered},
     ]
     if pa_needed is not None:
         parts.append({"url": "pa-needed", "valueCode": pa_needed})
-    if doc_needed is not None:
-        parts.append({"url": "doc-needed", "valueCode": doc_needed})
+    for code in _DOC_NEEDED.get(doc_needed or "", ()):
+        parts.append({"url": "doc-needed", "valueCode": code})
+    if "conditional" in (covered, pa_needed):
+        parts += [{"url": "info-needed", "valueCode": code} for code in info_needed or ("performer",)]
     if reason:
         parts.append({"url": "reason", "valueCodeableConcept": {"text": reason}})
     parts.append({"url": "date", "valueDate": day.isoformat()})
@@ -222,13 +284,14 @@ def card(
     detail: str | None = None,
     indicator: str = "info",
     links: list[dict[str, str]] | None = None,
+    topic_system: str = CARD_TYPES,
 ) -> dict[str, Any]:
     """A CDS Hooks card with source.label and source.topic (a CRD card type); summary cut to 139 characters."""
     body: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "summary": summary if len(summary) < 140 else summary[:136] + "...",
         "indicator": indicator,
-        "source": {"label": label, "topic": {"system": CARD_TYPES, "code": card_type, "display": card_type}},
+        "source": {"label": label, "topic": {"system": topic_system, "code": card_type, "display": card_type}},
     }
     if detail:
         body["detail"] = detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -15,6 +16,23 @@ from tests.coverage.support import HCPCS, authorizations, claim_of, pas_bundle, 
 from tests.support.pas import claim_response
 
 CRD_INFO = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
+CARD_TYPES_2_2_1 = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
+CARD_TYPES_2_0_1 = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp"
+# The context fields each hook defines (CDS Hooks 2.0 hook pages; order-dispatch also its earlier `order` form).
+HOOK_CONTEXT = {
+    "order-sign": {"userId", "patientId", "encounterId", "draftOrders"},
+    "order-select": {"userId", "patientId", "encounterId", "selections", "draftOrders"},
+    "appointment-book": {"userId", "patientId", "encounterId", "appointments"},
+    "order-dispatch": {"patientId", "dispatchedOrders", "performer", "fulfillmentTasks", "order", "task"},
+    "encounter-start": {"userId", "patientId", "encounterId"},
+    "encounter-discharge": {"userId", "patientId", "encounterId"},
+}
+PRIMARY = {
+    "crd-order-sign": "order-sign",
+    "crd-appointment-book": "appointment-book",
+    "crd-order-dispatch": "order-dispatch",
+    "crd-encounter-discharge": "encounter-discharge",
+}
 JSON = {"content-type": "application/json"}
 COVERAGE = {
     "resourceType": "Bundle",
@@ -46,7 +64,9 @@ def device_request(code: str, rid: str = "dr-1", system: str = HCPCS) -> dict[st
     }
 
 
-def hook_request(hook: str, *resources: dict[str, Any], coverage: bool = True) -> dict[str, Any]:
+def hook_request(
+    hook: str, *resources: dict[str, Any], coverage: bool = True, dispatch_form: str = "dispatchedOrders"
+) -> dict[str, Any]:
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
     context: dict[str, Any] = {"userId": "Practitioner/pr-1", "patientId": "pat-1"}
     prefetch: dict[str, Any] = {"coverage": COVERAGE} if coverage else {}
@@ -56,12 +76,27 @@ def hook_request(hook: str, *resources: dict[str, Any], coverage: bool = True) -
             context["selections"] = [f"{r['resourceType']}/{r['id']}" for r in resources[:1]]
     elif hook == "appointment-book":
         context["appointments"] = bundle
-    elif hook == "order-dispatch":
+    elif hook == "order-dispatch" and dispatch_form == "dispatchedOrders":
         context["dispatchedOrders"] = [f"{r['resourceType']}/{r['id']}" for r in resources]
         context["performer"] = "Organization/supplier-1"
         prefetch["dispatchedOrders"] = bundle
-    elif hook == "encounter-start":
+    elif hook == "order-dispatch":  # the earlier form: one `order`, its `task` and the `performer`
+        del context["userId"]
+        first = f"{resources[0]['resourceType']}/{resources[0]['id']}" if resources else "DeviceRequest/none"
+        context["order"] = first
+        context["performer"] = "Organization/supplier-1"
+        context["task"] = {
+            "resourceType": "Task",
+            "status": "requested",
+            "intent": "order",
+            "focus": {"reference": first},
+        }
+        if resources:
+            prefetch["order"] = resources[0]
+    elif hook in ("encounter-start", "encounter-discharge"):
         context["encounterId"] = "enc-1"
+        if hook == "encounter-discharge":
+            prefetch["deviceOrders"] = {**bundle, "type": "searchset"}
     return {
         "hook": hook,
         "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -89,23 +124,30 @@ def check_cards(answer: dict[str, Any]) -> None:
 
 async def test_discovery_lists_every_crd_hook(client: httpx.AsyncClient) -> None:
     services = (await client.get("/cds-services")).json()["services"]
-    assert {s["hook"] for s in services} == {
-        "order-sign",
-        "order-select",
-        "appointment-book",
-        "order-dispatch",
-        "encounter-start",
-    }
+    assert {s["hook"] for s in services} == set(HOOK_CONTEXT)
     for service in services:
         assert service["id"]
         assert service["description"]
         assert "coverage" in service["prefetch"]
 
 
-def appointment(code: str) -> dict[str, Any]:
+async def test_each_service_declares_the_crd_version_it_implements(client: httpx.AsyncClient) -> None:
+    for service in (await client.get("/cds-services")).json()["services"]:
+        assert service["extension"] == {"davinci-crd.version": "2.2.1"}
+
+
+async def test_prefetch_tokens_name_only_context_fields_the_hook_defines(client: httpx.AsyncClient) -> None:
+    for service in (await client.get("/cds-services")).json()["services"]:
+        for template in service["prefetch"].values():
+            fields = {token.split(".")[1] for token in re.findall(r"\{\{(context\.[A-Za-z.]+)\}\}", template)}
+            assert fields, template
+            assert fields <= HOOK_CONTEXT[service["hook"]], (service["hook"], template)
+
+
+def appointment(code: str, rid: str = "ap-1") -> dict[str, Any]:
     return {
         "resourceType": "Appointment",
-        "id": "ap-1",
+        "id": rid,
         "status": "proposed",
         "serviceType": [{"coding": [{"system": HCPCS, "code": code}]}],
         "start": "2030-05-10T09:00:00Z",
@@ -113,17 +155,15 @@ def appointment(code: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(
-    ("service", "hook", "resource"),
-    [
-        ("crd-order-sign", "order-sign", device_request("K0823")),
-        ("crd-appointment-book", "appointment-book", appointment("K0823")),
-        ("crd-order-dispatch", "order-dispatch", device_request("K0823")),
-    ],
-)
+def order_for(hook: str, code: str, rid: str = "dr-1") -> dict[str, Any]:
+    return appointment(code, rid) if hook == "appointment-book" else device_request(code, rid)
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
 async def test_primary_hooks_answer_a_coverage_information_system_action(
-    client: httpx.AsyncClient, service: str, hook: str, resource: dict[str, Any]
+    client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
+    resource = order_for(hook, "K0823")
     response = await call(client, service, hook_request(hook, resource))
     assert response.status_code == 200
     answer = response.json()
@@ -133,13 +173,74 @@ async def test_primary_hooks_answer_a_coverage_information_system_action(
     assert action["resource"]["id"] == resource["id"]
     info = coverage_info(action)
     assert info["coverage"] == {"reference": "Coverage/cov-1"}
-    assert (info["covered"], info["pa-needed"], info["doc-needed"]) == ("conditional", "auth-needed", "both")
+    assert (info["covered"], info["pa-needed"]) == ("conditional", "auth-needed")
     assert info["coverage-assertion-id"]
     assert info["date"]
     assert "satisfied-pa-id" not in info
     topics = [card["source"]["topic"]["code"] for card in answer["cards"]]
     assert topics == ["instructions", "external-reference"]
     assert answer["cards"][1]["links"][0]["url"].startswith("https://www.cms.gov/")
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_primary_hooks_answer_one_action_per_order_on_the_same_resource(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    orders = [order_for(hook, "K0823", "o-1"), order_for(hook, "E0193", "o-2")]
+    body = hook_request(hook, *orders)
+    answer = (await call(client, service, body)).json()
+    actions = answer["systemActions"]
+    assert [(a["resource"]["resourceType"], a["resource"]["id"]) for a in actions] == [
+        (o["resourceType"], o["id"]) for o in orders
+    ]
+    assert all(coverage_info(a)["coverage"] == {"reference": "Coverage/cov-1"} for a in actions)
+    assert len({coverage_info(a)["coverage-assertion-id"] for a in actions}) == 2
+
+
+async def test_order_dispatch_accepts_the_earlier_order_task_performer_form(client: httpx.AsyncClient) -> None:
+    body = hook_request("order-dispatch", device_request("K0823"), dispatch_form="order")
+    assert "dispatchedOrders" not in body["context"]
+    answer = (await call(client, "crd-order-dispatch", body)).json()
+    (action,) = answer["systemActions"]
+    assert action["resource"]["id"] == "dr-1"
+    assert coverage_info(action)["pa-needed"] == "auth-needed"
+
+
+async def test_discovery_has_prefetch_templates_for_both_order_dispatch_forms(client: httpx.AsyncClient) -> None:
+    (service,) = [s for s in (await client.get("/cds-services")).json()["services"] if s["hook"] == "order-dispatch"]
+    assert "{{context.dispatchedOrders" in service["prefetch"]["dispatchedOrders"]
+    assert service["prefetch"]["order"] == "{{context.order}}"
+
+
+def parts(action: dict[str, Any], name: str) -> list[Any]:
+    (extension,) = [e for e in action["resource"]["extension"] if e["url"] == CRD_INFO]
+    return [p["valueCode"] for p in extension["extension"] if p["url"] == name]
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_conditional_answers_carry_info_needed_and_doc_needed_in_2_2_1_codes(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    answer = (await call(client, service, hook_request(hook, order_for(hook, "K0823")))).json()
+    (action,) = answer["systemActions"]
+    assert coverage_info(action)["covered"] == "conditional"
+    assert parts(action, "info-needed")
+    assert set(parts(action, "info-needed")) <= {"performer", "location", "timeframe"}
+    assert parts(action, "doc-needed") == ["clinical", "admin"]
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_cards_name_their_type_in_the_cdshooks_card_type_system(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    answer = (await call(client, service, hook_request(hook, order_for(hook, "K0823")))).json()
+    assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {CARD_TYPES_2_2_1}
+
+
+async def test_a_2_0_1_caller_gets_the_2_0_1_card_type_system(client: httpx.AsyncClient) -> None:
+    body = {**hook_request("order-sign", device_request("K0823")), "extension": {"davinci-crd.version": "2.0.1"}}
+    answer = (await call(client, "crd-order-sign", body)).json()
+    assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {CARD_TYPES_2_0_1}
 
 
 async def test_order_select_answers_cards_for_the_selected_orders_only(client: httpx.AsyncClient) -> None:
@@ -156,15 +257,83 @@ async def test_encounter_start_answers_no_cards_when_coverage_is_known(client: h
     assert answer == {"cards": []}
 
 
-@pytest.mark.parametrize("service", ["crd-order-sign", "crd-encounter-start"])
-async def test_unknown_coverage_answers_the_coverage_not_found_form(client: httpx.AsyncClient, service: str) -> None:
-    hook = service.removeprefix("crd-")
-    response = await call(client, service, hook_request(hook, device_request("K0823"), coverage=False))
-    assert response.status_code == 200
-    answer = response.json()
-    check_cards(answer)
-    assert answer["systemActions"] == []
-    assert answer["cards"][0]["summary"].startswith("Coverage not found")
+def outcome_expressions(response: httpx.Response) -> list[str]:
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    return [expression for issue in outcome["issue"] for expression in issue["expression"]]
+
+
+ALL_SERVICES = [*PRIMARY.items(), ("crd-order-select", "order-select"), ("crd-encounter-start", "encounter-start")]
+
+
+@pytest.mark.parametrize(("service", "hook"), ALL_SERVICES)
+async def test_unknown_coverage_is_400_with_an_operation_outcome(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    response = await call(client, service, hook_request(hook, order_for(hook, "K0823"), coverage=False))
+    assert response.status_code == 400
+    assert outcome_expressions(response) == ["prefetch.coverage"]
+    assert "Coverage not found" in response.json()["issue"][0]["details"]["text"]
+
+
+@pytest.mark.parametrize(("service", "hook"), ALL_SERVICES)
+@pytest.mark.parametrize("context", [None, "context", ["a"], 7])
+async def test_a_missing_or_non_object_context_is_400_with_an_operation_outcome(
+    client: httpx.AsyncClient, service: str, hook: str, context: Any
+) -> None:
+    body = hook_request(hook, order_for(hook, "K0823"))
+    if context is None:
+        del body["context"]
+    else:
+        body["context"] = context
+    response = await call(client, service, body)
+    assert response.status_code == 400
+    assert outcome_expressions(response) == ["context"]
+
+
+@pytest.mark.parametrize(
+    ("service", "hook", "field"),
+    [
+        ("crd-order-sign", "order-sign", "draftOrders"),
+        ("crd-order-select", "order-select", "draftOrders"),
+        ("crd-appointment-book", "appointment-book", "appointments"),
+    ],
+)
+@pytest.mark.parametrize("value", [[{"resourceType": "DeviceRequest"}], {"resourceType": "DeviceRequest"}, "x"])
+async def test_order_fields_that_are_not_a_bundle_are_400(
+    client: httpx.AsyncClient, service: str, hook: str, field: str, value: Any
+) -> None:
+    body = hook_request(hook, order_for(hook, "K0823"))
+    body["context"][field] = value
+    response = await call(client, service, body)
+    assert response.status_code == 400
+    assert f"context.{field}" in outcome_expressions(response)
+
+
+@pytest.mark.parametrize(("service", "hook"), ALL_SERVICES)
+async def test_a_context_without_the_patient_is_400_naming_it(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    body = hook_request(hook, order_for(hook, "K0823"))
+    del body["context"]["patientId"]
+    response = await call(client, service, body)
+    assert response.status_code == 400
+    assert "context.patientId" in outcome_expressions(response)
+
+
+async def test_order_dispatch_without_any_order_field_is_400(client: httpx.AsyncClient) -> None:
+    body = hook_request("order-dispatch", device_request("K0823"))
+    del body["context"]["dispatchedOrders"]
+    response = await call(client, "crd-order-dispatch", body)
+    assert response.status_code == 400
+    assert "context.dispatchedOrders" in outcome_expressions(response)
+
+
+async def test_encounter_discharge_only_answers_orders_of_its_encounter(client: httpx.AsyncClient) -> None:
+    other = {**device_request("E0193", "dr-2"), "encounter": {"reference": "Encounter/enc-9"}}
+    mine = {**device_request("K0823"), "encounter": {"reference": "Encounter/enc-1"}}
+    answer = (await call(client, "crd-encounter-discharge", hook_request("encounter-discharge", mine, other))).json()
+    assert [a["resource"]["id"] for a in answer["systemActions"]] == ["dr-1"]
 
 
 async def test_no_auth_and_not_covered_orders(client: httpx.AsyncClient) -> None:
@@ -224,3 +393,4 @@ async def test_bad_calls_are_4xx_never_500(
 async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient) -> None:
     response = await client.post("/cds-services/crd-order-sign", content=b"{nope", headers=JSON)
     assert response.status_code == 400
+    assert response.json()["resourceType"] == "OperationOutcome"
