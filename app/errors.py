@@ -5,6 +5,7 @@
     ├── Unauthorized              401
     ├── Forbidden                 403
     ├── NotFound                  404  (also for another client's resources: existence never leaks)
+    ├── NotAcceptable             406  a format (Accept, _format) or FHIR version the service cannot give
     ├── Conflict                  409  e.g. a Claim identifier reused by a different Bundle
     ├── PayloadTooLarge           413
     ├── UnsupportedMediaType      415
@@ -71,6 +72,12 @@ class NotFound(EpaError):
     status_code = 404
     default_code = "not-found"
     title = "Not found"
+
+
+class NotAcceptable(EpaError):
+    status_code = 406
+    default_code = "not-supported"
+    title = "Not acceptable"
 
 
 class Conflict(EpaError):

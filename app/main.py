@@ -16,6 +16,7 @@ from app.api.authorizations import router as authorizations_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
 from app.api.errors import install_error_handlers
+from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)

@@ -1,5 +1,10 @@
 """SMART Backend Services: `POST /auth/token` (client credentials + signed JWT assertion) and
-`GET /.well-known/smart-configuration`."""
+`GET /.well-known/smart-configuration` (also at the FHIR base, `/fhir/.well-known/...`, as SMART asks).
+
+Scopes may be asked in SMART v1 (`system/Claim.write`) or v2 (`system/Claim.c`, `.rs`, `.cruds`)
+form, with `*` resources; a requested scope is granted when one the client is registered for
+covers it (app.security.scopes), and is granted as asked.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,20 @@ from app.api.deps import RuntimeDep
 from app.api.security import SecurityDep
 from app.security.assertion import AssertionContext, verify_client_assertion
 from app.security.errors import OAuthError
-from app.security.principal import ADMIN, ALL_SCOPES
+from app.security.principal import (
+    ADMIN,
+    ALL_SCOPES,
+    CLAIM_CREATE,
+    CLAIM_RESPONSE_R,
+    CLAIM_RESPONSE_S,
+    SUBSCRIPTION_C,
+    SUBSCRIPTION_D,
+    SUBSCRIPTION_R,
+    SUBSCRIPTION_S,
+    SUBSCRIPTION_U,
+)
 from app.security.registry import SIGNING_ALGORITHMS, allowed_scopes
+from app.security.scopes import granted_by_any
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +42,20 @@ router = APIRouter(tags=["auth"])
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_FORM_BYTES = 32 * 1024
-SUPPORTED_SCOPES = sorted(ALL_SCOPES | {ADMIN})
+V2_SCOPES = {
+    CLAIM_CREATE,
+    CLAIM_RESPONSE_R,
+    CLAIM_RESPONSE_S,
+    "system/ClaimResponse.rs",
+    SUBSCRIPTION_C,
+    SUBSCRIPTION_R,
+    SUBSCRIPTION_U,
+    SUBSCRIPTION_D,
+    SUBSCRIPTION_S,
+    "system/Subscription.cruds",
+}
+SUPPORTED_SCOPES = sorted(ALL_SCOPES | V2_SCOPES | {ADMIN})
+CAPABILITIES = ["client-confidential-asymmetric", "permission-v1", "permission-v2"]
 
 
 class TokenResponse(BaseModel):
@@ -85,7 +115,10 @@ def _form(body: bytes) -> dict[str, str]:
 
 def _oauth_error(exc: OAuthError) -> JSONResponse:
     body = OAuthErrorBody(error=exc.error, error_description=exc.description)
-    return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=_NO_STORE)
+    headers = dict(_NO_STORE)
+    if exc.status_code == 401:  # RFC 6749 5.2: a 401 names the authentication scheme
+        headers["WWW-Authenticate"] = f'Bearer realm="epa", error="{exc.error}"'
+    return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
 
 
 @router.post(
@@ -111,7 +144,8 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
         registration = await verify_client_assertion(form["client_assertion"], context)
         entry.client_id = registration.client_id
         requested = set(form.get("scope", "").split())
-        granted = sorted(scope for scope in requested if _covered(scope, allowed_scopes(registration)))
+        allowed = allowed_scopes(registration)
+        granted = sorted(scope for scope in requested if granted_by_any(allowed, scope))
         if not granted:
             raise OAuthError("invalid_scope", "none of the requested scopes is allowed for this client")
         access_token, expires_in = security.tokens.issue(registration.client_id, granted)
@@ -127,14 +161,14 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
     return JSONResponse(body.model_dump(), headers=_NO_STORE)
 
 
-def _covered(scope: str, allowed: frozenset[str]) -> bool:
-    resource, _, _action = scope.rpartition(".")
-    return scope in allowed or (bool(resource) and f"{resource}.*" in allowed)
-
-
 @router.get(
     "/.well-known/smart-configuration",
     summary="SMART configuration: how to get an access token",
+    response_model=SmartConfiguration,
+)
+@router.get(
+    "/fhir/.well-known/smart-configuration",
+    summary="SMART configuration at the FHIR base",
     response_model=SmartConfiguration,
 )
 async def smart_configuration(security: SecurityDep) -> SmartConfiguration:
@@ -144,5 +178,5 @@ async def smart_configuration(security: SecurityDep) -> SmartConfiguration:
         token_endpoint_auth_signing_alg_values_supported=list(SIGNING_ALGORITHMS),
         grant_types_supported=["client_credentials"],
         scopes_supported=SUPPORTED_SCOPES,
-        capabilities=["client-confidential-asymmetric"],
+        capabilities=CAPABILITIES,
     )

@@ -17,7 +17,7 @@ from app.api.deps import RuntimeDep
 from app.api.security import require
 from app.coverage.crd import answer_hook, discovery
 from app.errors import InvalidRequest, PayloadTooLarge
-from app.security.principal import CLAIM_WRITE, Principal
+from app.security.principal import CLAIM_CREATE, Principal
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks (Da Vinci CRD)"])
 
@@ -36,7 +36,7 @@ async def call_service(
     service_id: str,
     request: Request,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, require(CLAIM_WRITE)],
+    principal: Annotated[Principal, require(CLAIM_CREATE)],
 ) -> Response:
     body = await request.body()
     if len(body) > runtime.settings.max_body_bytes:

@@ -16,10 +16,17 @@ from app.errors import PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
 from app.fhir.media import FHIR_JSON, is_fhir_json
+from app.fhir.searchset import parse_search, searchset, strict_handling
 from app.fhir.submit import parse_submit
 from app.fhir.subscription import PAS_TOPIC
-from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, Principal
-from app.services.queries import claim_response, inquire, search_claim_responses
+from app.security.principal import CLAIM_CREATE, CLAIM_RESPONSE_R, CLAIM_RESPONSE_S, Principal
+from app.services.queries import (
+    ClaimResponseSearch,
+    TokenCriterion,
+    claim_response,
+    inquire,
+    search_claim_responses,
+)
 from app.services.submit import submit_prior_auth
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])
@@ -41,7 +48,8 @@ async def read_fhir_body(request: Request, limit: int) -> bytes:
     """The request body, refused early when too large or not FHIR JSON."""
     if not is_fhir_json(request.headers.get("content-type")):
         raise UnsupportedMediaType(
-            f"send application/fhir+json (or application/json), not {request.headers.get('content-type') or 'nothing'}"
+            "send application/fhir+json or application/fhir+xml, not "
+            + (request.headers.get("content-type") or "nothing")
         )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -63,7 +71,7 @@ async def read_fhir_body(request: Request, limit: int) -> bytes:
     openapi_extra=_REQUEST_BODY,
 )
 async def submit(
-    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)], audit: AuditDep
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_CREATE)], audit: AuditDep
 ) -> Response:
     entry = audit.record("claim.submit", "Claim")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
@@ -81,7 +89,7 @@ async def submit(
     openapi_extra=_REQUEST_BODY,
 )
 async def inquire_route(
-    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)], audit: AuditDep
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_CREATE)], audit: AuditDep
 ) -> Response:
     entry = audit.record("claim.inquire", "ClaimResponse")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
@@ -94,45 +102,46 @@ async def inquire_route(
 async def read_claim_response(
     claim_response_id: str,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_R)],
     audit: AuditDep,
 ) -> Response:
     audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
     return fhir_response(await claim_response(runtime, principal, claim_response_id))
 
 
+_SEARCH_PARAMETERS = frozenset({"identifier", "patient.identifier"})
+
+
 @router.get(
-    "/ClaimResponse", summary="Search ClaimResponses by identifier and patient.identifier", responses=_FHIR_BODY
+    "/ClaimResponse",
+    summary="Search ClaimResponses by identifier and patient.identifier (token search, paged)",
+    responses=_FHIR_BODY,
 )
 async def search_claim_response(
+    request: Request,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_S)],
     audit: AuditDep,
     identifier: Annotated[str | None, Query(max_length=256)] = None,
     patient_identifier: Annotated[str | None, Query(alias="patient.identifier", max_length=256)] = None,
+    count: Annotated[str | None, Query(alias="_count", max_length=8)] = None,
+    cursor: Annotated[str | None, Query(alias="_cursor", max_length=256)] = None,
 ) -> Response:
     entry = audit.record("claimresponse.search", "ClaimResponse")
-    member_id = patient_identifier.rpartition("|")[2] if patient_identifier else None
-    resources = (
-        await search_claim_responses(runtime, principal, identifier=identifier, member_id=member_id)
-        if identifier or member_id
-        else []
+    strict = strict_handling(request.headers.get("prefer"))
+    parameters = parse_search(request.query_params.multi_items(), _SEARCH_PARAMETERS, strict=strict)
+    member = parameters.get("patient.identifier")
+    token = parameters.get("identifier")
+    search = ClaimResponseSearch(
+        identifier=TokenCriterion.parse(token) if token else None,
+        member_id=TokenCriterion.parse(member).value if member else None,
+    )
+    resources, total, next_cursor = await search_claim_responses(
+        runtime, principal, search, cursor=parameters.cursor, limit=parameters.count
     )
     entry.add(*(r["id"] for r in resources))
-    base = runtime.settings.base_url
-    return fhir_response(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(resources),
-            "entry": [
-                {"fullUrl": f"{base}/fhir/ClaimResponse/{r['id']}", "resource": r, "search": {"mode": "match"}}
-                for r in resources
-            ],
-        }
-        if resources
-        else {"resourceType": "Bundle", "type": "searchset", "total": 0}
-    )
+    url = f"{runtime.settings.base_url}/fhir/ClaimResponse"
+    return fhir_response(searchset(resources, total=total, url=url, parameters=parameters, next_cursor=next_cursor))
 
 
 @router.get("/metadata", summary="The CapabilityStatement", responses=_FHIR_BODY)

@@ -20,7 +20,7 @@ from app.errors import InvalidRequest
 from app.fhir.media import FHIR_JSON
 from app.fhir.outcome import operation_outcome
 from app.fhir.submit import parse_submit
-from app.security.principal import CLAIM_WRITE, Principal
+from app.security.principal import CLAIM_CREATE, Principal
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])
 
@@ -37,7 +37,7 @@ _REQUEST_BODY = {"requestBody": {"required": True, "content": {FHIR_JSON: {"sche
     openapi_extra=_REQUEST_BODY,
 )
 async def validate(
-    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_WRITE)]
+    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, require(CLAIM_CREATE)]
 ) -> Response:
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
     try:

@@ -17,6 +17,7 @@ from app.api.deps import RuntimeDep
 from app.errors import Forbidden, RateLimited
 from app.security.principal import ADMIN, DEVELOPMENT_PRINCIPAL, Principal
 from app.security.registry import allowed_scopes, get_client
+from app.security.scopes import granted_by_any
 from app.security.state import SecurityState
 from app.security.tokens import missing_token, rejected_token
 
@@ -47,7 +48,8 @@ async def current_principal(
         registration = await get_client(session, token.client_id)
     if registration is None or not registration.enabled:
         raise rejected_token("the token's client is unknown or disabled")
-    scopes = token.scopes & allowed_scopes(registration)  # a scope withdrawn since issue is gone at once
+    allowed = allowed_scopes(registration)
+    scopes = {s for s in token.scopes if granted_by_any(allowed, s)}  # a scope withdrawn since issue is gone at once
     principal = Principal(client_id=registration.client_id, scopes=frozenset(scopes - {ADMIN}), admin=ADMIN in scopes)
     retry_after = security.limiter.acquire(principal.client_id)
     if retry_after is not None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.security.scopes import granted_by_any
+
 CLAIM_WRITE = "system/Claim.write"
 CLAIM_RESPONSE_READ = "system/ClaimResponse.read"
 SUBSCRIPTION_ALL = "system/Subscription.*"
+# What each FHIR interaction needs, in SMART v2 letters; the v1 scopes above grant them too.
+CLAIM_CREATE = "system/Claim.c"
+CLAIM_RESPONSE_R = "system/ClaimResponse.r"
+CLAIM_RESPONSE_S = "system/ClaimResponse.s"
+SUBSCRIPTION_C = "system/Subscription.c"
+SUBSCRIPTION_R = "system/Subscription.r"
+SUBSCRIPTION_U = "system/Subscription.u"
+SUBSCRIPTION_D = "system/Subscription.d"
+SUBSCRIPTION_S = "system/Subscription.s"
 AUTHORIZATIONS_READ = "ops/authorizations.read"
 AUTHORIZATIONS_WRITE = "ops/authorizations.write"
 WEBHOOKS_READ = "ops/webhooks.read"
@@ -43,10 +54,8 @@ class Principal:
     admin: bool = False
 
     def has(self, scope: str) -> bool:
-        if self.admin or scope in self.scopes:
-            return True
-        resource, _, _action = scope.rpartition(".")
-        return f"{resource}.*" in self.scopes
+        """Whether a held scope grants `scope` (v1 or v2, wildcards: see app.security.scopes)."""
+        return self.admin or granted_by_any(self.scopes, scope)
 
     @property
     def scope_client_id(self) -> str | None:

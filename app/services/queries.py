@@ -1,4 +1,4 @@
-"""Reads for FHIR clients: `$inquire`, ClaimResponse read and search. Scoped to the caller."""
+"""Reads for FHIR clients: `$inquire`, ClaimResponse read and search (token semantics, pages). Scoped to the caller."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import orjson
 
 from app.errors import NotFound
 from app.fhir.inquiry import InquiryCriteria
+from app.fhir.response import RESPONSE_IDENTIFIER_SYSTEM
 from app.runtime import Runtime
 from app.security.principal import Principal
+from app.store import authorization_queries
+from app.store.authorization_queries import ClaimResponseSearch, TokenCriterion
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
+
+__all__ = ["ClaimResponseSearch", "TokenCriterion", "claim_response", "inquire", "search_claim_responses"]
 
 
 def _response_bundle(authorization: Authorization) -> dict[str, Any] | None:
@@ -78,30 +83,22 @@ async def claim_response(runtime: Runtime, principal: Principal, claim_response_
 
 
 async def search_claim_responses(
-    runtime: Runtime, principal: Principal, *, identifier: str | None, member_id: str | None, limit: int = 50
-) -> list[dict[str, Any]]:
-    """ClaimResponses by identifier (ClaimResponse id, Claim identifier or authorization number) and/or member id."""
+    runtime: Runtime,
+    principal: Principal,
+    search: ClaimResponseSearch,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """One page of the caller's current ClaimResponses matching `search`, the exact total, the next cursor."""
     async with runtime.sessions() as session:
-        repository = AuthorizationRepository(session, principal.scope_client_id)
-        rows: list[Authorization] = []
-        if identifier is not None:
-            system, _, value = identifier.rpartition("|")
-            key = _parse_id(value)
-            if key is not None and (row := await repository.get(key, with_items=False)) is not None:
-                rows.append(row)
-            claim_keys = [f"{system}|{value}"] if system else []
-            found = await repository.search_current(
-                member_id=member_id, claim_identifiers=claim_keys or [f"|{value}"], limit=limit
-            )
-            by_ref = await repository.search_current(member_id=member_id, preauth_ref=value, limit=limit)
-            rows += [r for r in [*found, *by_ref] if r not in rows]
-        elif member_id is not None:
-            rows = await repository.search_current(member_id=member_id, limit=limit)
-    if identifier is not None and member_id is not None:
-        rows = [r for r in rows if r.patient_member_id == member_id]
-    resources = []
-    for row in rows[:limit]:
-        bundle = _response_bundle(row)
-        if bundle is not None:
-            resources.append(bundle["entry"][0]["resource"])
-    return resources
+        page = await authorization_queries.search_claim_responses(
+            session,
+            client_id=principal.scope_client_id,
+            search=search,
+            response_system=RESPONSE_IDENTIFIER_SYSTEM,
+            cursor=cursor,
+            limit=limit,
+        )
+    resources = [bundle["entry"][0]["resource"] for row in page.rows if (bundle := _response_bundle(row)) is not None]
+    return resources, page.total, page.next_cursor

@@ -219,3 +219,104 @@ async def queued_job(session: AsyncSession, authorization_id: uuid.UUID, kind: s
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCriterion:
+    """A FHIR token search value: `value` (any system), `system|value`, or `|value` (no system)."""
+
+    system: str | None  # None: any system; "": no system
+    value: str
+
+    @classmethod
+    def parse(cls, token: str) -> TokenCriterion:
+        system, bar, value = token.partition("|")
+        return cls(system, value) if bar else cls(None, token)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResponseSearch:
+    """What `GET /fhir/ClaimResponse` asks for (every given criterion must hold)."""
+
+    identifier: TokenCriterion | None = None
+    member_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResponsePage:
+    rows: list[Authorization]
+    total: int
+    next_cursor: str | None
+
+
+def _like_suffix(value: str) -> str:
+    return "%|" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _response_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value.removeprefix("urn:uuid:"))
+    except ValueError:
+        return None
+
+
+def _identifier_condition(token: TokenCriterion, response_system: str) -> ColumnElement[bool]:
+    """ClaimResponse.identifier (its own id), the Claim's identifier it answers, or an authorization number."""
+    a = Authorization
+    numbers = or_(
+        a.preauth_ref == token.value,
+        select(AuthorizationItem.id)
+        .where(AuthorizationItem.authorization_id == a.id, AuthorizationItem.authorization_number == token.value)
+        .exists(),
+    )
+    own = _response_id(token.value)
+    if token.system is None:
+        found = [a.claim_identifier.like(_like_suffix(token.value), escape="\\"), numbers]
+        return or_(*found, a.id == own) if own else or_(*found)
+    if token.system == "":
+        return or_(a.claim_identifier == f"|{token.value}", numbers)
+    claim = a.claim_identifier == f"{token.system}|{token.value}"
+    return or_(claim, a.id == own) if own and token.system == response_system else claim
+
+
+def _claim_response_conditions(
+    client_id: str | None, search: ClaimResponseSearch, response_system: str
+) -> list[ColumnElement[bool]]:
+    a = Authorization
+    found: list[ColumnElement[bool]] = [
+        a.replaced_by_id.is_(None),
+        a.response_document.is_not(None),
+        a.response_status == 200,
+    ]
+    if client_id is not None:
+        found.append(a.client_id == client_id)
+    if search.identifier is not None:
+        found.append(_identifier_condition(search.identifier, response_system))
+    if search.member_id is not None:
+        found.append(a.patient_member_id == search.member_id)
+    return found
+
+
+async def search_claim_responses(
+    session: AsyncSession,
+    *,
+    client_id: str | None,
+    search: ClaimResponseSearch,
+    response_system: str,
+    cursor: str | None,
+    limit: int,
+) -> ClaimResponsePage:
+    """One page of current ClaimResponses (newest first, keyset cursor as for worklists) and the exact total."""
+    a = Authorization
+    conditions = _claim_response_conditions(client_id, search, response_system)
+    total = int((await session.execute(select(func.count()).select_from(a).where(*conditions))).scalar_one())
+    if limit <= 0:
+        return ClaimResponsePage([], total, None)
+    if cursor is not None:
+        updated_at, authorization_id = decode_cursor(cursor)
+        conditions.append(tuple_(a.updated_at, a.id) < tuple_(updated_at, authorization_id))
+    statement = select(a).where(*conditions).order_by(a.updated_at.desc(), a.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(statement)).scalars().all())
+    page = rows[:limit]
+    more = len(rows) > limit and bool(page)
+    return ClaimResponsePage(page, total, encode_cursor(page[-1].updated_at, page[-1].id) if more else None)

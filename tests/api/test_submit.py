@@ -143,7 +143,8 @@ async def test_invalid_bundle_is_400_with_every_issue_and_nothing_stored(
     [
         (b"{not json", FHIR_JSON, 400),
         (orjson.dumps({"resourceType": "Patient"}), FHIR_JSON, 400),
-        (orjson.dumps(make_pas_bundle()), {"content-type": "application/xml"}, 415),
+        (orjson.dumps(make_pas_bundle()), {"content-type": "application/xml"}, 400),  # read as XML: not XML
+        (orjson.dumps(make_pas_bundle()), {"content-type": "text/plain"}, 415),
         (orjson.dumps(make_pas_bundle()), {}, 415),
     ],
 )
