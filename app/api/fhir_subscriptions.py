@@ -1,4 +1,6 @@
-"""`/fhir/Subscription`: R4 backport Subscriptions on the PAS topic (create, read, update, delete, $status)."""
+"""`/fhir/Subscription`: R4 backport Subscriptions on the PAS topic (create, read, search, update, delete,
+`$status` by GET or POST). The handshake of a new or replaced Subscription is sent right after the
+response, from this process (the worker is the fallback)."""
 
 from __future__ import annotations
 
@@ -6,16 +8,25 @@ import uuid
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.errors import InvalidRequest
+from app.errors import InvalidRequest, Issue
 from app.fhir.notification import status_bundle, subscription_status
+from app.fhir.searchset import parse_search, searchset, strict_handling
 from app.fhir.subscription import parse_subscription, render_subscription
+from app.notifications.subscription_jobs import send_now
 from app.notifications.subscriptions import FhirSubscriptions
-from app.security.principal import SUBSCRIPTION_ALL, Principal
+from app.security.principal import (
+    SUBSCRIPTION_C,
+    SUBSCRIPTION_D,
+    SUBSCRIPTION_R,
+    SUBSCRIPTION_S,
+    SUBSCRIPTION_U,
+    Principal,
+)
 from app.store.models import FhirSubscription
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -55,12 +66,46 @@ def _location(runtime_base: str, subscription: FhirSubscription) -> dict[str, st
 
 @router.post("/Subscription", status_code=201, responses=_FHIR_BODY, summary="Subscribe to the PAS topic")
 async def create_subscription(
-    request: Request, runtime: RuntimeDep, session: SessionDep, principal: Principal = require(SUBSCRIPTION_ALL)
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    background: BackgroundTasks,
+    principal: Principal = require(SUBSCRIPTION_C),
 ) -> Response:
     parsed = parse_subscription(await _resource(request, runtime.settings.max_body_bytes))
     subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
     subscription = await subscriptions.create(parsed, client_id=principal.client_id, now=runtime.clock())
+    background.add_task(send_now, runtime, subscriptions.handshake_job_id)  # runs after the commit
     return fhir_response(_render(subscription), 201, _location(runtime.settings.base_url, subscription))
+
+
+@router.get("/Subscription", responses=_FHIR_BODY, summary="The caller's own Subscriptions (searchset)")
+async def list_subscriptions(
+    request: Request, runtime: RuntimeDep, session: SessionDep, principal: Principal = require(SUBSCRIPTION_S)
+) -> Response:
+    strict = strict_handling(request.headers.get("prefer"))
+    parameters = parse_search(request.query_params.multi_items(), frozenset(), strict=strict)
+    offset = _offset(parameters.cursor)
+    subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
+    rows, total = await subscriptions.owned(limit=parameters.count, offset=offset)
+    more = offset + len(rows) < total and bool(rows)
+    url = f"{runtime.settings.base_url}/fhir/Subscription"
+    bundle = searchset(
+        [_render(row) for row in rows],
+        total=total,
+        url=url,
+        parameters=parameters,
+        next_cursor=str(offset + len(rows)) if more else None,
+    )
+    return fhir_response(bundle)
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 9:
+        raise InvalidRequest("malformed _cursor", issues=[Issue("malformed _cursor", expression="_cursor")])
+    return int(cursor)
 
 
 @router.get("/Subscription/{subscription_id}", responses=_FHIR_BODY, summary="Read a Subscription")
@@ -68,7 +113,7 @@ async def read_subscription(
     subscription_id: uuid.UUID,
     runtime: RuntimeDep,
     session: SessionDep,
-    principal: Principal = require(SUBSCRIPTION_ALL),
+    principal: Principal = require(SUBSCRIPTION_R),
 ) -> Response:
     subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(subscription_id)
     return fhir_response(_render(subscription), headers={"ETag": f'W/"{subscription.version}"'})
@@ -80,7 +125,8 @@ async def update_subscription(
     request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
-    principal: Principal = require(SUBSCRIPTION_ALL),
+    background: BackgroundTasks,
+    principal: Principal = require(SUBSCRIPTION_U),
 ) -> Response:
     resource = await _resource(request, runtime.settings.max_body_bytes)
     if resource.get("id") not in (None, str(subscription_id)):
@@ -88,6 +134,7 @@ async def update_subscription(
     parsed = parse_subscription(resource)
     subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
     subscription = await subscriptions.replace(subscription_id, parsed, now=runtime.clock())
+    background.add_task(send_now, runtime, subscriptions.handshake_job_id)
     return fhir_response(_render(subscription), headers={"ETag": f'W/"{subscription.version}"'})
 
 
@@ -96,18 +143,19 @@ async def delete_subscription(
     subscription_id: uuid.UUID,
     runtime: RuntimeDep,
     session: SessionDep,
-    principal: Principal = require(SUBSCRIPTION_ALL),
+    principal: Principal = require(SUBSCRIPTION_D),
 ) -> Response:
     await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).delete(subscription_id)
     return Response(status_code=204)
 
 
 @router.get("/Subscription/{subscription_id}/$status", responses=_FHIR_BODY, summary="SubscriptionStatus")
+@router.post("/Subscription/{subscription_id}/$status", responses=_FHIR_BODY, summary="SubscriptionStatus (POST)")
 async def subscription_status_route(
     subscription_id: uuid.UUID,
     runtime: RuntimeDep,
     session: SessionDep,
-    principal: Principal = require(SUBSCRIPTION_ALL),
+    principal: Principal = require(SUBSCRIPTION_R),
 ) -> Response:
     subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(subscription_id)
     url = f"{runtime.settings.base_url}/fhir/Subscription/{subscription.id}"

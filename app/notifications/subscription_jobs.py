@@ -5,20 +5,29 @@ the Subscription's endpoint with its custom headers. A delivered handshake makes
 Subscription `active` (and starts heartbeats if asked); `subscription_handshake_attempts` failed
 handshakes make it `error`. Event notifications retry on the webhook schedule; one that is never
 delivered makes the Subscription `error` (it keeps receiving events, and a later success makes it
-`active` again). Notifications for one authorization go out in event order.
+`active` again). Notifications for one authorization go out in event order. Events of a
+Subscription whose handshake is not delivered yet (`requested`) wait; the delivered handshake
+wakes them, and they go out in order after it.
+
+`send_now` runs one `subscription.notify` job in the calling process (the API, right after it
+committed a new Subscription), leased like a worker would lease it, so the handshake does not
+wait for the next poll; a worker that polls meanwhile skips the leased job.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
 from app.notifications import outbound
+from app.notifications.events import SUBSCRIPTION_NOTIFY
 from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
 from app.notifications.schedule import retry_delay
 from app.notifications.subscriptions import (
@@ -33,7 +42,9 @@ from app.notifications.subscriptions import (
     schedule_heartbeat,
 )
 from app.runtime import Runtime
-from app.store.models import Authorization, FhirSubscription, SubscriptionNotification
+from app.store import jobs
+from app.store.jobs import JobState
+from app.store.models import Authorization, FhirSubscription, Job, SubscriptionNotification
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 
 log = logging.getLogger(__name__)
@@ -100,6 +111,8 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
             row.state = SKIPPED
             await wake_next(session, row, now=now)
             return None
+        if row.kind != HANDSHAKE and subscription.status == REQUESTED:
+            return Reschedule(after=budget)  # the delivered handshake wakes it; this only bounds a lost wake-up
         wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget)
         if wait is not None:
             return Reschedule(after=wait)
@@ -125,6 +138,7 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
             if subscription.status in (REQUESTED, ERROR):
                 if subscription.status == REQUESTED:
                     schedule_heartbeat(session, subscription, now=done)
+                    await _wake_waiting_events(session, subscription, now=done)
                 subscription.status, subscription.error, subscription.updated_at = ACTIVE, None, done
             await wake_next(session, row, now=done)
             return None
@@ -148,6 +162,73 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
         return Reschedule(after=delay)
 
     return notify
+
+
+async def _wake_waiting_events(session: AsyncSession, subscription: FhirSubscription, *, now: datetime) -> None:
+    """The handshake is delivered: the events queued behind it run now (each still in its authorization's order)."""
+    waiting = select(SubscriptionNotification.job_id).where(
+        SubscriptionNotification.subscription_id == subscription.id,
+        SubscriptionNotification.state == PENDING,
+        SubscriptionNotification.kind == EVENT,
+    )
+    await session.execute(
+        update(Job)
+        .where(Job.id.in_(waiting.scalar_subquery()), Job.state == JobState.QUEUED.value, Job.run_at > now)
+        .values(run_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def send_now(runtime: Runtime, job_id: int | None) -> None:
+    """Run this queued `subscription.notify` job here and now (see the module docstring); never raises."""
+    if job_id is None:
+        return
+    worker_id = f"api-{uuid.uuid4().hex[:16]}"
+    lease = timedelta(seconds=2 * runtime.settings.webhook_timeout_seconds + 5)
+    try:
+        async with runtime.sessions() as session, session.begin():
+            now = runtime.clock()
+            job = (
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.state == JobState.QUEUED.value, Job.kind == SUBSCRIPTION_NOTIFY)
+                    .values(
+                        state=JobState.RUNNING.value,
+                        attempts=Job.attempts + 1,
+                        lease_until=now + lease,
+                        locked_by=worker_id,
+                        updated_at=now,
+                    )
+                    .returning(Job)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalar_one_or_none()
+            claimed = (
+                None if job is None else (job.id, dict(job.payload), job.attempts, job.max_attempts, job.client_id)
+            )
+        if claimed is None:
+            return  # a worker has it already
+        async with runtime.sessions() as session:
+            context = JobContext(
+                job_id=claimed[0],
+                kind=SUBSCRIPTION_NOTIFY,
+                payload=claimed[1],
+                attempt=claimed[2],
+                max_attempts=claimed[3],
+                client_id=claimed[4],
+                authorization_id=None,
+                session=session,
+                clock=runtime.clock,
+            )
+            outcome = await subscription_notify_handler(runtime)(context)
+            now = runtime.clock()
+            if outcome is None:
+                kept = await jobs.complete(session, job_id, worker_id=worker_id, now=now)
+            else:
+                kept = await jobs.reschedule(session, job_id, worker_id=worker_id, now=now, run_at=now + outcome.after)
+            await (session.commit() if kept else session.rollback())
+    except Exception as exc:  # the worker takes it from here once the lease ends
+        log.warning("immediate subscription notification failed", extra={"error_type": type(exc).__name__})
 
 
 def subscription_heartbeat_handler(runtime: Runtime) -> Handler:

@@ -1,9 +1,11 @@
 """FHIR Subscriptions: the rows behind `/fhir/Subscription`, which events they match, their notifications.
 
-A new (or replaced) Subscription starts `requested` and gets a handshake notification; the
-`subscription.notify` job makes it `active` when the handshake is delivered. Events reach the
-client's `active` (and `error`, which keep trying) Subscriptions whose org filter matches the
-authorization's provider identifier. Reads are scoped to the client (`client_id=None`: admin).
+A new (or replaced) Subscription starts `requested` and gets a handshake notification, sent at
+once by the API process after its commit (the worker is the fallback); the `subscription.notify`
+job makes it `active` when the handshake is delivered. Events reach the client's `requested`,
+`active` (and `error`, which keep trying) Subscriptions whose org filter matches the
+authorization's provider identifier: those of a `requested` one wait, queued in order, until
+its handshake is delivered, and then go out. Reads are scoped to the client (`client_id=None`: admin).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
@@ -121,7 +123,10 @@ async def matching_subscriptions(session: AsyncSession, authorization: Authoriza
     """The client's live Subscriptions whose org filter matches the authorization."""
     rows = await session.scalars(
         select(FhirSubscription)
-        .where(FhirSubscription.client_id == authorization.client_id, FhirSubscription.status.in_((ACTIVE, ERROR)))
+        .where(
+            FhirSubscription.client_id == authorization.client_id,
+            FhirSubscription.status.in_((REQUESTED, ACTIVE, ERROR)),
+        )
         .order_by(FhirSubscription.id)
     )
     return [s for s in rows.all() if org_matches(s.org_identifier, authorization.provider_identifier)]
@@ -146,6 +151,7 @@ class FhirSubscriptions:
         self.session = session
         self.client_id = client_id
         self.settings = settings
+        self.handshake_job_id: int | None = None
 
     def _apply(self, subscription: FhirSubscription, request: SubscriptionRequest, now: datetime) -> None:
         subscription.endpoint = check_url(
@@ -166,13 +172,28 @@ class FhirSubscriptions:
         subscription.updated_at = now
 
     async def create(self, request: SubscriptionRequest, *, client_id: str, now: datetime) -> FhirSubscription:
+        """A `requested` Subscription and its handshake notification (`handshake_job_id` names its job)."""
         subscription = FhirSubscription(id=uuid.uuid4(), client_id=client_id, events_since_start=0, version=1)
         subscription.created_at = now
         self._apply(subscription, request, now)
         self.session.add(subscription)
         await self.session.flush()
-        await add_notification(self.session, subscription, kind=HANDSHAKE, now=now)
+        handshake = await add_notification(self.session, subscription, kind=HANDSHAKE, now=now)
+        self.handshake_job_id = handshake.job_id
         return subscription
+
+    async def owned(self, *, limit: int, offset: int = 0) -> tuple[list[FhirSubscription], int]:
+        """The caller's Subscriptions (oldest first) and how many there are."""
+        scope = [FhirSubscription.client_id == self.client_id] if self.client_id is not None else []
+        total = await self.session.scalar(select(func.count()).select_from(FhirSubscription).where(*scope))
+        rows = await self.session.scalars(
+            select(FhirSubscription)
+            .where(*scope)
+            .order_by(FhirSubscription.created_at, FhirSubscription.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows.all()), int(total or 0)
 
     async def get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> FhirSubscription:
         subscription = await self.session.get(FhirSubscription, subscription_id, with_for_update=for_update)
@@ -188,7 +209,8 @@ class FhirSubscriptions:
         self._apply(subscription, request, now)
         subscription.version += 1
         await self.session.flush()
-        await add_notification(self.session, subscription, kind=HANDSHAKE, now=now)
+        handshake = await add_notification(self.session, subscription, kind=HANDSHAKE, now=now)
+        self.handshake_job_id = handshake.job_id
         return subscription
 
     async def delete(self, subscription_id: uuid.UUID) -> None:
