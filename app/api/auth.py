@@ -2,8 +2,9 @@
 `GET /.well-known/smart-configuration` (also at the FHIR base, `/fhir/.well-known/...`, as SMART asks).
 
 Scopes may be asked in SMART v1 (`system/Claim.write`) or v2 (`system/Claim.c`, `.rs`, `.cruds`)
-form, with `*` resources; a requested scope is granted when one the client is registered for
-covers it (app.security.scopes), and is granted as asked.
+form, with `*` resources; a requested scope is granted as asked when one the client is registered
+for covers it (app.security.scopes), and a wildcard wider than the registration gets the registered
+scopes it covers.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from app.security.principal import (
     SUBSCRIPTION_U,
 )
 from app.security.registry import SIGNING_ALGORITHMS, allowed_scopes
-from app.security.scopes import granted_by_any
+from app.security.scopes import granted_by_any, grants
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
         entry.client_id = registration.client_id
         requested = set(form.get("scope", "").split())
         allowed = allowed_scopes(registration)
-        granted = sorted(scope for scope in requested if granted_by_any(allowed, scope))
+        granted = sorted(_granted(requested, allowed))
         if not granted:
             raise OAuthError("invalid_scope", "none of the requested scopes is allowed for this client")
         access_token, expires_in = security.tokens.issue(registration.client_id, granted)
@@ -159,6 +160,18 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
         scope=" ".join(granted),
     )
     return JSONResponse(body.model_dump(), headers=_NO_STORE)
+
+
+def _granted(requested: set[str], allowed: frozenset[str]) -> set[str]:
+    """Each requested scope a registered one covers, as asked; a wider wildcard (`system/*.rs`) gets the
+    registered scopes it covers instead (SMART lets a server grant less than asked)."""
+    granted: set[str] = set()
+    for scope in requested:
+        if granted_by_any(allowed, scope):
+            granted.add(scope)
+        else:
+            granted |= {registered for registered in allowed if registered != ADMIN and grants(scope, registered)}
+    return granted
 
 
 @router.get(
