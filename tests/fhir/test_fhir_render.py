@@ -15,7 +15,7 @@ from app.domain.model import Coding, ItemDecision, Period
 from app.errors import Issue
 from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
-from app.fhir.media import accepts_fhir_json, is_fhir_json
+from app.fhir.media import answer_format, is_fhir_json
 from app.fhir.outcome import operation_outcome
 from app.fhir.response import render_response_bundle, response_outcome
 from app.fhir.submit import parse_submit
@@ -94,8 +94,10 @@ def test_media_types() -> None:
     assert is_fhir_json("application/json")
     assert not is_fhir_json("application/fhir+json; fhirVersion=5.0")
     assert not is_fhir_json("application/xml")
-    assert accepts_fhir_json("application/xml, */*;q=0.1")
-    assert not accepts_fhir_json("application/fhir+xml")
+    assert answer_format("application/xml, */*;q=0.1") == "xml"
+    assert answer_format("application/fhir+xml") == "xml"
+    assert answer_format("text/html, */*;q=0.1") == "json"
+    assert answer_format(None) == answer_format("application/fhir+json") == "json"
 
 
 def test_capability_statement_validates_and_names_the_operations() -> None:
