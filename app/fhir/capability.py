@@ -70,7 +70,7 @@ def capability_statement(
             {
                 "type": "Subscription",
                 "profile": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription",
-                "interaction": [{"code": c} for c in ("create", "read", "update", "delete")],
+                "interaction": [{"code": c} for c in ("create", "read", "update", "delete", "search-type")],
                 "extension": [
                     {
                         "url": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical",
@@ -100,6 +100,6 @@ def capability_statement(
         "software": {"name": software_name, "version": software_version},
         "implementation": {"description": "Da Vinci PAS prior authorization service", "url": base},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "rest": [rest],
     }

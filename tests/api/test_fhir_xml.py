@@ -79,6 +79,7 @@ async def test_reads_answer_xml_by_format_or_accept(
 async def test_the_capability_statement_in_xml_validates(client: httpx.AsyncClient) -> None:
     statement = read_xml(await client.get("/fhir/metadata", params={"_format": "xml"}), CapabilityStatement)
     assert statement.fhirVersion.startswith("4.0")
+    assert {"application/fhir+xml", "xml"} <= set(statement.format)
 
 
 async def test_format_wins_over_accept(client: httpx.AsyncClient) -> None:

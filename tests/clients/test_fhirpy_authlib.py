@@ -33,7 +33,7 @@ SCOPES = "system/Claim.c system/ClaimResponse.rs system/Subscription.cruds"
 REGISTERED = ["system/Claim.write", "system/ClaimResponse.read", "system/Subscription.*"]
 
 
-class SmartPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]  # the recipe of docs/ehr-integration.md
+class SmartPrivateKeyJWT(PrivateKeyJWT):  # type: ignore[misc]  # the recipe of docs/security.md
     """private_key_jwt as SMART Backend Services asks: `exp` five minutes ahead at most, a fresh `jti` each time."""
 
     def sign(self, auth: Any, token_endpoint: str) -> Any:
