@@ -241,7 +241,11 @@ def pas_rejection(text: str = "Acme: member not eligible on the date of service"
 
 
 class Driver:
-    """Runs the app's job handlers on a clock that starts now and is moved by hand (never slept)."""
+    """Runs the app's job handlers on a clock moved by hand (never slept), never behind the real one.
+
+    The app itself records on the real clock; the worker's clock jumps ahead of it, so jobs planned
+    "in five minutes" or "at the end of the approval" fall due at once.
+    """
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
@@ -257,6 +261,7 @@ class Driver:
 
     async def run(self, after: timedelta = timedelta(0), *, until: datetime | None = None) -> int:
         """Move the clock (by `after`, or to `until`), then run every job that falls due; how many ran."""
+        self.now = max(self.now, utc_now())  # the app records on the real clock: never run behind it
         if until is not None:
             self.now = max(self.now, until)
         self.now += after
@@ -303,3 +308,10 @@ def actions_of(body: Json) -> dict[int, str]:
 def outcome_of(body: Json) -> str:
     outcome: str = claim_response(body)["outcome"]
     return outcome
+
+
+def assert_recorded(before: Json, after: Json, *events: str) -> None:
+    """`after` shows exactly one recorded change more than `before`: version +1, a new ETag, `events` added."""
+    assert after["version"] == before["version"] + 1, (before["version"], after["version"])
+    assert after["etag"] != before["etag"]
+    assert timeline(after) == [*timeline(before), *events]
