@@ -182,6 +182,7 @@ def last_transition(shown: Json) -> tuple[str, str | None, str | None]:
 
 
 async def claim_response_of(client: httpx.AsyncClient, authorization_id: uuid.UUID) -> Json:
+    """The FHIR read of the authorization's ClaimResponse."""
     response = await client.get(f"/fhir/ClaimResponse/{authorization_id}")
     assert response.status_code == 200, response.text
     body: Json = response.json()
