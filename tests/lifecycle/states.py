@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+import orjson
 import respx
 from fastapi import FastAPI
 
 from app.domain.codes import ReviewAction
 from tests.lifecycle.support import (
+    CERTIFICATION_TYPE,
     Driver,
     Gate,
     Item,
@@ -69,12 +71,30 @@ async def stored_but_never_recorded(client: httpx.AsyncClient, app: FastAPI, bun
     return uuid.UUID(listed[0]["id"])
 
 
-def acme_rejects_then_cancels(acme: respx.MockRouter) -> respx.Route:
-    """acme rejects the first $submit, and confirms every later one (its cancels) with item code C."""
-    answers = iter([pas_rejection()])
-    return acme.post("/Claim/$submit").mock(
-        side_effect=lambda _request: next(answers, pas_answer(ReviewAction.CANCELLED))
-    )
+def _cancels(request: httpx.Request) -> bool:
+    """Whether a PAS request Bundle cancels (certificationType 3 on the Claim or on every item)."""
+    claim = orjson.loads(request.content)["entry"][0]["resource"]
+
+    def cancel_code(holder: Json) -> bool:
+        return any(
+            extension["url"] == CERTIFICATION_TYPE and extension["valueCodeableConcept"]["coding"][0]["code"] == "3"
+            for extension in holder.get("extension", [])
+        )
+
+    items = claim.get("item", [])
+    return cancel_code(claim) or (bool(items) and all(cancel_code(item) for item in items))
+
+
+def acme_rejects_then_decides(acme: respx.MockRouter) -> respx.Route:
+    """acme rejects the first $submit; later it confirms cancels (C) and approves the rest (A1)."""
+    first = iter([pas_rejection()])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        count = len(orjson.loads(request.content)["entry"][0]["resource"].get("item", [])) or 1
+        action = ReviewAction.CANCELLED if _cancels(request) else ReviewAction.CERTIFIED
+        return next(first, None) or pas_answer(*[action] * count)
+
+    return acme.post("/Claim/$submit").mock(side_effect=answer)
 
 
 async def reach(
@@ -91,7 +111,7 @@ async def reach(
         bundle = request_bundle("99212")
         reached = Reached(await stored_but_never_recorded(client, app, bundle), bundle)
     elif status == "error":
-        acme_rejects_then_cancels(acme)
+        acme_rejects_then_decides(acme)
         bundle = request_bundle("99212", acme=True)
         reached = Reached((await submit_bundle(client, bundle, expect=422)).authorization_id, bundle)
     elif status == "cancelled":

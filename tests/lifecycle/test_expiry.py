@@ -1,5 +1,6 @@
 """Approvals expire when their validity ends (the worker on a moved clock), after an `expiring`
-warning; what is not an approval (a pended replacement) never expires."""
+warning; what is not an approval (a pended replacement) never expires. That an expired authorization takes
+no cancel and no update is pinned in test_cancel.py and test_updates.py."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from tests.lifecycle.support import (
     timeline,
     update_bundle,
 )
-from tests.support.pas import submit
 
 
 def _expires_at(shown: dict[str, object]) -> datetime:
@@ -80,19 +80,3 @@ async def test_a_pended_replacement_of_an_approval_never_expires(client: httpx.A
     assert replaced["current"] is False
     assert "expiring" not in timeline(replaced)
     assert "expired" not in timeline(replaced)
-
-
-async def test_an_expired_authorization_takes_no_update(client: httpx.AsyncClient, driver: Driver) -> None:
-    original = request_bundle("99212")
-    approved = await submit_bundle(client, original)
-    await driver.run(until=_expires_at(await detail(client, approved.authorization_id)))
-    before = await detail(client, approved.authorization_id)
-    assert before["status"] == "expired"
-
-    response = await submit(client, update_bundle(original, "99211"))
-
-    assert response.status_code == 422, response.text
-    issue = response.json()["issue"][0]
-    assert issue["code"] == "business-rule"
-    assert "expired" in issue["details"]["text"]
-    assert await detail(client, approved.authorization_id) == before
