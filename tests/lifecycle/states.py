@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from app.domain.codes import ReviewAction
 from tests.lifecycle.support import (
+    BOUND,
     CERTIFICATION_TYPE,
     Driver,
     Gate,
@@ -60,7 +61,7 @@ async def stored_but_never_recorded(client: httpx.AsyncClient, app: FastAPI, bun
     setattr(adapter, "submit", gate.wrap(adapter.submit))  # noqa: B010 (patching one instance's method)
     try:
         call = asyncio.create_task(submit_bundle(client, bundle))
-        await asyncio.wait_for(gate.entered.wait(), timeout=5)
+        await asyncio.wait_for(gate.entered.wait(), timeout=BOUND)
         call.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await call

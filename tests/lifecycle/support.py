@@ -33,6 +33,7 @@ Json = dict[str, Any]
 
 PAYER = "https://acme-payer.example/fhir"  # the fhir-pas payer the lifecycle tests mock with respx
 ACME = "ACME-PAYER"  # its insurer identifier value (the sandbox takes everything else)
+BOUND = 30.0  # seconds: the most a test waits for an event that should come at once (a loaded CI machine)
 CERTIFICATION_TYPE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType"
 X12_1322 = "https://codesystem.x12.org/005010/1322"
 
@@ -296,7 +297,7 @@ class Gate:
         async def held(*args: Any) -> Any:
             self.calls += 1
             self.entered.set()
-            await asyncio.wait_for(self.release.wait(), timeout=5)  # bounded: a broken test cannot hang
+            await asyncio.wait_for(self.release.wait(), timeout=BOUND)  # bounded: a broken test cannot hang
             return await call(*args)
 
         return held

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.lifecycle import store_reads
-from tests.lifecycle.support import Gate, detail, request_bundle, sandbox, timeline
+from tests.lifecycle.support import BOUND, Gate, detail, request_bundle, sandbox, timeline
 from tests.support.pas import submit
 
 
@@ -49,7 +49,7 @@ async def test_duplicate_while_the_first_waits_for_the_payer(
 ) -> None:
     bundle = request_bundle("99212")
     first = asyncio.create_task(submit(client, bundle))
-    await asyncio.wait_for(gate.entered.wait(), timeout=5)
+    await asyncio.wait_for(gate.entered.wait(), timeout=BOUND)
 
     _assert_in_flight(await submit(second_client, bundle))
 
@@ -70,8 +70,8 @@ async def test_duplicates_sent_at_the_same_moment(
 ) -> None:
     bundle = request_bundle("99212")
     both = [asyncio.create_task(submit(http, bundle)) for http in (client, second_client)]
-    await asyncio.wait_for(gate.entered.wait(), timeout=5)  # one of them reached the payer ...
-    done, _ = await asyncio.wait(both, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait_for(gate.entered.wait(), timeout=BOUND)  # one of them reached the payer ...
+    done, _ = await asyncio.wait(both, timeout=BOUND, return_when=asyncio.FIRST_COMPLETED)
     assert len(done) == 1  # ... the other was answered while it waits
 
     gate.release.set()
