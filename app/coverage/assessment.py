@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from app.coverage.evaluate import Determination, PayerRules, evaluate
-from app.coverage.facts import BundleFacts, item_facts
+from app.coverage.facts import item_facts
 from app.coverage.findings import Finding, FindingKind, pre_submission_findings
 from app.coverage.format import OnFindings
 from app.domain.clocks import DecisionWindows
 from app.domain.codes import ReviewAction
+from app.domain.facts import BundleFacts
 from app.domain.model import Coding, ItemDecision, PriorAuthRequest
 
 RULES_DISPOSITION = "Decided by the payer's published coverage rules"

@@ -1,29 +1,16 @@
 """Facts about a request beyond `PriorAuthRequest` that coverage checks need, and per-item facts.
 
-`BundleFacts` is filled by the FHIR layer (app.fhir.coverage_facts) from the request Bundle;
+`BundleFacts` (`app.domain.facts`) is filled by the FHIR layer from the request Bundle;
 `item_facts` combines it with one item for `evaluate`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from app.coverage.evaluate import ItemFacts
-from app.domain.model import Period, PriorAuthRequest, ServiceItem
-
-
-@dataclass(frozen=True, slots=True)
-class BundleFacts:
-    """What the request Bundle says about coverage, the patient, documents and earlier authorizations."""
-
-    coverage_period: Period | None = None
-    birth_date: date | None = None
-    referral_present: bool = False
-    document_codes: frozenset[str] = frozenset()  # supportingInfo categories/codes, document types
-    preauth_refs: tuple[str, ...] = ()  # Claim.insurance.preAuthRef: what a concurrent request extends
-    satisfied_pa_ids: tuple[str, ...] = ()  # CRD coverage-information satisfied-pa-id
-    specialties: tuple[str, ...] = ()  # care-team PractitionerRole.specialty codes
+from app.domain.facts import BundleFacts
+from app.domain.model import PriorAuthRequest, ServiceItem
 
 
 def age_on(birth_date: date | None, day: date) -> int | None:

@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from app.coverage.codes import malformed_reason
 from app.coverage.evaluate import Determination
-from app.coverage.facts import BundleFacts
 from app.domain.codes import AuthorizationKind
+from app.domain.facts import BundleFacts
 from app.domain.model import Period, PriorAuthRequest, ServiceItem
 from app.errors import Issue, Severity
 

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.coverage.assessment import Assessment, assess
 from app.coverage.evaluate import PayerRules
-from app.coverage.facts import BundleFacts
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, ReviewAction
+from app.domain.facts import BundleFacts
 from app.domain.model import Period, PriorAuthRequest
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization, AuthorizationItem, CoverageAssertion
@@ -65,7 +65,7 @@ class SubmissionCheck:
 
 
 def _is_active(authorization: Authorization, now: datetime) -> bool:
-    if AuthorizationStatus(authorization.status) not in ACTIVE:
+    if authorization.status not in ACTIVE:
         return False
     return authorization.expires_at is None or authorization.expires_at > now
 

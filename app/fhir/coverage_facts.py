@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.coverage.facts import BundleFacts
+from app.domain.facts import BundleFacts
 from app.fhir import urls
 from app.fhir.elements import as_dict, as_list, as_str, codings, extensions, parse_date, parse_period
 from app.fhir.extract import focal_coverage

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.coverage.assessment import assess
-from app.coverage.facts import BundleFacts
 from app.coverage.findings import FindingKind
 from app.domain.codes import AuthorizationKind
+from app.domain.facts import BundleFacts
 from app.domain.model import Period, PriorAuthRequest
 from tests.coverage.builders import CPT, item, payer_rules, request
 

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.coverage.assessment import assess
-from app.coverage.facts import BundleFacts
 from app.coverage.findings import FindingKind
 from app.domain.clocks import DecisionWindows, decision_due
 from app.domain.codes import AuthorizationKind, Priority, ReviewAction
+from app.domain.facts import BundleFacts
 from tests.coverage.builders import item, payer_rules, request
 
 RULES = payer_rules(
