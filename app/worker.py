@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
-from app.services.clock_jobs import clock_handlers
+from app.services.clock_tasks import clock_handlers
 from app.services.follow_up import follow_up_handler
 from app.services.followups import FOLLOW_UP
 from app.settings import Settings

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from app.domain.codes import AuthorizationStatus, ReviewAction
+from app.domain.model import PayerReply
 from app.payers import PayerRejected, PayerSubmission
 from app.runtime import Runtime
 from app.services.followups import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
-from app.services.items import merge
-from app.services.recording import record_rejection, render_document, settle_status
+from app.services.recording import record, record_rejection, save, state_of, state_without_items
 from app.services.stored import stored_request
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
@@ -31,16 +30,14 @@ async def _tell_payer_of_cancel(
         raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
     adapter = runtime.payers.get(authorization.payer_id).adapter
     _parsed, reference = stored_request(authorization)
+    state = state_without_items(authorization)
     try:
         reply = await adapter.cancel(reference)
     except PayerRejected as rejection:
-        repository.record_event(
-            authorization, "payer-cancel-rejected", job.now(), detail={"issues": len(rejection.issues)}
-        )
-        return None
-    repository.record_event(
-        authorization, "payer-notified-of-cancel", job.now(), detail={"payer_reference": reply.payer_reference}
-    )
+        note = state.note("payer-cancel-rejected", now=job.now(), detail={"issues": len(rejection.issues)})
+    else:
+        note = state.note("payer-notified-of-cancel", now=job.now(), detail={"payer_reference": reply.payer_reference})
+    save(repository, authorization, state, note, items=False)
     return None
 
 
@@ -57,40 +54,43 @@ def follow_up_handler(runtime: Runtime) -> Handler:
             return await _tell_payer_of_cancel(runtime, job, repository, authorization)
         if authorization.replaced_by_id is not None:
             return None
-        if not AuthorizationStatus(authorization.status).is_open:
+        if not authorization.status.is_open:
             return None  # decided meanwhile (e.g. answered within the sync budget after all)
         if authorization.payer_id not in runtime.payers:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
         entry = runtime.payers.get(authorization.payer_id)
         parsed, reference = stored_request(authorization)
         bundle = authorization.request_document
+        answer: PayerReply | PayerRejected
         try:
             if action is FollowUpAction.SUBMIT:
-                reply = await entry.adapter.submit(PayerSubmission(str(authorization.id), parsed.request, bundle))
+                answer = await entry.adapter.submit(PayerSubmission(str(authorization.id), parsed.request, bundle))
             else:
-                reply = await entry.adapter.inquire(reference)
+                answer = await entry.adapter.inquire(reference)
         except PayerRejected as rejection:
-            await record_rejection(job.session, repository, authorization, rejection, job.now())
-            return None
+            answer = rejection
         # Other PayerErrors propagate: the worker retries with backoff, honouring their retry_after.
         now = job.now()
         locked = await repository.get_for_update(authorization.id)
-        if locked is None or not AuthorizationStatus(locked.status).is_open:
+        if locked is None or not locked.status.is_open:
             return None
+        if isinstance(answer, PayerRejected):
+            await record_rejection(repository, locked, answer, now=now)
+            return None
+        reply = answer
+        state = state_of(locked)
         # Items already finally decided (by the payer earlier, or by the payer's published rules) stay so.
-        settled = {i.sequence for i in locked.items if i.decision_code and ReviewAction(i.decision_code).is_final}
-        merge(locked.items, {d.sequence: d for d in reply.decisions if d.sequence not in settled})
-        status = settle_status(
-            repository,
-            locked,
+        change = state.answer(
+            {d.sequence: d for d in reply.decisions},
             now=now,
-            event="payer-answered",
-            reply=reply,
+            timeline_type="payer-answered",
             approval_validity=entry.approval_validity,
+            reply=reply,
+            keep_final=True,
             detail={"payer_reference": reply.payer_reference, "action": action.value},
         )
-        locked.response_document = render_document(locked, parsed, reply=reply, base_url=runtime.settings.base_url)
-        locked.response_status = 200
+        record(repository, locked, state, change, parsed, reply=reply, base_url=runtime.settings.base_url)
+        status = change.after
         if status.is_open:
             after = max(reply.retry_after or DEFAULT_INTERVAL, MINIMUM_INTERVAL)
             return Reschedule(after=after, payload={"action": FollowUpAction.INQUIRE.value})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from app.domain.codes import ReviewAction
 from app.domain.model import Coding, ItemDecision, Period, PriorAuthRequest, ServiceItem
@@ -79,28 +79,3 @@ def decision_of(item: AuthorizationItem) -> ItemDecision | None:
         if item.authorized_code
         else None,
     )
-
-
-def decisions_of(items: Iterable[AuthorizationItem]) -> dict[int, ItemDecision]:
-    found = {item.sequence: decision_of(item) for item in items}
-    return {sequence: decision for sequence, decision in found.items() if decision is not None}
-
-
-def pended(items: Iterable[AuthorizationItem]) -> dict[int, ItemDecision]:
-    """A4 for every item that is neither cancelled nor finally decided."""
-    result: dict[int, ItemDecision] = {}
-    for item in items:
-        if item.cancelled:
-            result[item.sequence] = ItemDecision(item.sequence, ReviewAction.CANCELLED)
-        elif item.decision_code is None or not ReviewAction(item.decision_code).is_final:
-            result[item.sequence] = ItemDecision(item.sequence, ReviewAction.PENDED)
-    return result
-
-
-def merge(items: Iterable[AuthorizationItem], decisions: Mapping[int, ItemDecision]) -> None:
-    """Apply the decisions that name an item; cancelled items stay cancelled whatever a payer says."""
-    for item in items:
-        if item.cancelled:
-            apply_decision(item, ItemDecision(item.sequence, ReviewAction.CANCELLED))
-        elif (decision := decisions.get(item.sequence)) is not None:
-            apply_decision(item, decision)

@@ -80,9 +80,11 @@ async def worklist(
     )
 
 
-async def retry_after(session: AsyncSession, authorization_id: uuid.UUID, status: str, now: datetime) -> int | None:
+async def retry_after(
+    session: AsyncSession, authorization_id: uuid.UUID, status: AuthorizationStatus, now: datetime
+) -> int | None:
     """Seconds until the queued follow-up runs, while the decision is awaited; None once decided."""
-    if not AuthorizationStatus(status).is_open:
+    if not status.is_open:
         return None
     job = await queued_job(session, authorization_id, FOLLOW_UP)
     if job is None:
@@ -150,7 +152,7 @@ async def refresh(
     authorization = await _load(session, authorization_id, client_id)
     if authorization.replaced_by_id is not None:
         raise Conflict(f"authorization {authorization_id} was replaced by {authorization.replaced_by_id}")
-    status = AuthorizationStatus(authorization.status)
+    status = authorization.status
     if not status.is_open:
         raise Conflict(f"authorization {authorization_id} is {status.value}: there is no decision to wait for")
     job = await queued_job(session, authorization.id, FOLLOW_UP)

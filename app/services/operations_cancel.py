@@ -11,22 +11,19 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from app.domain.codes import AuthorizationStatus
-from app.domain.lifecycle import can_transition
+from app.domain.lifecycle import Event
 from app.domain.model import PayerReply
 from app.errors import Conflict
-from app.fhir.submit import parse_submit
 from app.payers import PayerError, PayerReference, PayerRejected
 from app.runtime import Runtime
 from app.services import followups
 from app.services.followups import FollowUpAction
-from app.services.items import merge
 from app.services.operations import detail_of, not_found
 from app.services.operations_views import CancelResult, FollowUpView
-from app.services.recording import render_document, settle_status
-from app.services.stored import stored_request
+from app.services.recording import record, state_of, state_without_items
+from app.services.stored import stored_request, stored_submission
 from app.store.authorization_queries import queued_job
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
@@ -43,9 +40,8 @@ class _Answer:
 def _check_cancellable(authorization: Authorization) -> None:
     if authorization.replaced_by_id is not None:
         raise Conflict(f"authorization {authorization.id} was replaced by {authorization.replaced_by_id}; cancel that")
-    status = AuthorizationStatus(authorization.status)
-    if status is AuthorizationStatus.CANCELLED or not can_transition(status, AuthorizationStatus.CANCELLED):
-        raise Conflict(f"authorization {authorization.id} is {status.value} and cannot be cancelled")
+    if not state_without_items(authorization).can(Event.CANCELLED, AuthorizationStatus.CANCELLED):
+        raise Conflict(f"authorization {authorization.id} is {authorization.status} and cannot be cancelled")
 
 
 async def _ask_payer(runtime: Runtime, payer_id: str, reference: PayerReference) -> _Answer:
@@ -81,22 +77,10 @@ async def cancel(runtime: Runtime, authorization_id: uuid.UUID, *, client_id: st
             raise not_found(authorization_id)
         _check_cancellable(locked)  # decided or cancelled meanwhile
         now = runtime.clock()
-        for item in locked.items:
-            item.cancelled = True
-        merge(locked.items, {d.sequence: d for d in answer.reply.decisions} if answer.reply else {})
-        settle_status(
-            repository,
-            locked,
-            now=now,
-            event="cancelled",
-            reply=answer.reply,
-            approval_validity=timedelta(0),  # a cancellation never starts an approval's validity
-            detail={"by": "operations", "payer": answer.outcome},
-        )
-        locked.response_document = render_document(
-            locked, parse_submit(locked.request_document), reply=answer.reply, base_url=runtime.settings.base_url
-        )
-        locked.response_status = 200
+        state = state_of(locked)
+        change = state.cancel(now=now, reply=answer.reply, detail={"by": "operations", "payer": answer.outcome})
+        parsed = stored_submission(locked)
+        record(repository, locked, state, change, parsed, reply=answer.reply, base_url=runtime.settings.base_url)
         follow_up = None
         if answer.outcome == "unreachable":
             run_at = followups.follow_up_at(now, None)

@@ -115,12 +115,12 @@ def _href(base_url: str, authorization_id: uuid.UUID | None) -> str | None:
 
 
 def summary_of(row: SummaryRow, *, now: datetime, base_url: str) -> AuthorizationSummary:
-    status = AuthorizationStatus(row.status)
+    status = row.status
     return AuthorizationSummary(
         id=row.id,
         status=status,
-        kind=AuthorizationKind(row.kind),
-        priority=Priority(row.priority),
+        kind=row.kind,
+        priority=row.priority,
         payer_id=row.payer_id,
         clocks=Clocks(
             received_at=row.received_at,
@@ -172,7 +172,7 @@ def event_of(event: Event) -> EventView:
     return EventView(
         type=event.type,
         at=event.at,
-        from_status=AuthorizationStatus(event.from_status) if event.from_status else None,
-        to_status=AuthorizationStatus(event.to_status) if event.to_status else None,
+        from_status=event.from_status,
+        to_status=event.to_status,
         detail=event.detail,
     )

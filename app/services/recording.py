@@ -1,101 +1,121 @@
-"""Recording what happened to an authorization: status, clocks, timeline, and the response document."""
+"""Recording what happened to an authorization: the one place a domain `Change` reaches the tables.
+
+The aggregate (`app.domain.authorization`) decides; this module loads it from a row, writes the
+result back (status, clocks, version, item decisions), adds the timeline entries and the
+notification fan-out jobs the change implies, plans the expiry clock events, and renders the
+response document. Every use case that changes an authorization (submit, follow-up, cancel,
+payer rejection, clock events) goes through `record` or `save`.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.clocks import expiry
-from app.domain.codes import AuthorizationStatus, ReviewAction
-from app.domain.lifecycle import check_transition, roll_up
-from app.domain.model import PayerReply, Period
+from app.domain import authorization as aggregate
+from app.domain.model import Coding, PayerReply, Period
 from app.errors import Issue
 from app.fhir.outcome import operation_outcome
 from app.fhir.response import render_response_bundle
 from app.fhir.submit import ParsedSubmission
-from app.notifications import enqueue_event, event_type_for
+from app.notifications import enqueue_event
 from app.payers import PayerRejected
 from app.services import followups
 from app.services.clock_jobs import DEFAULT_EXPIRING_LEAD, plan_expiry
-from app.services.items import decisions_of, pended
+from app.services.items import apply_decision, decision_of
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
 
-_APPROVED = frozenset(
-    {AuthorizationStatus.APPROVED, AuthorizationStatus.PARTIALLY_APPROVED, AuthorizationStatus.MODIFIED}
-)
+
+def state_of(row: Authorization) -> aggregate.Authorization:
+    """The aggregate of a stored authorization (its items must be loaded)."""
+    return aggregate.Authorization(
+        status=row.status,
+        items=[
+            aggregate.Item(
+                sequence=item.sequence,
+                service=Coding(item.product_system, item.product_code),
+                quantity=item.quantity,
+                serviced=Period(item.serviced_start, item.serviced_end)
+                if item.serviced_start or item.serviced_end
+                else None,
+                cancelled=item.cancelled,
+                decision=decision_of(item),
+            )
+            for item in row.items
+        ],
+        received_at=row.received_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        due_at=row.due_at,
+        decided_at=row.decided_at,
+        expires_at=row.expires_at,
+        payer_reference=row.payer_reference,
+        preauth_ref=row.preauth_ref,
+        replaced=row.replaced_by_id is not None,
+    )
 
 
-def current_status(authorization: Authorization) -> AuthorizationStatus:
-    actions = [
-        ReviewAction(item.decision_code) if item.decision_code else ReviewAction.PENDED for item in authorization.items
-    ]
-    return roll_up(actions)
+def state_without_items(row: Authorization) -> aggregate.Authorization:
+    """The aggregate for events that do not look at items (clock events), without loading them."""
+    return aggregate.Authorization(
+        status=row.status,
+        items=[],
+        received_at=row.received_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        due_at=row.due_at,
+        decided_at=row.decided_at,
+        expires_at=row.expires_at,
+        payer_reference=row.payer_reference,
+        preauth_ref=row.preauth_ref,
+        replaced=row.replaced_by_id is not None,
+    )
 
 
-def _authorized_periods(authorization: Authorization) -> list[Period]:
-    return [
-        Period(item.authorized_start, item.authorized_end)
-        for item in authorization.items
-        if item.authorized_end is not None and not item.cancelled
-    ]
-
-
-def settle_status(
+def save(
     repository: AuthorizationRepository,
-    authorization: Authorization,
+    row: Authorization,
+    state: aggregate.Authorization,
+    change: aggregate.Change,
     *,
-    now: datetime,
-    event: str,
-    reply: PayerReply | None = None,
-    approval_validity: timedelta,
-    previous: AuthorizationStatus | None = None,
-    detail: dict[str, Any] | None = None,
+    items: bool = True,
     expiring_lead: timedelta = DEFAULT_EXPIRING_LEAD,
-) -> AuthorizationStatus:
-    """Roll the items up into the status (validated transition), set clocks, record the event."""
-    before = previous or AuthorizationStatus(authorization.status)
-    after = current_status(authorization)
-    check_transition(before, after)
-    authorization.status = after.value
-    if reply is not None:
-        authorization.payer_reference = reply.payer_reference or authorization.payer_reference
-        authorization.preauth_ref = reply.preauth_ref or authorization.preauth_ref
-    if not after.is_open:
-        authorization.decided_at = authorization.decided_at if before == after else now
-    if after in _APPROVED:
-        periods = _authorized_periods(authorization)
-        if not periods:
-            start = authorization.received_at.date()
-            periods = [Period(start, start + approval_validity)]
-        expires_at = expiry(periods)
-        if expires_at != authorization.expires_at:
-            authorization.expires_at = expires_at
-            plan_expiry(repository.session, authorization, now=now, lead=expiring_lead)
-    authorization.updated_at = now
-    authorization.version = (authorization.version or 0) + 1
-    repository.record_event(authorization, event, now, from_status=before.value, to_status=after.value, detail=detail)
-    if after != before:
-        enqueue_event(repository.session, authorization, event_type_for(after.value), now=now)
-    return after
-
-
-def _preauth_period(authorization: Authorization, reply: PayerReply | None) -> Period | None:
-    if reply is not None and reply.preauth_period is not None:
-        return reply.preauth_period
-    periods = _authorized_periods(authorization)
-    if not periods:
-        return None
-    starts: list[date] = [p.start for p in periods if p.start is not None]
-    ends: list[date] = [p.end for p in periods if p.end is not None]
-    return Period(min(starts) if starts else None, max(ends) if ends else None)
+) -> None:
+    """Write the aggregate back to its row, then the change's timeline, notifications and clock events."""
+    row.status = state.status
+    row.version = state.version
+    row.updated_at = state.updated_at
+    row.decided_at = state.decided_at
+    row.expires_at = state.expires_at
+    row.payer_reference = state.payer_reference
+    row.preauth_ref = state.preauth_ref
+    if items:
+        by_sequence = {item.sequence: item for item in state.items}
+        for item_row in row.items:
+            item = by_sequence[item_row.sequence]
+            item_row.cancelled = item.cancelled
+            if item.decision is not None and item.decision != decision_of(item_row):
+                apply_decision(item_row, item.decision)
+    for entry in change.timeline:
+        repository.record_event(
+            row,
+            entry.type,
+            entry.at,
+            from_status=entry.from_status,
+            to_status=entry.to_status,
+            detail=entry.detail,
+        )
+    for event_type in change.notifications:
+        enqueue_event(repository.session, row, event_type, now=state.updated_at)
+    if change.expiry_moved:
+        plan_expiry(repository.session, row, now=state.updated_at, lead=expiring_lead)
 
 
 def render_document(
-    authorization: Authorization,
+    row: Authorization,
+    state: aggregate.Authorization,
     parsed: ParsedSubmission,
     *,
     reply: PayerReply | None = None,
@@ -103,46 +123,51 @@ def render_document(
     base_url: str = "",
 ) -> bytes:
     """The PAS response Bundle for the authorization's current state, stored as the response document."""
-    decisions = {**pended(authorization.items), **decisions_of(authorization.items)}
     bundle = render_response_bundle(
         request_bundle=parsed.bundle,
         request=parsed.request,
-        claim_response_id=str(authorization.id),
-        bundle_identifier=f"{authorization.id}-{authorization.version}",
-        created=authorization.updated_at,
-        decisions=decisions,
-        preauth_ref=authorization.preauth_ref,
-        preauth_period=_preauth_period(authorization, reply),
+        claim_response_id=str(row.id),
+        bundle_identifier=f"{row.id}-{state.version}",
+        created=state.updated_at,
+        decisions=state.decisions(),
+        preauth_ref=state.preauth_ref,
+        preauth_period=reply.preauth_period
+        if reply is not None and reply.preauth_period is not None
+        else state.preauth_period(),
         disposition=reply.disposition if reply is not None else None,
         warnings=[*parsed.warnings, *(warnings or [])],
-        full_url=f"{base_url}/fhir/ClaimResponse/{authorization.id}" if base_url else None,
+        full_url=f"{base_url}/fhir/ClaimResponse/{row.id}" if base_url else None,
     )
     return orjson.dumps(bundle)
 
 
-async def record_rejection(
-    session: AsyncSession,
+def record(
     repository: AuthorizationRepository,
-    authorization: Authorization,
-    rejection: PayerRejected,
-    now: datetime,
+    row: Authorization,
+    state: aggregate.Authorization,
+    change: aggregate.Change,
+    parsed: ParsedSubmission,
+    *,
+    reply: PayerReply | None = None,
+    warnings: list[Issue] | None = None,
+    base_url: str = "",
+) -> bytes:
+    """Save a change that the client sees (an answer, a cancel) and store the response it gets now."""
+    save(repository, row, state, change)
+    row.response_document = render_document(row, state, parsed, reply=reply, warnings=warnings, base_url=base_url)
+    row.response_status = 200
+    return row.response_document
+
+
+async def record_rejection(
+    repository: AuthorizationRepository, row: Authorization, rejection: PayerRejected, *, now: datetime
 ) -> bytes:
     """The payer refused the request: status error, its issues as the stored OperationOutcome."""
     issues = list(rejection.issues) or [Issue(text="the payer rejected the request", code="processing")]
-    body = orjson.dumps(operation_outcome(issues))
-    repository.record_event(
-        authorization,
-        "payer-rejected",
-        now,
-        from_status=authorization.status,
-        to_status=AuthorizationStatus.ERROR.value,
-        detail={"issues": len(issues)},
-    )
-    authorization.status = AuthorizationStatus.ERROR.value
-    authorization.updated_at = now
-    authorization.version += 1
-    authorization.response_document = body
-    authorization.response_status = 422
-    await followups.settle(session, authorization.id, now=now)
-    enqueue_event(session, authorization, event_type_for(AuthorizationStatus.ERROR.value), now=now)
-    return body
+    state = state_of(row)
+    change = state.reject(now=now, detail={"issues": len(issues)})
+    save(repository, row, state, change, items=False)
+    row.response_document = orjson.dumps(operation_outcome(issues))
+    row.response_status = 422
+    await followups.settle(repository.session, row.id, now=now)
+    return row.response_document

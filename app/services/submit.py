@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.coverage.precheck import SubmissionCheck, check_submission, link_assertions
+from app.domain.authorization import received_change
 from app.domain.clocks import decision_due
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import accepts_updates
@@ -26,15 +27,15 @@ from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
-from app.notifications import enqueue_event, event_type_for
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.services import followups
 from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
-from app.services.items import items_for, merge
-from app.services.recording import record_rejection, render_document, settle_status
+from app.services.items import items_for
+from app.services.recording import record, record_rejection, save, state_of
+from app.services.stored import normalized_form
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
 
@@ -90,7 +91,7 @@ async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedS
         text = f"no authorization with Claim identifier {target.value} to update or cancel"
         raise Unprocessable(text, issues=[Issue(text=text, code="not-found", expression=expression)])
     prior = await repository.current(original)
-    status = AuthorizationStatus(prior.status)
+    status = prior.status
     if not accepts_updates(status):
         text = f"the authorization is {status.value} and takes no updates; submit a new request instead"
         raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression=expression)])
@@ -118,9 +119,9 @@ def _new_authorization(
         claim_identifier=claim_key,
         patient_member_id=request.member_id.value if request.member_id else None,
         provider_identifier=request.provider[0].key() if request.provider else None,
-        kind=request.kind.value,
-        priority=request.priority.value,
-        status=AuthorizationStatus.RECEIVED.value,
+        kind=request.kind,
+        priority=request.priority,
+        status=AuthorizationStatus.RECEIVED,
         replaces_id=prior.id if prior else None,
         extends_id=check.extends_id,
         payer_reference=prior.payer_reference if prior else None,
@@ -132,6 +133,7 @@ def _new_authorization(
         version=1,
         request_hash=_fingerprint(parsed.bundle_bytes),
         request_document=parsed.bundle_bytes,
+        request_form=normalized_form(parsed),
         response_status=200,
     )
     authorization.items = items_for(request, prior.items if prior else ())
@@ -167,24 +169,20 @@ async def _store(
                 item.cancelled = True
         repository.add(authorization)
         if prior is not None:
+            replaced = state_of(prior)
+            change = replaced.replace(now=authorization.received_at, by=str(authorization.id))
+            save(repository, prior, replaced, change, items=False)
             prior.replaced_by_id = authorization.id
-            prior.updated_at = authorization.received_at
-            repository.record_event(prior, "replaced", authorization.received_at, detail={"by": str(authorization.id)})
             await followups.settle(session, prior.id, now=authorization.received_at)
-        repository.record_event(
-            authorization,
-            "received",
-            authorization.received_at,
-            to_status=AuthorizationStatus.RECEIVED.value,
-            detail={
-                "kind": authorization.kind,
-                "priority": authorization.priority,
-                "payer": entry.id,
-                **({"replaces": str(prior.id)} if prior else {}),
-                **await _coverage_links(session, repository, authorization, parsed, check),
-            },
-        )
-        enqueue_event(session, authorization, event_type_for(authorization.status), now=authorization.received_at)
+        detail = {
+            "kind": authorization.kind,
+            "priority": authorization.priority,
+            "payer": entry.id,
+            **({"replaces": str(prior.id)} if prior else {}),
+            **await _coverage_links(session, repository, authorization, parsed, check),
+        }
+        received = received_change(now=authorization.received_at, detail=detail)
+        save(repository, authorization, state_of(authorization), received, items=False)
         budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
         action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
         followups.plan(
@@ -297,12 +295,10 @@ async def _record(
         now = runtime.clock()
         if isinstance(outcome, PayerRejected):
             return SubmitResult(
-                authorization.id, 422, await record_rejection(session, repository, authorization, outcome, now)
+                authorization.id, 422, await record_rejection(repository, authorization, outcome, now=now)
             )
         reply = outcome if isinstance(outcome, PayerReply) else None
         ruled = {} if parsed.request.cancels_all else check.assessment.rule_decisions()
-        # Decisions of the payer's published rules take precedence over what the payer's system answers.
-        merge(authorization.items, {**({d.sequence: d for d in reply.decisions} if reply else {}), **ruled})
         if reply is not None:
             event, detail = "payer-answered", {"payer_reference": reply.payer_reference}
         elif ruled and check.assessment.settles(parsed.request):
@@ -312,20 +308,28 @@ async def _record(
                 "payer-unreachable",
                 {"error": type(outcome).__name__ if outcome else "sync budget exceeded"},
             )
-        status = settle_status(
-            repository,
-            authorization,
+        state = state_of(authorization)
+        # Decisions of the payer's published rules take precedence over what the payer's system answers.
+        change = state.answer(
+            {**({d.sequence: d for d in reply.decisions} if reply else {}), **ruled},
             now=now,
-            event=event,
-            reply=reply,
+            timeline_type=event,
             approval_validity=check.assessment.approval_validity(entry.approval_validity),
+            reply=reply,
             detail=detail,
         )
+        status = change.after
         warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
-        authorization.response_document = render_document(
-            authorization, parsed, reply=reply, warnings=warnings, base_url=runtime.settings.base_url
+        body = record(
+            repository,
+            authorization,
+            state,
+            change,
+            parsed,
+            reply=reply,
+            warnings=warnings,
+            base_url=runtime.settings.base_url,
         )
-        authorization.response_status = 200
         payer_must_hear_of_cancel = parsed.request.cancels_all and reply is None
         if status.is_open or payer_must_hear_of_cancel:
             action = (
@@ -343,7 +347,7 @@ async def _record(
                 plan_overdue_check(session, authorization, now=now)
         else:
             await followups.settle(session, authorization.id, now=now)
-        return SubmitResult(authorization.id, 200, authorization.response_document)
+        return SubmitResult(authorization.id, 200, body)
 
 
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:

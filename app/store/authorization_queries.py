@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
 from app.errors import InvalidRequest
 from app.store.models import Authorization, AuthorizationItem, Job
 
@@ -62,9 +63,9 @@ class AuthorizationFilter:
 @dataclass(frozen=True, slots=True)
 class SummaryRow:
     id: uuid.UUID
-    status: str
-    kind: str
-    priority: str
+    status: AuthorizationStatus
+    kind: AuthorizationKind
+    priority: Priority
     payer_id: str
     received_at: datetime
     due_at: datetime | None
@@ -133,12 +134,13 @@ def _conditions(client_id: str | None, where: AuthorizationFilter, now: datetime
     return found
 
 
-def _statuses(where: AuthorizationFilter) -> list[str]:
+def _statuses(where: AuthorizationFilter) -> list[str] | None:
+    """The statuses to match; None when nothing can (overdue asked of decided statuses only)."""
     wanted = list(dict.fromkeys(where.statuses))
     if where.overdue is True:
         wanted = [s for s in wanted if s in OPEN_STATUSES] if wanted else list(OPEN_STATUSES)
         if not wanted:
-            wanted = ["-none-"]  # overdue and only decided statuses: nothing can match
+            return None
     return wanted
 
 
@@ -153,6 +155,9 @@ def list_statement(
         conditions.append(tuple_(a.updated_at, a.id) < tuple_(updated_at, authorization_id))
     order = (a.updated_at.desc(), a.id.desc())
     statuses = _statuses(where)
+    if statuses is None:
+        conditions.append(false())
+        statuses = []
     if len(statuses) <= 1:
         if statuses:
             conditions.append(a.status == statuses[0])
@@ -194,7 +199,7 @@ class Validator:
     """Just enough of an authorization to answer a conditional GET."""
 
     version: int
-    status: str
+    status: AuthorizationStatus
     replaced: bool
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.domain.codes import AuthorizationStatus
 from app.store.models import Authorization, AuthorizationItem, Event
 
 _MAX_REPLACEMENT_CHAIN = 100
@@ -182,8 +183,8 @@ class AuthorizationRepository:
         type_: str,
         at: datetime,
         *,
-        from_status: str | None = None,
-        to_status: str | None = None,
+        from_status: AuthorizationStatus | None = None,
+        to_status: AuthorizationStatus | None = None,
         detail: dict[str, Any] | None = None,
     ) -> Event:
         event = Event(

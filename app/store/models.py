@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.store.types import UTCDateTime
+from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
+from app.store.types import UTCDateTime, enum_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,9 +70,9 @@ class Authorization(Base):
     claim_identifier: Mapped[str] = mapped_column(String(512))  # "system|value" of the first Claim identifier
     patient_member_id: Mapped[str | None] = mapped_column(String(256))
     provider_identifier: Mapped[str | None] = mapped_column(String(256))
-    kind: Mapped[str] = mapped_column(String(32))
-    priority: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[AuthorizationKind] = mapped_column(enum_column(AuthorizationKind, 32))
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority, 16))
+    status: Mapped[AuthorizationStatus] = mapped_column(enum_column(AuthorizationStatus, 32))
     preauth_ref: Mapped[str | None] = mapped_column(String(128))
     payer_reference: Mapped[str | None] = mapped_column(String(256))
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("authorizations.id"))
@@ -86,6 +87,7 @@ class Authorization(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change (ETag)
     request_hash: Mapped[str] = mapped_column(String(64))  # sha-256 of the request Bundle bytes
     request_document: Mapped[bytes] = mapped_column(LargeBinary)
+    request_form: Mapped[bytes | None] = mapped_column(LargeBinary)  # the typed request as JSON (validate once)
     response_document: Mapped[bytes | None] = mapped_column(LargeBinary)
     response_status: Mapped[int] = mapped_column(Integer, default=200)  # HTTP status the response went with
 
@@ -133,8 +135,8 @@ class Event(Base):
     client_id: Mapped[str] = mapped_column(String(128))
     type: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    from_status: Mapped[str | None] = mapped_column(String(32))
-    to_status: Mapped[str | None] = mapped_column(String(32))
+    from_status: Mapped[AuthorizationStatus | None] = mapped_column(enum_column(AuthorizationStatus, 32))
+    to_status: Mapped[AuthorizationStatus | None] = mapped_column(enum_column(AuthorizationStatus, 32))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

@@ -174,7 +174,9 @@ async def test_cancel_while_the_payer_is_down_reaches_the_payer_later(
         await _submit(runtime, cancel)
         async with runtime.sessions() as session:
             statuses = list(
-                (await session.execute(select(Authorization.status).order_by(Authorization.created_at))).scalars()
+                (
+                    await session.execute(select(Authorization.status).order_by(Authorization.replaces_id.is_not(None)))
+                ).scalars()
             )
             job = (
                 await session.execute(select(Job).where(Job.kind == "authorization.follow_up", Job.state == "queued"))

@@ -1,0 +1,58 @@
+"""Clock and expiry job handlers: `overdue`, `expiring` and `expired` through the aggregate.
+
+Planned by `app.services.clock_jobs`; a job whose expiry no longer matches the authorization (an
+update moved it) does nothing.
+"""
+
+from __future__ import annotations
+
+from app.domain.clocks import is_overdue
+from app.domain.codes import AuthorizationStatus
+from app.domain.lifecycle import Event
+from app.services.clock_jobs import EXPIRY, OVERDUE
+from app.services.recording import save, state_without_items
+from app.store.authorizations import AuthorizationRepository
+from app.store.models import Authorization
+from app.worker_contract import Handler, JobContext, JobOutcome
+
+
+async def _current(job: JobContext) -> tuple[AuthorizationRepository, Authorization | None]:
+    repository = AuthorizationRepository(job.session, None)
+    if job.authorization_id is None:
+        return repository, None
+    authorization = await repository.get_for_update(job.authorization_id)
+    if authorization is None or authorization.replaced_by_id is not None:
+        return repository, None
+    return repository, authorization
+
+
+async def overdue(job: JobContext) -> JobOutcome | None:
+    repository, authorization = await _current(job)
+    now = job.now()
+    if authorization is None:
+        return None
+    if is_overdue(authorization.due_at, authorization.status, now):
+        state = state_without_items(authorization)
+        save(repository, authorization, state, state.overdue(now=now), items=False)
+    return None
+
+
+async def expiry(job: JobContext) -> JobOutcome | None:
+    repository, authorization = await _current(job)
+    now = job.now()
+    if authorization is None or authorization.expires_at is None:
+        return None
+    if authorization.expires_at.isoformat() != job.payload.get("expires_at"):
+        return None  # the approval changed since this job was planned
+    state = state_without_items(authorization)
+    if not state.can(Event.EXPIRED, AuthorizationStatus.EXPIRED):
+        return None
+    if job.payload.get("event") == "expiring":
+        save(repository, authorization, state, state.expiring(now=now), items=False)
+    elif now >= authorization.expires_at:
+        save(repository, authorization, state, state.expire(now=now), items=False)
+    return None
+
+
+def clock_handlers() -> dict[str, Handler]:
+    return {OVERDUE: overdue, EXPIRY: expiry}
