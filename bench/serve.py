@@ -1,4 +1,8 @@
-"""The service as benchmarked: `create_app` plus one baseline route (R4B validation only).
+"""The service as benchmarked: `create_app` plus two bench-only routes.
+
+- `POST /bench/validate-only`: R4B validation of the body only (the same-run baseline).
+- `GET /bench/counters`: SQL statements and commits this process has sent so far (SQLAlchemy events),
+  read by `bench.metering` before and after a scenario.
 
 Run as `python -m bench.serve PORT`; settings come from EPA_ environment variables.
 """
@@ -6,23 +10,42 @@ Run as `python -m bench.serve PORT`; settings come from EPA_ environment variabl
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from app.fhir.baseline import validate_bundle_json
 from app.main import create_app
 from app.settings import Settings
 
+COUNTERS = {"statements": 0, "commits": 0}
+
+
+def _count_statement(*_args: Any) -> None:
+    COUNTERS["statements"] += 1
+
+
+def _count_commit(*_args: Any) -> None:
+    COUNTERS["commits"] += 1
+
 
 def bench_app() -> FastAPI:
+    event.listen(Engine, "before_cursor_execute", _count_statement)
+    event.listen(Engine, "commit", _count_commit)
     app = create_app(Settings())
 
     @app.post("/bench/validate-only", include_in_schema=False)
     async def validate_only(request: Request) -> Response:
         kind = validate_bundle_json(await request.body())
         return Response(b'{"type":"' + kind.encode() + b'"}', media_type="application/json")
+
+    @app.get("/bench/counters", include_in_schema=False)
+    async def counters() -> dict[str, int]:
+        return dict(COUNTERS)
 
     return app
 

@@ -19,8 +19,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -31,6 +32,7 @@ from sqlalchemy.engine import make_url
 from app.store import migrate
 from app.store.database import create_engine
 from bench.load import LoadResult, run_load
+from bench.metering import Cost, Meter, cpu_seconds
 from bench.payload import pas_bundle
 
 HEADERS = {"content-type": "application/fhir+json"}
@@ -102,28 +104,76 @@ async def create_database(admin: str, name: str) -> str:
     return url
 
 
-async def measure(base: str, template: bytes, total: int, concurrency: int) -> tuple[LoadResult, LoadResult]:
+async def metered(meter: Meter, load: Awaitable[LoadResult]) -> tuple[LoadResult, Cost]:
+    before = await meter.sample()
+    result = await load
+    return result, Meter.cost(before, await meter.sample(), result.requests)
+
+
+async def measure(
+    base: str, template: bytes, total: int, concurrency: int, meter: Meter
+) -> tuple[tuple[LoadResult, Cost], tuple[LoadResult, Cost]]:
     body = bodies_for(template)
     await run_load("warm-up", base, "/fhir/Claim/$submit", body, total=50, concurrency=4, headers=HEADERS)
-    baseline = await run_load(
-        "(b) validate-only baseline",
-        base,
-        "/bench/validate-only",
-        body,
-        total=total,
-        concurrency=concurrency,
-        headers=HEADERS,
+    baseline = await metered(
+        meter,
+        run_load(
+            "(b) validate-only baseline",
+            base,
+            "/bench/validate-only",
+            body,
+            total=total,
+            concurrency=concurrency,
+            headers=HEADERS,
+        ),
     )
-    submit = await run_load(
-        "(a) $submit",
-        base,
-        "/fhir/Claim/$submit",
-        lambda i: body(i + 100),
-        total=total,
-        concurrency=concurrency,
-        headers=HEADERS,
+    submit = await metered(
+        meter,
+        run_load(
+            "(a) $submit",
+            base,
+            "/fhir/Claim/$submit",
+            lambda i: body(i + 100),
+            total=total,
+            concurrency=concurrency,
+            headers=HEADERS,
+        ),
     )
     return baseline, submit
+
+
+async def minimal_write(url: str, writes: int) -> Cost:
+    """(e) The floor for storing one request on PostgreSQL: one transaction of multi-row asyncpg inserts
+    shaped like a $submit's (an authorization row with its documents, 3 items, an event, 2 jobs)."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(
+            "CREATE TEMP TABLE w_a (id uuid PRIMARY KEY, doc bytea, form bytea, status text, at timestamptz);"
+            "CREATE TEMP TABLE w_i (a uuid, seq int, code text, qty numeric(12,3));"
+            "CREATE TEMP TABLE w_e (a uuid, type text, at timestamptz, detail jsonb);"
+            "CREATE TEMP TABLE w_j (a uuid, kind text, run_at timestamptz, payload jsonb)"
+        )
+        backend = await connection.fetchval("SELECT pg_backend_pid()")
+        doc, started = b"x" * 12000, cpu_seconds(backend)
+        client = time.process_time()
+        for _ in range(writes):
+            key, now = uuid.uuid4(), datetime.now(UTC)
+            async with connection.transaction():
+                await connection.execute(
+                    "INSERT INTO w_a VALUES ($1, $2, $3, 'approved', $4)", key, doc, doc[:2000], now
+                )
+                await connection.executemany(
+                    "INSERT INTO w_i VALUES ($1, $2, $3, $4)", [(key, n, "99212", 1) for n in (1, 2, 3)]
+                )
+                await connection.execute("INSERT INTO w_e VALUES ($1, 'received', $2, '{}')", key, now)
+                await connection.executemany(
+                    "INSERT INTO w_j VALUES ($1, $2, $3, '{}')", [(key, k, now) for k in ("a", "b")]
+                )
+        database = (cpu_seconds(backend) - started) * 1000 / writes
+        return Cost(writes, (time.process_time() - client) * 1000 / writes, database, 4.0, 1.0, 1.0)
+    finally:
+        await connection.close()
 
 
 def main() -> None:
@@ -133,6 +183,7 @@ def main() -> None:
     parser.add_argument("--slow-requests", type=int, default=1000)
     parser.add_argument("--slow-concurrency", type=int, default=200)
     parser.add_argument("--only", choices=["all", "fast", "slow"], default="all")
+    parser.add_argument("--database", default="epa_bench_submit", help="PostgreSQL database to create and drop")
     args = parser.parse_args()
     template = orjson.dumps(pas_bundle(items=3))
     print(f"request Bundle: {len(template)} bytes, 3 items; {args.requests} requests at concurrency {args.concurrency}")
@@ -140,7 +191,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         backends = {
             "SQLite": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
-            "PostgreSQL": asyncio.run(create_database(admin, "epa_bench_submit")),
+            "PostgreSQL": asyncio.run(create_database(admin, args.database)),
         }
         for name, url in backends.items() if args.only != "slow" else ():
             if name == "SQLite":
@@ -151,12 +202,30 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             with process(
                 ["-m", "bench.serve", str(port)], service_env(url, EPA_EMBEDDED_WORKER="false"), f"{base}/healthz"
-            ):
-                baseline, submit = asyncio.run(measure(base, template, args.requests, args.concurrency))
+            ) as proc:
+                meter = Meter(proc.pid, base, url)
+                (baseline, b_cost), (submit, s_cost) = asyncio.run(
+                    measure(base, template, args.requests, args.concurrency, meter)
+                )
             print(f"--- {name}")
             print(baseline.line())
+            print(b_cost.line())
             print(submit.line())
-            print(f"(c) ratio $submit / baseline: {submit.rps / baseline.rps:.2f}")
+            print(s_cost.line())
+            print(f"(c) ratio $submit / baseline: {submit.rps / baseline.rps:.2f} req/s, ", end="")
+            print(f"{s_cost.total_cpu_ms / b_cost.total_cpu_ms:.2f}x the baseline's CPU per request; ", end="")
+            print(f"p99/p50 {submit.percentile(0.99) / submit.percentile(0.5):.1f}")
+            if name == "PostgreSQL":
+                floor = asyncio.run(minimal_write(url, 500))
+                print(
+                    f"(e) minimal asyncpg write of one request: {floor.database_cpu_ms:.2f} ms PostgreSQL CPU, ", end=""
+                )
+                print(f"{floor.server_cpu_ms:.2f} ms client CPU per write (1 transaction, 4 statements)")
+                print(
+                    f"    limit ≈ baseline {b_cost.total_cpu_ms:.2f} ms + write {floor.total_cpu_ms:.2f} ms = "
+                    f"{b_cost.total_cpu_ms + floor.total_cpu_ms:.2f} ms; $submit is "
+                    f"{s_cost.total_cpu_ms / (b_cost.total_cpu_ms + floor.total_cpu_ms):.1f}x that"
+                )
 
         if args.only == "fast":
             return

@@ -99,6 +99,13 @@ class PayerAdapter(Protocol):
         ...
 
 
+def answers_in_process(adapter: PayerAdapter) -> bool:
+    """Whether the adapter decides without any I/O (it sets the class attribute `answers_in_process = True`,
+    as the sandbox does). The service then records its answer in the same transaction as the request:
+    one commit. Adapters that talk to a payer leave it unset, so the request is committed before the call."""
+    return getattr(adapter, "answers_in_process", False) is True
+
+
 @dataclass(frozen=True, slots=True)
 class AdapterContext:
     """What the registry injects into an adapter factory."""

@@ -28,6 +28,7 @@ from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission
+from app.payers.contract import answers_in_process
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.services import followups
@@ -140,17 +141,27 @@ def _new_authorization(
     return authorization
 
 
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """Stored and committed; the payer is to be asked outside any transaction."""
+
+    authorization: Authorization
+    check: SubmissionCheck
+
+
 async def _store(
     runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
-) -> tuple[SubmitResult | Authorization, SubmissionCheck | None]:
-    """Transaction 1: idempotency, update checks, coverage rules and pre-submission checks, then the
-    authorization, its first event and its follow-up job."""
+) -> SubmitResult | _Stored:
+    """Idempotency, update checks, coverage rules and pre-submission checks, then the authorization and
+    its first event. When the answer needs no I/O (the payer's rules settle every item, or the payer
+    decides in-process) it is recorded in this same transaction: one commit. Otherwise a follow-up job
+    is stored with it (the outbox) and the payer is asked after the commit."""
     request = parsed.request
     async with runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
         if existing is not None:
-            return _replay(existing, _fingerprint(parsed.bundle_bytes)), None
+            return _replay(existing, _fingerprint(parsed.bundle_bytes))
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
@@ -183,15 +194,24 @@ async def _store(
         }
         received = received_change(now=authorization.received_at, detail=detail)
         save(repository, authorization, state_of(authorization), received, items=False)
-        budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
-        action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
-        followups.plan(
-            session,
-            authorization,
-            now=authorization.received_at,
-            run_at=authorization.received_at + timedelta(seconds=budget),
-            action=action,
-        )
+        settled = not request.cancels_all and check.assessment.settles(request)
+        result: SubmitResult | _Stored
+        if settled or answers_in_process(entry.adapter):
+            outcome = None if settled else await _call_payer(runtime, entry, authorization, parsed)
+            result = await _record_outcome(
+                runtime, repository, entry, authorization, parsed, outcome, check, follow_up_queued=False
+            )
+        else:
+            budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
+            action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
+            followups.plan(
+                session,
+                authorization,
+                now=authorization.received_at,
+                run_at=authorization.received_at + timedelta(seconds=budget),
+                action=action,
+            )
+            result = _Stored(authorization, check)
         try:
             await session.flush()
         except IntegrityError:
@@ -202,8 +222,8 @@ async def _store(
                 )
             if raced is None:
                 raise
-            return _replay(raced, _fingerprint(parsed.bundle_bytes)), None
-        return authorization, check
+            return _replay(raced, _fingerprint(parsed.bundle_bytes))
+        return result
 
 
 async def _coverage_links(
@@ -287,79 +307,92 @@ async def _record(
     outcome: PayerOutcome,
     check: SubmissionCheck,
 ) -> SubmitResult:
-    """Transaction 2: the payer's answer (or its absence) recorded, the response rendered and stored."""
+    """Transaction 2 (after a payer call outside any transaction): the answer, or its absence, recorded."""
     async with runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         authorization = await repository.get_for_update(authorization_id)
         assert authorization is not None
-        now = runtime.clock()
-        if isinstance(outcome, PayerRejected):
-            return SubmitResult(
-                authorization.id, 422, await record_rejection(repository, authorization, outcome, now=now)
-            )
-        reply = outcome if isinstance(outcome, PayerReply) else None
-        ruled = {} if parsed.request.cancels_all else check.assessment.rule_decisions()
-        if reply is not None:
-            event, detail = "payer-answered", {"payer_reference": reply.payer_reference}
-        elif ruled and check.assessment.settles(parsed.request):
-            event, detail = "coverage-rules-decided", {"rules": check.assessment.rules_version}
-        else:
-            event, detail = (
-                "payer-unreachable",
-                {"error": type(outcome).__name__ if outcome else "sync budget exceeded"},
-            )
-        state = state_of(authorization)
-        # Decisions of the payer's published rules take precedence over what the payer's system answers.
-        change = state.answer(
-            {**({d.sequence: d for d in reply.decisions} if reply else {}), **ruled},
-            now=now,
-            timeline_type=event,
-            approval_validity=check.assessment.approval_validity(entry.approval_validity),
-            reply=reply,
-            detail=detail,
+        return await _record_outcome(
+            runtime, repository, entry, authorization, parsed, outcome, check, follow_up_queued=True
         )
-        status = change.after
-        warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
-        body = record(
-            repository,
-            authorization,
-            state,
-            change,
-            parsed,
-            reply=reply,
-            warnings=warnings,
-            base_url=runtime.settings.base_url,
+
+
+async def _record_outcome(
+    runtime: Runtime,
+    repository: AuthorizationRepository,
+    entry: PayerEntry,
+    authorization: Authorization,
+    parsed: ParsedSubmission,
+    outcome: PayerOutcome,
+    check: SubmissionCheck,
+    *,
+    follow_up_queued: bool,
+) -> SubmitResult:
+    """The payer's answer (or its absence) through the aggregate, the response stored, the follow-up planned."""
+    session = repository.session
+    now = runtime.clock()
+    if isinstance(outcome, PayerRejected):
+        body = await record_rejection(repository, authorization, outcome, now=now)
+        return SubmitResult(authorization.id, 422, body)
+    reply = outcome if isinstance(outcome, PayerReply) else None
+    ruled = {} if parsed.request.cancels_all else check.assessment.rule_decisions()
+    if reply is not None:
+        event, detail = "payer-answered", {"payer_reference": reply.payer_reference}
+    elif ruled and check.assessment.settles(parsed.request):
+        event, detail = "coverage-rules-decided", {"rules": check.assessment.rules_version}
+    else:
+        event, detail = "payer-unreachable", {"error": type(outcome).__name__ if outcome else "sync budget exceeded"}
+    state = state_of(authorization)
+    # Decisions of the payer's published rules take precedence over what the payer's system answers.
+    change = state.answer(
+        {**({d.sequence: d for d in reply.decisions} if reply else {}), **ruled},
+        now=now,
+        timeline_type=event,
+        approval_validity=check.assessment.approval_validity(entry.approval_validity),
+        reply=reply,
+        detail=detail,
+    )
+    warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
+    body = record(
+        repository,
+        authorization,
+        state,
+        change,
+        parsed,
+        reply=reply,
+        warnings=warnings,
+        base_url=runtime.settings.base_url,
+    )
+    status = change.after
+    if status.is_open or (parsed.request.cancels_all and reply is None):  # the payer must still hear of a cancel
+        action = (
+            FollowUpAction.INQUIRE
+            if reply is not None
+            else FollowUpAction.CANCEL
+            if parsed.request.cancels_all
+            else FollowUpAction.SUBMIT
         )
-        payer_must_hear_of_cancel = parsed.request.cancels_all and reply is None
-        if status.is_open or payer_must_hear_of_cancel:
-            action = (
-                FollowUpAction.INQUIRE
-                if reply is not None
-                else FollowUpAction.CANCEL
-                if parsed.request.cancels_all
-                else FollowUpAction.SUBMIT
-            )
-            run_at = followups.follow_up_at(
-                now, reply.retry_after if reply else outcome.retry_after if isinstance(outcome, PayerError) else None
-            )
+        retry_after = reply.retry_after if reply else outcome.retry_after if isinstance(outcome, PayerError) else None
+        run_at = followups.follow_up_at(now, retry_after)
+        if follow_up_queued:
             await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
-            if status.is_open:
-                plan_overdue_check(session, authorization, now=now)
         else:
-            await followups.settle(session, authorization.id, now=now)
-        return SubmitResult(authorization.id, 200, body)
+            followups.plan(session, authorization, now=now, run_at=run_at, action=action)
+        if status.is_open:
+            plan_overdue_check(session, authorization, now=now)
+    elif follow_up_queued:
+        await followups.settle(session, authorization.id, now=now)
+    return SubmitResult(authorization.id, 200, body)
 
 
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response."""
     entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
-    stored, check = await _store(runtime, principal, parsed, entry)
+    stored = await _store(runtime, principal, parsed, entry)
     if isinstance(stored, SubmitResult):
         return stored
-    assert check is not None
-    settled = not parsed.request.cancels_all and check.assessment.settles(parsed.request)
-    outcome = None if settled else await _call_payer(runtime, entry, stored, parsed)
-    return await _record(runtime, principal, entry, stored.id, parsed, outcome, check)
+    outcome = await _call_payer(runtime, entry, stored.authorization, parsed)
+    return await _record(runtime, principal, entry, stored.authorization.id, parsed, outcome, stored.check)
 
 
 async def _check(

@@ -43,6 +43,8 @@ class SandboxSettings(BaseModel):
 class SandboxAdapter:
     """A scripted payer. Holds no state another process needs."""
 
+    answers_in_process = True  # decides from its rules, no I/O: its answer is recorded with the request
+
     def __init__(self, payer_id: str, rules: RulesSource, settings: SandboxSettings, clock: Clock) -> None:
         self._payer_id = payer_id
         self._rules = rules
