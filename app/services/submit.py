@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,12 +54,15 @@ class SubmitResult:
     replayed: bool = False
 
 
-def _fingerprint(bundle_bytes: bytes) -> str:
-    return hashlib.sha256(bundle_bytes).hexdigest()
+def _fingerprint(parsed: ParsedSubmission) -> str:
+    """What makes two submissions the same request: the canonical JSON of the parsed Bundle (keys sorted,
+    no whitespace), so a retry serialised with other whitespace, key order or as XML is the same request."""
+    return hashlib.sha256(orjson.dumps(parsed.bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _replay(existing: Authorization, fingerprint: str) -> SubmitResult:
-    if existing.request_hash != fingerprint:
+def _replay(existing: Authorization, parsed: ParsedSubmission) -> SubmitResult:
+    # Rows stored before the canonical fingerprint hold the hash of the bytes as sent.
+    if existing.request_hash not in (_fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest()):
         raise Conflict(
             "this Bundle.identifier was already used for a different request; give each request its own identifier",
             issues=[
@@ -132,7 +136,7 @@ def _new_authorization(
         created_at=now,
         updated_at=now,
         version=1,
-        request_hash=_fingerprint(parsed.bundle_bytes),
+        request_hash=_fingerprint(parsed),
         request_document=parsed.bundle_bytes,
         request_form=normalized_form(parsed),
         response_status=200,
@@ -161,7 +165,7 @@ async def _store(
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
         if existing is not None:
-            return _replay(existing, _fingerprint(parsed.bundle_bytes))
+            return _replay(existing, parsed)
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
@@ -222,7 +226,7 @@ async def _store(
                 )
             if raced is None:
                 raise
-            return _replay(raced, _fingerprint(parsed.bundle_bytes))
+            return _replay(raced, parsed)
         return result
 
 

@@ -85,7 +85,7 @@ class Authorization(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change (ETag)
-    request_hash: Mapped[str] = mapped_column(String(64))  # sha-256 of the request Bundle bytes
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha-256 of the canonical JSON of the request Bundle
     request_document: Mapped[bytes] = mapped_column(LargeBinary)
     request_form: Mapped[bytes | None] = mapped_column(LargeBinary)  # the typed request as JSON (validate once)
     response_document: Mapped[bytes | None] = mapped_column(LargeBinary)
