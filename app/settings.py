@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     payer_sync_budget_seconds: float = Field(
         default=10.0, gt=0, le=14.0, description="How long $submit waits for a payer (PAS allows 15 s)."
     )
+    payer_retry_first_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="After a payer outage or timeout without Retry-After: seconds to the first follow-up "
+        "(later ones back off exponentially from there).",
+    )
     payers_file: Path | None = Field(default=None, description="Payer configuration (TOML); None = sandbox only.")
     coverage_rules_dir: Path | None = Field(
         default=None, description="Directory of coverage rules files (*.toml); None = the shipped sample."

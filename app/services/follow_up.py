@@ -61,14 +61,21 @@ def follow_up_handler(runtime: Runtime) -> Handler:
         entry = runtime.payers.get(authorization.payer_id)
         parsed, reference = stored_request(authorization)
         bundle = authorization.request_document
+        submission = PayerSubmission(str(authorization.id), parsed.request, bundle)
         answer: PayerReply | PayerRejected
         try:
             if action is FollowUpAction.SUBMIT:
-                answer = await entry.adapter.submit(PayerSubmission(str(authorization.id), parsed.request, bundle))
+                answer = await entry.adapter.submit(submission)
             else:
                 answer = await entry.adapter.inquire(reference)
         except PayerRejected as rejection:
             answer = rejection
+        if action is FollowUpAction.CONFIRM and isinstance(answer, PayerRejected):
+            # The payer does not know the request (the first call never reached it): send it now.
+            try:
+                answer = await entry.adapter.submit(submission)
+            except PayerRejected as rejection:
+                answer = rejection
         # Other PayerErrors propagate: the worker retries with backoff, honouring their retry_after.
         now = job.now()
         locked = await repository.get_for_update(authorization.id)

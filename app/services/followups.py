@@ -22,7 +22,8 @@ MINIMUM_INTERVAL = timedelta(seconds=1)
 
 
 class FollowUpAction(StrEnum):
-    SUBMIT = "submit"  # the payer never acknowledged the request: send it again
+    SUBMIT = "submit"  # the payer never received the request: send it again
+    CONFIRM = "confirm"  # the payer may have it (a call timed out or a process died): inquire, submit if unknown
     INQUIRE = "inquire"  # the payer has it: ask for its decision
     CANCEL = "cancel"  # the client cancelled while the payer was unreachable
 

@@ -161,7 +161,7 @@ async def refresh(
         await followups.replan(session, authorization.id, now=now, run_at=now, action=action)
         await session.refresh(job)
     else:
-        action = FollowUpAction.INQUIRE if authorization.payer_reference else FollowUpAction.SUBMIT
+        action = FollowUpAction.INQUIRE if authorization.payer_reference else FollowUpAction.CONFIRM
         job = followups.plan(session, authorization, now=now, run_at=now, action=action)
         await session.flush()
     summary = summary_of(SummaryRow.of(authorization), now=now, base_url=base_url)

@@ -28,7 +28,7 @@ from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
-from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission
+from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission, PayerUnavailable
 from app.payers.contract import answers_in_process
 from app.runtime import Runtime
 from app.security.principal import Principal
@@ -36,7 +36,7 @@ from app.services import followups
 from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
 from app.services.items import items_for
-from app.services.recording import record, record_rejection, save, state_of
+from app.services.recording import record, record_rejection, render_document, save, state_of
 from app.services.stored import normalized_form
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
@@ -60,7 +60,9 @@ def _fingerprint(parsed: ParsedSubmission) -> str:
     return hashlib.sha256(orjson.dumps(parsed.bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _replay(existing: Authorization, parsed: ParsedSubmission) -> SubmitResult:
+async def _replay(
+    repository: AuthorizationRepository, existing: Authorization, parsed: ParsedSubmission, base_url: str
+) -> SubmitResult:
     # Rows stored before the canonical fingerprint hold the hash of the bytes as sent.
     if existing.request_hash not in (_fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest()):
         raise Conflict(
@@ -74,13 +76,12 @@ def _replay(existing: Authorization, parsed: ParsedSubmission) -> SubmitResult:
             ],
         )
     if existing.response_document is None:
-        raise Conflict(
-            "the same request is still being processed; ask again shortly",
-            issues=[
-                Issue(text="the same request is being processed", code="duplicate", expression="Bundle.identifier")
-            ],
-            headers={"Retry-After": "1"},
-        )
+        # Stored, not yet answered (in flight, or its process died before recording): answer from the
+        # current state (pended) at once; the follow-up job carries the request on.
+        loaded = await repository.get(existing.id)
+        assert loaded is not None
+        body = render_document(loaded, state_of(loaded), parsed, base_url=base_url)
+        return SubmitResult(existing.id, 200, body, replayed=True)
     return SubmitResult(existing.id, existing.response_status, existing.response_document, replayed=True)
 
 
@@ -165,7 +166,7 @@ async def _store(
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
         if existing is not None:
-            return _replay(existing, parsed)
+            return await _replay(repository, existing, parsed, runtime.settings.base_url)
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
@@ -207,7 +208,8 @@ async def _store(
             )
         else:
             budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
-            action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.SUBMIT
+            # If this process dies during the payer call, the payer may have the request: ask before resending.
+            action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.CONFIRM
             followups.plan(
                 session,
                 authorization,
@@ -221,12 +223,11 @@ async def _store(
         except IntegrityError:
             await session.rollback()
             async with runtime.sessions() as again:
-                raced = await AuthorizationRepository(again, principal.client_id).by_bundle_identifier(
-                    request.bundle_identifier.key()
-                )
-            if raced is None:
-                raise
-            return _replay(raced, parsed)
+                other = AuthorizationRepository(again, principal.client_id)
+                raced = await other.by_bundle_identifier(request.bundle_identifier.key())
+                if raced is None:
+                    raise
+                return await _replay(other, raced, parsed, runtime.settings.base_url)
         return result
 
 
@@ -369,14 +370,7 @@ async def _record_outcome(
     )
     status = change.after
     if status.is_open or (parsed.request.cancels_all and reply is None):  # the payer must still hear of a cancel
-        action = (
-            FollowUpAction.INQUIRE
-            if reply is not None
-            else FollowUpAction.CANCEL
-            if parsed.request.cancels_all
-            else FollowUpAction.SUBMIT
-        )
-        retry_after = reply.retry_after if reply else outcome.retry_after if isinstance(outcome, PayerError) else None
+        action, retry_after = _next_follow_up(runtime, parsed, outcome)
         run_at = followups.follow_up_at(now, retry_after)
         if follow_up_queued:
             await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
@@ -387,6 +381,26 @@ async def _record_outcome(
     elif follow_up_queued:
         await followups.settle(session, authorization.id, now=now)
     return SubmitResult(authorization.id, 200, body)
+
+
+def _next_follow_up(
+    runtime: Runtime, parsed: ParsedSubmission, outcome: PayerOutcome
+) -> tuple[FollowUpAction, timedelta | None]:
+    """What the follow-up does next and when: recovery asks before it repeats.
+
+    A pended answer is inquired after (at the payer's Retry-After, else the default interval). A
+    payer that was unreachable never had the request: send it again, soon. A call that timed out,
+    answered garbage or broke the adapter may have reached the payer: confirm by inquiry first.
+    """
+    if isinstance(outcome, PayerReply):
+        return FollowUpAction.INQUIRE, outcome.retry_after
+    first_retry = timedelta(seconds=runtime.settings.payer_retry_first_seconds)
+    retry_after = (outcome.retry_after if isinstance(outcome, PayerError) else None) or first_retry
+    if parsed.request.cancels_all:
+        return FollowUpAction.CANCEL, retry_after
+    if isinstance(outcome, PayerUnavailable):
+        return FollowUpAction.SUBMIT, retry_after
+    return FollowUpAction.CONFIRM, retry_after
 
 
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:

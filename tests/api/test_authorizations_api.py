@@ -236,7 +236,7 @@ async def test_refresh_plans_a_follow_up_when_none_is_queued(client: httpx.Async
     response = await client.post(f"/authorizations/{authorization_id}/refresh")
     assert response.status_code == 202, response.text
     job = await _follow_up(engine, str(authorization_id))
-    assert (job.state, job.payload) == ("queued", {"action": "submit"})
+    assert (job.state, job.payload) == ("queued", {"action": "confirm"})  # ask before resending
 
 
 async def test_refresh_or_cancel_of_a_final_authorization_is_a_conflict(client: httpx.AsyncClient) -> None:

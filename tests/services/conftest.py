@@ -6,10 +6,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from app.payers import PayerRegistry, build_registry
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
+
+PAYER = "https://payer.example/fhir"
 
 
 class MovableClock:
@@ -32,3 +36,12 @@ def clock() -> MovableClock:
 async def runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
     async with build_runtime(settings, clock=clock) as built:
         yield built
+
+
+@pytest.fixture
+async def fhir_pas_runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
+    config = {"payer": [{"id": "acme", "adapter": "fhir-pas", "default": True, "settings": {"base_url": PAYER}}]}
+    async with httpx.AsyncClient() as http:
+        registry: PayerRegistry = build_registry(config, http, clock=clock)
+        async with build_runtime(settings, payers=registry, clock=clock) as built:
+            yield built

@@ -3,42 +3,27 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import orjson
-import pytest
 import respx
 from sqlalchemy import func, select
 
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
 from app.fhir.submit import parse_submit
-from app.payers import PayerRegistry, build_registry
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
 from app.services.submit import submit_prior_auth
-from app.settings import Settings
 from app.store.models import Authorization, Event, Job
 from app.worker import default_handlers
 from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.payers.builders import claim_response_bundle
-from tests.services.conftest import MovableClock
+from tests.services.conftest import PAYER, MovableClock
 from tests.support.pas import review_actions
-
-PAYER = "https://payer.example/fhir"
-
-
-@pytest.fixture
-async def fhir_pas_runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
-    config = {"payer": [{"id": "acme", "adapter": "fhir-pas", "default": True, "settings": {"base_url": PAYER}}]}
-    async with httpx.AsyncClient() as http:
-        registry: PayerRegistry = build_registry(config, http, clock=clock)
-        async with build_runtime(settings, payers=registry, clock=clock) as built:
-            yield built
 
 
 async def _submit(runtime: Runtime, bundle: dict[str, Any]) -> dict[str, Any]:
