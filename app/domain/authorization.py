@@ -213,9 +213,9 @@ class Authorization:
         """A PASClaimUpdate or cancel-all superseded this version; the status stays."""
         before = self._check(Event.REPLACED, self.status)
         self.replaced = True
-        self.updated_at = now
+        self._stamp(now)
         entry = TimelineEntry("replaced", now, detail={"by": by})
-        return Change(before, before, (entry,), versioned=False)
+        return Change(before, before, (entry,))
 
     def overdue(self, *, now: datetime) -> Change:
         """The decision is past its due time (a clock event; the status stays)."""
@@ -225,10 +225,11 @@ class Authorization:
         return Change(self.status, self.status, (entry,), (notification_for("overdue"),))
 
     def expiring(self, *, now: datetime) -> Change:
-        """The approval ends soon (a clock event ahead of expiry; nothing else changes)."""
+        """The approval ends soon (a clock event ahead of expiry; the status stays, the version moves)."""
+        self._stamp(now)
         expires = self.expires_at.isoformat() if self.expires_at else None
         entry = TimelineEntry("expiring", now, detail={"expires_at": expires})
-        return Change(self.status, self.status, (entry,), (notification_for("expiring"),), versioned=False)
+        return Change(self.status, self.status, (entry,), (notification_for("expiring"),))
 
     def note(self, type_: str, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
         """A fact for the timeline that changes no state (e.g. the payer was told of a cancel)."""
