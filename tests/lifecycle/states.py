@@ -53,12 +53,14 @@ class Reached:
 async def stored_but_never_recorded(client: httpx.AsyncClient, app: FastAPI, bundle: Json) -> uuid.UUID:
     """The crash between $submit's two transactions: stored, the payer called, the answer never recorded.
 
-    The $submit runs as a task against a sandbox that holds the call; once the payer was called the
-    task is cancelled, as a dying process would stop it.
+    The $submit runs as a task against a sandbox that holds the call (and so is treated as a remote
+    payer: the request is committed before the call); once the payer was called the task is
+    cancelled, as a dying process would stop it.
     """
     adapter = sandbox(app)
     gate = Gate()
     setattr(adapter, "submit", gate.wrap(adapter.submit))  # noqa: B010 (patching one instance's method)
+    setattr(adapter, "answers_in_process", False)  # noqa: B010 (a payer that holds the call is a remote one)
     try:
         call = asyncio.create_task(submit_bundle(client, bundle))
         await asyncio.wait_for(gate.entered.wait(), timeout=BOUND)
@@ -67,6 +69,7 @@ async def stored_but_never_recorded(client: httpx.AsyncClient, app: FastAPI, bun
             await call
     finally:
         delattr(adapter, "submit")
+        delattr(adapter, "answers_in_process")
     listed = (await client.get("/authorizations", params={"status": "received"})).json()["authorizations"]
     assert len(listed) == 1, listed
     return uuid.UUID(listed[0]["id"])

@@ -49,6 +49,7 @@ async def test_payer_slower_than_the_sync_budget_is_answered_pended_then_followe
         return pas_answer(ReviewAction.CERTIFIED)
 
     acme.post("/Claim/$submit").mock(side_effect=slow_then_quick)
+    inquiry = acme.post("/Claim/$inquire").mock(return_value=pas_answer(ReviewAction.CERTIFIED))
 
     pended = await submit_bundle(client, request_bundle("99212", acme=True))
 
@@ -60,28 +61,34 @@ async def test_payer_slower_than_the_sync_budget_is_answered_pended_then_followe
     assert shown["timeline"][-1]["detail"] == {"error": "sync budget exceeded"}
     follow_up = await store_reads.queued_follow_up(engine, pended.authorization_id)
     assert follow_up is not None
-    assert follow_up.action == "submit"  # the payer never acknowledged it: send it again
+    assert follow_up.action == "confirm"  # the payer may have it: ask before sending it again
 
     await driver.run(FOLLOW_UP_DUE)
 
-    assert calls == 2
+    assert (calls, inquiry.call_count) == (1, 1)  # confirmed by inquiry, never sent twice
     decided = await detail(client, pended.authorization_id)
     assert decided["status"] == "approved"
     assert last_transition(decided) == ("payer-answered", "pended", "approved")
     assert await store_reads.queued_follow_up(engine, pended.authorization_id) is None
 
 
-def _raising_first(times: int, error: Exception, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+def _raising_first(
+    times: int, error: Exception
+) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
+    """Wraps adapter calls so that the first `times` calls through any of them raise `error`."""
     raised = 0
 
-    async def adapter_call(*args: Any) -> Any:
-        nonlocal raised
-        if raised < times:
-            raised += 1
-            raise error
-        return await call(*args)
+    def wrap(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def adapter_call(*args: Any) -> Any:
+            nonlocal raised
+            if raised < times:
+                raised += 1
+                raise error
+            return await call(*args)
 
-    return adapter_call
+        return adapter_call
+
+    return wrap
 
 
 @pytest.mark.parametrize("error", [RuntimeError("adapter bug"), KeyError("missing")], ids=type)
@@ -89,8 +96,11 @@ async def test_adapter_raising_outside_its_error_tree_is_pended_and_followed_up(
     error: Exception, client: httpx.AsyncClient, app: FastAPI, driver: Driver, engine: AsyncEngine
 ) -> None:
     adapter = sandbox(app)
-    # raises on $submit and on the first follow-up; the sandbox's own answer after that
-    setattr(adapter, "submit", _raising_first(2, error, adapter.submit))  # noqa: B010
+    # raises on $submit and on the first follow-up (an inquiry: the broken call may have reached the
+    # payer); the sandbox's own answer after that
+    failing = _raising_first(2, error)
+    setattr(adapter, "submit", failing(adapter.submit))  # noqa: B010
+    setattr(adapter, "inquire", failing(adapter.inquire))  # noqa: B010
     try:
         pended = await submit_bundle(client, request_bundle("99212"))
 
@@ -100,7 +110,7 @@ async def test_adapter_raising_outside_its_error_tree_is_pended_and_followed_up(
         assert timeline(shown) == ["received", "payer-unreachable"]
         follow_up = await store_reads.queued_follow_up(engine, pended.authorization_id)
         assert follow_up is not None
-        assert follow_up.action == "submit"
+        assert follow_up.action == "confirm"
 
         await driver.run(FOLLOW_UP_DUE)  # the worker's attempt fails too: the job is retried later
         assert await detail(client, pended.authorization_id) == shown
@@ -109,6 +119,7 @@ async def test_adapter_raising_outside_its_error_tree_is_pended_and_followed_up(
         await driver.run(timedelta(hours=1))
     finally:
         delattr(adapter, "submit")
+        delattr(adapter, "inquire")
     decided = await detail(client, pended.authorization_id)
     assert decided["status"] == "approved"
     assert last_transition(decided) == ("payer-answered", "pended", "approved")
