@@ -43,6 +43,7 @@ from app.notifications.subscriptions import (
 )
 from app.runtime import Runtime
 from app.store import jobs
+from app.store.database import commit_before_outbound_call
 from app.store.jobs import JobState
 from app.store.models import Authorization, FhirSubscription, Job, SubscriptionNotification
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
@@ -120,7 +121,7 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
             row.event_number = await number_event(session, subscription.id)
         body = await _body(runtime, job, subscription, row)
         url, headers = subscription.endpoint, _headers(subscription)
-        await session.commit()  # nothing stays open during the call
+        await commit_before_outbound_call(session)
         result = await outbound.post(
             runtime.http,
             url,

@@ -22,6 +22,7 @@ from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait
 from app.notifications.schedule import retry_delay
 from app.notifications.signing import signed_headers
 from app.runtime import Runtime
+from app.store.database import commit_before_outbound_call
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 
@@ -52,7 +53,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
         body = orjson.dumps(delivery.payload)
         headers = signed_headers(active_secrets(endpoint, now), delivery.message_id, now, body)
         url, message_id = endpoint.url, delivery.message_id
-        await session.commit()  # end the read transaction: nothing stays open during the call
+        await commit_before_outbound_call(session)
         result = await outbound.post(
             runtime.http,
             url,

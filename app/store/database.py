@@ -28,3 +28,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def commit_before_outbound_call(session: AsyncSession) -> None:
+    """The one commit besides the unit of work's: end the transaction before a call to the outside (a payer,
+    a webhook receiver), so no lock or pooled connection is held while it answers. What the session wrote
+    so far is committed; the caller goes on in a new transaction, which its unit of work commits."""
+    await session.commit()
