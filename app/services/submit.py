@@ -39,6 +39,7 @@ from app.services.items import items_for
 from app.services.recording import record, record_rejection, render_document, save, state_of
 from app.services.stored import normalized_form
 from app.store.authorizations import AuthorizationRepository
+from app.store.database import writer_turn
 from app.store.models import Authorization
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ async def _store(
     decides in-process) it is recorded in this same transaction: one commit. Otherwise a follow-up job
     is stored with it (the outbox) and the payer is asked after the commit."""
     request = parsed.request
-    async with runtime.sessions.begin() as session:
+    async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
         if existing is not None:
@@ -313,7 +314,7 @@ async def _record(
     check: SubmissionCheck,
 ) -> SubmitResult:
     """Transaction 2 (after a payer call outside any transaction): the answer, or its absence, recorded."""
-    async with runtime.sessions.begin() as session:
+    async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         authorization = await repository.get_for_update(authorization_id)
         assert authorization is not None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
@@ -24,6 +28,26 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def writer_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """On SQLite, one write transaction of the hot path at a time in this process, in arrival order.
+
+    SQLite has a single writer: concurrent writers otherwise meet in its busy handler (sleeping and
+    polling, a long latency tail) or fail outright when a deferred transaction cannot upgrade to
+    write. An asyncio lock makes them queue instead. PostgreSQL needs no turn (row locks do it).
+    Wrap the whole transaction, and open no other write transaction inside it.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _SQLITE_WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
+    async with lock:
+        yield
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
