@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import RuntimeDep, SessionDep
+from app.api.params import RowId
 from app.api.security import require
+from app.domain.bounds import INT64_MAX
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries, add_delivery
 from app.notifications.endpoints import EndpointChanges, WebhookEndpoints
 from app.notifications.events import PING
@@ -115,7 +117,7 @@ class DeliveryView(BaseModel):
 
 
 @router.get("/deliveries/{delivery_id}", summary="One delivery with every attempt")
-async def delivery_detail(delivery_id: int, session: SessionDep, principal: ReadPrincipal) -> DeliveryView:
+async def delivery_detail(delivery_id: RowId, session: SessionDep, principal: ReadPrincipal) -> DeliveryView:
     deliveries = WebhookDeliveries(session, principal.scope_client_id)
     delivery = await deliveries.get(delivery_id)
     return DeliveryView.of(delivery, await deliveries.attempts(delivery.id))
@@ -123,7 +125,7 @@ async def delivery_detail(delivery_id: int, session: SessionDep, principal: Read
 
 @router.post("/deliveries/{delivery_id}/redeliver", status_code=202, summary="Send a settled delivery again")
 async def redeliver(
-    delivery_id: int, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+    delivery_id: RowId, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> DeliveryView:
     delivery = await WebhookDeliveries(session, principal.scope_client_id).redeliver(delivery_id, now=runtime.clock())
     return DeliveryView.of(delivery)
@@ -215,7 +217,7 @@ async def endpoint_deliveries(
     session: SessionDep,
     principal: ReadPrincipal,
     state: Annotated[str | None, Query(pattern="^(pending|delivered|failed|skipped)$")] = None,
-    before: Annotated[int | None, Query(ge=1, description="a delivery id: older ones only")] = None,
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX, description="a delivery id: older ones only")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[DeliveryView]:
     await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)  # 404 if not theirs
