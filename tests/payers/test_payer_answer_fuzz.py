@@ -132,7 +132,8 @@ _counter = iter(range(1_000_000))
 
 def _submit(http: TestClient) -> httpx.Response:
     bundle = _bundle("99212", tag=f"fuzz-{next(_counter)}")
-    return http.post("/fhir/Claim/$submit", content=orjson.dumps(bundle), headers=FHIR_JSON)
+    response: httpx.Response = http.post("/fhir/Claim/$submit", content=orjson.dumps(bundle), headers=FHIR_JSON)
+    return response
 
 
 def test_an_approval_that_fits_is_recorded(http: TestClient, payer: respx.MockRouter) -> None:
