@@ -34,6 +34,7 @@ from app.worker import default_handlers
 from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.payers.builders import claim_response_bundle
+from tests.support.logs import MEMBER_ID, CapturedLogs, captured_logs, phi_in
 from tests.support.pas import FHIR_JSON, review_actions
 
 PAYER = "https://payer.example/fhir"
@@ -115,7 +116,15 @@ def payer() -> Iterator[respx.MockRouter]:
 
 
 @pytest.fixture
-def http(payer_settings: Settings, engine: AsyncEngine, payer: respx.MockRouter) -> Iterator[TestClient]:
+def logs() -> Iterator[CapturedLogs]:
+    with captured_logs() as handler:
+        yield handler
+
+
+@pytest.fixture
+def http(
+    payer_settings: Settings, engine: AsyncEngine, payer: respx.MockRouter, logs: CapturedLogs
+) -> Iterator[TestClient]:
     with TestClient(create_app(payer_settings)) as client:
         yield client
 
@@ -131,7 +140,7 @@ _counter = iter(range(1_000_000))
 
 
 def _submit(http: TestClient) -> httpx.Response:
-    bundle = _bundle("99212", tag=f"fuzz-{next(_counter)}")
+    bundle = _bundle("99212", tag=f"fuzz-{next(_counter)}", member=MEMBER_ID)
     response: httpx.Response = http.post("/fhir/Claim/$submit", content=orjson.dumps(bundle), headers=FHIR_JSON)
     return response
 
@@ -145,7 +154,7 @@ def test_an_approval_that_fits_is_recorded(http: TestClient, payer: respx.MockRo
 
 @pytest.mark.parametrize("case", sorted(OVERSIZED))
 def test_a_payer_answer_that_does_not_fit_leaves_the_request_pended_and_followed_up(
-    http: TestClient, payer: respx.MockRouter, case: str
+    http: TestClient, payer: respx.MockRouter, logs: CapturedLogs, case: str
 ) -> None:
     answer = copy.deepcopy(APPROVED)
     OVERSIZED[case](answer)
@@ -171,6 +180,7 @@ def test_a_payer_answer_that_does_not_fit_leaves_the_request_pended_and_followed
     status, job_state = http.portal.call(follow_up_once)  # type: ignore[union-attr]
     assert status == "pended"
     assert job_state == "queued"  # asked again later, not dead and not crashed
+    assert phi_in(logs.texts) == []
 
 
 ODD_PAYER_VALUES = st.one_of(
@@ -216,7 +226,7 @@ def mutated_answers(draw: st.DrawFn) -> Json:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answer=mutated_answers())
 def test_mutated_payer_answers_never_get_the_client_a_server_error(
-    http: TestClient, payer: respx.MockRouter, answer: Json
+    http: TestClient, payer: respx.MockRouter, logs: CapturedLogs, answer: Json
 ) -> None:
     payer.routes.clear()
     _answer(payer, answer)
@@ -225,3 +235,4 @@ def test_mutated_payer_answers_never_get_the_client_a_server_error(
     if response.status_code == 200:
         assert response.headers["location"]
         assert set(review_actions(response.json())) == {1}
+    assert phi_in(logs.texts) == []
