@@ -59,6 +59,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
             body,
             headers,
             attempt_seconds=settings.webhook_timeout_seconds,
+            development=settings.development,
             allow_private=settings.webhook_allow_private_targets,
             now=now,
         )
