@@ -114,7 +114,8 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused_at_send_time
                 now=datetime.now(UTC),
             )
         assert result.refused
-        assert result.error is not None and "EPA_WEBHOOK_ALLOW_PRIVATE_TARGETS=true" in result.error
+        assert result.error is not None
+        assert "EPA_WEBHOOK_ALLOW_PRIVATE_TARGETS=true" in result.error
         assert receiver.requests == []
     with pytest.raises(UnsafeTarget):
         await resolve_target(url, development=False, allow_private=False)
