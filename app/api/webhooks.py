@@ -135,7 +135,8 @@ async def redeliver(
 async def create_endpoint(
     body: EndpointIn, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> EndpointWithSecret:
-    endpoint = await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).create(
+    endpoints = WebhookEndpoints(session, principal.scope_client_id, runtime.settings)
+    endpoint = await endpoints.create(
         client_id=principal.client_id,
         url=body.url,
         event_types=body.event_types,
@@ -143,7 +144,7 @@ async def create_endpoint(
         enabled=body.enabled,
         now=runtime.clock(),
     )
-    return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoint.secret)
+    return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoints.revealed_secret(endpoint))
 
 
 @router.get("", summary="The caller's endpoints")
@@ -187,7 +188,7 @@ async def rotate_secret(
     endpoint = await endpoints.rotate_secret(endpoint_id, now=runtime.clock())
     return EndpointWithSecret(
         **EndpointView.of(endpoint).model_dump(),
-        secret=endpoint.secret,
+        secret=endpoints.revealed_secret(endpoint),
         previous_secret_valid_until=endpoint.previous_secret_until,
     )
 

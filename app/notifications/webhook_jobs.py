@@ -20,6 +20,7 @@ from app.notifications import outbound
 from app.notifications.endpoints import active_secrets
 from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
 from app.notifications.schedule import retry_delay
+from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
 from app.runtime import Runtime
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -50,7 +51,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
         if wait is not None:
             return Reschedule(after=wait)
         body = orjson.dumps(delivery.payload)
-        headers = signed_headers(active_secrets(endpoint, now), delivery.message_id, now, body)
+        headers = signed_headers(active_secrets(endpoint, now, SecretBox(settings)), delivery.message_id, now, body)
         url, message_id = endpoint.url, delivery.message_id
         await session.commit()  # end the read transaction: nothing stays open during the call
         result = await outbound.post(
