@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per client per minute, per process; 0 = off."
     )
+    token_rate_limit_per_minute: int = Field(
+        default=30, ge=0, description="Token requests per claimed client id per minute, per process; 0 = off."
+    )
+    token_rate_limit_per_address_per_minute: int = Field(
+        default=120, ge=0, description="Token requests per client address per minute, per process; 0 = off."
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, description="Timeout of one webhook or subscription notification attempt."
     )
