@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import RuntimeDep, SessionDep
-from app.api.params import RowId
+from app.api.params import PlainText, RowId
 from app.api.security import require
-from app.domain.bounds import INT64_MAX
+from app.domain.bounds import INT64_MAX, URL_LENGTH
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries, add_delivery
 from app.notifications.endpoints import EndpointChanges, WebhookEndpoints
 from app.notifications.events import PING
@@ -25,16 +25,16 @@ WritePrincipal = Annotated[Principal, require(WEBHOOKS_WRITE)]
 
 
 class EndpointIn(BaseModel):
-    url: str = Field(max_length=2048)
-    event_types: list[str] = Field(default_factory=lambda: ["*"], max_length=32)
-    description: str | None = Field(default=None, max_length=1000)
+    url: PlainText = Field(max_length=URL_LENGTH)
+    event_types: list[PlainText] = Field(default_factory=lambda: ["*"], max_length=32)
+    description: PlainText | None = Field(default=None, max_length=1000)
     enabled: bool = True
 
 
 class EndpointPatch(BaseModel):
-    url: str | None = Field(default=None, max_length=2048)
-    event_types: list[str] | None = Field(default=None, max_length=32)
-    description: str | None = Field(default=None, max_length=1000)
+    url: PlainText | None = Field(default=None, max_length=URL_LENGTH)
+    event_types: list[PlainText] | None = Field(default=None, max_length=32)
+    description: PlainText | None = Field(default=None, max_length=1000)
     enabled: bool | None = None
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -184,3 +185,53 @@ async def test_a_control_character_in_a_path_parameter_is_refused(client: httpx.
     response = await client.get("/fhir/ClaimResponse/abc%00def")
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["path.claim_response_id"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "https://hooks.example.org/a", "description": "hi\x00there"},
+        {"url": "https://hooks.example.org/a\x00", "event_types": ["*"]},
+        {"url": "https://hooks.example.org/a", "event_types": ["authorization.approved\x00"]},
+        {"url": "https://hooks.example.org/" + "a" * 2100},
+    ],
+)
+async def test_a_webhook_body_the_store_would_refuse_is_a_4xx(client: httpx.AsyncClient, body: Json) -> None:
+    response = await client.post("/webhooks", json=body)
+    assert response.status_code in (400, 422), response.text
+    assert (await client.get("/webhooks")).json() == []
+
+
+def _subscription(**channel: Any) -> Json:
+    topic = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic"
+    return {
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "PAS decisions",
+        "criteria": topic,
+        "channel": {"type": "rest-hook", "endpoint": "https://hooks.example.org/f", **channel},
+    }
+
+
+@pytest.mark.parametrize(
+    ("resource", "expression"),
+    [
+        ({**_subscription(), "reason": "why\x00"}, "Subscription.reason"),
+        (_subscription(header=["Authorization: x\x00"]), "Subscription.channel.header[0]"),
+        (_subscription(endpoint="https://hooks.example.org/" + "e" * 2100), "Subscription.channel.endpoint"),
+    ],
+)
+async def test_a_subscription_the_store_would_refuse_is_a_400_naming_its_element(
+    client: httpx.AsyncClient, resource: Json, expression: str
+) -> None:
+    response = await client.post(
+        "/fhir/Subscription", content=orjson.dumps(resource), headers={"content-type": "application/fhir+json"}
+    )
+    assert response.status_code == 400, response.text
+    assert expression in [e for issue in response.json()["issue"] for e in issue.get("expression", [])]
+
+
+async def test_a_cds_hooks_request_with_a_control_character_is_a_400(client: httpx.AsyncClient) -> None:
+    request = {"hook": "order-sign", "hookInstance": "h\x00", "context": {}, "prefetch": {}}
+    response = await client.post("/cds-services/epa-order-sign", json=request)
+    assert response.status_code == 400, response.text
