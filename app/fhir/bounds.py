@@ -25,9 +25,10 @@ def _too_long(what: str, limit: int, expression: str) -> Issue:
 
 
 def _key_length(element: Any) -> int:
-    """The length of "system|value", as the store keeps an identifier."""
+    """The length of "system|value", as the store keeps an identifier (0 without a value: not kept)."""
     element = as_dict(element)
-    return len(as_str(element.get("system")) or "") + 1 + len(as_str(element.get("value")) or "")
+    value = as_str(element.get("value"))
+    return len(as_str(element.get("system")) or "") + 1 + len(value) if value else 0
 
 
 def _identifier(element: Any, limit: int, expression: str, what: str = "the identifier (system|value)") -> list[Issue]:
