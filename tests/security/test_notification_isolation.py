@@ -82,8 +82,14 @@ async def test_another_client_finds_nothing_of_the_first_on_any_notification_rou
         ),
         ("DELETE", "/fhir/Subscription/{subscription_id}"): (f"/fhir/Subscription/{s}", {}),
         ("GET", "/fhir/Subscription/{subscription_id}/$status"): (f"/fhir/Subscription/{s}/$status", {}),
+        ("POST", "/fhir/Subscription/{subscription_id}/$status"): (f"/fhir/Subscription/{s}/$status", {}),
     }
-    own_lists = {("GET", "/webhooks"), ("POST", "/webhooks"), ("POST", "/fhir/Subscription")}
+    own_lists = {
+        ("GET", "/webhooks"),
+        ("POST", "/webhooks"),
+        ("GET", "/fhir/Subscription"),
+        ("POST", "/fhir/Subscription"),
+    }
     assert _routes(secure_app) == set(tries) | own_lists, "a notification route is not tried by a second client"
 
     for (method, _), (path, options) in tries.items():
@@ -93,6 +99,9 @@ async def test_another_client_finds_nothing_of_the_first_on_any_notification_rou
     listed = await http.get("/webhooks", headers=bearer(token_b))
     assert listed.status_code == 200
     assert listed.json() == []
+    subscriptions = await http.get("/fhir/Subscription", headers=bearer(token_b))
+    assert subscriptions.status_code == 200
+    assert s not in subscriptions.text
 
     after = await _owned_after(http, token_a, owned)
     assert after == (owned["endpoint"], owned["subscription"])
