@@ -1,4 +1,4 @@
-"""The `epa` command: serve, worker, db upgrade, db current, --version."""
+"""The `epa` command: serve, worker, db upgrade, db current, db reencrypt-secrets, --version."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ async def _prepare_database(settings: Settings, *, upgrade: bool) -> str | None:
     engine = create_engine(settings.effective_database_url)
     try:
         if upgrade:
-            await migrate.upgrade(engine)
+            await migrate.upgrade(engine, settings=settings)
         return await migrate.current_revision(engine)
     finally:
         await engine.dispose()
@@ -168,6 +168,31 @@ def db_current() -> None:
     settings = load_settings()
     revision = prepare_database(settings, upgrade=False)
     typer.echo(f"current: {revision or 'none'}\nhead:    {migrate.head_revision()}")
+
+
+async def _reencrypt(settings: Settings) -> int:
+    from app.notifications.endpoints import reencrypt_secrets
+    from app.notifications.secret_box import SecretBox
+    from app.store.database import create_session_factory
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with create_session_factory(engine).begin() as session:
+            return await reencrypt_secrets(session, SecretBox(settings))
+    finally:
+        await engine.dispose()
+
+
+@db_cli.command("reencrypt-secrets")
+def db_reencrypt_secrets() -> None:
+    """Re-encrypt every webhook signing secret with the first of EPA_WEBHOOK_SECRET_KEYS (after a key rotation)."""
+    settings = load_settings()
+    require_current_schema(settings, upgrade=False)
+    try:
+        count = asyncio.run(_reencrypt(settings))
+    except Exception as exc:
+        _database_error(settings, exc)
+    typer.echo(f"re-encrypted the signing secrets of {count} webhook endpoints")
 
 
 def main() -> None:

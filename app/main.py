@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api import fhir_claims, fhir_subscriptions, health, jobs, webhooks
@@ -20,6 +20,8 @@ from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.params import refuse_control_characters
+from app.api.unhandled import UnhandledErrorMiddleware
 from app.runtime import build_runtime
 from app.security.state import build_security
 from app.settings import Settings
@@ -45,8 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Electronic prior authorization: Da Vinci PAS $submit / $inquire, CRD, payer adapters.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
     )
     install_error_handlers(app)
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from pathlib import Path
 from typing import Literal
@@ -78,6 +80,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests per client per minute, per process; 0 = off."
     )
+    token_rate_limit_per_minute: int = Field(
+        default=30, ge=0, description="Token requests per claimed client id per minute, per process; 0 = off."
+    )
+    token_rate_limit_per_address_per_minute: int = Field(
+        default=120, ge=0, description="Token requests per client address per minute, per process; 0 = off."
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, description="Timeout of one webhook or subscription notification attempt."
     )
@@ -88,6 +96,13 @@ class Settings(BaseSettings):
     )
     webhook_allow_private_targets: bool = Field(
         default=False, description="Allow webhook/subscription URLs on loopback, link-local and private addresses."
+    )
+    webhook_secret_keys: list[SecretStr] = Field(
+        default=[],
+        description=(
+            "Fernet keys encrypting webhook signing secrets at rest, newest first (JSON list); "
+            "empty: a key derived from token_signing_key. See docs/security.md for rotation."
+        ),
     )
     webhook_secret_grace_seconds: int = Field(
         default=86400, ge=0, description="How long a rotated-out webhook secret still signs (both signatures sent)."
@@ -104,6 +119,18 @@ class Settings(BaseSettings):
     def _check_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("the token signing key must be at least 32 bytes")
+        return value
+
+    @field_validator("webhook_secret_keys")
+    @classmethod
+    def _check_secret_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for position, key in enumerate(value):
+            try:
+                raw = base64.urlsafe_b64decode(key.get_secret_value().encode())
+            except (ValueError, binascii.Error):
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(f"webhook secret key {position} is not a Fernet key (32 url-safe base64 bytes)")
         return value
 
     @field_validator("database_url")

@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from app.api.auditing import open_audit
 from app.api.deps import RuntimeDep
 from app.api.security import SecurityDep
-from app.security.assertion import AssertionContext, verify_client_assertion
-from app.security.errors import OAuthError
+from app.security.assertion import AssertionContext, claimed_client_id, verify_client_assertion
+from app.security.errors import OAuthError, TokenRequestsThrottled
 from app.security.principal import (
     ADMIN,
     ALL_SCOPES,
@@ -34,6 +34,7 @@ from app.security.principal import (
     SUBSCRIPTION_S,
     SUBSCRIPTION_U,
 )
+from app.security.ratelimit import RateLimiter
 from app.security.registry import SIGNING_ALGORITHMS, allowed_scopes
 from app.security.scopes import granted_by_any, grants
 
@@ -119,20 +120,30 @@ def _oauth_error(exc: OAuthError) -> JSONResponse:
     headers = dict(_NO_STORE)
     if exc.status_code == 401:  # RFC 6749 5.2: a 401 names the authentication scheme
         headers["WWW-Authenticate"] = f'Bearer realm="epa", error="{exc.error}"'
+    if isinstance(exc, TokenRequestsThrottled):
+        headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=headers)
+
+
+def _throttle(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.acquire(key)
+    if wait is not None:
+        raise TokenRequestsThrottled(wait)
 
 
 @router.post(
     "/auth/token",
     summary="Exchange a signed client assertion for an access token (client_credentials)",
     response_model=TokenResponse,
-    responses={400: {"model": OAuthErrorBody}, 401: {"model": OAuthErrorBody}},
+    responses={400: {"model": OAuthErrorBody}, 401: {"model": OAuthErrorBody}, 429: {"model": OAuthErrorBody}},
     openapi_extra=_TOKEN_FORM,
 )
 async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) -> JSONResponse:
     audit = open_audit(request, "unknown")
     entry = audit.record("auth.token")
     try:
+        # In-process limits (per API process): guessing and floods cost a 429, not a database lookup each.
+        _throttle(security.token_limiter_by_address, request.client.host if request.client else "unknown")
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
@@ -141,6 +152,9 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
             raise OAuthError("unsupported_grant_type", "only grant_type=client_credentials is supported")
         if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
             raise OAuthError("invalid_client", f"a client_assertion of type {ASSERTION_TYPE} is required")
+        claimed = claimed_client_id(form["client_assertion"])
+        if claimed is not None:
+            _throttle(security.token_limiter_by_client, claimed)
         context = AssertionContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
         registration = await verify_client_assertion(form["client_assertion"], context)
         entry.client_id = registration.client_id

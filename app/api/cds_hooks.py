@@ -17,6 +17,7 @@ from app.api.deps import RuntimeDep
 from app.api.security import require
 from app.coverage.crd import answer_hook, discovery
 from app.errors import InvalidRequest, PayloadTooLarge
+from app.fhir.limits import ParseLimits, check_json_limits
 from app.security.principal import CLAIM_CREATE, Principal
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks (Da Vinci CRD)"])
@@ -47,4 +48,5 @@ async def call_service(
         raise InvalidRequest("the body is not JSON") from None
     if not isinstance(document, dict):
         raise InvalidRequest("the body must be a CDS Hooks request object")
+    check_json_limits(document, ParseLimits(), "request")  # nesting, sizes, no control characters
     return _json(await answer_hook(runtime, principal, service_id, document))

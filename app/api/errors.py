@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from http import HTTPStatus
 
 import orjson
@@ -13,8 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import EpaError, Issue
 from app.fhir.outcome import operation_outcome
-
-log = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
 PROBLEM_JSON = "application/problem+json"
@@ -84,13 +81,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return error_response(request, 422 if not is_fhir_path(request.url.path) else 400, issues)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", extra={"path": request.url.path, "error_type": type(exc).__name__})
-    return error_response(request, 500, [Issue(text="internal error", code="exception", severity="fatal")])
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(EpaError, _epa_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)

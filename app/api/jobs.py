@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from app.api.deps import RuntimeDep, SessionDep
+from app.api.params import RowId
 from app.api.security import require
 from app.security.principal import JOBS_READ, JOBS_WRITE, Principal
 from app.store.jobs import JobState
@@ -85,11 +86,11 @@ async def jobs_index(
 
 
 @router.get("/{job_id}", summary="One job")
-async def job_detail(job_id: int, session: SessionDep, principal: ReadPrincipal) -> JobView:
+async def job_detail(job_id: RowId, session: SessionDep, principal: ReadPrincipal) -> JobView:
     return JobView.of(await get_job(session, job_id, client_id=principal.scope_client_id))
 
 
 @router.post("/{job_id}/retry", summary="Queue a dead job again, attempts reset, to run now (409 unless dead)")
-async def job_retry(job_id: int, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal) -> JobView:
+async def job_retry(job_id: RowId, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal) -> JobView:
     job = await retry_job(session, job_id, client_id=principal.scope_client_id, now=runtime.clock())
     return JobView.of(job)

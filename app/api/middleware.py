@@ -1,4 +1,8 @@
-"""Request id and a PHI-free access log (method, route path without query, status, duration)."""
+"""Request id and a PHI-free access log (method, route path without query, status, duration).
+
+One line per request: `info` normally, `error` when the request failed with an unhandled
+exception (then with the error's classes and stack from `app.api.unhandled`, never its message).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.unhandled import ERROR_KEY
 from app.logging import request_id
 
 log = logging.getLogger("app.access")
@@ -40,13 +45,16 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
+            failure = scope.get(ERROR_KEY)
+            log.log(
+                logging.ERROR if failure else logging.INFO,
+                "request failed" if failure else "request",
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    **(failure or {}),
                 },
             )
             request_id.reset(token)

@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from app.api.deps import RuntimeDep, SessionDep
+from app.api.params import PlainText, RowId
 from app.api.security import require
+from app.domain.bounds import INT64_MAX, URL_LENGTH
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries, add_delivery
 from app.notifications.endpoints import EndpointChanges, WebhookEndpoints
 from app.notifications.events import PING
@@ -23,16 +25,16 @@ WritePrincipal = Annotated[Principal, require(WEBHOOKS_WRITE)]
 
 
 class EndpointIn(BaseModel):
-    url: str = Field(max_length=2048)
-    event_types: list[str] = Field(default_factory=lambda: ["*"], max_length=32)
-    description: str | None = Field(default=None, max_length=1000)
+    url: PlainText = Field(max_length=URL_LENGTH)
+    event_types: list[PlainText] = Field(default_factory=lambda: ["*"], max_length=32)
+    description: PlainText | None = Field(default=None, max_length=1000)
     enabled: bool = True
 
 
 class EndpointPatch(BaseModel):
-    url: str | None = Field(default=None, max_length=2048)
-    event_types: list[str] | None = Field(default=None, max_length=32)
-    description: str | None = Field(default=None, max_length=1000)
+    url: PlainText | None = Field(default=None, max_length=URL_LENGTH)
+    event_types: list[PlainText] | None = Field(default=None, max_length=32)
+    description: PlainText | None = Field(default=None, max_length=1000)
     enabled: bool | None = None
 
 
@@ -115,7 +117,7 @@ class DeliveryView(BaseModel):
 
 
 @router.get("/deliveries/{delivery_id}", summary="One delivery with every attempt")
-async def delivery_detail(delivery_id: int, session: SessionDep, principal: ReadPrincipal) -> DeliveryView:
+async def delivery_detail(delivery_id: RowId, session: SessionDep, principal: ReadPrincipal) -> DeliveryView:
     deliveries = WebhookDeliveries(session, principal.scope_client_id)
     delivery = await deliveries.get(delivery_id)
     return DeliveryView.of(delivery, await deliveries.attempts(delivery.id))
@@ -123,7 +125,7 @@ async def delivery_detail(delivery_id: int, session: SessionDep, principal: Read
 
 @router.post("/deliveries/{delivery_id}/redeliver", status_code=202, summary="Send a settled delivery again")
 async def redeliver(
-    delivery_id: int, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
+    delivery_id: RowId, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> DeliveryView:
     delivery = await WebhookDeliveries(session, principal.scope_client_id).redeliver(delivery_id, now=runtime.clock())
     return DeliveryView.of(delivery)
@@ -133,7 +135,8 @@ async def redeliver(
 async def create_endpoint(
     body: EndpointIn, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> EndpointWithSecret:
-    endpoint = await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).create(
+    endpoints = WebhookEndpoints(session, principal.scope_client_id, runtime.settings)
+    endpoint = await endpoints.create(
         client_id=principal.client_id,
         url=body.url,
         event_types=body.event_types,
@@ -141,7 +144,7 @@ async def create_endpoint(
         enabled=body.enabled,
         now=runtime.clock(),
     )
-    return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoint.secret)
+    return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoints.revealed_secret(endpoint))
 
 
 @router.get("", summary="The caller's endpoints")
@@ -185,7 +188,7 @@ async def rotate_secret(
     endpoint = await endpoints.rotate_secret(endpoint_id, now=runtime.clock())
     return EndpointWithSecret(
         **EndpointView.of(endpoint).model_dump(),
-        secret=endpoint.secret,
+        secret=endpoints.revealed_secret(endpoint),
         previous_secret_valid_until=endpoint.previous_secret_until,
     )
 
@@ -215,7 +218,7 @@ async def endpoint_deliveries(
     session: SessionDep,
     principal: ReadPrincipal,
     state: Annotated[str | None, Query(pattern="^(pending|delivered|failed|skipped)$")] = None,
-    before: Annotated[int | None, Query(ge=1, description="a delivery id: older ones only")] = None,
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX, description="a delivery id: older ones only")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[DeliveryView]:
     await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)  # 404 if not theirs

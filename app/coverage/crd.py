@@ -20,6 +20,7 @@ from typing import Any
 from app.coverage.evaluate import Determination, ItemFacts, evaluate
 from app.coverage.facts import age_on
 from app.coverage.precheck import active_authorization_for
+from app.domain import bounds
 from app.domain.model import Identifier
 from app.errors import InvalidRequest, Issue, NotFound
 from app.fhir.crd import (
@@ -203,9 +204,9 @@ async def _answer(
                     client_id=principal.client_id,
                     payer_id=payer_id,
                     hook=service.hook,
-                    order_reference=order.reference[:256],
-                    product_system=order.item.product_or_service.system,
-                    product_code=order.item.product_or_service.code[:64],
+                    order_reference=order.reference[: bounds.ORDER_REFERENCE_LENGTH],
+                    product_system=(order.item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
+                    product_code=order.item.product_or_service.code[: bounds.CODE_LENGTH],
                     covered=determination.covered,
                     pa_needed=pa,
                     doc_needed=determination.doc_needed,

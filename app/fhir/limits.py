@@ -2,7 +2,8 @@
 
 The byte-size limit (413) is enforced by the API before the FHIR layer is called; these
 limits bound what a body within that size can cost: nesting depth (recursion in validators),
-array lengths and string lengths (memory and time in the rules that walk the tree).
+array lengths and string lengths (memory and time in the rules that walk the tree). The same walk
+refuses control characters in any string (FHIR forbids them; PostgreSQL refuses NUL).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.bounds import has_control_characters
 from app.errors import InvalidRequest, Issue
 
 
@@ -26,6 +28,16 @@ class ParseLimits:
 
 def _too_costly(text: str, expression: str) -> InvalidRequest:
     return InvalidRequest(text, issues=[Issue(text=text, code="too-costly", expression=expression)])
+
+
+def _control_character(document: Any, node: Any, value: str, root: str) -> InvalidRequest:
+    where = path_to(document, node, root)
+    if type(node) is dict:
+        where += next((f".{key}" for key, v in node.items() if v is value), "")
+    else:
+        where += next((f"[{k}]" for k, v in enumerate(node) if v is value), "")
+    text = "a string holds a control character (NUL, or another below U+0020 than tab, line feed, carriage return)"
+    return InvalidRequest(text, issues=[Issue(text=text, code="invalid", expression=where)])
 
 
 def check_json_limits(document: Any, limits: ParseLimits, root: str) -> None:
@@ -52,6 +64,8 @@ def check_json_limits(document: Any, limits: ParseLimits, root: str) -> None:
                 if len(value) > max_string:
                     text = f"string longer than {max_string} characters"
                     raise _too_costly(text, path_to(document, node, root))
+                if has_control_characters(value):
+                    raise _control_character(document, node, value, root)
             elif kind is dict or kind is list:
                 stack.append((value, depth + 1))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.domain.model import PriorAuthRequest
 from app.errors import InvalidRequest, Issue
+from app.fhir.bounds import check_request_bounds
 from app.fhir.extract import build_request
 from app.fhir.limits import ParseLimits
 from app.fhir.loading import invalid, load_bundle
@@ -61,6 +62,7 @@ def parse_submit(body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSub
         if claim is not None:
             index = BundleIndex(bundle)
             issues += check_claim(claim, index)
+            issues += check_request_bounds(bundle, claim, index)
             issues += check_references(index)
             issues += check_differential(claim)
             if not any(issue.severity in ("error", "fatal") for issue in issues):

@@ -18,7 +18,9 @@ from typing import Any
 from fhir.resources.R4B.subscription import Subscription
 from pydantic import ValidationError
 
+from app.domain import bounds
 from app.errors import InvalidRequest, Issue
+from app.fhir.limits import ParseLimits, check_json_limits
 
 PAS_TOPIC = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic"
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
@@ -74,6 +76,7 @@ def parse_subscription(resource: dict[str, Any]) -> SubscriptionRequest:
     """Validate a client's Subscription (R4B model, then the backport/PAS rules) into a SubscriptionRequest."""
     if resource.get("resourceType") != "Subscription":
         raise _bad("the body must be a Subscription resource", "Subscription")
+    check_json_limits(resource, ParseLimits(), "Subscription")  # nesting, sizes, no control characters
     try:
         model = Subscription.model_validate(resource)
     except ValidationError as exc:
@@ -100,10 +103,16 @@ def parse_subscription(resource: dict[str, Any]) -> SubscriptionRequest:
     if any(":" not in h or "\n" in h or "\r" in h for h in headers):
         raise _bad('channel.header entries must be "Name: value"', "Subscription.channel.header")
     end = model.end if isinstance(model.end, datetime) else None
+    endpoint, org_identifier = str(model.channel.endpoint), _org_filter(resource)
+    if len(endpoint) > bounds.URL_LENGTH:
+        raise _bad(f"channel.endpoint is longer than {bounds.URL_LENGTH} characters", "Subscription.channel.endpoint")
+    if org_identifier is not None and len(org_identifier) > bounds.IDENTIFIER_KEY_LENGTH:
+        text = f"the filter's identifier is longer than {bounds.IDENTIFIER_KEY_LENGTH} characters"
+        raise _bad(text, "Subscription.criteria")
     return SubscriptionRequest(
         resource=resource,
-        endpoint=str(model.channel.endpoint),
-        org_identifier=_org_filter(resource),
+        endpoint=endpoint,
+        org_identifier=org_identifier,
         content=content,
         headers=headers,
         heartbeat_seconds=heartbeat,

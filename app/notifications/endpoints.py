@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest, NotFound
 from app.notifications.events import EVENT_TYPES, PING, WILDCARD
+from app.notifications.secret_box import SecretBox
 from app.notifications.signing import new_secret
 from app.notifications.targets import check_url
 from app.settings import Settings
@@ -47,10 +48,11 @@ def wants(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return event_type == PING or WILDCARD in endpoint.event_types or event_type in endpoint.event_types
 
 
-def active_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The secrets that sign now: the current one, and the previous one during its grace period."""
+def active_secrets(endpoint: WebhookEndpoint, now: datetime, box: SecretBox) -> list[str]:
+    """The secrets that sign now (decrypted): the current one, and the previous one during its grace period."""
     keep = endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now
-    return [endpoint.secret, endpoint.previous_secret] if keep and endpoint.previous_secret else [endpoint.secret]
+    stored = [endpoint.secret, endpoint.previous_secret] if keep and endpoint.previous_secret else [endpoint.secret]
+    return [box.open(secret) for secret in stored]
 
 
 class WebhookEndpoints:
@@ -60,6 +62,7 @@ class WebhookEndpoints:
         self.session = session
         self.client_id = client_id
         self.settings = settings
+        self.box = SecretBox(settings)
 
     def _check_url(self, url: str) -> str:
         return check_url(
@@ -83,7 +86,7 @@ class WebhookEndpoints:
             event_types=check_event_types(event_types),
             description=description,
             enabled=enabled,
-            secret=new_secret(),
+            secret=self.box.seal(new_secret()),
             created_at=now,
             updated_at=now,
         )
@@ -122,12 +125,27 @@ class WebhookEndpoints:
         await self.session.delete(await self.get(endpoint_id))
         await self.session.flush()
 
+    def revealed_secret(self, endpoint: WebhookEndpoint) -> str:
+        """The current signing secret in plain text, for the answer to its creation or rotation only."""
+        return self.box.open(endpoint.secret)
+
     async def rotate_secret(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookEndpoint:
         """A new secret; the old one keeps signing (alongside) for the grace period."""
         endpoint = await self.get(endpoint_id, for_update=True)
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_until = now + timedelta(seconds=self.settings.webhook_secret_grace_seconds)
-        endpoint.secret = new_secret()
+        endpoint.secret = self.box.seal(new_secret())
         endpoint.updated_at = now
         await self.session.flush()
         return endpoint
+
+
+async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> int:
+    """Every stored signing secret re-encrypted with the newest key (after a key rotation); how many rows."""
+    endpoints = list((await session.scalars(select(WebhookEndpoint).with_for_update())).all())
+    for endpoint in endpoints:
+        endpoint.secret = box.reseal(endpoint.secret)
+        if endpoint.previous_secret is not None:
+            endpoint.previous_secret = box.reseal(endpoint.previous_secret)
+    await session.flush()
+    return len(endpoints)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from app.notifications.schedule import parse_retry_after
-from app.notifications.targets import UnsafeTarget, check_resolved
+from app.notifications.targets import UnsafeTarget, pinned_request, resolve_target
 
 ERROR_LIMIT = 500
 
@@ -52,10 +52,14 @@ async def post(
     headers: Mapping[str, str],
     *,
     attempt_seconds: float,
+    development: bool,
     allow_private: bool,
     now: datetime,
 ) -> AttemptResult:
-    """POST `body` to `url` once, within `attempt_seconds` in all (DNS included); never follows redirects."""
+    """POST `body` to `url` once, within `attempt_seconds` in all (DNS included); never follows redirects.
+
+    The connection goes to the address that was checked (see `targets`), not to a second lookup.
+    """
     started = time.perf_counter()
 
     def elapsed() -> int:
@@ -63,14 +67,11 @@ async def post(
 
     try:
         async with asyncio.timeout(attempt_seconds):
-            await check_resolved(url, allow_private=allow_private)
-            response = await http.post(
-                url,
-                content=body,
-                headers=dict(headers),
-                timeout=httpx.Timeout(attempt_seconds),
-                follow_redirects=False,
+            address = await resolve_target(url, development=development, allow_private=allow_private)
+            request = pinned_request(
+                http, url, address, content=body, headers=headers, timeout=httpx.Timeout(attempt_seconds)
             )
+            response = await http.send(request, follow_redirects=False)
     except TimeoutError:
         return AttemptResult(None, elapsed(), "timeout")
     except UnsafeTarget as exc:

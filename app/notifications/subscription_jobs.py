@@ -128,6 +128,7 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
             body,
             headers,
             attempt_seconds=settings.webhook_timeout_seconds,
+            development=settings.development,
             allow_private=settings.webhook_allow_private_targets,
             now=now,
         )

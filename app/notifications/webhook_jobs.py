@@ -20,6 +20,7 @@ from app.notifications import outbound
 from app.notifications.endpoints import active_secrets
 from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
 from app.notifications.schedule import retry_delay
+from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
 from app.runtime import Runtime
 from app.store.database import commit_before_outbound_call
@@ -51,7 +52,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
         if wait is not None:
             return Reschedule(after=wait)
         body = orjson.dumps(delivery.payload)
-        headers = signed_headers(active_secrets(endpoint, now), delivery.message_id, now, body)
+        headers = signed_headers(active_secrets(endpoint, now, SecretBox(settings)), delivery.message_id, now, body)
         url, message_id = endpoint.url, delivery.message_id
         await commit_before_outbound_call(session)
         result = await outbound.post(
@@ -60,6 +61,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
             body,
             headers,
             attempt_seconds=settings.webhook_timeout_seconds,
+            development=settings.development,
             allow_private=settings.webhook_allow_private_targets,
             now=now,
         )

@@ -11,6 +11,7 @@ OAuthErrorCode = Literal[
     "unauthorized_client",
     "unsupported_grant_type",
     "invalid_scope",
+    "temporarily_unavailable",
 ]
 
 
@@ -25,6 +26,18 @@ class OAuthError(Exception):
     @property
     def status_code(self) -> int:
         return 401 if self.error == "invalid_client" else 400
+
+
+class TokenRequestsThrottled(OAuthError):
+    """Too many token requests from one address or for one client id: 429 with Retry-After."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("temporarily_unavailable", f"too many token requests; retry after {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def status_code(self) -> int:
+        return 429
 
 
 class ConfigurationError(Exception):

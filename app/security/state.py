@@ -24,6 +24,8 @@ class SecurityState:
     jwks: JwksResolver
     limiter: RateLimiter
     token_url: str
+    token_limiter_by_client: RateLimiter
+    token_limiter_by_address: RateLimiter
     development: bool
 
 
@@ -49,5 +51,7 @@ def build_security(settings: Settings, http: httpx.AsyncClient) -> SecurityState
         jwks=JwksResolver(http=http, cache_seconds=settings.jwks_cache_seconds),
         limiter=RateLimiter(per_minute=settings.rate_limit_per_minute),
         token_url=token_url(settings),
+        token_limiter_by_client=RateLimiter(per_minute=settings.token_rate_limit_per_minute),
+        token_limiter_by_address=RateLimiter(per_minute=settings.token_rate_limit_per_address_per_minute),
         development=settings.development,
     )

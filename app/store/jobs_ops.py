@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.bounds import INT64_MAX
 from app.errors import Conflict, InvalidRequest, NotFound
 from app.store.jobs import JobState
 from app.store.models import Job
@@ -42,7 +43,7 @@ def _decode_cursor(cursor: str) -> int:
         value = int(cursor)
     except ValueError:
         raise InvalidRequest("malformed cursor") from None
-    if value < 1:
+    if not 1 <= value <= INT64_MAX:
         raise InvalidRequest("malformed cursor")
     return value
 

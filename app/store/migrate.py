@@ -35,23 +35,25 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def _run(connection: Connection, action: str, target: str) -> None:
+def _run(connection: Connection, action: str, target: str, settings: object = None) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    config.attributes["settings"] = settings  # data migrations that need keys read them from here
     if action == "upgrade":
         command.upgrade(config, target)
     else:
         command.downgrade(config, target)
 
 
-async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, target: str = "head", settings: object = None) -> None:
+    """Upgrade to `target`; `settings` (an app Settings) gives data migrations their keys (else the environment)."""
     async with engine.begin() as connection:
-        await connection.run_sync(_run, "upgrade", target)
+        await connection.run_sync(_run, "upgrade", target, settings)
 
 
-async def downgrade(engine: AsyncEngine, target: str = "base") -> None:
+async def downgrade(engine: AsyncEngine, target: str = "base", settings: object = None) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(_run, "downgrade", target)
+        await connection.run_sync(_run, "downgrade", target, settings)
 
 
 def _current(connection: Connection) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.domain import bounds
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
 from app.store.types import UTCDateTime, enum_column
 
@@ -37,6 +38,7 @@ NAMING_CONVENTION = {
 
 # BIGINT identity on PostgreSQL, INTEGER (rowid alias) on SQLite.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+QuantityNumeric = Numeric(bounds.QUANTITY_PRECISION, bounds.QUANTITY_SCALE)
 
 
 class Base(DeclarativeBase):
@@ -64,17 +66,18 @@ class Authorization(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     payer_id: Mapped[str] = mapped_column(String(128))
-    bundle_identifier: Mapped[str] = mapped_column(String(512))  # "system|value"
-    claim_identifier: Mapped[str] = mapped_column(String(512))  # "system|value" of the first Claim identifier
-    patient_member_id: Mapped[str | None] = mapped_column(String(256))
-    provider_identifier: Mapped[str | None] = mapped_column(String(256))
+    bundle_identifier: Mapped[str] = mapped_column(String(bounds.IDENTIFIER_KEY_LENGTH))  # "system|value"
+    # "system|value" of the first Claim identifier
+    claim_identifier: Mapped[str] = mapped_column(String(bounds.IDENTIFIER_KEY_LENGTH))
+    patient_member_id: Mapped[str | None] = mapped_column(String(bounds.MEMBER_ID_LENGTH))
+    provider_identifier: Mapped[str | None] = mapped_column(String(bounds.PROVIDER_KEY_LENGTH))
     kind: Mapped[AuthorizationKind] = mapped_column(enum_column(AuthorizationKind, 32))
     priority: Mapped[Priority] = mapped_column(enum_column(Priority, 16))
     status: Mapped[AuthorizationStatus] = mapped_column(enum_column(AuthorizationStatus, 32))
-    preauth_ref: Mapped[str | None] = mapped_column(String(128))
-    payer_reference: Mapped[str | None] = mapped_column(String(256))
+    preauth_ref: Mapped[str | None] = mapped_column(String(bounds.PREAUTH_REF_LENGTH))
+    payer_reference: Mapped[str | None] = mapped_column(String(bounds.PAYER_REFERENCE_LENGTH))
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("authorizations.id"))
     replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     extends_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -105,21 +108,22 @@ class AuthorizationItem(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
     sequence: Mapped[int] = mapped_column(Integer)
-    product_system: Mapped[str | None] = mapped_column(String(256))
-    product_code: Mapped[str] = mapped_column(String(64), index=True)
-    quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    product_system: Mapped[str | None] = mapped_column(String(bounds.CODE_SYSTEM_LENGTH))
+    product_code: Mapped[str] = mapped_column(String(bounds.CODE_LENGTH), index=True)
+    quantity: Mapped[Decimal | None] = mapped_column(QuantityNumeric)
     serviced_start: Mapped[date | None] = mapped_column(Date)
     serviced_end: Mapped[date | None] = mapped_column(Date)
     cancelled: Mapped[bool] = mapped_column(default=False)
     decision_code: Mapped[str | None] = mapped_column(String(8))
     reason_codes: Mapped[list[str] | None] = mapped_column(JSON)  # "system|code"
     reason_text: Mapped[str | None] = mapped_column(Text)
-    authorization_number: Mapped[str | None] = mapped_column(String(128))
-    authorized_quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    authorization_number: Mapped[str | None] = mapped_column(String(bounds.PREAUTH_REF_LENGTH))
+    authorized_quantity: Mapped[Decimal | None] = mapped_column(QuantityNumeric)
     authorized_start: Mapped[date | None] = mapped_column(Date)
     authorized_end: Mapped[date | None] = mapped_column(Date)
-    authorized_code: Mapped[str | None] = mapped_column(String(64))  # A6: the service authorized instead
-    units_used: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    # A6: the service authorized instead
+    authorized_code: Mapped[str | None] = mapped_column(String(bounds.CODE_LENGTH))
+    units_used: Mapped[Decimal | None] = mapped_column(QuantityNumeric)
 
     authorization: Mapped[Authorization] = relationship(back_populates="items")
 
@@ -132,7 +136,7 @@ class Event(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     type: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     from_status: Mapped[AuthorizationStatus | None] = mapped_column(enum_column(AuthorizationStatus, 32))
@@ -153,7 +157,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))  # queued | running | done | dead
-    client_id: Mapped[str | None] = mapped_column(String(128))
+    client_id: Mapped[str | None] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -171,7 +175,7 @@ class ClientRegistration(Base):
 
     __tablename__ = "client_registrations"
 
-    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH), primary_key=True)
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     jwks_url: Mapped[str | None] = mapped_column(String(2048))
     scopes: Mapped[list[str]] = mapped_column(JSON)
@@ -188,7 +192,7 @@ class UsedAssertion(Base):
     __table_args__ = (UniqueConstraint("client_id", "jti", name="uq_used_assertions_client_jti"),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     jti: Mapped[str] = mapped_column(String(256))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
@@ -205,7 +209,7 @@ class AuditRecord(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     operation: Mapped[str] = mapped_column(String(64))
     resource_type: Mapped[str | None] = mapped_column(String(64))
     resource_ids: Mapped[list[str]] = mapped_column(JSON)
@@ -220,14 +224,15 @@ class WebhookEndpoint(Base):
     __table_args__ = (Index("ix_webhook_endpoints_client_created", "client_id", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    client_id: Mapped[str] = mapped_column(String(128))
-    url: Mapped[str] = mapped_column(String(2048))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
+    url: Mapped[str] = mapped_column(String(bounds.URL_LENGTH))
     event_types: Mapped[list[str]] = mapped_column(JSON)
     description: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(256))
-    secret: Mapped[str] = mapped_column(String(128))  # "whsec_..." (never logged)
-    previous_secret: Mapped[str | None] = mapped_column(String(128))
+    # Fernet-encrypted "whsec_..." (app.notifications.secret_box; never logged)
+    secret: Mapped[str] = mapped_column(String(bounds.SEALED_SECRET_LENGTH))
+    previous_secret: Mapped[str | None] = mapped_column(String(bounds.SEALED_SECRET_LENGTH))
     previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -257,7 +262,7 @@ class WebhookDelivery(DeliveryState, Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     message_id: Mapped[str] = mapped_column(String(64), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
@@ -287,11 +292,12 @@ class FhirSubscription(Base):
     __table_args__ = (Index("ix_fhir_subscriptions_client_status", "client_id", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     status: Mapped[str] = mapped_column(String(16))  # requested | active | error | off
-    topic: Mapped[str] = mapped_column(String(512))
-    org_identifier: Mapped[str | None] = mapped_column(String(512))  # "system|value" or "value"
-    endpoint: Mapped[str] = mapped_column(String(2048))
+    topic: Mapped[str] = mapped_column(String(bounds.TOPIC_LENGTH))
+    # "system|value" or "value"
+    org_identifier: Mapped[str | None] = mapped_column(String(bounds.IDENTIFIER_KEY_LENGTH))
+    endpoint: Mapped[str] = mapped_column(String(bounds.URL_LENGTH))
     content: Mapped[str] = mapped_column(String(16))  # empty | id-only | full-resource
     content_type: Mapped[str] = mapped_column(String(64))
     headers: Mapped[list[str]] = mapped_column(JSON)
@@ -322,7 +328,7 @@ class SubscriptionNotification(DeliveryState, Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     subscription_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fhir_subscriptions.id", ondelete="CASCADE"))
-    client_id: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     kind: Mapped[str] = mapped_column(String(24))  # handshake | heartbeat | event-notification
     event_number: Mapped[int | None] = mapped_column(BigInteger)
     event_type: Mapped[str | None] = mapped_column(String(64))
@@ -340,19 +346,20 @@ class CoverageAssertion(Base):
         Index("ix_coverage_assertions_authorization_id", "authorization_id"),
     )
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the coverage-assertion-id
-    client_id: Mapped[str] = mapped_column(String(128))
+    # the coverage-assertion-id
+    id: Mapped[str] = mapped_column(String(bounds.COVERAGE_ASSERTION_ID_LENGTH), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     payer_id: Mapped[str] = mapped_column(String(128))
     hook: Mapped[str] = mapped_column(String(32))
-    order_reference: Mapped[str | None] = mapped_column(String(256))
-    product_system: Mapped[str | None] = mapped_column(String(256))
-    product_code: Mapped[str] = mapped_column(String(64))
+    order_reference: Mapped[str | None] = mapped_column(String(bounds.ORDER_REFERENCE_LENGTH))
+    product_system: Mapped[str | None] = mapped_column(String(bounds.CODE_SYSTEM_LENGTH))
+    product_code: Mapped[str] = mapped_column(String(bounds.CODE_LENGTH))
     covered: Mapped[str] = mapped_column(String(16))
     pa_needed: Mapped[str | None] = mapped_column(String(16))
     doc_needed: Mapped[str | None] = mapped_column(String(16))
     rule_id: Mapped[str | None] = mapped_column(String(64))
     rules_version: Mapped[str | None] = mapped_column(String(64))
-    satisfied_pa_id: Mapped[str | None] = mapped_column(String(128))
+    satisfied_pa_id: Mapped[str | None] = mapped_column(String(bounds.PREAUTH_REF_LENGTH))
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -39,6 +39,10 @@ ODD_VALUES = st.one_of(
     st.just({"reference": "urn:uuid:nowhere"}),
     st.just({"resourceType": "Nope"}),
     st.just(_nested(80)),
+    # values R4B accepts that a column would refuse: long strings, control characters, big numbers
+    st.sampled_from(["x" * 300, "y" * 600, "a\x00b", "\x1b[2J", "1" * 70]),
+    st.integers(min_value=2**31, max_value=2**62),
+    st.just(1e40),
 )
 
 
@@ -56,8 +60,8 @@ def _containers(node: Any) -> list[Any]:
 
 
 @st.composite
-def mutated_bundles(draw: st.DrawFn) -> dict[str, Any]:
-    bundle = copy.deepcopy(BASE)
+def mutated_bundles(draw: st.DrawFn, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    bundle = copy.deepcopy(BASE if base is None else base)
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         containers = _containers(bundle)
         target = containers[draw(st.integers(min_value=0, max_value=len(containers) - 1))]

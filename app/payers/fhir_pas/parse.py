@@ -22,6 +22,7 @@ import orjson
 
 from app.domain.codes import X12_306_SYSTEM, ReviewAction
 from app.domain.model import Coding, ItemDecision, PayerReply, Period, PriorAuthRequest
+from app.payers.bounds import check_reply_fits
 from app.payers.errors import PayerProtocolError, PayerRejected
 from app.payers.fhir_pas.outcome import issues_from_operation_outcome
 
@@ -156,7 +157,17 @@ def _unwrap(document: Any) -> Json:
 
 
 def parse_response(body: bytes, request: PriorAuthRequest, retry_after: timedelta | None = None) -> PayerReply:
-    """The payer's answer as a PayerReply; PayerProtocolError when it cannot be understood."""
+    """The payer's answer as a PayerReply; PayerProtocolError when it cannot be understood or does not fit."""
+    try:
+        return _parse(body, request, retry_after)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        # An element of an unexpected JSON type somewhere: an answer we cannot read, like any other.
+        raise PayerProtocolError(
+            f"the payer's answer has an element of an unexpected type ({type(exc).__name__})"
+        ) from exc
+
+
+def _parse(body: bytes, request: PriorAuthRequest, retry_after: timedelta | None) -> PayerReply:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -173,7 +184,7 @@ def parse_response(body: bytes, request: PriorAuthRequest, retry_after: timedelt
     if not decisions:
         raise PayerProtocolError("the payer's ClaimResponse carries no item decisions")
     identifiers = [i.get("value") for i in first.get("identifier") or () if isinstance(i, dict) and i.get("value")]
-    return PayerReply(
+    reply = PayerReply(
         decisions=tuple(decisions[s] for s in sorted(decisions)),
         payer_reference=identifiers[0] if identifiers else first.get("id"),
         preauth_ref=first.get("preAuthRef"),
@@ -182,3 +193,4 @@ def parse_response(body: bytes, request: PriorAuthRequest, retry_after: timedelt
         disposition=first.get("disposition"),
         raw=document,
     )
+    return check_reply_fits(reply)

@@ -1,0 +1,61 @@
+"""The answer to an exception nothing else handled: a 500 that keeps the connection usable.
+
+Starlette's `ServerErrorMiddleware` sends the 500 and then re-raises, so the server logs a
+traceback (whose message may quote stored values: drivers put the offending argument in it)
+and closes the client's keep-alive connection. This middleware sits inside the app instead:
+it answers 500 itself, raises nothing, and leaves a PHI-free description of the failure in the
+scope (`ERROR_KEY`: the error class, its causes' classes and the stack as file:line:function),
+which the access log writes as the request's one error line. The exception's message is never
+logged.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import error_response
+from app.errors import Issue
+
+ERROR_KEY = "epa.unhandled_error"
+MAX_FRAMES = 30
+
+
+def describe(exc: BaseException) -> dict[str, Any]:
+    """Error classes (outermost first, then the causes) and stack frames: no message, no values."""
+    classes: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(classes) < 5:
+        classes.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        current = current.__cause__ or current.__context__
+    frames = traceback.extract_tb(exc.__traceback__)[-MAX_FRAMES:]
+    stack = [f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}:{frame.name}" for frame in frames]
+    return {"error_type": type(exc).__name__, "error_chain": classes, "stack": stack}
+
+
+class UnhandledErrorMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            scope[ERROR_KEY] = describe(exc)
+            if started:
+                return  # the answer is under way; the server ends the exchange cleanly when we return
+            issue = Issue(text="internal error", code="exception", severity="fatal")
+            await error_response(Request(scope), 500, [issue])(scope, receive, send)

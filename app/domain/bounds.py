@@ -1,0 +1,53 @@
+"""How big a stored or searched value may be: one place for the column sizes and the input rules.
+
+`app/store/models.py` sizes its columns with these constants and the input edges (`app/fhir/`
+for FHIR bodies, the payer adapters for payer answers, the API for query and path parameters)
+refuse what would not fit, so PostgreSQL never sees a value it would reject. A test compares the
+models' column lengths with these numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+# Identifiers, stored as "system|value" (system, a bar, the value).
+IDENTIFIER_KEY_LENGTH = 512  # authorizations.bundle_identifier, claim_identifier; Subscription org
+MEMBER_ID_LENGTH = 256  # authorizations.patient_member_id
+PROVIDER_KEY_LENGTH = 256  # authorizations.provider_identifier ("system|value")
+PREAUTH_REF_LENGTH = 128  # authorizations.preauth_ref; items.authorization_number
+PAYER_REFERENCE_LENGTH = 256  # authorizations.payer_reference (the payer's ClaimResponse identifier)
+CODE_SYSTEM_LENGTH = 256  # items.product_system; coverage_assertions.product_system
+CODE_LENGTH = 64  # items.product_code, authorized_code; coverage_assertions.product_code
+CLIENT_ID_LENGTH = 128
+COVERAGE_ASSERTION_ID_LENGTH = 64
+ORDER_REFERENCE_LENGTH = 256
+URL_LENGTH = 2048  # webhook and Subscription endpoints
+TOPIC_LENGTH = 512
+SEALED_SECRET_LENGTH = 512  # a Fernet token of a webhook signing secret (about 164 characters)
+
+# NUMERIC(12, 3): quantities (requested, authorized, used).
+QUANTITY_PRECISION = 12
+QUANTITY_SCALE = 3
+QUANTITY_MAX = Decimal(10) ** (QUANTITY_PRECISION - QUANTITY_SCALE) - Decimal(1).scaleb(-QUANTITY_SCALE)
+
+# SQL INTEGER / BIGINT columns (sequences, row ids).
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def quantity_fits(value: Decimal) -> bool:
+    """Whether `value` is finite and within NUMERIC(12, 3) (more decimals are rounded, not refused)."""
+    return value.is_finite() and abs(value) <= QUANTITY_MAX
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL and the other C0 control characters except tab, line feed and carriage return.
+
+    FHIR strings may not hold them, PostgreSQL refuses NUL in text, and in a header or a log
+    line they forge structure.
+    """
+    return _CONTROL.search(text) is not None
