@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -39,3 +41,18 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+MAX_FRAMES = 30
+
+
+def describe(exc: BaseException) -> dict[str, Any]:
+    """Error classes (outermost first, then the causes) and stack frames: no message, no values."""
+    classes: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(classes) < 5:
+        classes.append(f"{type(current).__module__}.{type(current).__qualname__}")
+        current = current.__cause__ or current.__context__
+    frames = traceback.extract_tb(exc.__traceback__)[-MAX_FRAMES:]
+    stack = [f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}:{frame.name}" for frame in frames]
+    return {"error_type": type(exc).__name__, "error_chain": classes, "stack": stack}

@@ -11,29 +11,14 @@ logged.
 
 from __future__ import annotations
 
-import traceback
-from typing import Any
-
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response
 from app.errors import Issue
+from app.logging import describe
 
 ERROR_KEY = "epa.unhandled_error"
-MAX_FRAMES = 30
-
-
-def describe(exc: BaseException) -> dict[str, Any]:
-    """Error classes (outermost first, then the causes) and stack frames: no message, no values."""
-    classes: list[str] = []
-    current: BaseException | None = exc
-    while current is not None and len(classes) < 5:
-        classes.append(f"{type(current).__module__}.{type(current).__qualname__}")
-        current = current.__cause__ or current.__context__
-    frames = traceback.extract_tb(exc.__traceback__)[-MAX_FRAMES:]
-    stack = [f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno}:{frame.name}" for frame in frames]
-    return {"error_type": type(exc).__name__, "error_chain": classes, "stack": stack}
 
 
 class UnhandledErrorMiddleware:

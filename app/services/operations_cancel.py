@@ -16,6 +16,7 @@ from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import Event
 from app.domain.model import PayerReply
 from app.errors import Conflict
+from app.logging import describe
 from app.payers import PayerError, PayerReference, PayerRejected
 from app.runtime import Runtime
 from app.services import followups
@@ -56,7 +57,7 @@ async def _ask_payer(runtime: Runtime, payer_id: str, reference: PayerReference)
         log.warning("payer cancel failed", extra={"payer_id": payer_id, "error_type": type(exc).__name__})
         return _Answer(None, "unreachable")
     except Exception as exc:  # an adapter bug must not lose the cancel: the follow-up tries again
-        log.exception("payer adapter raised outside its error tree", extra={"error_type": type(exc).__name__})
+        log.error("payer adapter raised outside its error tree", extra=describe(exc))  # no message: PHI
         return _Answer(None, "unreachable")
     return _Answer(reply, "notified")
 

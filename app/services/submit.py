@@ -28,6 +28,7 @@ from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
+from app.logging import describe
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission, PayerUnavailable
 from app.payers.contract import answers_in_process
 from app.runtime import Runtime
@@ -297,10 +298,8 @@ async def _call_payer(
         )
         return exc
     except Exception as exc:  # an adapter bug must not lose the request: it is followed up later
-        log.exception(
-            "payer adapter raised outside its error tree",
-            extra={"payer_id": entry.id, "error_type": type(exc).__name__},
-        )
+        # error classes and stack only: an exception's message may quote request values
+        log.error("payer adapter raised outside its error tree", extra={"payer_id": entry.id, **describe(exc)})
         return None
 
 
