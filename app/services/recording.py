@@ -116,6 +116,7 @@ def render_document(
         disposition=reply.disposition if reply is not None else None,
         warnings=[*parsed.warnings, *(warnings or [])],
         full_url=f"{base_url}/fhir/ClaimResponse/{authorization.id}" if base_url else None,
+        version_id=str(authorization.version),
     )
     return orjson.dumps(bundle)
 
