@@ -10,10 +10,10 @@ One ClaimResponse.item per submitted item.sequence.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-import uuid
 from typing import Any, Literal
 
 from app.domain.codes import ReviewAction
