@@ -12,7 +12,7 @@ from app import __version__
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.security import require
-from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
 from app.fhir.media import FHIR_JSON, is_fhir_json
@@ -98,7 +98,18 @@ async def inquire_route(
     return fhir_response(render_inquiry_result(bundles))
 
 
-@router.get("/ClaimResponse/{claim_response_id}", summary="Read a ClaimResponse", responses=_FHIR_BODY)
+def _versioned(resource: dict[str, Any]) -> Response:
+    version = resource.get("meta", {}).get("versionId")
+    return fhir_response(resource, headers={"ETag": f'W/"{version}"'} if version else None)
+
+
+@router.get(
+    "/ClaimResponse/{claim_response_id}",
+    summary="Read a ClaimResponse",
+    description="The current ClaimResponse of one of the caller's requests (its id is the `Location` of the "
+    "`$submit` answer), with `meta.versionId` and an `ETag`. Unknown or malformed ids answer 404.",
+    responses=_FHIR_BODY,
+)
 async def read_claim_response(
     claim_response_id: str,
     runtime: RuntimeDep,
@@ -106,7 +117,28 @@ async def read_claim_response(
     audit: AuditDep,
 ) -> Response:
     audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
-    return fhir_response(await claim_response(runtime, principal, claim_response_id))
+    return _versioned(await claim_response(runtime, principal, claim_response_id))
+
+
+@router.get(
+    "/ClaimResponse/{claim_response_id}/_history/{version_id}",
+    summary="Read a version of a ClaimResponse",
+    description="The ClaimResponse as of `version_id` when that is its current version (earlier versions are "
+    "not kept: 404, like an unknown id).",
+    responses=_FHIR_BODY,
+)
+async def vread_claim_response(
+    claim_response_id: str,
+    version_id: str,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    audit: AuditDep,
+) -> Response:
+    audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
+    resource = await claim_response(runtime, principal, claim_response_id)
+    if resource.get("meta", {}).get("versionId") != version_id:
+        raise NotFound(f"ClaimResponse/{claim_response_id}/_history/{version_id} is not kept")
+    return _versioned(resource)
 
 
 _SEARCH_PARAMETERS = frozenset({"identifier", "patient.identifier"})
