@@ -10,13 +10,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.support.auth import client_key
+from tests.support.auth import Algorithm, client_key
 from tests.support.processes import free_port, run_epa, serving
 
 
 @pytest.mark.parametrize("alg", ["RS384", "ES384"])
-def test_epa_token_prints_a_token_the_service_accepts(tmp_path: Path, alg: str) -> None:
-    key = client_key(alg)  # type: ignore[arg-type]
+def test_epa_token_prints_a_token_the_service_accepts(tmp_path: Path, alg: Algorithm) -> None:
+    key = client_key(alg)
     pem = tmp_path / "client.pem"
     pem.write_bytes(
         key.private_key.private_bytes(
