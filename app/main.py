@@ -20,6 +20,7 @@ from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import install_openapi
 from app.runtime import build_runtime
 from app.security.state import build_security
 from app.settings import Settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)

@@ -67,6 +67,11 @@ async def read_fhir_body(request: Request, limit: int) -> bytes:
 @router.post(
     "/Claim/$submit",
     summary="Submit a PAS prior-authorization request Bundle",
+    description="A PAS request Bundle (or a Parameters with it as `resource`): a new request, a PASClaimUpdate "
+    "(`Claim.related`) or a cancel (certificationType 3). Answers 200 with the PAS response Bundle "
+    "(ClaimResponse first, then the Claim and what the answer references, as sent) and `Location` of the "
+    "ClaimResponse; the same Bundle again answers the same response (idempotent on `Bundle.identifier`). "
+    "Scope `system/Claim.write`.",
     responses=_FHIR_BODY,
     openapi_extra=_REQUEST_BODY,
 )
@@ -85,6 +90,10 @@ async def submit(
 @router.post(
     "/Claim/$inquire",
     summary="Ask for the current decision on earlier requests",
+    description="A PAS inquiry Bundle naming the patient, provider and payer, narrowed by Claim identifier, "
+    "authorization number (`insurance.preAuthRef`), service codes and dates; an item whose productOrService is "
+    "`data-absent-reason#not-applicable` asks about any service. Answers a Parameters with one `return` "
+    "(a PAS Inquiry Response Bundle) per current authorization. Scope `system/Claim.write`.",
     responses=_FHIR_BODY,
     openapi_extra=_REQUEST_BODY,
 )
@@ -147,6 +156,9 @@ _SEARCH_PARAMETERS = frozenset({"identifier", "patient.identifier"})
 @router.get(
     "/ClaimResponse",
     summary="Search ClaimResponses by identifier and patient.identifier (token search, paged)",
+    description="A searchset Bundle of the caller's current ClaimResponses: `identifier` (`value`, `system|value`, "
+    "`|value`) matches the ClaimResponse id, the Claim identifier or the authorization number; "
+    "`patient.identifier` the member id; `_count` and the `next` link page. Scope `system/ClaimResponse.read`.",
     responses=_FHIR_BODY,
 )
 async def search_claim_response(
@@ -176,7 +188,13 @@ async def search_claim_response(
     return fhir_response(searchset(resources, total=total, url=url, parameters=parameters, next_cursor=next_cursor))
 
 
-@router.get("/metadata", summary="The CapabilityStatement", responses=_FHIR_BODY)
+@router.get(
+    "/metadata",
+    summary="The CapabilityStatement",
+    description="What this FHIR server does: PAS operations, interactions, profiles, the SMART token URL. "
+    "No token needed.",
+    responses=_FHIR_BODY,
+)
 async def metadata(runtime: RuntimeDep) -> Response:
     settings = runtime.settings
     return fhir_response(

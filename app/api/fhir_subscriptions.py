@@ -103,7 +103,14 @@ def _preferred(request: Request, document: dict[str, Any], status_code: int, hea
     return fhir_response(document, status_code, headers)
 
 
-@router.post("/Subscription", status_code=201, responses=_FHIR_BODY, summary="Subscribe to the PAS topic")
+@router.post(
+    "/Subscription",
+    status_code=201,
+    responses={201: _FHIR_BODY[200]},
+    summary="Subscribe to the PAS topic",
+    description="An R4 backport Subscription (rest-hook) on the PAS topic; answers 201 with `Location` and "
+    "`ETag`, and honours `Prefer: return=minimal|representation|OperationOutcome`.",
+)
 async def create_subscription(
     request: Request,
     runtime: RuntimeDep,
