@@ -194,6 +194,8 @@ def render_response_bundle(
     index = BundleIndex(request_bundle)
     claim = index.entries[0][1]
     answered = [_decision_for(i.sequence, i.cancelled, decisions) for i in request.items]
+    if not request.items and request.cancels_all:  # a cancel without items answers for the items it cancelled
+        answered = [decisions[sequence] for sequence in sorted(decisions)]
     computed = outcome or response_outcome(answered)
     notes: list[dict[str, Any]] = [{"number": n, "type": "display", "text": w.text} for n, w in enumerate(warnings, 1)]
     pended_note: int | None = None
@@ -238,7 +240,11 @@ def render_response_bundle(
     }
     if not claim_response["item"]:
         del claim_response["item"]
-    added = [_add_item(d, products[d.sequence]) for d in answered if d.action is ReviewAction.MODIFIED]
+    added = [
+        _add_item(d, products[d.sequence])
+        for d in answered
+        if d.action is ReviewAction.MODIFIED and d.sequence in products
+    ]
     if added:
         claim_response["addItem"] = added
     if disposition or pended_note is not None:

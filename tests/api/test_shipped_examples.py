@@ -61,6 +61,7 @@ async def test_update_cancel_and_inquiry_examples_follow_the_approved_request(cl
 
     sent, cancelled = await _post(client, "/fhir/Claim/$submit", "pas/cancel.json")
     assert _checked(sent, cancelled.json())["outcome"] == "complete"
+    assert review_actions(cancelled.json()) == {1: "C"}
     listed = (await client.get("/authorizations", params={"status": "cancelled"})).json()
     assert len(listed["authorizations"]) == 1
 
