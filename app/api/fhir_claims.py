@@ -140,7 +140,7 @@ async def vread_claim_response(
     claim_response_id: str,
     version_id: str,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, require(CLAIM_RESPONSE_READ)],
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_R)],
     audit: AuditDep,
 ) -> Response:
     audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
