@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from app import __version__
 from app.coverage.cli import rules_cli
 from app.security.cli import clients_cli
+from app.security.token_cli import token
 from app.settings import Settings
 from app.store import migrate
 from app.store.database import create_engine
@@ -23,6 +24,7 @@ db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(rules_cli, name="rules")
+cli.command("token")(token)
 
 log = logging.getLogger("app.cli")
 

@@ -7,6 +7,7 @@
     ├── NotFound                  404  (also for another client's resources: existence never leaks)
     ├── NotAcceptable             406  a format (Accept, _format) or FHIR version the service cannot give
     ├── Conflict                  409  e.g. a Claim identifier reused by a different Bundle
+    ├── PreconditionFailed        412  an If-Match naming a version that is no longer current
     ├── PayloadTooLarge           413
     ├── UnsupportedMediaType      415
     ├── Unprocessable             422  valid FHIR the service cannot act on (no payer matches, ...)
@@ -84,6 +85,12 @@ class Conflict(EpaError):
     status_code = 409
     default_code = "conflict"
     title = "Conflict"
+
+
+class PreconditionFailed(EpaError):
+    status_code = 412
+    default_code = "conflict"
+    title = "Precondition failed"
 
 
 class PayloadTooLarge(EpaError):

@@ -20,6 +20,7 @@ from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import install_openapi
 from app.api.params import refuse_control_characters
 from app.api.unhandled import UnhandledErrorMiddleware
 from app.runtime import build_runtime
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)
+    install_openapi(app)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)

@@ -12,7 +12,7 @@ from app import __version__
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.security import require
-from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
 from app.fhir.media import FHIR_JSON, is_fhir_json
@@ -67,6 +67,11 @@ async def read_fhir_body(request: Request, limit: int) -> bytes:
 @router.post(
     "/Claim/$submit",
     summary="Submit a PAS prior-authorization request Bundle",
+    description="A PAS request Bundle (or a Parameters with it as `resource`): a new request, a PASClaimUpdate "
+    "(`Claim.related`) or a cancel (certificationType 3). Answers 200 with the PAS response Bundle "
+    "(ClaimResponse first, then the Claim and what the answer references, as sent) and `Location` of the "
+    "ClaimResponse; the same Bundle again answers the same response (idempotent on `Bundle.identifier`). "
+    "Scope `system/Claim.write`.",
     responses=_FHIR_BODY,
     openapi_extra=_REQUEST_BODY,
 )
@@ -85,6 +90,10 @@ async def submit(
 @router.post(
     "/Claim/$inquire",
     summary="Ask for the current decision on earlier requests",
+    description="A PAS inquiry Bundle naming the patient, provider and payer, narrowed by Claim identifier, "
+    "authorization number (`insurance.preAuthRef`), service codes and dates; an item whose productOrService is "
+    "`data-absent-reason#not-applicable` asks about any service. Answers a Parameters with one `return` "
+    "(a PAS Inquiry Response Bundle) per current authorization. Scope `system/Claim.write`.",
     responses=_FHIR_BODY,
     openapi_extra=_REQUEST_BODY,
 )
@@ -98,7 +107,18 @@ async def inquire_route(
     return fhir_response(render_inquiry_result(bundles))
 
 
-@router.get("/ClaimResponse/{claim_response_id}", summary="Read a ClaimResponse", responses=_FHIR_BODY)
+def _versioned(resource: dict[str, Any]) -> Response:
+    version = resource.get("meta", {}).get("versionId")
+    return fhir_response(resource, headers={"ETag": f'W/"{version}"'} if version else None)
+
+
+@router.get(
+    "/ClaimResponse/{claim_response_id}",
+    summary="Read a ClaimResponse",
+    description="The current ClaimResponse of one of the caller's requests (its id is the `Location` of the "
+    "`$submit` answer), with `meta.versionId` and an `ETag`. Unknown or malformed ids answer 404.",
+    responses=_FHIR_BODY,
+)
 async def read_claim_response(
     claim_response_id: str,
     runtime: RuntimeDep,
@@ -106,7 +126,28 @@ async def read_claim_response(
     audit: AuditDep,
 ) -> Response:
     audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
-    return fhir_response(await claim_response(runtime, principal, claim_response_id))
+    return _versioned(await claim_response(runtime, principal, claim_response_id))
+
+
+@router.get(
+    "/ClaimResponse/{claim_response_id}/_history/{version_id}",
+    summary="Read a version of a ClaimResponse",
+    description="The ClaimResponse as of `version_id` when that is its current version (earlier versions are "
+    "not kept: 404, like an unknown id).",
+    responses=_FHIR_BODY,
+)
+async def vread_claim_response(
+    claim_response_id: str,
+    version_id: str,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, require(CLAIM_RESPONSE_R)],
+    audit: AuditDep,
+) -> Response:
+    audit.record("claimresponse.read", "ClaimResponse", [claim_response_id])
+    resource = await claim_response(runtime, principal, claim_response_id)
+    if resource.get("meta", {}).get("versionId") != version_id:
+        raise NotFound(f"ClaimResponse/{claim_response_id}/_history/{version_id} is not kept")
+    return _versioned(resource)
 
 
 _SEARCH_PARAMETERS = frozenset({"identifier", "patient.identifier"})
@@ -115,6 +156,9 @@ _SEARCH_PARAMETERS = frozenset({"identifier", "patient.identifier"})
 @router.get(
     "/ClaimResponse",
     summary="Search ClaimResponses by identifier and patient.identifier (token search, paged)",
+    description="A searchset Bundle of the caller's current ClaimResponses: `identifier` (`value`, `system|value`, "
+    "`|value`) matches the ClaimResponse id, the Claim identifier or the authorization number; "
+    "`patient.identifier` the member id; `_count` and the `next` link page. Scope `system/ClaimResponse.read`.",
     responses=_FHIR_BODY,
 )
 async def search_claim_response(
@@ -144,7 +188,13 @@ async def search_claim_response(
     return fhir_response(searchset(resources, total=total, url=url, parameters=parameters, next_cursor=next_cursor))
 
 
-@router.get("/metadata", summary="The CapabilityStatement", responses=_FHIR_BODY)
+@router.get(
+    "/metadata",
+    summary="The CapabilityStatement",
+    description="What this FHIR server does: PAS operations, interactions, profiles, the SMART token URL. "
+    "No token needed.",
+    responses=_FHIR_BODY,
+)
 async def metadata(runtime: RuntimeDep) -> Response:
     settings = runtime.settings
     return fhir_response(

@@ -13,8 +13,9 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.errors import InvalidRequest, Issue
+from app.errors import InvalidRequest, Issue, NotFound, PreconditionFailed
 from app.fhir.notification import status_bundle, subscription_status
+from app.fhir.outcome import operation_outcome
 from app.fhir.searchset import parse_search, searchset, strict_handling
 from app.fhir.subscription import parse_subscription, render_subscription
 from app.notifications.subscription_jobs import send_now
@@ -58,13 +59,58 @@ async def _resource(request: Request, limit: int) -> dict[str, Any]:
 
 
 def _location(runtime_base: str, subscription: FhirSubscription) -> dict[str, str]:
-    return {
-        "Location": f"{runtime_base}/fhir/Subscription/{subscription.id}/_history/{subscription.version}",
-        "ETag": f'W/"{subscription.version}"',
-    }
+    # No `_history/{vid}` in the Location: only the current version is served (no vread).
+    return {"Location": f"{runtime_base}/fhir/Subscription/{subscription.id}", "ETag": f'W/"{subscription.version}"'}
 
 
-@router.post("/Subscription", status_code=201, responses=_FHIR_BODY, summary="Subscribe to the PAS topic")
+def _subscription_id(value: str) -> uuid.UUID:
+    """The id in the URL; a malformed one is unknown (404), as on every FHIR route."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"Subscription/{value} is not known") from None
+
+
+def _check_if_match(request: Request, subscription: FhirSubscription) -> None:
+    """`If-Match: W/"n"` (or `"n"`) must name the current version, else 412."""
+    wanted = request.headers.get("if-match")
+    if wanted is None:
+        return
+    version = wanted.strip().removeprefix("W/").strip('"')
+    if version != str(subscription.version):
+        raise PreconditionFailed(
+            f"If-Match names version {version}; the current version is {subscription.version}",
+            issues=[
+                Issue(
+                    text="If-Match does not name the current version",
+                    code="conflict",
+                    expression="Subscription.meta.versionId",
+                )
+            ],
+        )
+
+
+def _preferred(request: Request, document: dict[str, Any], status_code: int, headers: dict[str, str]) -> Response:
+    """The answer `Prefer: return=minimal|representation|OperationOutcome` asks for (representation by default)."""
+    prefer = request.headers.get("prefer", "")
+    wanted = next((p.split("=", 1)[1].strip() for p in prefer.split(";") if p.strip().startswith("return=")), "")
+    if wanted == "minimal":
+        return Response(status_code=status_code, headers=headers)
+    if wanted == "OperationOutcome":
+        text = "created" if status_code == 201 else "updated"
+        outcome = operation_outcome([Issue(text=f"Subscription {text}", code="informational", severity="information")])
+        return fhir_response(outcome, status_code, headers)
+    return fhir_response(document, status_code, headers)
+
+
+@router.post(
+    "/Subscription",
+    status_code=201,
+    responses={201: _FHIR_BODY[200]},
+    summary="Subscribe to the PAS topic",
+    description="An R4 backport Subscription (rest-hook) on the PAS topic; answers 201 with `Location` and "
+    "`ETag`, and honours `Prefer: return=minimal|representation|OperationOutcome`.",
+)
 async def create_subscription(
     request: Request,
     runtime: RuntimeDep,
@@ -76,7 +122,7 @@ async def create_subscription(
     subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
     subscription = await subscriptions.create(parsed, client_id=principal.client_id, now=runtime.clock())
     background.add_task(send_now, runtime, subscriptions.handshake_job_id)  # runs after the commit
-    return fhir_response(_render(subscription), 201, _location(runtime.settings.base_url, subscription))
+    return _preferred(request, _render(subscription), 201, _location(runtime.settings.base_url, subscription))
 
 
 @router.get("/Subscription", responses=_FHIR_BODY, summary="The caller's own Subscriptions (searchset)")
@@ -110,54 +156,62 @@ def _offset(cursor: str | None) -> int:
 
 @router.get("/Subscription/{subscription_id}", responses=_FHIR_BODY, summary="Read a Subscription")
 async def read_subscription(
-    subscription_id: uuid.UUID,
+    subscription_id: str,
     runtime: RuntimeDep,
     session: SessionDep,
     principal: Principal = require(SUBSCRIPTION_R),
 ) -> Response:
-    subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(subscription_id)
+    subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(
+        _subscription_id(subscription_id)
+    )
     return fhir_response(_render(subscription), headers={"ETag": f'W/"{subscription.version}"'})
 
 
 @router.put("/Subscription/{subscription_id}", responses=_FHIR_BODY, summary="Replace a Subscription (new handshake)")
 async def update_subscription(
-    subscription_id: uuid.UUID,
+    subscription_id: str,
     request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
     background: BackgroundTasks,
     principal: Principal = require(SUBSCRIPTION_U),
 ) -> Response:
+    key = _subscription_id(subscription_id)
     resource = await _resource(request, runtime.settings.max_body_bytes)
-    if resource.get("id") not in (None, str(subscription_id)):
+    if resource.get("id") not in (None, str(key), subscription_id):
         raise InvalidRequest("the resource id does not match the URL")
     parsed = parse_subscription(resource)
     subscriptions = FhirSubscriptions(session, principal.scope_client_id, runtime.settings)
-    subscription = await subscriptions.replace(subscription_id, parsed, now=runtime.clock())
+    _check_if_match(request, await subscriptions.get(key, for_update=True))
+    subscription = await subscriptions.replace(key, parsed, now=runtime.clock())
     background.add_task(send_now, runtime, subscriptions.handshake_job_id)
-    return fhir_response(_render(subscription), headers={"ETag": f'W/"{subscription.version}"'})
+    return _preferred(request, _render(subscription), 200, {"ETag": f'W/"{subscription.version}"'})
 
 
 @router.delete("/Subscription/{subscription_id}", status_code=204, summary="Delete a Subscription")
 async def delete_subscription(
-    subscription_id: uuid.UUID,
+    subscription_id: str,
     runtime: RuntimeDep,
     session: SessionDep,
     principal: Principal = require(SUBSCRIPTION_D),
 ) -> Response:
-    await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).delete(subscription_id)
+    await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).delete(
+        _subscription_id(subscription_id)
+    )
     return Response(status_code=204)
 
 
 @router.get("/Subscription/{subscription_id}/$status", responses=_FHIR_BODY, summary="SubscriptionStatus")
 @router.post("/Subscription/{subscription_id}/$status", responses=_FHIR_BODY, summary="SubscriptionStatus (POST)")
 async def subscription_status_route(
-    subscription_id: uuid.UUID,
+    subscription_id: str,
     runtime: RuntimeDep,
     session: SessionDep,
     principal: Principal = require(SUBSCRIPTION_R),
 ) -> Response:
-    subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(subscription_id)
+    subscription = await FhirSubscriptions(session, principal.scope_client_id, runtime.settings).get(
+        _subscription_id(subscription_id)
+    )
     url = f"{runtime.settings.base_url}/fhir/Subscription/{subscription.id}"
     status = subscription_status(
         subscription_url=url,

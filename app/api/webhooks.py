@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.params import PlainText, RowId
 from app.api.security import require
-from app.domain.bounds import INT64_MAX, URL_LENGTH
+from app.domain.bounds import URL_LENGTH
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries, add_delivery
 from app.notifications.endpoints import EndpointChanges, WebhookEndpoints
 from app.notifications.events import PING
@@ -147,11 +147,25 @@ async def create_endpoint(
     return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoints.revealed_secret(endpoint))
 
 
-@router.get("", summary="The caller's endpoints")
-async def list_endpoints(runtime: RuntimeDep, session: SessionDep, principal: ReadPrincipal) -> list[EndpointView]:
-    return [
-        EndpointView.of(e) for e in await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).all()
-    ]
+class EndpointPage(BaseModel):
+    endpoints: list[EndpointView]
+    next_cursor: str | None = Field(description="Always null: a client's endpoints fit one page.")
+
+
+class DeliveryPage(BaseModel):
+    deliveries: list[DeliveryView]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+@router.get(
+    "",
+    summary="The caller's endpoints",
+    description="Every endpoint the caller registered, in the list shape of every list route "
+    "(`{endpoints, next_cursor}`); secrets are never listed.",
+)
+async def list_endpoints(runtime: RuntimeDep, session: SessionDep, principal: ReadPrincipal) -> EndpointPage:
+    endpoints = await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).all()
+    return EndpointPage(endpoints=[EndpointView.of(e) for e in endpoints], next_cursor=None)
 
 
 @router.get("/{endpoint_id}", summary="One endpoint")
@@ -211,18 +225,27 @@ async def ping(
     return DeliveryView.of(delivery)
 
 
-@router.get("/{endpoint_id}/deliveries", summary="The endpoint's deliveries, newest first")
+@router.get(
+    "/{endpoint_id}/deliveries",
+    summary="The endpoint's deliveries, newest first",
+    description="The delivery log in cursor pages like every list route: `?cursor=` takes the previous "
+    "page's `next_cursor`, `?limit=` the page size; `?state=` filters.",
+)
 async def endpoint_deliveries(
     endpoint_id: uuid.UUID,
     runtime: RuntimeDep,
     session: SessionDep,
     principal: ReadPrincipal,
     state: Annotated[str | None, Query(pattern="^(pending|delivered|failed|skipped)$")] = None,
-    before: Annotated[int | None, Query(ge=1, le=INT64_MAX, description="a delivery id: older ones only")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=19, pattern=r"^[0-9]+$", description="next_cursor of the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> list[DeliveryView]:
+) -> DeliveryPage:
     await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)  # 404 if not theirs
+    before = min(int(cursor), 2**62) if cursor else None  # a bigint on PostgreSQL
     rows = await WebhookDeliveries(session, principal.scope_client_id).for_endpoint(
         endpoint_id, state=state, before=before, limit=limit
     )
-    return [DeliveryView.of(d) for d in rows]
+    next_cursor = str(rows[-1].id) if len(rows) == limit else None
+    return DeliveryPage(deliveries=[DeliveryView.of(d) for d in rows], next_cursor=next_cursor)

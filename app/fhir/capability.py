@@ -1,29 +1,79 @@
-"""The server's CapabilityStatement (FHIR 4.0.1) for `GET /metadata`, as a plain dict."""
+"""The server's CapabilityStatement (FHIR 4.0.1) for `GET /fhir/metadata`, as a plain dict.
+
+It names every interaction and operation the FHIR routes serve (a test compares it with the
+app's routes), the implementation guides it implements (PAS 2.2.1 and, for the CDS Hooks
+services, CRD), the PAS profiles per resource type, and the SMART Backend Services security
+service with its token URL. `implementation.url` is the FHIR base (`{base}/fhir`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from app.fhir import urls
+from app.fhir.subscription import BACKPORT, SUBSCRIPTION_PROFILE
 
-_CLAIM_PROFILES = (urls.PROFILE_CLAIM, urls.PROFILE_CLAIM_UPDATE, urls.PROFILE_CLAIM_INQUIRY)
-_BUNDLE_PROFILES = (
-    urls.PROFILE_REQUEST_BUNDLE,
-    urls.PROFILE_RESPONSE_BUNDLE,
-    urls.PROFILE_INQUIRY_REQUEST_BUNDLE,
-    urls.PROFILE_INQUIRY_RESPONSE_BUNDLE,
+PAS_IG: Final = f"{urls.PAS}/ImplementationGuide/hl7.fhir.us.davinci-pas|2.2.1"
+CRD_IG: Final = "http://hl7.org/fhir/us/davinci-crd/ImplementationGuide/hl7.fhir.us.davinci-crd|2.2.1"
+PAS_INTERMEDIARY: Final = f"{urls.PAS}/CapabilityStatement/intermediary|2.2.1"
+CRD_SERVER: Final = "http://hl7.org/fhir/us/davinci-crd/CapabilityStatement/crd-server|2.2.1"
+OP_VALIDATE: Final = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
+OP_SUBSCRIPTION_STATUS: Final = (
+    f"{BACKPORT.replace('StructureDefinition', 'OperationDefinition')}backport-subscription-status"
 )
-SMART_SERVICE = {
+TOPIC_CANONICAL: Final = f"{BACKPORT}capabilitystatement-subscriptiontopic-canonical"
+SMART_SERVICE: Final = {
     "coding": [
         {
             "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
             "code": "SMART-on-FHIR",
             "display": "SMART-on-FHIR",
         }
-    ]
+    ],
+    "text": "SMART Backend Services (client credentials with a signed JWT assertion)",
 }
+_SD = f"{urls.PAS}/StructureDefinition"
+# Resources accepted inside PAS request Bundles (no RESTful interactions of their own), with their PAS profiles.
+_CONTAINED_PROFILES: Final = (
+    ("Patient", f"{_SD}/profile-beneficiary", ()),
+    ("Coverage", f"{_SD}/profile-coverage", ()),
+    ("Organization", f"{_SD}/profile-requestor", (f"{_SD}/profile-insurer",)),
+    ("Practitioner", f"{_SD}/profile-practitioner", ()),
+    ("PractitionerRole", f"{_SD}/profile-practitionerrole", ()),
+    ("Encounter", f"{_SD}/profile-encounter", ()),
+    ("Location", f"{_SD}/profile-location", ()),
+    ("ServiceRequest", f"{_SD}/profile-servicerequest", ()),
+    ("DeviceRequest", f"{_SD}/profile-devicerequest", ()),
+    ("MedicationRequest", f"{_SD}/profile-medicationrequest", ()),
+    ("NutritionOrder", f"{_SD}/profile-nutritionorder", ()),
+    ("CommunicationRequest", f"{_SD}/profile-communicationrequest", ()),
+)
+
+
+def _bundled(rtype: str, profile: str, others: Sequence[str]) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "type": rtype,
+        "profile": profile,
+        "documentation": "Accepted inside PAS request Bundles and echoed in the answers; no interactions of its own.",
+    }
+    if others:
+        resource["supportedProfile"] = list(others)
+    return resource
+
+
+def _subscription(topics: Sequence[str]) -> dict[str, Any]:
+    return {
+        "type": "Subscription",
+        "profile": SUBSCRIPTION_PROFILE,
+        "interaction": [{"code": c} for c in ("create", "read", "update", "delete", "search-type")],
+        "versioning": "versioned-update",
+        "updateCreate": False,
+        "conditionalUpdate": False,
+        "operation": [{"name": "status", "definition": OP_SUBSCRIPTION_STATUS}],
+        "extension": [{"url": TOPIC_CANONICAL, "valueCanonical": topic} for topic in topics],
+    }
 
 
 def capability_statement(
@@ -35,71 +85,81 @@ def capability_statement(
     subscription_topics: Sequence[str] = (),
     date: datetime | None = None,
 ) -> dict[str, Any]:
-    """The CapabilityStatement of the PAS server at `base_url`.
+    """The CapabilityStatement of the service at `base_url` (its FHIR base is `{base_url}/fhir`).
 
-    Names `Claim/$submit` and `Claim/$inquire` (PAS OperationDefinition canonicals), ClaimResponse
-    read and search by `identifier` and `patient.identifier`, the PAS profiles supported, and the
-    SMART Backend Services security stanza (omitted in `development` mode, which has no auth).
-    `subscription_topics` (canonical URLs) adds the R4 Subscription backport resource when given.
+    Claim `$submit`, `$inquire` and `$validate`; ClaimResponse read, vread and search by
+    `identifier` and `patient.identifier`; the PAS Bundle profiles; the R4 Subscription backport
+    (create, read, update, delete, `$status`) when `subscription_topics` (canonical URLs) are
+    given; the SMART security service with its token URL (in `development` mode the service also
+    takes unauthenticated calls, and says so).
     """
     base = base_url.rstrip("/")
     resources: list[dict[str, Any]] = [
         {
             "type": "Claim",
             "profile": urls.PROFILE_CLAIM,
-            "supportedProfile": list(_CLAIM_PROFILES[1:]),
+            "supportedProfile": [urls.PROFILE_CLAIM_UPDATE, urls.PROFILE_CLAIM_INQUIRY],
             "operation": [
                 {"name": "submit", "definition": urls.OP_SUBMIT},
                 {"name": "inquire", "definition": urls.OP_INQUIRE},
+                {"name": "validate", "definition": OP_VALIDATE},
             ],
         },
         {
             "type": "ClaimResponse",
             "profile": urls.PROFILE_CLAIM_RESPONSE,
             "supportedProfile": [urls.PROFILE_CLAIM_INQUIRY_RESPONSE],
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+            "versioning": "versioned",
+            "readHistory": False,
             "searchParam": [
                 {"name": "identifier", "type": "token"},
                 {"name": "patient.identifier", "type": "token"},
             ],
         },
-        {"type": "Bundle", "supportedProfile": list(_BUNDLE_PROFILES)},
+        {
+            "type": "Bundle",
+            "supportedProfile": [
+                urls.PROFILE_REQUEST_BUNDLE,
+                urls.PROFILE_RESPONSE_BUNDLE,
+                urls.PROFILE_INQUIRY_REQUEST_BUNDLE,
+                urls.PROFILE_INQUIRY_RESPONSE_BUNDLE,
+            ],
+        },
+        *(_bundled(rtype, profile, others) for rtype, profile, others in _CONTAINED_PROFILES),
     ]
     if subscription_topics:
-        resources.append(
-            {
-                "type": "Subscription",
-                "profile": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription",
-                "interaction": [{"code": c} for c in ("create", "read", "update", "delete", "search-type")],
-                "extension": [
-                    {
-                        "url": "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical",
-                        "valueCanonical": topic,
-                    }
-                    for topic in subscription_topics
-                ],
-            }
-        )
-    rest: dict[str, Any] = {"mode": "server", "resource": resources}
-    if not development:
-        rest["security"] = {
+        resources.append(_subscription(subscription_topics))
+    description = "SMART Backend Services: client credentials with a signed JWT assertion (private_key_jwt)."
+    if development:
+        description += " This instance runs in development mode and also accepts unauthenticated calls."
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "documentation": "Da Vinci PAS 2.2.1 (2.0.1 requests accepted); CRD CDS Hooks services at /cds-services.",
+        "security": {
+            "cors": False,
             "service": [SMART_SERVICE],
-            "description": "SMART Backend Services (client credentials with a signed JWT assertion).",
+            "description": description,
             "extension": [
                 {
                     "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
                     "extension": [{"url": "token", "valueUri": f"{base}/auth/token"}],
                 }
             ],
-        }
+        },
+        "resource": resources,
+    }
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": (date or datetime.now(UTC)).isoformat(),
+        "publisher": "epa-hub",
         "kind": "instance",
+        "instantiates": [PAS_INTERMEDIARY, CRD_SERVER],
         "software": {"name": software_name, "version": software_version},
-        "implementation": {"description": "Da Vinci PAS prior authorization service", "url": base},
+        "implementation": {"description": "Da Vinci PAS prior authorization service", "url": f"{base}/fhir"},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
+        "implementationGuide": [PAS_IG, CRD_IG],
         "rest": [rest],
     }

@@ -3,7 +3,13 @@
 The inquiry Bundle has the shape of a request Bundle (PASClaimInquiry first, then the
 resources it references); it names the payer, provider and patient, and may narrow the search
 by Claim identifier, authorization number (Claim.insurance.preAuthRef or an item's
-authorizationNumber), service codes and service dates. Items are optional.
+authorizationNumber), service codes and service dates. Items are optional; an item whose
+`productOrService` is `data-absent-reason#not-applicable` asks about any service: every current
+authorization of that member, provider and payer (the inquiry's own Claim identifier and service
+codes do not narrow it then; its service dates still do).
+
+The answer is a Parameters with one `return` per match: the stored response Bundle with the
+inquiry profiles (PAS Inquiry Response Bundle, ClaimInquiryResponse) instead of the submit ones.
 """
 
 from __future__ import annotations
@@ -40,6 +46,10 @@ class InquiryCriteria:
     authorization_numbers: tuple[str, ...] = ()  # narrowing: preAuthRef / authorizationNumber
     service_codes: tuple[Coding, ...] = ()  # narrowing: items' productOrService
     service_period: Period | None = None  # narrowing: the span of the items' service dates
+
+
+def _is_any_service(coding: Coding) -> bool:
+    return coding.system == urls.DATA_ABSENT_REASON and coding.code == "not-applicable"
 
 
 def _service_period(items: list[Any]) -> Period | None:
@@ -103,7 +113,8 @@ def _criteria(bundle: dict[str, Any], claim: dict[str, Any], index: BundleIndex)
     coverage = focal_coverage(claim, index)
     payors = (index.resolve_ref(p) for p in as_list(coverage.get("payor")))
     items = as_list(claim.get("item"))
-    codes = (first_coding(as_dict(item).get("productOrService")) for item in items)
+    codes = [c for item in items if (c := first_coding(as_dict(item).get("productOrService"))) is not None]
+    any_service = any(_is_any_service(c) for c in codes)
     return InquiryCriteria(
         bundle_identifier=next(iter(identifiers([bundle.get("identifier")])), None),
         insurer=identifiers((index.resolve_ref(claim.get("insurer"), 0) or {}).get("identifier")),
@@ -111,9 +122,9 @@ def _criteria(bundle: dict[str, Any], claim: dict[str, Any], index: BundleIndex)
         provider=npi_first(identifiers((index.resolve_ref(claim.get("provider"), 0) or {}).get("identifier"))),
         member_id=member_id(coverage),
         patient_identifiers=identifiers((index.resolve_ref(claim.get("patient"), 0) or {}).get("identifier")),
-        claim_identifiers=identifiers(claim.get("identifier")),
+        claim_identifiers=() if any_service else identifiers(claim.get("identifier")),
         authorization_numbers=_authorization_numbers(claim),
-        service_codes=tuple(c for c in codes if c is not None),
+        service_codes=() if any_service else tuple(codes),
         service_period=_service_period(items),
     )
 
@@ -125,5 +136,17 @@ def render_inquiry_result(bundles: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """
     result: dict[str, Any] = {"resourceType": "Parameters"}
     if bundles:
-        result["parameter"] = [{"name": "return", "resource": bundle} for bundle in bundles]
+        result["parameter"] = [{"name": "return", "resource": inquiry_response(bundle)} for bundle in bundles]
     return result
+
+
+def _with_profile(resource: dict[str, Any], profile: str) -> dict[str, Any]:
+    return {**resource, "meta": {**as_dict(resource.get("meta")), "profile": [profile]}}
+
+
+def inquiry_response(bundle: dict[str, Any]) -> dict[str, Any]:
+    """A stored PAS response Bundle as an inquiry answer: the inquiry profiles on it and its ClaimResponse."""
+    entries = [dict(entry) for entry in as_list(bundle.get("entry"))]
+    if entries:
+        entries[0]["resource"] = _with_profile(as_dict(entries[0].get("resource")), urls.PROFILE_CLAIM_INQUIRY_RESPONSE)
+    return {**_with_profile(bundle, urls.PROFILE_INQUIRY_RESPONSE_BUNDLE), "entry": entries}

@@ -2,8 +2,9 @@
 
 A notification Bundle's first entry is the SubscriptionStatus (subscription, topic, status, type,
 events-since-subscription-start, and one notification-event per event: event-number, timestamp,
-focus). For `full-resource` the PAS response Bundle follows as the focus entry; for `id-only`
-only its reference (`fullUrl` of the ClaimResponse, the PAS 2.0.1 form); for `empty` nothing.
+focus). For `full-resource` the PAS response Bundle follows as the focus entry (and the event's
+`focus` names that entry's fullUrl, so it resolves inside the notification); for `id-only` only
+its reference (`fullUrl` of the ClaimResponse, the PAS 2.0.1 form); for `empty` nothing.
 Plain dicts, serialized by the caller.
 """
 
@@ -86,34 +87,53 @@ def notification_bundle(
     response_bundle: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `history` Bundle: the SubscriptionStatus first, then the focus (full resource or reference)."""
-    entries: list[dict[str, Any]] = [
-        {
-            "fullUrl": f"urn:uuid:{status['id']}",
-            "resource": status,
-            "request": {"method": "GET", "url": f"{subscription_url}/$status"},
-            "response": {"status": "200"},
-        }
-    ]
+    focus_urls: dict[str, str] = {}
+    entries: list[dict[str, Any]] = []
     for event in events:
         if content == "empty":
             break
         if content == "full-resource" and response_bundle is not None:
             bundle_id = str(uuid.uuid4())
             entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{bundle_id}", "resource": response_bundle}
+            focus_urls[_claim_response_url(base_url, event)] = entry["fullUrl"]
             entry["request"] = {"method": "POST", "url": "Bundle"}
         else:
             entry = {"fullUrl": _claim_response_url(base_url, event)}
             entry["request"] = {"method": "PUT", "url": f"ClaimResponse/{event.claim_response_id}"}
         entry["response"] = {"status": "200"}
         entries.append(entry)
+    status_entry = {
+        "fullUrl": f"urn:uuid:{status['id']}",
+        "resource": _with_focus(status, focus_urls),
+        "request": {"method": "GET", "url": f"{subscription_url}/$status"},
+        "response": {"status": "200"},
+    }
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "meta": {"profile": [NOTIFICATION_PROFILE]},
         "type": "history",
         "timestamp": timestamp.isoformat(),
-        "entry": entries,
+        "entry": [status_entry, *entries],
     }
+
+
+def _with_focus(status: dict[str, Any], focus_urls: dict[str, str]) -> dict[str, Any]:
+    """`status` with each notification-event `focus` pointing at the entry that carries it (when one does)."""
+    if not focus_urls:
+        return status
+    parameters = []
+    for parameter in status.get("parameter", []):
+        if parameter.get("name") == "notification-event":
+            parts = []
+            for part in parameter.get("part", []):
+                reference = part.get("valueReference", {}).get("reference")
+                if part.get("name") == "focus" and reference in focus_urls:
+                    part = {**part, "valueReference": {"reference": focus_urls[reference]}}
+                parts.append(part)
+            parameter = {**parameter, "part": parts}
+        parameters.append(parameter)
+    return {**status, "parameter": parameters}
 
 
 def status_bundle(status: dict[str, Any], *, subscription_url: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ of the referring entry's RESTful fullUrl, and otherwise against the entries' `re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -79,10 +80,11 @@ class BundleIndex:
         return found[0] if len(found) == 1 else None
 
 
-def collect_references(node: Any) -> list[tuple[dict[str, Any], str]]:
+def collect_references(node: Any, *, into_contained: bool = False) -> list[tuple[dict[str, Any], str]]:
     """Every Reference element below `node` with its reference string (no paths kept: this runs on each request).
 
     Contained (`#id`) references are skipped: they point inside the resource, not at an entry.
+    `into_contained` also walks contained resources (whose references may point at entries).
     """
     found: list[tuple[dict[str, Any], str]] = []
     stack: list[Any] = [node]
@@ -94,7 +96,7 @@ def collect_references(node: Any) -> list[tuple[dict[str, Any], str]]:
                 found.append((current, reference))
             for key, value in current.items():
                 kind = type(value)
-                if (kind is dict or kind is list) and key != "contained":
+                if (kind is dict or kind is list) and (into_contained or key != "contained"):
                     stack.append(value)
         else:
             for value in current:
@@ -102,3 +104,22 @@ def collect_references(node: Any) -> list[tuple[dict[str, Any], str]]:
                 if kind is dict or kind is list:
                     stack.append(value)
     return found
+
+
+def closure(index: BundleIndex, roots: Iterable[int]) -> list[int]:
+    """The entries `roots` designate and every entry they reference, directly or not, in Bundle order.
+
+    References that resolve to no entry (or to several) are left alone: they point outside the Bundle.
+    """
+    seen: set[int] = set()
+    stack = [root for root in roots if 0 <= root < len(index.entries)]
+    while stack:
+        position = stack.pop()
+        if position in seen:
+            continue
+        seen.add(position)
+        for _, reference in collect_references(index.entries[position][1], into_contained=True):
+            found = index.index_of(reference, position)
+            if found is not None and found not in seen:
+                stack.append(found)
+    return sorted(seen)

@@ -1,12 +1,16 @@
 """The PAS response Bundle for `$submit` (and `$inquire`), built as plain dicts for orjson.
 
-Entry 0 is the ClaimResponse; then the resources it references (Claim, Patient, insurer,
-requestor), each copied from the request Bundle exactly once with the same fullUrl, so the
-client can match them with what it sent. One ClaimResponse.item per submitted item.sequence.
+Entry 0 is the ClaimResponse; then the request's Claim with the closure of what it, the patient,
+the insurer and the requestor reference (Coverage, Practitioner, ServiceRequest, ...), each
+entry copied from the request Bundle exactly once, as sent (same fullUrl, same JSON), in the
+request's order. So every reference in the answer resolves to one entry of it, except those
+that already pointed outside the request Bundle (docs/ehr-integration.md says why we echo).
+One ClaimResponse.item per submitted item.sequence.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +21,7 @@ from app.domain.model import Coding, ItemDecision, Period, PriorAuthRequest
 from app.errors import Issue
 from app.fhir import urls
 from app.fhir.elements import as_dict, as_list
-from app.fhir.references import BundleIndex
+from app.fhir.references import BundleIndex, closure
 
 Outcome = Literal["queued", "complete", "error", "partial"]
 RESPONSE_IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
@@ -85,7 +89,7 @@ def _review_adjudication(decision: ItemDecision) -> dict[str, Any]:
     }
 
 
-def _item(decision: ItemDecision, issued: date, note: int | None) -> dict[str, Any]:
+def _item(decision: ItemDecision, issued: date, notes: list[int]) -> dict[str, Any]:
     extension: list[dict[str, Any]] = []
     if decision.action in _APPROVING and decision.authorized_period is not None:
         extension.append({"url": urls.EXT_ITEM_PREAUTH_PERIOD, "valuePeriod": _period(decision.authorized_period)})
@@ -94,9 +98,27 @@ def _item(decision: ItemDecision, issued: date, note: int | None) -> dict[str, A
     item: dict[str, Any] = {"itemSequence": decision.sequence, "adjudication": [_review_adjudication(decision)]}
     if extension:
         item["extension"] = extension
-    if note is not None:
-        item["noteNumber"] = [note]
+    if notes:
+        item["noteNumber"] = notes
     return item
+
+
+def _denial_text(decision: ItemDecision) -> str:
+    """The processNote text of a denied item: the payer's reason text, else its reason codes."""
+    if decision.reason_text:
+        return decision.reason_text
+    codes = [c.display or c.code for c in decision.reason_codes]
+    return f"Item {decision.sequence} not certified: {', '.join(codes)}"
+
+
+def uri_identifier(value: str) -> str:
+    """`value` as a URI (for identifiers with system urn:ietf:rfc:3986): `urn:uuid:` of it unless it is one."""
+    if value.startswith(("urn:", "http://", "https://")):
+        return value
+    try:
+        return f"urn:uuid:{uuid.UUID(value)}"
+    except ValueError:
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, value)}"
 
 
 def _add_item(decision: ItemDecision, original: Coding) -> dict[str, Any]:
@@ -117,6 +139,17 @@ def _decision_for(sequence: int, cancelled: bool, decisions: Mapping[int, ItemDe
     if found is not None:
         return found
     return ItemDecision(sequence=sequence, action=ReviewAction.CANCELLED if cancelled else ReviewAction.PENDED)
+
+
+def _meta(profile: str, version_id: str | None, updated: datetime) -> dict[str, Any]:
+    meta: dict[str, Any] = {"profile": [profile]}
+    if version_id is not None:
+        meta = {"versionId": version_id, "lastUpdated": updated.isoformat(), **meta}
+    return meta
+
+
+def _identifier_value(system: str, value: str) -> str:
+    return uri_identifier(value) if system == RESPONSE_IDENTIFIER_SYSTEM else value
 
 
 def _reference(index: BundleIndex, element: Any) -> tuple[dict[str, Any], int | None]:
@@ -144,6 +177,7 @@ def render_response_bundle(
     outcome: Outcome | None = None,
     identifier_system: str = RESPONSE_IDENTIFIER_SYSTEM,
     full_url: str | None = None,
+    version_id: str | None = None,
 ) -> dict[str, Any]:
     """The PAS response Bundle (a dict) answering `request` (parsed from `request_bundle`).
 
@@ -151,24 +185,39 @@ def render_response_bundle(
     or C when the request cancelled it. `warnings` become ClaimResponse.processNote entries; a
     pended answer adds a note telling the client to use `$inquire` or a Subscription.
     `full_url` is the ClaimResponse entry's fullUrl (default `urn:uuid:<claim_response_id>`).
-    `outcome` overrides the computed one (e.g. `error`).
+    `outcome` overrides the computed one (e.g. `error`). `version_id` is the ClaimResponse's
+    `meta.versionId` (its `meta.lastUpdated` is `created`). An approval always carries a
+    `preAuthRef` (the payer's, else the first item authorization number, else the ClaimResponse
+    id); a denied item's reason is in its reviewAction `reasonCode` and in a processNote that
+    the item's `noteNumber` names.
     """
     index = BundleIndex(request_bundle)
     claim = index.entries[0][1]
     answered = [_decision_for(i.sequence, i.cancelled, decisions) for i in request.items]
+    if not request.items and request.cancels_all:  # a cancel without items answers for the items it cancelled
+        answered = [decisions[sequence] for sequence in sorted(decisions)]
     computed = outcome or response_outcome(answered)
     notes: list[dict[str, Any]] = [{"number": n, "type": "display", "text": w.text} for n, w in enumerate(warnings, 1)]
     pended_note: int | None = None
     if any(not d.action.is_final for d in answered):
         pended_note = len(notes) + 1
         notes.append({"number": pended_note, "type": "display", "text": PENDED_NOTE})
+    item_notes: dict[int, list[int]] = {}
+    for d in answered:
+        if pended_note is not None and not d.action.is_final:
+            item_notes[d.sequence] = [pended_note]
+    for d in answered:
+        if d.action is ReviewAction.NOT_CERTIFIED and (d.reason_codes or d.reason_text):
+            notes.append({"number": len(notes) + 1, "type": "display", "text": _denial_text(d)})
+            item_notes.setdefault(d.sequence, []).append(len(notes))
     products = {i.sequence: i.product_or_service for i in request.items}
-    included: list[int] = [0]
+    roots: list[int] = [0]
     refs: dict[str, dict[str, Any]] = {}
     for name, source in (("patient", "patient"), ("insurer", "insurer"), ("requestor", "provider")):
         refs[name], position = _reference(index, claim.get(source))
-        if position is not None and position not in included:
-            included.append(position)
+        if position is not None:
+            roots.append(position)
+    included = closure(index, roots)
     request_ref, _ = _reference(index, {"reference": index.entries[0][0] or f"Claim/{claim.get('id')}"})
     if request.claim_identifiers:
         first = request.claim_identifiers[0]
@@ -176,8 +225,8 @@ def render_response_bundle(
     claim_response: dict[str, Any] = {
         "resourceType": "ClaimResponse",
         "id": claim_response_id,
-        "meta": {"profile": [urls.PROFILE_CLAIM_RESPONSE]},
-        "identifier": [{"system": identifier_system, "value": claim_response_id}],
+        "meta": _meta(urls.PROFILE_CLAIM_RESPONSE, version_id, created),
+        "identifier": [{"system": identifier_system, "value": _identifier_value(identifier_system, claim_response_id)}],
         "status": "active",
         "type": as_dict(claim.get("type")) or {"coding": [{"code": "professional"}]},
         "use": "preauthorization",
@@ -187,17 +236,22 @@ def render_response_bundle(
         "requestor": refs["requestor"],
         "request": request_ref,
         "outcome": computed,
-        "item": [_item(d, created.date(), pended_note if not d.action.is_final else None) for d in answered],
+        "item": [_item(d, created.date(), item_notes.get(d.sequence, [])) for d in answered],
     }
     if not claim_response["item"]:
         del claim_response["item"]
-    added = [_add_item(d, products[d.sequence]) for d in answered if d.action is ReviewAction.MODIFIED]
+    added = [
+        _add_item(d, products[d.sequence])
+        for d in answered
+        if d.action is ReviewAction.MODIFIED and d.sequence in products
+    ]
     if added:
         claim_response["addItem"] = added
     if disposition or pended_note is not None:
         claim_response["disposition"] = disposition or PENDED_NOTE
-    if preauth_ref and any(d.action in _APPROVING for d in answered):
-        claim_response["preAuthRef"] = preauth_ref
+    if any(d.action in _APPROVING for d in answered):
+        numbers = [d.authorization_number for d in answered if d.action in _APPROVING and d.authorization_number]
+        claim_response["preAuthRef"] = preauth_ref or (numbers[0] if numbers else claim_response_id)
     if preauth_period is not None and _period(preauth_period):
         claim_response["preAuthPeriod"] = _period(preauth_period)
     if notes:
@@ -208,7 +262,7 @@ def render_response_bundle(
     return {
         "resourceType": "Bundle",
         "meta": {"profile": [urls.PROFILE_RESPONSE_BUNDLE]},
-        "identifier": {"system": identifier_system, "value": bundle_identifier},
+        "identifier": {"system": identifier_system, "value": _identifier_value(identifier_system, bundle_identifier)},
         "type": "collection",
         "timestamp": created.isoformat(),
         "entry": entries,

@@ -51,6 +51,7 @@ X12_886: Final = "https://codesystem.x12.org/005010/886"  # reason codes (for de
 ICD_10_CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
 NPI: Final = "http://hl7.org/fhir/sid/us-npi"
 ADJUDICATION: Final = "http://terminology.hl7.org/CodeSystem/adjudication"
+DATA_ABSENT_REASON: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 PROCESS_PRIORITY: Final = "http://terminology.hl7.org/CodeSystem/processpriority"
 V2_0203: Final = "http://terminology.hl7.org/CodeSystem/v2-0203"
 PAS_TEMP_CODES: Final = f"{PAS}/CodeSystem/PASTempCodes"

@@ -37,12 +37,18 @@ async def inquire(runtime: Runtime, principal: Principal, criteria: InquiryCrite
     payer = runtime.payers.route(criteria.insurer, criteria.payor)
 
     async def search(repository: AuthorizationRepository) -> list[Authorization]:
+        found = await search_by(repository, [c.key() for c in criteria.claim_identifiers])
+        # The inquiry's Claim identifier (required) names the Claim asked about when it is a known one;
+        # otherwise it is the inquiry's own trace number and the other criteria decide alone.
+        return found or (await search_by(repository, []) if criteria.claim_identifiers else found)
+
+    async def search_by(repository: AuthorizationRepository, claims: list[str]) -> list[Authorization]:
         period = criteria.service_period
         return await repository.search_current(
             member_id=criteria.member_id.value if criteria.member_id else None,
             provider_identifiers=[p.key() for p in criteria.provider],
             payer_id=payer.id,
-            claim_identifiers=[c.key() for c in criteria.claim_identifiers],
+            claim_identifiers=claims,
             preauth_ref=criteria.authorization_numbers[0] if criteria.authorization_numbers else None,
             product_codes=[c.code for c in criteria.service_codes],
             serviced_from=period.start if period else None,

@@ -137,6 +137,7 @@ def render_document(
         disposition=reply.disposition if reply is not None else None,
         warnings=[*parsed.warnings, *(warnings or [])],
         full_url=f"{base_url}/fhir/ClaimResponse/{row.id}" if base_url else None,
+        version_id=str(state.version),
     )
     return orjson.dumps(bundle)
 

@@ -101,8 +101,9 @@ def test_media_types() -> None:
 
 
 def test_capability_statement_validates_and_names_the_operations() -> None:
-    statement = capability_statement("https://epa.example.org/fhir", subscription_topics=["http://example.org/topic"])
+    statement = capability_statement("https://epa.example.org", subscription_topics=["http://example.org/topic"])
     CapabilityStatement.model_validate(statement)
     operations = statement["rest"][0]["resource"][0]["operation"]
-    assert {o["name"] for o in operations} == {"submit", "inquire"}
+    assert {o["name"] for o in operations} == {"submit", "inquire", "validate"}
+    assert statement["implementation"]["url"] == "https://epa.example.org/fhir"
     assert "security" in statement["rest"][0]

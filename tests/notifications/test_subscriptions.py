@@ -71,7 +71,8 @@ async def test_handshake_then_full_resource_notifications(client: httpx.AsyncCli
     assert numbers == ["1", "2"]
     assert events[-1]["events-since-subscription-start"]["valueString"] == "2"
     focus = events[-1]["notification-event"]["part"][2]["valueReference"]["reference"]
-    assert "/fhir/ClaimResponse/" in focus
+    carrier = next(e for e in bundles[-1]["entry"] if e["fullUrl"] == focus)  # full-resource: the focus is inside
+    assert "/fhir/ClaimResponse/" in carrier["resource"]["entry"][0]["fullUrl"]
     response_bundle = bundles[-1]["entry"][1]["resource"]
     assert response_bundle["resourceType"] == "Bundle"
     assert response_bundle["entry"][0]["resource"]["resourceType"] == "ClaimResponse"

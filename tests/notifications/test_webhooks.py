@@ -54,7 +54,8 @@ async def test_decision_is_pushed_signed_and_in_order(client: httpx.AsyncClient,
     assert not (_keys(payloads) & PHI_KEYS)
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 2
     listed = (await client.get("/webhooks")).json()
-    assert "secret" not in listed[0]
+    assert listed["next_cursor"] is None
+    assert "secret" not in listed["endpoints"][0]
 
 
 async def test_event_filter_and_delivery_log_and_redeliver(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -63,7 +64,7 @@ async def test_event_filter_and_delivery_log_and_redeliver(client: httpx.AsyncCl
         await submit(client, _bundle("99212"))
         await drain(runtime)
         assert len(receiver.requests) == 1
-        log = (await client.get(f"/webhooks/{endpoint['id']}/deliveries")).json()
+        log = (await client.get(f"/webhooks/{endpoint['id']}/deliveries")).json()["deliveries"]
         assert [(d["event_type"], d["state"], d["attempts"]) for d in log] == [
             ("authorization.approved", "delivered", 1)
         ]
@@ -95,7 +96,7 @@ async def test_retries_keep_later_events_waiting(client: httpx.AsyncClient, runt
         await drain(runtime)
         types = [orjson.loads(r.body)["type"] for r in receiver.requests]
     assert types == ["authorization.received"] * 4 + ["authorization.approved"]
-    log = (await client.get(f"/webhooks/{endpoint['id']}/deliveries")).json()
+    log = (await client.get(f"/webhooks/{endpoint['id']}/deliveries")).json()["deliveries"]
     received = next(d for d in log if d["event_type"] == "authorization.received")
     detail = (await client.get(f"/webhooks/deliveries/{received['id']}")).json()
     assert [a["status_code"] for a in detail["attempt_log"]] == [503, 503, 503, 200]

@@ -98,7 +98,7 @@ async def test_another_client_finds_nothing_of_the_first_on_any_notification_rou
         assert response.status_code == 404, (method, path, response.status_code, response.text)
     listed = await http.get("/webhooks", headers=bearer(token_b))
     assert listed.status_code == 200
-    assert listed.json() == []
+    assert listed.json()["endpoints"] == []
     subscriptions = await http.get("/fhir/Subscription", headers=bearer(token_b))
     assert subscriptions.status_code == 200
     assert s not in subscriptions.text
