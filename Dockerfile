@@ -1,17 +1,26 @@
 # syntax=docker/dockerfile:1
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini ./
+# The same lock as `python3 dev.py serve|test`: uv.lock pins every version with its hashes.
+# The example adapter's pyproject.toml is there because it is a member of the locked workspace.
+COPY dev.py uv.lock pyproject.toml README.md alembic.ini ./
+COPY examples/payer-adapter/pyproject.toml ./examples/payer-adapter/
 COPY app ./app
 COPY migrations ./migrations
-RUN pip install --no-cache-dir --prefix=/install .
+# uv at the version uv.lock pins, hash-checked by pip; then the service's runtime dependencies
+# exactly as locked (no dev extra), and the service itself, into /opt/epa.
+RUN python dev.py uv-requirement > /tmp/uv.txt \
+ && pip install --no-cache-dir --require-hashes -r /tmp/uv.txt \
+ && UV_PROJECT_ENVIRONMENT=/opt/epa UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy \
+    uv sync --locked --no-editable --no-cache --package epa-hub
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 epa
-COPY --from=build /install /usr/local
+COPY --from=build /opt/epa /opt/epa
 USER epa
 WORKDIR /home/epa
-ENV EPA_HOST=0.0.0.0 \
+ENV PATH=/opt/epa/bin:$PATH \
+    EPA_HOST=0.0.0.0 \
     EPA_PORT=8000 \
     EPA_DATA_DIR=/home/epa/data
 EXPOSE 8000

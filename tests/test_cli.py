@@ -78,3 +78,40 @@ def test_a_broken_payer_configuration_stops_serve_with_one_line(tmp_path: Path) 
     line = _one_clear_line(result.stderr)
     assert "acme" in line
     assert "no-such-adapter" in line
+
+
+def _plug_ins(folder: Path, *, broken: bool) -> dict[str, str]:
+    """An installed distribution (a dist-info on PYTHONPATH): an adapter built for contract 0, and a broken one."""
+    (folder / "old_epa_adapter.py").write_text(
+        "class OldAdapter:\n"
+        "    contract_version = 0\n"
+        "    def __init__(self, settings, context):\n"
+        "        raise AssertionError('never started')\n"
+    )
+    dist = folder / "old_epa_adapter-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: old-epa-adapter\nVersion: 1.0\n")
+    points = "[epa.payers]\nold = old_epa_adapter:OldAdapter\n"
+    (dist / "entry_points.txt").write_text(points + ("broken = no_such_epa_module:create_adapter\n" if broken else ""))
+    return {"PYTHONPATH": str(folder)}
+
+
+def test_an_adapter_built_for_another_contract_stops_serve_with_one_line(tmp_path: Path) -> None:
+    payers = tmp_path / "payers.toml"
+    payers.write_text('[[payer]]\nid = "acme"\nadapter = "old"\n')
+    env = {"EPA_DATA_DIR": str(tmp_path), "EPA_DEVELOPMENT": "true", "EPA_PAYERS_FILE": str(payers)}
+    result = run_epa("serve", env={**env, **_plug_ins(tmp_path, broken=False)})
+    assert result.returncode == 2
+    assert _one_clear_line(result.stderr) == (
+        "epa: payer configuration: payer 'acme' (adapter 'old'): built for payer adapter contract 0, "
+        "but this hub speaks contract 1; install a release of the adapter built for contract 1"
+    )
+
+
+def test_a_broken_plug_in_no_payer_uses_does_not_stop_serve(tmp_path: Path) -> None:
+    payers = tmp_path / "payers.toml"
+    payers.write_text('[[payer]]\nid = "sbx"\nadapter = "sandbox"\ndefault = true\n')
+    env = {"EPA_DATA_DIR": str(tmp_path), "EPA_DEVELOPMENT": "true", "EPA_PAYERS_FILE": str(payers)}
+    port = free_port()
+    with serving({**env, **_plug_ins(tmp_path, broken=True)}, port):
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"

@@ -294,6 +294,8 @@ async def test_a_killed_workers_job_is_finished_by_another_after_its_lease_expir
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
+        if process.stderr is not None:
+            process.stderr.close()
     first = await load_job(engine, job_id)
     assert first.locked_by is not None
     assert str(process.pid) in first.locked_by

@@ -21,6 +21,12 @@ Rules every adapter keeps (the contract kit in `app.payers.testing` checks them)
   `httpx.MockTransport`), `AdapterContext.clock` for "now" and `AdapterContext.sleep` to wait,
   so tests run without network and without sleeping.
 - No PHI in logs: log payer ids, references and status codes only.
+- The adapter says which contract it was built for: `contract_version = 1` on its class
+  (the number literally, not `CONTRACT_VERSION`, which is always the hub's own). The registry
+  refuses an adapter built for another version at start-up, with one line.
+
+The contract version changes only when a change here, in `PayerReply` and the domain types
+it carries, or in the error tree would break an adapter written for the previous version.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from app.domain.model import PayerReply, PriorAuthRequest
+
+CONTRACT_VERSION = 1
+"""The payer adapter contract this hub speaks; adapters declare theirs as `contract_version`."""
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
@@ -82,6 +91,11 @@ class PayerReference:
 class PayerAdapter(Protocol):
     """What the service needs from a payer. Every method raises only `PayerError`s."""
 
+    @property
+    def contract_version(self) -> int:
+        """The contract version the adapter was built for (a plain class attribute will do)."""
+        ...
+
     async def submit(self, submission: PayerSubmission) -> PayerReply:
         """Send a request; return the payer's decisions (pended items carry action A4)."""
         ...
@@ -127,6 +141,9 @@ class AdapterContext:
 class AdapterFactory(Protocol):
     """Builds an adapter; registered under the `epa.payers` entry-point group.
 
+    A function, or the adapter class itself. A factory with a `contract_version` attribute
+    (an adapter class has one) is checked before it is called, any other once it returned.
+
     Validate `settings` with your own pydantic model (`MySettings.model_validate(settings)`);
     a `pydantic.ValidationError` becomes a one-line configuration error naming the payer and
     the field. Raise nothing else for bad settings.
@@ -136,6 +153,7 @@ class AdapterFactory(Protocol):
 
 
 __all__ = [
+    "CONTRACT_VERSION",
     "AdapterContext",
     "AdapterFactory",
     "Clock",

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from pydantic import ValidationError
@@ -28,7 +28,7 @@ from app.domain.clocks import DecisionWindows
 from app.domain.model import Identifier
 from app.errors import Issue, Unprocessable
 from app.payers.config import LoadedConfig, MatchPattern, PayerConfigError, describe_validation_error, load_config
-from app.payers.contract import AdapterContext, AdapterFactory, Clock, PayerAdapter, Sleep, utc_now
+from app.payers.contract import CONTRACT_VERSION, AdapterContext, AdapterFactory, Clock, PayerAdapter, Sleep, utc_now
 
 ENTRY_POINT_GROUP = "epa.payers"
 
@@ -112,27 +112,43 @@ class PayerRegistry:
                 logger.exception("payer adapter failed to close", extra={"payer_id": entry.id})
 
 
-def load_factories(group: str = ENTRY_POINT_GROUP) -> dict[str, AdapterFactory]:
-    """Every adapter factory registered under the entry-point group; fails on the first broken one."""
-    found: dict[str, AdapterFactory] = {}
-    origin: dict[str, str] = {}
+def load_factories(
+    group: str = ENTRY_POINT_GROUP, *, wanted: Collection[str] | None = None
+) -> dict[str, AdapterFactory]:
+    """The adapter factories registered under the entry-point group.
+
+    `wanted` names the adapters the payers file uses: a broken or twice-registered one of
+    those is a `PayerConfigError`; any other broken plug-in is left out with a warning, so
+    an adapter no payer uses cannot stop the hub. Without `wanted`, every plug-in must load.
+    """
+    points: dict[str, list[EntryPoint]] = {}
     for ep in entry_points(group=group):
-        dist = ep.dist.name if ep.dist is not None else "unknown distribution"
-        if ep.name in found:
-            raise PayerConfigError(
-                f"payer adapter {ep.name!r} is registered twice (by {origin[ep.name]} and by {dist})"
-            )
+        points.setdefault(ep.name, []).append(ep)
+    found: dict[str, AdapterFactory] = {}
+    for name, candidates in points.items():
         try:
-            factory = ep.load()
-        except Exception as exc:
-            raise PayerConfigError(
-                f"payer adapter {ep.name!r} ({ep.value} from {dist}) failed to load: {type(exc).__name__}: {exc}"
-            ) from exc
-        if not callable(factory):
-            raise PayerConfigError(f"payer adapter {ep.name!r} ({ep.value}) is not callable")
-        found[ep.name] = factory
-        origin[ep.name] = dist
+            found[name] = _load_one(name, candidates)
+        except PayerConfigError as exc:
+            if wanted is None or name in wanted:
+                raise
+            logger.warning("payer adapter plug-in left out (no payer uses it): %s", exc, extra={"adapter": name})
     return found
+
+
+def _load_one(name: str, candidates: Sequence[EntryPoint]) -> AdapterFactory:
+    dists = [ep.dist.name if ep.dist is not None else "unknown distribution" for ep in candidates]
+    if len(candidates) > 1:
+        raise PayerConfigError(f"payer adapter {name!r} is registered twice (by {dists[0]} and by {dists[1]})")
+    ep, dist = candidates[0], dists[0]
+    try:
+        factory = ep.load()
+    except Exception as exc:
+        raise PayerConfigError(
+            f"payer adapter {name!r} ({ep.value} from {dist}) failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not callable(factory):
+        raise PayerConfigError(f"payer adapter {name!r} ({ep.value}) is not callable")
+    return cast(AdapterFactory, factory)
 
 
 def build_registry(
@@ -146,10 +162,13 @@ def build_registry(
     """Build the registry from a payers file, a parsed configuration, or None (the development default).
 
     Raises `PayerConfigError` (one line naming the payer, adapter or field) for a broken
-    configuration, an unknown or broken adapter, invalid adapter settings, or a duplicate id.
+    configuration, an unknown or broken adapter, an adapter built for another contract
+    version, invalid adapter settings, or a duplicate id. Only the adapters the payers
+    name are loaded (see `load_factories`).
     """
     loaded = load_config(config)
-    available = load_factories() if factories is None else dict(factories)
+    wanted = {payer.adapter for payer in loaded.payers}
+    available = load_factories(wanted=wanted) if factories is None else dict(factories)
     return _build(loaded, http, available, clock, sleep)
 
 
@@ -198,6 +217,9 @@ def _create(
     payer_id: str, adapter_name: str, factory: AdapterFactory, settings: Mapping[str, Any], context: AdapterContext
 ) -> PayerAdapter:
     where = f"payer {payer_id!r} (adapter {adapter_name!r})"
+    declared = getattr(factory, "contract_version", None)
+    if declared is not None:  # an adapter class as its own factory: checked before it runs
+        _check_contract(where, declared)
     try:
         adapter = factory(settings, context)
     except ValidationError as exc:
@@ -206,6 +228,24 @@ def _create(
         raise PayerConfigError(f"{where}: {exc}") from None
     except Exception as exc:
         raise PayerConfigError(f"{where}: failed to start: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(adapter, PayerAdapter):
+    has_methods = all(callable(getattr(adapter, name, None)) for name in _ADAPTER_METHODS)
+    if has_methods:
+        _check_contract(where, getattr(adapter, "contract_version", None))
+    if not has_methods or not isinstance(adapter, PayerAdapter):
         raise PayerConfigError(f"{where}: the factory returned {type(adapter).__name__}, not a PayerAdapter")
     return adapter
+
+
+_ADAPTER_METHODS = ("submit", "inquire", "cancel", "aclose")
+
+
+def _check_contract(where: str, declared: object) -> None:
+    if declared is None:
+        raise PayerConfigError(
+            f"{where}: declares no contract_version; this hub speaks payer adapter contract {CONTRACT_VERSION}"
+        )
+    if declared != CONTRACT_VERSION:
+        raise PayerConfigError(
+            f"{where}: built for payer adapter contract {declared!r}, but this hub speaks contract "
+            f"{CONTRACT_VERSION}; install a release of the adapter built for contract {CONTRACT_VERSION}"
+        )

@@ -13,9 +13,17 @@
 `make_adapter` returns an adapter whose payer answers as scripted: `Decide(decisions,
 on_inquire=...)` or `Fail(kind)`; return None when your payer cannot be put in that
 situation (the test is skipped). Use `httpx.MockTransport` or respx for HTTP payers.
-The suite needs pytest and pytest-asyncio (`asyncio_mode = "auto"`, or mark the module).
 
-Checked: conformance to `PayerAdapter`; decisions round-trip (action, reasons, authorized
+The kit needs pytest>=8.2 and pytest-asyncio>=0.24 (declare them as your package's `test`
+extra, as examples/payer-adapter does) and these pytest settings, which run every async
+test on its own loop and raise no deprecation warning:
+
+    [tool.pytest.ini_options]
+    asyncio_mode = "auto"
+    asyncio_default_fixture_loop_scope = "function"
+    asyncio_default_test_loop_scope = "function"
+
+Checked: conformance to `PayerAdapter` and the contract version; decisions round-trip (action, reasons, authorized
 quantity, authorization number) on submit and inquire; every fault is a `PayerError` of
 the right kind and no other exception (httpx included) escapes; cancel is idempotent.
 """
@@ -32,10 +40,37 @@ from typing import Any, Literal, Protocol
 import orjson
 import pytest
 
-from app.domain.codes import ReviewAction
-from app.domain.model import Coding, Identifier, ItemDecision, PayerReply, PriorAuthRequest, ServiceItem
-from app.payers.contract import PayerAdapter, PayerReference, PayerSubmission
-from app.payers.errors import PayerError, PayerProtocolError, PayerRejected, PayerTimeout, PayerUnavailable
+from app.payers.sdk import (
+    CONTRACT_VERSION,
+    Coding,
+    Identifier,
+    ItemDecision,
+    PayerAdapter,
+    PayerError,
+    PayerProtocolError,
+    PayerReference,
+    PayerRejected,
+    PayerReply,
+    PayerSubmission,
+    PayerTimeout,
+    PayerUnavailable,
+    PriorAuthRequest,
+    ReviewAction,
+    ServiceItem,
+)
+
+__all__ = [
+    "FAULT_ERRORS",
+    "ROUND_TRIPS",
+    "AdapterContractSuite",
+    "ContractHarness",
+    "Decide",
+    "Fail",
+    "FaultKind",
+    "assert_decisions",
+    "sample_bundle",
+    "sample_request",
+]
 
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 FaultKind = Literal["unavailable", "timeout", "reject", "garbage"]
@@ -163,6 +198,14 @@ async def _only_payer_errors(call: Callable[[], Awaitable[PayerReply]], expected
     return raised
 
 
+def _describe(script: Decide | Fail) -> str:
+    if isinstance(script, Fail):
+        return f"fail ({script.kind})"
+    actions = ", ".join(d.action.value for d in script.decisions)
+    then = f", then {', '.join(d.action.value for d in script.on_inquire)}" if script.on_inquire else ""
+    return f"decide {actions}{then}"
+
+
 class AdapterContractSuite:
     """Subclass as `Test...` and provide a `harness` fixture."""
 
@@ -174,12 +217,15 @@ class AdapterContractSuite:
     def _adapter(self, harness: ContractHarness, script: Decide | Fail) -> PayerAdapter:
         adapter = harness.make_adapter(script)
         if adapter is None:
-            pytest.skip(f"the adapter cannot be scripted to {script}")
+            pytest.skip(f"the adapter cannot be scripted to {_describe(script)}")
         return adapter
 
     async def test_conforms_to_the_protocol(self, harness: ContractHarness) -> None:
         adapter = self._adapter(harness, ROUND_TRIPS["all-approved"])
         assert isinstance(adapter, PayerAdapter)
+        assert adapter.contract_version == CONTRACT_VERSION, (
+            f"the adapter was built for contract {adapter.contract_version}, this hub speaks {CONTRACT_VERSION}"
+        )
         for name in ("submit", "inquire", "cancel", "aclose"):
             assert inspect.iscoroutinefunction(getattr(adapter, name)), f"{name} must be async"
         await adapter.aclose()

@@ -9,10 +9,17 @@ from typing import Any
 import httpx
 import pytest
 
-from app.domain.model import Identifier
+from app.domain.model import Identifier, PayerReply
 from app.errors import Unprocessable
 from app.payers.config import PayerConfigError
-from app.payers.contract import AdapterContext, AdapterFactory, PayerAdapter
+from app.payers.contract import (
+    CONTRACT_VERSION,
+    AdapterContext,
+    AdapterFactory,
+    PayerAdapter,
+    PayerReference,
+    PayerSubmission,
+)
 from app.payers.registry import NoPayerMatches, build_registry, load_factories
 from app.payers.sandbox import create_adapter as sandbox_factory
 from tests.payers.builders import NPI
@@ -168,3 +175,103 @@ async def test_registry_is_immutable(http: httpx.AsyncClient) -> None:
         registry.extra = 1  # type: ignore[attr-defined]
     with pytest.raises(AttributeError):
         registry.entries[0].id = "other"  # type: ignore[misc]
+
+
+async def test_a_broken_plug_in_no_payer_uses_is_a_warning_not_a_stop(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, http: httpx.AsyncClient
+) -> None:
+    points = [
+        _EntryPoint("sandbox", "app.payers.sandbox:create_adapter", "epa-hub"),
+        _EntryPoint("acme", "acme_epa_adapter_missing:create_adapter", "acme-epa"),
+        _EntryPoint("twice", "app.payers.sandbox:create_adapter", "one-dist"),
+        _EntryPoint("twice", "app.payers.sandbox:create_adapter", "other-dist"),
+    ]
+    monkeypatch.setattr("app.payers.registry.entry_points", lambda group: points)
+    with caplog.at_level("WARNING", logger="app.payers.registry"):
+        registry = build_registry(config(payer("p", default=True)), http)
+    assert [e.adapter_name for e in registry.entries] == ["sandbox"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2
+    assert "'acme' (acme_epa_adapter_missing:create_adapter from acme-epa) failed to load" in warnings[0]
+    assert "'twice' is registered twice (by one-dist and by other-dist)" in warnings[1]
+    assert all("no payer uses it" in w for w in warnings)
+
+
+async def test_a_broken_plug_in_a_payer_uses_still_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, http: httpx.AsyncClient
+) -> None:
+    points = [
+        _EntryPoint("sandbox", "app.payers.sandbox:create_adapter", "epa-hub"),
+        _EntryPoint("acme", "acme_epa_adapter_missing:create_adapter", "acme-epa"),
+    ]
+    monkeypatch.setattr("app.payers.registry.entry_points", lambda group: points)
+    with pytest.raises(PayerConfigError, match=r"^payer adapter 'acme' \(.*\) failed to load: ModuleNotFoundError"):
+        build_registry(config(payer("p"), payer("q", adapter="acme")), http)
+    with pytest.raises(PayerConfigError, match=r"unknown adapter 'x12' \(installed: sandbox\)"):
+        build_registry(config(payer("q", adapter="x12")), http)
+
+
+class _Adapter:
+    """A minimal adapter declaring the contract version `contract_version`."""
+
+    contract_version: Any = CONTRACT_VERSION
+
+    def __init__(self, settings: Mapping[str, Any], context: AdapterContext) -> None:
+        pass
+
+    async def submit(self, submission: PayerSubmission) -> PayerReply:
+        return PayerReply(decisions=())
+
+    async def inquire(self, reference: PayerReference) -> PayerReply:
+        return PayerReply(decisions=())
+
+    async def cancel(self, reference: PayerReference) -> PayerReply:
+        return PayerReply(decisions=())
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _built_for(version: Any) -> AdapterFactory:
+    def factory(settings: Mapping[str, Any], context: AdapterContext) -> PayerAdapter:
+        adapter = _Adapter(settings, context)
+        adapter.contract_version = version
+        return adapter
+
+    return factory
+
+
+async def test_an_adapter_built_for_the_hubs_contract_version_starts(http: httpx.AsyncClient) -> None:
+    assert isinstance(_Adapter({}, AdapterContext("p", http)), PayerAdapter)
+    registry = build_registry(config(payer("p", adapter="new")), http, factories={"new": _built_for(CONTRACT_VERSION)})
+    assert registry.get("p").adapter.contract_version == CONTRACT_VERSION
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        (
+            CONTRACT_VERSION + 1,
+            f"payer 'acme' (adapter 'old'): built for payer adapter contract {CONTRACT_VERSION + 1}, but this hub "
+            f"speaks contract {CONTRACT_VERSION}; install a release of the adapter built for contract "
+            f"{CONTRACT_VERSION}",
+        ),
+        ("1", "built for payer adapter contract '1', but this hub speaks contract 1"),
+        (None, "payer 'acme' (adapter 'old'): declares no contract_version; this hub speaks payer adapter contract 1"),
+    ],
+)
+async def test_an_adapter_built_for_another_contract_version_is_one_line(
+    http: httpx.AsyncClient, declared: Any, expected: str
+) -> None:
+    assert expected in one_line_error(config(payer("acme", adapter="old")), http, {"old": _built_for(declared)})
+
+
+async def test_an_adapter_class_for_another_contract_is_refused_before_it_runs(http: httpx.AsyncClient) -> None:
+    class Old(_Adapter):
+        contract_version = 0
+
+        def __init__(self, settings: Mapping[str, Any], context: AdapterContext) -> None:
+            raise AssertionError("an adapter built for another contract must not be started")
+
+    message = one_line_error(config(payer("acme", adapter="old")), http, {"old": Old})
+    assert message.startswith("payer 'acme' (adapter 'old'): built for payer adapter contract 0")

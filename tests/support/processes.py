@@ -64,3 +64,5 @@ def serving(env: Mapping[str, str], port: int, *, deadline: float = 30) -> Itera
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

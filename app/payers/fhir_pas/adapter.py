@@ -17,7 +17,7 @@ import orjson
 
 from app.domain.model import PayerReply, PriorAuthRequest
 from app.payers.config import PayerConfigError
-from app.payers.contract import AdapterContext, PayerReference, PayerSubmission
+from app.payers.contract import CONTRACT_VERSION, AdapterContext, PayerReference, PayerSubmission
 from app.payers.errors import PayerProtocolError
 from app.payers.fhir_pas.auth import TokenProvider, load_private_key
 from app.payers.fhir_pas.parse import parse_response
@@ -49,6 +49,8 @@ def cancellation_bundle(bundle: bytes, request: PriorAuthRequest) -> bytes:
 
 class FhirPasAdapter:
     """A payer that speaks Da Vinci PAS over HTTP."""
+
+    contract_version = CONTRACT_VERSION  # built in-tree, so always the hub's own
 
     def __init__(self, settings: FhirPasSettings, transport: PayerTransport, context: AdapterContext) -> None:
         self._settings = settings

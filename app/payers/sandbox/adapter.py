@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision, PayerReply, PriorAuthRequest
 from app.payers.config import PayerConfigError
-from app.payers.contract import AdapterContext, Clock, PayerReference, PayerSubmission
+from app.payers.contract import CONTRACT_VERSION, AdapterContext, Clock, PayerReference, PayerSubmission
 from app.payers.errors import PayerRejected
 from app.payers.sandbox.decisions import certifies, decide_item, fault
 from app.payers.sandbox.reference import SandboxReference, request_hash
@@ -43,6 +43,7 @@ class SandboxSettings(BaseModel):
 class SandboxAdapter:
     """A scripted payer. Holds no state another process needs."""
 
+    contract_version = CONTRACT_VERSION  # built in-tree, so always the hub's own
     answers_in_process = True  # decides from its rules, no I/O: its answer is recorded with the request
 
     def __init__(self, payer_id: str, rules: RulesSource, settings: SandboxSettings, clock: Clock) -> None:

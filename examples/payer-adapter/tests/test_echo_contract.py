@@ -6,7 +6,7 @@ import httpx
 import pytest
 from epa_echo_payer import create_adapter
 
-from app.payers import AdapterContext, PayerAdapter
+from app.payers.sdk import AdapterContext, PayerAdapter
 from app.payers.testing import AdapterContractSuite, ContractHarness, Decide, Fail
 
 

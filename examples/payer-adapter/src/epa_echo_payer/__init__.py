@@ -7,9 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from app.domain.codes import ReviewAction
-from app.domain.model import ItemDecision, PayerReply
-from app.payers import AdapterContext, PayerReference, PayerSubmission, PayerUnavailable
+from app.payers.sdk import (
+    AdapterContext,
+    ItemDecision,
+    PayerReference,
+    PayerReply,
+    PayerSubmission,
+    PayerUnavailable,
+    ReviewAction,
+)
 
 
 class EchoSettings(BaseModel):
@@ -22,6 +28,8 @@ class EchoSettings(BaseModel):
 
 
 class EchoAdapter:
+    contract_version = 1  # the payer adapter contract this adapter was written for
+
     def __init__(self, settings: EchoSettings, context: AdapterContext) -> None:
         self._settings = settings
         self._payer_id = context.payer_id
