@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app import __version__
-from app.api import fhir_claims, fhir_subscriptions, health, jobs, webhooks
+from app.api import fhir_claims, fhir_subscriptions, health, jobs, metrics, webhooks
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
@@ -20,6 +21,9 @@ from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.metrics import Instruments
+from app.metrics.middleware import MetricsMiddleware
+from app.metrics.payers import instrumented_registry
 from app.runtime import build_runtime
 from app.security.state import build_security
 from app.settings import Settings
@@ -27,14 +31,23 @@ from app.worker import default_handlers, running_worker, worker_from_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    instruments = Instruments()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with build_runtime(settings or Settings()) as runtime:
+        async with build_runtime(settings or Settings()) as built:
+            runtime = dataclasses.replace(built, payers=instrumented_registry(built.payers, instruments))
             app.state.runtime = runtime
             app.state.security = build_security(runtime.settings, runtime.http)
             if runtime.settings.runs_embedded_worker:
                 handlers = default_handlers(runtime)
-                worker = worker_from_settings(runtime.sessions, handlers, runtime.settings, clock=runtime.clock)
+                worker = worker_from_settings(
+                    runtime.sessions,
+                    handlers,
+                    runtime.settings,
+                    clock=runtime.clock,
+                    observer=instruments.observe_job,
+                )
                 async with running_worker(worker):
                     yield
             else:
@@ -46,12 +59,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Electronic prior authorization: Da Vinci PAS $submit / $inquire, CRD, payer adapters.",
         lifespan=lifespan,
     )
+    app.state.instruments = instruments
     install_error_handlers(app)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware, instruments=instruments)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth_router)
     app.include_router(audit_router)
     app.include_router(fhir_claims.router)

@@ -28,7 +28,7 @@ from app.services.followups import FOLLOW_UP
 from app.settings import Settings
 from app.store.jobs import Clock, utc_now
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.worker_loop import Worker
+from app.worker_loop import JobObserver, Worker
 
 __all__ = [
     "Handler",
@@ -84,6 +84,7 @@ def worker_from_settings(
     *,
     clock: Clock = utc_now,
     worker_id: str | None = None,
+    observer: JobObserver | None = None,
 ) -> Worker:
     return Worker(
         sessions,
@@ -96,6 +97,7 @@ def worker_from_settings(
         poll_interval=settings.worker_poll_seconds,
         idle_backoff=settings.worker_idle_max_seconds,
         grace_period=settings.worker_grace_seconds,
+        observer=observer,
     )
 
 
@@ -118,6 +120,19 @@ async def run_worker_process(settings: Settings) -> None:
     """`epa worker`: work until SIGTERM or SIGINT, then finish or release the jobs in hand."""
     async with build_runtime(settings) as runtime:
         worker = worker_from_settings(runtime.sessions, default_handlers(runtime), settings)
+        log.info(
+            "worker settings",
+            extra={
+                "worker_id": worker.worker_id,
+                "batch_size": worker.batch_size,
+                "concurrency": worker.concurrency,
+                "lease_seconds": worker.lease.total_seconds(),
+                "poll_seconds": worker.poll_interval,
+                "idle_max_seconds": worker.idle_backoff,
+                "grace_seconds": worker.grace_period,
+                "job_kinds": sorted(worker.handlers),
+            },
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
