@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from app import __version__
 from app.coverage.cli import rules_cli
+from app.reports.cli import report as report_command
 from app.security.cli import clients_cli
 from app.settings import Settings
 from app.store import migrate
@@ -23,6 +24,7 @@ db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(rules_cli, name="rules")
+cli.command("report")(report_command)
 
 log = logging.getLogger("app.cli")
 

@@ -21,6 +21,7 @@ from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
+from app.api.reports import router as reports_router
 from app.metrics import Instruments
 from app.metrics.middleware import MetricsMiddleware
 from app.metrics.payers import instrumented_registry
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
+    app.include_router(reports_router)
     return app
 
 

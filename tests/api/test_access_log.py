@@ -60,5 +60,6 @@ def test_json_lines_drop_uvicorns_coloured_copy_of_the_message(json_lines: io.St
         "Started server process [%d]", 42, extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"}
     )
     text = json_lines.getvalue()
-    assert "\x1b[" not in text and "\\u001b" not in text
+    assert "\x1b[" not in text
+    assert "\\u001b" not in text
     assert _records(json_lines)[-1]["message"] == "Started server process [42]"
