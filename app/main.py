@@ -22,6 +22,8 @@ from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.api.reports import router as reports_router
+from app.console.install import install_console
+from app.console.sessions import signing_key
 from app.metrics import Instruments
 from app.metrics.middleware import MetricsMiddleware
 from app.metrics.payers import instrumented_registry
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = dataclasses.replace(built, payers=instrumented_registry(built.payers, instruments))
             app.state.runtime = runtime
             app.state.security = build_security(runtime.settings, runtime.http)
+            app.state.console_key = signing_key(runtime.settings)
             if runtime.settings.runs_embedded_worker:
                 handlers = default_handlers(runtime)
                 worker = worker_from_settings(
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
     app.include_router(reports_router)
+    install_console(app)
     return app
 
 
