@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     os.chdir(ROOT)
     if command == "serve":
-        env = {"EPA_DEVELOPMENT": "true", **os.environ}
+        env = {"EPA_DEVELOPMENT": "true", "EPA_DATA_DIR": str(ROOT / "data"), **os.environ}
         return subprocess.call([str(BIN / "epa"), "serve", *rest], env=env)
     ensure_chromium()
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Annotated, NoReturn
 
 import httpx
@@ -15,7 +16,7 @@ from app import __version__
 from app.coverage.cli import rules_cli
 from app.reports.cli import report as report_command
 from app.security.cli import clients_cli
-from app.settings import Settings
+from app.settings import Settings, unknown_settings
 from app.store import migrate
 from app.store.database import create_engine
 
@@ -36,6 +37,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load_settings(**overrides: object) -> Settings:
+    unknown = unknown_settings(os.environ)
+    if unknown:
+        fail(f"configuration error: unknown setting {', '.join(unknown)}")
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -97,10 +101,15 @@ def check_payers(settings: Settings) -> None:
     """Build the payer registry once so a broken adapter or payers file stops start-up with one line."""
     from app.payers import PayerConfigError
 
+    registry_log = logging.getLogger("app.payers.registry")
+    level = registry_log.level
+    registry_log.setLevel(logging.WARNING)  # the service builds it again and says so: once is enough
     try:
         asyncio.run(_check_payers(settings))
     except PayerConfigError as exc:
         fail(f"payer configuration: {exc}")
+    finally:
+        registry_log.setLevel(level)
 
 
 def _version(value: bool) -> None:
@@ -135,6 +144,7 @@ def serve(
     if not settings.development and settings.token_signing_key is None:
         fail("configuration error: EPA_TOKEN_SIGNING_KEY (32+ bytes) is required outside development mode")
     check_payers(settings)
+    log.info("database: %s", settings.database_description)
     if settings.development:
         log.warning(
             "DEVELOPMENT MODE: client authentication is OFF; bound to %s only. Never use this mode with real data.",
@@ -153,6 +163,7 @@ def worker() -> None:
     configure_logging(settings.log_level)
     require_current_schema(settings, upgrade=False)
     check_payers(settings)
+    log.info("database: %s", settings.database_description)
     asyncio.run(run_worker_process(settings))
 
 
@@ -160,6 +171,7 @@ def worker() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = load_settings()
+    typer.echo(f"epa: upgrading the database ({settings.database_description}) ...", err=True)
     revision = prepare_database(settings, upgrade=True)
     typer.echo(f"database at {_safe_url(settings.effective_database_url)} is at revision {revision}")
 
