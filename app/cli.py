@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from app import __version__
 from app.coverage.cli import rules_cli
+from app.maintenance.cli import prune_command
 from app.reports.cli import report as report_command
 from app.security.cli import clients_cli
 from app.settings import Settings, unknown_settings
@@ -26,6 +27,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(rules_cli, name="rules")
 cli.command("report")(report_command)
+cli.command("prune")(prune_command)
 
 log = logging.getLogger("app.cli")
 

@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     subscription_handshake_attempts: int = Field(
         default=3, ge=1, le=20, description="Failed handshakes before a Subscription goes to status error."
     )
+    retention_jobs_days: int = Field(default=14, ge=1, description="Done jobs are pruned after this many days.")
+    retention_deliveries_days: int = Field(
+        default=30, ge=1, description="Delivered webhook deliveries and Subscription notifications are pruned after."
+    )
+    retention_audit_days: int = Field(
+        default=2190, ge=365, description="Audit rows are pruned after this many days (default six years)."
+    )
+    retention_interval_hours: float = Field(default=6.0, gt=0, le=168, description="How often pruning runs.")
     inquire_by_non_submitters: bool = Field(
         default=True, description="PAS: let another client $inquire when member id and provider NPI match."
     )

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
 from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
 from app.services.clock_jobs import clock_handlers
@@ -72,6 +73,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
         NOOP: noop,
         TEST_SLEEP: test_sleep,
         FOLLOW_UP: follow_up_handler(runtime),
+        PRUNE: prune_handler(runtime.settings),
         **clock_handlers(),
         **notification_handlers(runtime),
     }
@@ -101,9 +103,21 @@ def worker_from_settings(
     )
 
 
+async def schedule_housekeeping(worker: Worker) -> None:
+    """Make sure the retention job is queued (every worker checks at start; one suffices)."""
+    if PRUNE not in worker.handlers:
+        return
+    try:
+        async with worker.sessions() as session, session.begin():
+            await ensure_prune_job(session, now=worker.clock())
+    except Exception as exc:  # the database may be briefly away; the next start tries again
+        log.warning("could not schedule the retention job", extra={"error_type": type(exc).__name__})
+
+
 @asynccontextmanager
 async def running_worker(worker: Worker) -> AsyncIterator[Worker]:
     """Run `worker` as a background task for the duration of the block, then stop it gracefully."""
+    await schedule_housekeeping(worker)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name=f"worker {worker.worker_id}")
     try:
@@ -137,6 +151,7 @@ async def run_worker_process(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        await schedule_housekeeping(worker)
         try:
             await worker.run(stop)
         finally:
