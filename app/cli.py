@@ -15,7 +15,13 @@ from sqlalchemy.engine import make_url
 from app import __version__
 from app.coverage.cli import rules_cli
 from app.maintenance.cli import prune_command
+from app.operator import db as operator_db
+from app.operator.authorizations import authorizations_cli
+from app.operator.jobs import jobs_cli
+from app.operator.payers import payers_cli
+from app.operator.webhooks import webhooks_cli
 from app.reports.cli import report as report_command
+from app.security import cli_changes as _client_changes  # noqa: F401 (registers update/rotate-keys/remove)
 from app.security.cli import clients_cli
 from app.settings import Settings, unknown_settings
 from app.store import migrate
@@ -28,6 +34,12 @@ cli.add_typer(clients_cli, name="clients")
 cli.add_typer(rules_cli, name="rules")
 cli.command("report")(report_command)
 cli.command("prune")(prune_command)
+cli.add_typer(authorizations_cli, name="authorizations")
+cli.add_typer(jobs_cli, name="jobs")
+cli.add_typer(webhooks_cli, name="webhooks")
+cli.add_typer(payers_cli, name="payers")
+db_cli.command("history")(operator_db.history)
+db_cli.command("downgrade")(operator_db.downgrade)
 
 log = logging.getLogger("app.cli")
 
