@@ -56,7 +56,7 @@ async def test_requests_without_a_principal_log_no_client(client: httpx.AsyncCli
 
 
 def test_json_lines_drop_uvicorns_coloured_copy_of_the_message(json_lines: io.StringIO) -> None:
-    logging.getLogger("uvicorn.error").info(
+    logging.getLogger("app.tests.startup").info(
         "Started server process [%d]", 42, extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]"}
     )
     text = json_lines.getvalue()
