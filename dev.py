@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,22 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_chromium() -> None:
+    """The console's browser tests drive Debian's `chromium` (playwright never downloads one).
+
+    Installed with apt-get when missing and this runs as root; otherwise the tests say what is
+    missing (and fail under CI=true).
+    """
+    if shutil.which("chromium") or os.name == "nt" or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    print("dev.py: installing chromium with apt-get (for the console's browser tests)", file=sys.stderr)
+    apt = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.call(apt, env=env) != 0:
+        subprocess.call(["apt-get", "update"], env=env)
+        subprocess.call(apt, env=env)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"serve", "test", "lock", "uv-requirement"}:
         print(__doc__, file=sys.stderr)
@@ -98,8 +115,9 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     os.chdir(ROOT)
     if command == "serve":
-        env = {"EPA_DEVELOPMENT": "true", **os.environ}
+        env = {"EPA_DEVELOPMENT": "true", "EPA_DATA_DIR": str(ROOT / "data"), **os.environ}
         return subprocess.call([str(BIN / "epa"), "serve", *rest], env=env)
+    ensure_chromium()
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 

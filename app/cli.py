@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Annotated, NoReturn
 
 import httpx
@@ -13,9 +14,17 @@ from sqlalchemy.engine import make_url
 
 from app import __version__
 from app.coverage.cli import rules_cli
+from app.maintenance.cli import prune_command
+from app.operator import db as operator_db
+from app.operator.authorizations import authorizations_cli
+from app.operator.jobs import jobs_cli
+from app.operator.payers import payers_cli
+from app.operator.webhooks import webhooks_cli
+from app.reports.cli import report as report_command
+from app.security import cli_changes as _client_changes  # noqa: F401 (registers update/rotate-keys/remove)
 from app.security.cli import clients_cli
 from app.security.token_cli import token
-from app.settings import Settings
+from app.settings import Settings, unknown_settings
 from app.store import migrate
 from app.store.database import create_engine
 
@@ -25,6 +34,14 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(rules_cli, name="rules")
 cli.command("token")(token)
+cli.command("report")(report_command)
+cli.command("prune")(prune_command)
+cli.add_typer(authorizations_cli, name="authorizations")
+cli.add_typer(jobs_cli, name="jobs")
+cli.add_typer(webhooks_cli, name="webhooks")
+cli.add_typer(payers_cli, name="payers")
+db_cli.command("history")(operator_db.history)
+db_cli.command("downgrade")(operator_db.downgrade)
 
 log = logging.getLogger("app.cli")
 
@@ -36,6 +53,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load_settings(**overrides: object) -> Settings:
+    unknown = unknown_settings(os.environ)
+    if unknown:
+        fail(f"configuration error: unknown setting {', '.join(unknown)}")
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -97,10 +117,15 @@ def check_payers(settings: Settings) -> None:
     """Build the payer registry once so a broken adapter or payers file stops start-up with one line."""
     from app.payers import PayerConfigError
 
+    registry_log = logging.getLogger("app.payers.registry")
+    level = registry_log.level
+    registry_log.setLevel(logging.WARNING)  # the service builds it again and says so: once is enough
     try:
         asyncio.run(_check_payers(settings))
     except PayerConfigError as exc:
         fail(f"payer configuration: {exc}")
+    finally:
+        registry_log.setLevel(level)
 
 
 def _version(value: bool) -> None:
@@ -135,6 +160,7 @@ def serve(
     if not settings.development and settings.token_signing_key is None:
         fail("configuration error: EPA_TOKEN_SIGNING_KEY (32+ bytes) is required outside development mode")
     check_payers(settings)
+    log.info("database: %s", settings.database_description)
     if settings.development:
         log.warning(
             "DEVELOPMENT MODE: client authentication is OFF; bound to %s only. Never use this mode with real data.",
@@ -153,6 +179,7 @@ def worker() -> None:
     configure_logging(settings.log_level)
     require_current_schema(settings, upgrade=False)
     check_payers(settings)
+    log.info("database: %s", settings.database_description)
     asyncio.run(run_worker_process(settings))
 
 
@@ -160,6 +187,7 @@ def worker() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = load_settings()
+    typer.echo(f"epa: upgrading the database ({settings.database_description}) ...", err=True)
     revision = prepare_database(settings, upgrade=True)
     typer.echo(f"database at {_safe_url(settings.effective_database_url)} is at revision {revision}")
 

@@ -16,6 +16,8 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        # uvicorn attaches an ANSI-coloured copy of its message; JSON lines carry the plain one only.
+        record.__dict__.pop("color_message", None)
         return True
 
 

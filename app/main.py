@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
 from app import __version__
-from app.api import fhir_claims, fhir_subscriptions, health, jobs, webhooks
+from app.api import fhir_claims, fhir_subscriptions, health, jobs, metrics, webhooks
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
@@ -22,7 +23,13 @@ from app.api.limits import BodySizeLimitMiddleware
 from app.api.middleware import RequestContextMiddleware
 from app.api.openapi import install_openapi
 from app.api.params import refuse_control_characters
+from app.api.reports import router as reports_router
 from app.api.unhandled import UnhandledErrorMiddleware
+from app.console.install import install_console
+from app.console.sessions import signing_key
+from app.metrics import Instruments
+from app.metrics.middleware import MetricsMiddleware
+from app.metrics.payers import instrumented_registry
 from app.runtime import build_runtime
 from app.security.state import build_security
 from app.settings import Settings
@@ -30,14 +37,24 @@ from app.worker import default_handlers, running_worker, worker_from_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    instruments = Instruments()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with build_runtime(settings or Settings()) as runtime:
+        async with build_runtime(settings or Settings()) as built:
+            runtime = dataclasses.replace(built, payers=instrumented_registry(built.payers, instruments))
             app.state.runtime = runtime
             app.state.security = build_security(runtime.settings, runtime.http)
+            app.state.console_key = signing_key(runtime.settings)
             if runtime.settings.runs_embedded_worker:
                 handlers = default_handlers(runtime)
-                worker = worker_from_settings(runtime.sessions, handlers, runtime.settings, clock=runtime.clock)
+                worker = worker_from_settings(
+                    runtime.sessions,
+                    handlers,
+                    runtime.settings,
+                    clock=runtime.clock,
+                    observer=instruments.observe_job,
+                )
                 async with running_worker(worker):
                     yield
             else:
@@ -50,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(refuse_control_characters)],
     )
+    app.state.instruments = instruments
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)
     install_openapi(app)
@@ -57,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware, instruments=instruments)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth_router)
     app.include_router(audit_router)
     app.include_router(fhir_claims.router)
@@ -68,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
+    app.include_router(reports_router)
+    install_console(app)
     return app
 
 

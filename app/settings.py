@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +18,15 @@ from sqlalchemy.exc import ArgumentError
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 _SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+_ASYNCPG_ALIASES = ("postgresql", "postgres")  # plain URLs as PostgreSQL tools write them mean asyncpg
+ENV_PREFIX = "EPA_"
+NOT_SETTINGS = ("EPA_TEST_",)  # the test suite's own variables
+
+
+def default_data_dir() -> Path:
+    """An absolute directory, the same whatever the working directory: $XDG_DATA_HOME/epa-hub."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).resolve() / "epa-hub"
 
 
 def _is_loopback(host: str) -> bool:
@@ -30,7 +41,9 @@ def _is_loopback(host: str) -> bool:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EPA_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where the embedded SQLite database lives.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Where the embedded SQLite database lives (absolute)."
+    )
     database_url: str = Field(default="", description="SQLAlchemy async URL; empty means SQLite in data_dir.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -110,6 +123,14 @@ class Settings(BaseSettings):
     subscription_handshake_attempts: int = Field(
         default=3, ge=1, le=20, description="Failed handshakes before a Subscription goes to status error."
     )
+    retention_jobs_days: int = Field(default=14, ge=1, description="Done jobs are pruned after this many days.")
+    retention_deliveries_days: int = Field(
+        default=30, ge=1, description="Delivered webhook deliveries and Subscription notifications are pruned after."
+    )
+    retention_audit_days: int = Field(
+        default=2190, ge=365, description="Audit rows are pruned after this many days (default six years)."
+    )
+    retention_interval_hours: float = Field(default=6.0, gt=0, le=168, description="How often pruning runs.")
     inquire_by_non_submitters: bool = Field(
         default=True, description="PAS: let another client $inquire when member id and provider NPI match."
     )
@@ -142,6 +163,8 @@ class Settings(BaseSettings):
             url = make_url(value)
         except ArgumentError as exc:
             raise ValueError(f"malformed database URL ({exc})") from None
+        if url.drivername in _ASYNCPG_ALIASES:
+            return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
         if url.drivername not in _SUPPORTED_DRIVERS:
             raise ValueError(
                 f"unsupported database driver {url.drivername!r}; use one of {', '.join(_SUPPORTED_DRIVERS)}"
@@ -163,6 +186,13 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'epa.sqlite3').resolve()}"
 
     @property
+    def database_description(self) -> str:
+        """What start-up prints: the SQLite file's absolute path, or the URL without its password."""
+        if not self.database_url:
+            return f"SQLite at {(self.data_dir / 'epa.sqlite3').resolve()}"
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
 
@@ -173,3 +203,13 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+def unknown_settings(environ: Mapping[str, str]) -> list[str]:
+    """EPA_ variables that name no setting (a typo would otherwise be ignored silently)."""
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    return sorted(
+        key
+        for key in environ
+        if key.upper().startswith(ENV_PREFIX) and key.upper() not in known and not key.upper().startswith(NOT_SETTINGS)
+    )

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
 from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
 from app.services.clock_tasks import clock_handlers
@@ -28,7 +29,7 @@ from app.services.followups import FOLLOW_UP
 from app.settings import Settings
 from app.store.jobs import Clock, utc_now
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.worker_loop import Worker
+from app.worker_loop import JobObserver, Worker
 
 __all__ = [
     "Handler",
@@ -72,6 +73,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
         NOOP: noop,
         TEST_SLEEP: test_sleep,
         FOLLOW_UP: follow_up_handler(runtime),
+        PRUNE: prune_handler(runtime.settings),
         **clock_handlers(),
         **notification_handlers(runtime),
     }
@@ -84,6 +86,7 @@ def worker_from_settings(
     *,
     clock: Clock = utc_now,
     worker_id: str | None = None,
+    observer: JobObserver | None = None,
 ) -> Worker:
     return Worker(
         sessions,
@@ -96,12 +99,25 @@ def worker_from_settings(
         poll_interval=settings.worker_poll_seconds,
         idle_backoff=settings.worker_idle_max_seconds,
         grace_period=settings.worker_grace_seconds,
+        observer=observer,
     )
+
+
+async def schedule_housekeeping(worker: Worker) -> None:
+    """Make sure the retention job is queued (every worker checks at start; one suffices)."""
+    if PRUNE not in worker.handlers:
+        return
+    try:
+        async with worker.sessions() as session, session.begin():
+            await ensure_prune_job(session, now=worker.clock())
+    except Exception as exc:  # the database may be briefly away; the next start tries again
+        log.warning("could not schedule the retention job", extra={"error_type": type(exc).__name__})
 
 
 @asynccontextmanager
 async def running_worker(worker: Worker) -> AsyncIterator[Worker]:
     """Run `worker` as a background task for the duration of the block, then stop it gracefully."""
+    await schedule_housekeeping(worker)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name=f"worker {worker.worker_id}")
     try:
@@ -118,10 +134,24 @@ async def run_worker_process(settings: Settings) -> None:
     """`epa worker`: work until SIGTERM or SIGINT, then finish or release the jobs in hand."""
     async with build_runtime(settings) as runtime:
         worker = worker_from_settings(runtime.sessions, default_handlers(runtime), settings)
+        log.info(
+            "worker settings",
+            extra={
+                "worker_id": worker.worker_id,
+                "batch_size": worker.batch_size,
+                "concurrency": worker.concurrency,
+                "lease_seconds": worker.lease.total_seconds(),
+                "poll_seconds": worker.poll_interval,
+                "idle_max_seconds": worker.idle_backoff,
+                "grace_seconds": worker.grace_period,
+                "job_kinds": sorted(worker.handlers),
+            },
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        await schedule_housekeeping(worker)
         try:
             await worker.run(stop)
         finally:

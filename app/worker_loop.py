@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +37,9 @@ from app.worker_contract import (
 )
 
 log = logging.getLogger("app.worker")
+
+JobObserver = Callable[[str, str], None]
+"""Told (kind, outcome) when a run ends: done, rescheduled, retry, dead or lease-lost (e.g. metrics)."""
 
 
 def default_worker_id() -> str:
@@ -76,6 +79,7 @@ class Worker:
         poll_interval: float = 1.0,
         idle_backoff: float = 10.0,
         grace_period: float = 25.0,
+        observer: JobObserver | None = None,
     ) -> None:
         if batch_size < 1 or concurrency < 1 or lease <= timedelta(0) or poll_interval <= 0:
             raise ValueError("batch_size, concurrency, lease and poll_interval must be positive")
@@ -89,6 +93,7 @@ class Worker:
         self.poll_interval = poll_interval
         self.idle_backoff = max(idle_backoff, poll_interval)
         self.grace_period = grace_period
+        self.observer = observer
         self._in_hand: dict[int, asyncio.Task[None]] = {}
 
     @property
@@ -198,12 +203,20 @@ class Worker:
                 if not kept:
                     await session.rollback()
                     log.warning("job lease lost; its writes were rolled back", extra=self._log_extra(job))
+                    self._observe(job, "lease-lost")
                     return
                 await session.commit()
         except Exception as exc:
             await self._record_failure(job, exc)
         else:
-            log.debug("job finished", extra=self._log_extra(job))
+            log.debug(
+                "job finished", extra={**self._log_extra(job), "outcome": "done" if outcome is None else "rescheduled"}
+            )
+            self._observe(job, "done" if outcome is None else "rescheduled")
+
+    def _observe(self, job: ClaimedJob, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer(job.kind, outcome)
 
     async def _record_failure(self, job: ClaimedJob, exc: Exception) -> None:
         extra = {**self._log_extra(job), "error_type": type(exc).__name__}
@@ -224,7 +237,11 @@ class Worker:
                 extra={**extra, "record_error_type": type(record_exc).__name__},
             )
             return
-        log.warning("job failed", extra={**extra, "state": state.value if state else "lease-lost"})
+        if state is queue.JobState.DEAD:
+            log.error("job dead", extra={**extra, "state": state.value})
+        else:
+            log.warning("job failed", extra={**extra, "state": state.value if state else "lease-lost"})
+        self._observe(job, "lease-lost" if state is None else "dead" if state is queue.JobState.DEAD else "retry")
 
     def _log_extra(self, job: ClaimedJob) -> dict[str, Any]:
         return {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, "worker_id": self.worker_id}

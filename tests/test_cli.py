@@ -35,6 +35,8 @@ def test_version() -> None:
         ({"EPA_DATABASE_URL": "mysql://root@127.0.0.1/x"}, "unsupported database driver"),
         ({"EPA_DEVELOPMENT": "true", "EPA_HOST": "0.0.0.0"}, "loopback"),
         ({"EPA_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}, "cannot use the database"),
+        ({"EPA_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}, "cannot use the database"),
+        ({"EPA_PROT": "8080"}, "unknown setting EPA_PROT"),
     ],
 )
 def test_bad_configuration_stops_with_one_line(env: dict[str, str], message: str, tmp_path: Path) -> None:
@@ -115,3 +117,17 @@ def test_a_broken_plug_in_no_payer_uses_does_not_stop_serve(tmp_path: Path) -> N
     port = free_port()
     with serving({**env, **_plug_ins(tmp_path, broken=True)}, port):
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").json()["status"] == "ready"
+
+
+def test_serve_logs_the_absolute_sqlite_path_it_uses(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"EPA_DATA_DIR": str(tmp_path), "EPA_DEVELOPMENT": "true"}
+    with serving(env, port) as process:
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"database: SQLite at {tmp_path.resolve() / 'epa.sqlite3'}" in output
+    assert "\x1b[" not in output
+    messages = [line.split('"message": ')[1].split('", "')[0] for line in output.splitlines() if '"message": ' in line]
+    startup = [m for m in messages if "request" not in m]
+    assert len(startup) == len(set(startup)), f"a start-up message was logged twice: {startup}"

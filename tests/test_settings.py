@@ -44,3 +44,29 @@ def test_environment_is_read_with_the_epa_prefix(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("EPA_LOG_LEVEL", "debug")
     settings = _settings()
     assert (settings.port, settings.log_level) == (9123, "debug")
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_plain_postgresql_urls_mean_asyncpg(scheme: str) -> None:
+    settings = _settings(database_url=f"{scheme}://epa:secret@db.internal:5432/epa")
+    assert settings.effective_database_url == "postgresql+asyncpg://epa:secret@db.internal:5432/epa"
+    assert not settings.is_sqlite
+    assert "secret" not in settings.database_description
+
+
+def test_the_default_sqlite_path_is_absolute_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    monkeypatch.chdir(tmp_path)
+    first = _settings().effective_database_url
+    monkeypatch.chdir("/")
+    assert _settings().effective_database_url == first
+    assert first == f"sqlite+aiosqlite:///{tmp_path.resolve() / 'share' / 'epa-hub' / 'epa.sqlite3'}"
+
+
+def test_unknown_epa_variables_are_named_and_test_variables_are_not() -> None:
+    from app.settings import unknown_settings
+
+    environ = {"EPA_PORT": "1", "EPA_PROT": "2", "EPA_TEST_POSTGRES_URL": "x", "HOME": "/root", "epa_lvl": "3"}
+    assert unknown_settings(environ) == ["EPA_PROT", "epa_lvl"]

@@ -19,6 +19,7 @@ from app.fhir.media import FHIR_JSON, is_fhir_json
 from app.fhir.searchset import parse_search, searchset, strict_handling
 from app.fhir.submit import parse_submit
 from app.fhir.subscription import PAS_TOPIC
+from app.metrics.submits import record_submit
 from app.security.principal import CLAIM_CREATE, CLAIM_RESPONSE_R, CLAIM_RESPONSE_S, Principal
 from app.services.queries import (
     ClaimResponseSearch,
@@ -83,6 +84,9 @@ async def submit(
     parsed = parse_submit(body)
     result = await submit_prior_auth(runtime, principal, parsed)
     entry.add(result.authorization_id)
+    await record_submit(
+        request.app.state.instruments, runtime.sessions, result.authorization_id, replayed=result.replayed
+    )
     headers = {"Location": f"{runtime.settings.base_url}/fhir/ClaimResponse/{result.authorization_id}"}
     return fhir_response(result.body, result.status_code, headers)
 

@@ -1,4 +1,4 @@
-"""Request id and a PHI-free access log (method, route path without query, status, duration).
+"""Request id and a PHI-free access log (method, path without query, route template, status, client, duration).
 
 One line per request: `info` normally, `error` when the request failed with an unhandled
 exception (then with the error's classes and stack from `app.api.unhandled`, never its message).
@@ -14,6 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.unhandled import ERROR_KEY
 from app.logging import request_id
+from app.metrics.middleware import route_template
+
+CLIENT_ID_STATE = "epa_client_id"  # set by app.api.security.current_principal
 
 log = logging.getLogger("app.access")
 
@@ -33,6 +36,7 @@ class RequestContextMiddleware:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 500
+        state = scope.setdefault("state", {})  # the principal dependency records the client id here
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -52,7 +56,9 @@ class RequestContextMiddleware:
                 extra={
                     "method": scope["method"],
                     "path": scope["path"],
+                    "route": route_template(scope),
                     "status": status,
+                    "client_id": state.get(CLIENT_ID_STATE) if isinstance(state, dict) else None,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     **(failure or {}),
                 },

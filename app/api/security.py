@@ -14,7 +14,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import RuntimeDep
+from app.api.middleware import CLIENT_ID_STATE
 from app.errors import Forbidden, RateLimited
+from app.runtime import Runtime
 from app.security.principal import ADMIN, DEVELOPMENT_PRINCIPAL, Principal
 from app.security.registry import allowed_scopes, get_client
 from app.security.scopes import granted_by_any
@@ -33,9 +35,18 @@ SecurityDep = Annotated[SecurityState, Depends(get_security)]
 
 
 async def current_principal(
+    request: Request,
     runtime: RuntimeDep,
     security: SecurityDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    principal = await _principal(runtime, security, credentials)
+    setattr(request.state, CLIENT_ID_STATE, principal.client_id)
+    return principal
+
+
+async def _principal(
+    runtime: Runtime, security: SecurityState, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None:
         if runtime.settings.development:

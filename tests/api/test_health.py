@@ -55,3 +55,25 @@ async def test_unknown_route_is_operation_outcome_under_fhir(client: httpx.Async
 async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "ePA hub"
+
+
+async def test_readyz_says_how_old_the_queue_head_is_and_whether_a_worker_was_seen(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.store.database import create_session_factory
+    from app.store.jobs import enqueue
+
+    idle = (await client.get("/readyz")).json()["worker"]
+    assert idle == {"last_activity_at": None, "active": False, "oldest_queued_job_seconds": 0.0}
+    now = datetime.now(UTC)
+    async with create_session_factory(engine)() as session:
+        enqueue(session, "noop", {}, now=now - timedelta(minutes=5))
+        done = enqueue(session, "noop", {}, now=now - timedelta(minutes=10))
+        done.state, done.updated_at = "done", now - timedelta(seconds=30)
+        await session.commit()
+    worker = (await client.get("/readyz")).json()["worker"]
+    assert worker["active"] is True
+    assert worker["last_activity_at"] is not None
+    assert 290 <= worker["oldest_queued_job_seconds"] < 400

@@ -60,6 +60,7 @@ async def stored_but_never_recorded(client: httpx.AsyncClient, app: FastAPI, bun
     adapter = sandbox(app)
     gate = Gate()
     setattr(adapter, "submit", gate.wrap(adapter.submit))  # noqa: B010 (patching one instance's method)
+    in_process = getattr(adapter, "answers_in_process", False)
     setattr(adapter, "answers_in_process", False)  # noqa: B010 (a payer that holds the call is a remote one)
     try:
         call = asyncio.create_task(submit_bundle(client, bundle))
@@ -69,7 +70,7 @@ async def stored_but_never_recorded(client: httpx.AsyncClient, app: FastAPI, bun
             await call
     finally:
         delattr(adapter, "submit")
-        delattr(adapter, "answers_in_process")
+        setattr(adapter, "answers_in_process", in_process)  # noqa: B010
     listed = (await client.get("/authorizations", params={"status": "received"})).json()["authorizations"]
     assert len(listed) == 1, listed
     return uuid.UUID(listed[0]["id"])

@@ -32,11 +32,12 @@ def gate(app: FastAPI) -> Iterator[Gate]:
     adapter = sandbox(app)
     held = Gate()
     setattr(adapter, "submit", held.wrap(adapter.submit))  # noqa: B010
+    in_process = getattr(adapter, "answers_in_process", False)
     setattr(adapter, "answers_in_process", False)  # noqa: B010 (a payer that holds the call is a remote one)
     yield held
     held.release.set()
     delattr(adapter, "submit")
-    delattr(adapter, "answers_in_process")
+    setattr(adapter, "answers_in_process", in_process)  # noqa: B010
 
 
 def _assert_in_flight(response: httpx.Response) -> None:

@@ -1,0 +1,86 @@
+"""Console POST forms, each CSRF-checked: refresh and cancel an authorization, retry a job, redeliver.
+
+Each redirects (303) back to the page it came from with a notice, or with the error the service
+raised (a 409 for a request already decided, say), so a reload never posts twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.api.auditing import open_audit
+from app.api.deps import RuntimeDep, SessionDep
+from app.console.access import CheckedOperatorDep
+from app.console.rendering import back_to
+from app.errors import EpaError
+from app.notifications.deliveries import WebhookDeliveries
+from app.services import operations
+from app.services.operations_cancel import cancel
+from app.store.jobs_ops import retry_job
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.post("/authorizations/{authorization_id}/refresh")
+async def refresh(
+    authorization_id: uuid.UUID,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    operator: CheckedOperatorDep,
+    request: Request,
+) -> Response:
+    page = f"/console/authorizations/{authorization_id}"
+    open_audit(request, operator.principal.client_id).record(
+        "authorization.refresh", "Authorization", [authorization_id]
+    )
+    try:
+        await operations.refresh(
+            session,
+            authorization_id,
+            client_id=operator.principal.scope_client_id,
+            now=runtime.clock(),
+            base_url=runtime.settings.base_url,
+        )
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    return back_to(page, notice="Follow-up queued to run now.")
+
+
+@router.post("/authorizations/{authorization_id}/cancel")
+async def cancel_authorization(
+    authorization_id: uuid.UUID, runtime: RuntimeDep, operator: CheckedOperatorDep, request: Request
+) -> Response:
+    page = f"/console/authorizations/{authorization_id}"
+    open_audit(request, operator.principal.client_id).record(
+        "authorization.cancel", "Authorization", [authorization_id]
+    )
+    try:
+        result = await cancel(runtime, authorization_id, client_id=operator.principal.scope_client_id)
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    told = "the payer was told" if result.payer_notified else "the payer will be told by a follow-up"
+    return back_to(page, notice=f"Cancelled; {told}.")
+
+
+@router.post("/jobs/{job_id}/retry")
+async def retry(job_id: int, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep) -> Response:
+    try:
+        await retry_job(session, job_id, client_id=operator.principal.scope_client_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to("/console/jobs", error=str(exc))
+    return back_to("/console/jobs", notice=f"Job {job_id} queued again.")
+
+
+@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")
+async def redeliver(
+    endpoint_id: uuid.UUID, delivery_id: int, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep
+) -> Response:
+    page = f"/console/webhooks/{endpoint_id}"
+    try:
+        await WebhookDeliveries(session, operator.principal.scope_client_id).redeliver(delivery_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    return back_to(page, notice=f"Delivery {delivery_id} queued again.")

@@ -1,0 +1,67 @@
+"""A payer adapter wrapper that times every call and counts its errors, by payer id and error class."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable
+
+from app.domain.model import PayerReply
+from app.metrics.instruments import Instruments
+from app.payers import PayerRegistry
+from app.payers.contract import PayerAdapter, PayerReference, PayerSubmission, answers_in_process
+from app.payers.errors import PayerError
+
+
+def error_class(exc: BaseException) -> str:
+    """A bounded label: the payer error subclass, else "cancelled" (the sync budget ran out) or "unexpected"."""
+    if isinstance(exc, PayerError):
+        return type(exc).__name__
+    if isinstance(exc, TimeoutError | asyncio.CancelledError):
+        return "cancelled"
+    return "unexpected"
+
+
+class InstrumentedAdapter:
+    """Delegates to `inner`; observes `epa_payer_call_duration_seconds` and `epa_payer_call_errors`."""
+
+    def __init__(self, inner: PayerAdapter, payer_id: str, instruments: Instruments) -> None:
+        self.inner = inner
+        self.payer_id = payer_id
+        self.instruments = instruments
+        self.contract_version = inner.contract_version
+        # The wrapper does no I/O of its own: an in-process adapter stays in-process (one-commit $submit).
+        self.answers_in_process = answers_in_process(inner)
+
+    async def _timed(self, operation: str, call: Awaitable[PayerReply]) -> PayerReply:
+        started = time.perf_counter()
+        try:
+            return await call
+        except BaseException as exc:
+            self.instruments.payer_errors.labels(self.payer_id, operation, error_class(exc)).inc()
+            raise
+        finally:
+            self.instruments.payer_calls.labels(self.payer_id, operation).observe(time.perf_counter() - started)
+
+    async def submit(self, submission: PayerSubmission) -> PayerReply:
+        return await self._timed("submit", self.inner.submit(submission))
+
+    async def inquire(self, reference: PayerReference) -> PayerReply:
+        return await self._timed("inquire", self.inner.inquire(reference))
+
+    async def cancel(self, reference: PayerReference) -> PayerReply:
+        return await self._timed("cancel", self.inner.cancel(reference))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def instrumented_registry(registry: PayerRegistry, instruments: Instruments) -> PayerRegistry:
+    """The same payers, each adapter wrapped (closing stays with whoever owns `registry`)."""
+    return PayerRegistry(
+        [
+            dataclasses.replace(entry, adapter=InstrumentedAdapter(entry.adapter, entry.id, instruments))
+            for entry in registry.entries
+        ]
+    )
