@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
 from app.store.models import Authorization
 
 
@@ -19,9 +20,9 @@ def make_authorization(client_id: str, now: datetime, *, provider: str | None = 
         bundle_identifier=f"urn:test|{key}",
         claim_identifier=f"urn:test:claims|{key}",
         provider_identifier=provider,
-        kind="prior",
-        priority="normal",
-        status="pended",
+        kind=AuthorizationKind.PRIOR,
+        priority=Priority.STANDARD,
+        status=AuthorizationStatus.PENDED,
         received_at=now,
         created_at=now,
         updated_at=now,
