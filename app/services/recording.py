@@ -25,26 +25,15 @@ from app.services import followups
 from app.services.clock_jobs import DEFAULT_EXPIRING_LEAD, plan_expiry
 from app.services.items import apply_decision, decision_of
 from app.store.authorizations import AuthorizationRepository
-from app.store.models import Authorization
+from app.store.models import Authorization, AuthorizationItem
 
 
-def state_of(row: Authorization) -> aggregate.Authorization:
-    """The aggregate of a stored authorization (its items must be loaded)."""
+def state_of(row: Authorization, *, items: bool = True) -> aggregate.Authorization:
+    """The aggregate of a stored authorization (its items must be loaded, unless `items=False` for the
+    events that do not look at them: clock events, notes)."""
     return aggregate.Authorization(
         status=row.status,
-        items=[
-            aggregate.Item(
-                sequence=item.sequence,
-                service=Coding(item.product_system, item.product_code),
-                quantity=item.quantity,
-                serviced=Period(item.serviced_start, item.serviced_end)
-                if item.serviced_start or item.serviced_end
-                else None,
-                cancelled=item.cancelled,
-                decision=decision_of(item),
-            )
-            for item in row.items
-        ],
+        items=[_item_of(item) for item in row.items] if items else [],
         received_at=row.received_at,
         updated_at=row.updated_at,
         version=row.version,
@@ -58,19 +47,18 @@ def state_of(row: Authorization) -> aggregate.Authorization:
 
 
 def state_without_items(row: Authorization) -> aggregate.Authorization:
-    """The aggregate for events that do not look at items (clock events), without loading them."""
-    return aggregate.Authorization(
-        status=row.status,
-        items=[],
-        received_at=row.received_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        due_at=row.due_at,
-        decided_at=row.decided_at,
-        expires_at=row.expires_at,
-        payer_reference=row.payer_reference,
-        preauth_ref=row.preauth_ref,
-        replaced=row.replaced_by_id is not None,
+    return state_of(row, items=False)
+
+
+def _item_of(item: AuthorizationItem) -> aggregate.Item:
+    serviced = Period(item.serviced_start, item.serviced_end) if item.serviced_start or item.serviced_end else None
+    return aggregate.Item(
+        sequence=item.sequence,
+        service=Coding(item.product_system, item.product_code),
+        quantity=item.quantity,
+        serviced=serviced,
+        cancelled=item.cancelled,
+        decision=decision_of(item),
     )
 
 
