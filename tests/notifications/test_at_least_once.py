@@ -46,7 +46,8 @@ async def test_flaky_receiver_gets_every_event_at_least_once_in_order(
                     row.version = version
                     enqueue_event(session, row, "authorization.pended", now=now)
         # SQLite serializes writers: a few at a time beat many waiting on its lock
-        await drain(runtime, concurrency=8 if runtime.settings.is_sqlite else 16, deadline=300)  # a bound, not a speed check (bench/webhooks.py measures speed)
+        # the deadline is a bound, not a speed check (bench/webhooks.py measures speed)
+        await drain(runtime, concurrency=8 if runtime.settings.is_sqlite else 16, deadline=300)
         requests = list(receiver.requests)
 
     by_id: dict[str, set[bytes]] = defaultdict(set)
