@@ -7,7 +7,8 @@
         entry.add(authorization.id)                      # ids known later
 
 The middleware writes one audit row per recorded entry after the handler finished, with the
-response's status code as the outcome, in its own transaction.
+response's status code as the outcome, in its own transaction; entries a use case already stored
+in its own transaction (`stage_audit`, `$submit`) are skipped.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            entries = [entry for recorder in recorders for entry in recorder.entries]
+            entries = [entry for recorder in recorders for entry in recorder.entries if not entry.stored]
             if entries:
                 try:
                     await write_audit(scope["app"].state.runtime.sessions, entries, status, request_id.get())

@@ -82,11 +82,10 @@ async def submit(
     entry = audit.record("claim.submit", "Claim")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
     parsed = parse_submit(body)
-    result = await submit_prior_auth(runtime, principal, parsed)
-    entry.add(result.authorization_id)
-    await record_submit(
-        request.app.state.instruments, runtime.sessions, result.authorization_id, replayed=result.replayed
-    )
+    result = await submit_prior_auth(runtime, principal, parsed, entry)
+    if not result.audited:
+        entry.add(result.authorization_id)
+    record_submit(request.app.state.instruments, result.payer_id, result.status, replayed=result.replayed)
     headers = {"Location": f"{runtime.settings.base_url}/fhir/ClaimResponse/{result.authorization_id}"}
     return fhir_response(result.body, result.status_code, headers)
 

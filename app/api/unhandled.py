@@ -11,6 +11,7 @@ logged.
 
 from __future__ import annotations
 
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,5 +43,11 @@ class UnhandledErrorMiddleware:
             scope[ERROR_KEY] = describe(exc)
             if started:
                 return  # the answer is under way; the server ends the exchange cleanly when we return
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                # the database connection dropped mid-request: the transaction rolled back, nothing was stored
+                text = "the database connection was lost; nothing was stored; send the request again"
+                issues = [Issue(text=text, code="transient")]
+                await error_response(Request(scope), 503, issues, {"Retry-After": "1"})(scope, receive, send)
+                return
             issue = Issue(text="internal error", code="exception", severity="fatal")
             await error_response(Request(scope), 500, [issue])(scope, receive, send)

@@ -2,7 +2,10 @@
 
 Routes collect entries on an `AuditRecorder` while they work; the audit middleware writes them
 once the response status is known, in a transaction of their own (so failed requests, whose
-unit of work rolls back, are audited too). Entries hold ids and codes only, never PHI.
+unit of work rolls back, are audited too). A use case that commits its own answer (`$submit`)
+stages its entry in that same transaction instead (`stage_audit`) and marks it `stored` once the
+commit went through, so the middleware skips it: one commit per request. Entries hold ids and
+codes only, never PHI.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ class AuditEntry:
     operation: str
     resource_type: str | None
     resource_ids: list[str] = field(default_factory=list)
+    stored: bool = False  # written in the use case's own committed transaction
 
     def add(self, *ids: object) -> None:
         """Add resource ids learnt after `record()` (e.g. the id of what was just created)."""
@@ -57,11 +61,9 @@ class AuditRecorder:
         return entry
 
 
-async def write_audit(
-    sessions: async_sessionmaker[AsyncSession], entries: Iterable[AuditEntry], outcome: int, request_id: str | None
-) -> None:
+def _rows(entries: Iterable[AuditEntry], outcome: int, request_id: str | None) -> list[AuditRecord]:
     now = datetime.now(UTC)
-    rows = [
+    return [
         AuditRecord(
             at=now,
             client_id=entry.client_id,
@@ -72,7 +74,20 @@ async def write_audit(
             request_id=request_id,
         )
         for entry in entries
+        if not entry.stored
     ]
+
+
+def stage_audit(session: AsyncSession, entries: Iterable[AuditEntry], outcome: int, request_id: str | None) -> None:
+    """Add the entries' rows to `session`'s transaction; mark them `stored` after it commits."""
+    session.add_all(_rows(entries, outcome, request_id))
+
+
+async def write_audit(
+    sessions: async_sessionmaker[AsyncSession], entries: Iterable[AuditEntry], outcome: int, request_id: str | None
+) -> None:
+    """The entries not yet stored, in a transaction of their own."""
+    rows = _rows(entries, outcome, request_id)
     if not rows:
         return
     async with sessions() as session:

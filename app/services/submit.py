@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import orjson
@@ -28,10 +28,11 @@ from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
-from app.logging import describe
+from app.logging import describe, request_id
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission, PayerUnavailable
 from app.payers.contract import answers_in_process
 from app.runtime import Runtime
+from app.security.audit import AuditEntry, stage_audit
 from app.security.principal import Principal
 from app.services import followups
 from app.services.clock_jobs import plan_overdue_check
@@ -53,7 +54,10 @@ class SubmitResult:
     authorization_id: uuid.UUID
     status_code: int
     body: bytes  # the PAS response Bundle, or an OperationOutcome for a payer rejection
+    payer_id: str
+    status: AuthorizationStatus  # as stored when the answer was given
     replayed: bool = False
+    audited: bool = False  # its audit entry went into the transaction that stored the answer
 
 
 def _fingerprint(parsed: ParsedSubmission) -> str:
@@ -83,8 +87,15 @@ async def _replay(
         loaded = await repository.get(existing.id)
         assert loaded is not None
         body = render_document(loaded, state_of(loaded), parsed, base_url=base_url)
-        return SubmitResult(existing.id, 200, body, replayed=True)
-    return SubmitResult(existing.id, existing.response_status, existing.response_document, replayed=True)
+        return SubmitResult(existing.id, 200, body, existing.payer_id, existing.status, replayed=True)
+    return SubmitResult(
+        existing.id,
+        existing.response_status,
+        existing.response_document,
+        existing.payer_id,
+        existing.status,
+        replayed=True,
+    )
 
 
 async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedSubmission) -> Authorization:
@@ -156,8 +167,17 @@ class _Stored:
     check: SubmissionCheck
 
 
+def _audited(session: AsyncSession, audit: AuditEntry | None, result: SubmitResult) -> SubmitResult:
+    """Stage the request's audit entry in the transaction that stores its answer (no second commit)."""
+    if audit is None:
+        return result
+    audit.add(result.authorization_id)
+    stage_audit(session, [audit], result.status_code, request_id.get())
+    return replace(result, audited=True)
+
+
 async def _store(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry, audit: AuditEntry | None
 ) -> SubmitResult | _Stored:
     """Idempotency, update checks, coverage rules and pre-submission checks, then the authorization and
     its first event. When the answer needs no I/O (the payer's rules settle every item, or the payer
@@ -168,7 +188,7 @@ async def _store(
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
         if existing is not None:
-            return await _replay(repository, existing, parsed, runtime.settings.base_url)
+            return _audited(session, audit, await _replay(repository, existing, parsed, runtime.settings.base_url))
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
@@ -230,7 +250,7 @@ async def _store(
                 if raced is None:
                     raise
                 return await _replay(other, raced, parsed, runtime.settings.base_url)
-        return result
+        return _audited(session, audit, result) if isinstance(result, SubmitResult) else result
 
 
 async def _coverage_links(
@@ -311,15 +331,17 @@ async def _record(
     parsed: ParsedSubmission,
     outcome: PayerOutcome,
     check: SubmissionCheck,
+    audit: AuditEntry | None,
 ) -> SubmitResult:
     """Transaction 2 (after a payer call outside any transaction): the answer, or its absence, recorded."""
     async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         authorization = await repository.get_for_update(authorization_id)
         assert authorization is not None
-        return await _record_outcome(
+        result = await _record_outcome(
             runtime, repository, entry, authorization, parsed, outcome, check, follow_up_queued=True
         )
+        return _audited(session, audit, result)
 
 
 async def _record_outcome(
@@ -338,7 +360,7 @@ async def _record_outcome(
     now = runtime.clock()
     if isinstance(outcome, PayerRejected):
         body = await record_rejection(repository, authorization, outcome, now=now)
-        return SubmitResult(authorization.id, 422, body)
+        return SubmitResult(authorization.id, 422, body, authorization.payer_id, authorization.status)
     reply = outcome if isinstance(outcome, PayerReply) else None
     ruled = {} if parsed.request.cancels_all else check.assessment.rule_decisions()
     if reply is not None:
@@ -380,7 +402,7 @@ async def _record_outcome(
             plan_overdue_check(session, authorization, now=now)
     elif follow_up_queued:
         await followups.settle(session, authorization.id, now=now)
-    return SubmitResult(authorization.id, 200, body)
+    return SubmitResult(authorization.id, 200, body, authorization.payer_id, status)
 
 
 def _next_follow_up(
@@ -403,14 +425,21 @@ def _next_follow_up(
     return FollowUpAction.CONFIRM, retry_after
 
 
-async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
-    """Store, ask the payer (within the sync budget), record, and return the PAS response."""
+async def submit_prior_auth(
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, audit: AuditEntry | None = None
+) -> SubmitResult:
+    """Store, ask the payer (within the sync budget), record, and return the PAS response.
+
+    `audit`, when given, is stored in the transaction that stores the answer (and marked `stored`
+    once that committed); a refusal or failure leaves it to the audit middleware."""
     entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
-    stored = await _store(runtime, principal, parsed, entry)
-    if isinstance(stored, SubmitResult):
-        return stored
-    outcome = await _call_payer(runtime, entry, stored.authorization, parsed)
-    return await _record(runtime, principal, entry, stored.authorization.id, parsed, outcome, stored.check)
+    stored = await _store(runtime, principal, parsed, entry, audit)
+    if isinstance(stored, _Stored):
+        outcome = await _call_payer(runtime, entry, stored.authorization, parsed)
+        stored = await _record(runtime, principal, entry, stored.authorization.id, parsed, outcome, stored.check, audit)
+    if audit is not None and stored.audited:
+        audit.stored = True  # the transaction committed
+    return stored
 
 
 async def _check(

@@ -8,7 +8,7 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -31,9 +31,22 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
-    )
+    engine = create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True)
+    event.listen(engine.sync_engine, "checkout", _drop_closed_connection)
+    return engine
+
+
+def _drop_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Instead of a pre-ping (one round trip on every checkout): a pooled connection whose server end
+    went away (a restart, `pg_terminate_backend`, an idle timeout) is known to asyncpg already, since
+    its socket saw the server's goodbye; the pool drops it and hands out another, at no round trip.
+
+    A connection lost without a word (a network partition) fails its first statement instead: the
+    pool then discards every connection of that age, the transaction rolls back, and the request
+    gets a 503 to retry (`app.api.unhandled`)."""
+    driver = getattr(dbapi_connection, "_connection", None)  # asyncpg's Connection under the adapter
+    if driver is not None and driver.is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 _SQLITE_WRITERS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.principal import ADMIN, CLAIM_RESPONSE_READ
+from app.store.models import AuditRecord
+from tests.fhir.factories import make_pas_bundle
 from tests.support.auth import bearer, token_for
 
 
@@ -81,3 +85,34 @@ async def test_only_admins_read_the_audit_trail(secure_app: FastAPI, secure_clie
     # A client registered without the admin flag is never granted the admin scope.
     plain = await token_for(secure_client, secure_app, "ehr-b", [CLAIM_RESPONSE_READ, ADMIN])
     assert (await secure_client.get("/audit", headers=bearer(plain))).status_code == 403
+
+
+async def test_each_submit_leaves_exactly_one_record_stored_with_its_answer(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """The answer's audit row is written in the transaction that stores the answer (no second commit),
+    a replay's too; a refusal (nothing stored) is still audited, by the middleware, with its status."""
+    bundle = make_pas_bundle(
+        items=1,
+        claim_overrides={"identifier": [{"system": "http://provider.example.org/claims", "value": "C-audit"}]},
+        identifier={"system": "http://provider.example.org/bundles", "value": "B-audit"},
+    )
+    first = await client.post("/fhir/Claim/$submit", json=bundle, headers={"X-Request-ID": "sub-1"})
+    again = await client.post("/fhir/Claim/$submit", json=bundle, headers={"X-Request-ID": "sub-2"})
+    bundle["identifier"]["value"] = "B-audit-other"  # same Claim identifier, new Bundle: refused
+    refused = await client.post("/fhir/Claim/$submit", json=bundle, headers={"X-Request-ID": "sub-3"})
+    assert (first.status_code, again.status_code, refused.status_code) == (200, 200, 409)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(AuditRecord.request_id, AuditRecord.outcome, AuditRecord.resource_ids)
+                .where(AuditRecord.operation == "claim.submit")
+                .order_by(AuditRecord.id)
+            )
+        ).all()
+    response_id = first.json()["entry"][0]["resource"]["id"]
+    assert [tuple(row) for row in rows] == [
+        ("sub-1", 200, [response_id]),
+        ("sub-2", 200, [response_id]),
+        ("sub-3", 409, []),
+    ]
