@@ -173,10 +173,13 @@ async def check_submission(
     facts: BundleFacts,
     *,
     now: datetime,
+    new: bool = False,
 ) -> SubmissionCheck:
-    """Assess `request` against its payer's rules with what storage knows (read only)."""
+    """Assess `request` against its payer's rules with what storage knows (read only).
+
+    `new`: the caller knows the Bundle identifier was never stored (so it skips that look-up)."""
     repository = AuthorizationRepository(session, client_id)
-    if await repository.by_bundle_identifier(request.bundle_identifier.key()) is not None:
+    if not new and await repository.by_bundle_identifier(request.bundle_identifier.key()) is not None:
         # a replay (or a reused identifier): $submit answers it from the store, so nothing is looked up
         return SubmissionCheck(assess(payer_rules, request, facts, today=now.date()), facts)
     extended = None

@@ -186,13 +186,15 @@ async def _store(
     request = parsed.request
     async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
-        existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
-        if existing is not None:
-            return _audited(session, audit, await _replay(repository, existing, parsed, runtime.settings.base_url))
+        changes_earlier = request.is_update or (request.cancels_all and bool(request.claim_identifiers))
+        new_claim = request.claim_identifiers[0].key() if request.claim_identifiers and not changes_earlier else None
+        seen = await repository.by_bundle_or_claim(request.bundle_identifier.key(), new_claim)
+        if seen is not None and seen.bundle_identifier == request.bundle_identifier.key():
+            return _audited(session, audit, await _replay(repository, seen, parsed, runtime.settings.base_url))
         prior = None
-        if request.is_update or (request.cancels_all and request.claim_identifiers):
+        if changes_earlier:
             prior = await _prior_for_update(repository, parsed)
-        elif request.claim_identifiers and await repository.claim_identifier_taken(request.claim_identifiers[0].key()):
+        elif seen is not None:
             text = (
                 f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
                 "send a PASClaimUpdate (Claim.related) to change it"
@@ -453,6 +455,7 @@ async def _check(
         parsed.request,
         bundle_facts(parsed.bundle),
         now=runtime.clock(),
+        new=True,  # `_store` looked it up already: not a replay
     )
     findings = check.assessment.submit_findings()
     if findings and check.assessment.on_findings == "refuse" and not parsed.request.cancels_all:
