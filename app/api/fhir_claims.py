@@ -12,6 +12,7 @@ from app import __version__
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.security import require
+from app.domain import bounds
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
@@ -161,7 +162,8 @@ _SEARCH_PARAMETERS = frozenset({"identifier", "patient.identifier"})
     summary="Search ClaimResponses by identifier and patient.identifier (token search, paged)",
     description="A searchset Bundle of the caller's current ClaimResponses: `identifier` (`value`, `system|value`, "
     "`|value`) matches the ClaimResponse id, the Claim identifier or the authorization number; "
-    "`patient.identifier` the member id; `_count` and the `next` link page. Scope `system/ClaimResponse.read`.",
+    "`patient.identifier` (the same token forms) any of the Patient's identifiers or the member id; `_count` and the "
+    "`next` link page. Scope `system/ClaimResponse.read`.",
     responses=_FHIR_BODY,
 )
 async def search_claim_response(
@@ -170,18 +172,20 @@ async def search_claim_response(
     principal: Annotated[Principal, require(CLAIM_RESPONSE_S)],
     audit: AuditDep,
     identifier: Annotated[str | None, Query(max_length=256)] = None,
-    patient_identifier: Annotated[str | None, Query(alias="patient.identifier", max_length=256)] = None,
+    patient_identifier: Annotated[
+        str | None, Query(alias="patient.identifier", max_length=bounds.IDENTIFIER_KEY_LENGTH)
+    ] = None,
     count: Annotated[str | None, Query(alias="_count", max_length=8)] = None,
     cursor: Annotated[str | None, Query(alias="_cursor", max_length=256)] = None,
 ) -> Response:
     entry = audit.record("claimresponse.search", "ClaimResponse")
     strict = strict_handling(request.headers.get("prefer"))
     parameters = parse_search(request.query_params.multi_items(), _SEARCH_PARAMETERS, strict=strict)
-    member = parameters.get("patient.identifier")
+    patient = parameters.get("patient.identifier")
     token = parameters.get("identifier")
     search = ClaimResponseSearch(
         identifier=TokenCriterion.parse(token) if token else None,
-        member_id=TokenCriterion.parse(member).value if member else None,
+        patient=TokenCriterion.parse(patient) if patient else None,
     )
     resources, total, next_cursor = await search_claim_responses(
         runtime, principal, search, cursor=parameters.cursor, limit=parameters.count

@@ -3,9 +3,11 @@
 Primary hooks (order-sign, appointment-book, order-dispatch, encounter-discharge) answer one
 Coverage Information systemAction per order (`update`, the order with ext-coverage-information
 pointing at the prefetched Coverage), an Instructions card, and an External Reference card per
-rule that links documentation. order-select answers the same cards without systemActions;
-encounter-start answers no cards. A malformed context, or no active Coverage (with a member id)
-in prefetch, or no payer for it, is refused with 400 and an OperationOutcome; never a 500.
+rule that links documentation. An order without a code is answered too: covered and pa-needed
+`conditional`, `info-needed` `detail-code` (the rules cannot judge a service that is not named).
+order-select answers the same cards without systemActions; encounter-start answers no cards.
+A malformed context, or no active Coverage (with a member id) in prefetch, or no payer for it,
+is refused with 400 and an OperationOutcome; never a 500.
 Each coverage-assertion-id is stored, so a later `$submit` carrying it is linked to it.
 Cards name their type in the 2.2.1 code system, or in 2.0.1's `temp` one for a caller that says
 it speaks 2.0.1 (request extension `davinci-crd.version`).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from app.coverage.evaluate import Determination, ItemFacts, evaluate
@@ -113,6 +116,7 @@ def coverage_not_found(why: str) -> InvalidRequest:
 
 
 def _line(order: Order, determination: Determination, pa: str | None) -> str:
+    assert order.item is not None
     code = order.item.product_or_service.code
     if determination.covered == "not-covered":
         return f"{code}: not covered ({determination.reason})"
@@ -180,10 +184,17 @@ async def _answer(
     async with runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         for order in orders:
-            day = order.item.serviced.start if order.item.serviced and order.item.serviced.start else now.date()
+            if order.item is None:
+                assertion, action, line = _uncoded(principal, answer, order, now)
+                session.add(assertion)
+                actions.append(action)
+                lines.append(line)
+                continue
+            item = order.item
+            day = item.serviced.start if item.serviced and item.serviced.start else now.date()
             npis = provider_npis(order.resource, prefetch)
             facts = ItemFacts(
-                item=order.item,
+                item=item,
                 service_date=day,
                 diagnosis_codes=diagnosis_codes(order.resource),
                 age=age_on(born, day),
@@ -193,8 +204,8 @@ async def _answer(
             pa: str | None = None if determination.covered == "not-covered" else determination.pa_needed
             satisfied = None
             if pa in ("auth-needed", "performpa"):
-                code = order.item.product_or_service.code
-                found = await active_authorization_for(repository, member.value, code, order.item.serviced, now=now)
+                code = item.product_or_service.code
+                found = await active_authorization_for(repository, member.value, code, item.serviced, now=now)
                 if found is not None:
                     pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
             assertion_id = uuid.uuid4().hex
@@ -205,8 +216,8 @@ async def _answer(
                     payer_id=payer_id,
                     hook=service.hook,
                     order_reference=order.reference[: bounds.ORDER_REFERENCE_LENGTH],
-                    product_system=(order.item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
-                    product_code=order.item.product_or_service.code[: bounds.CODE_LENGTH],
+                    product_system=(item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
+                    product_code=item.product_or_service.code[: bounds.CODE_LENGTH],
                     covered=determination.covered,
                     pa_needed=pa,
                     doc_needed=determination.doc_needed,
@@ -243,6 +254,42 @@ async def _answer(
         for url, label in links.items()
     ]
     return {"cards": cards, **({"systemActions": actions} if service.primary else {})}
+
+
+_UNCODED = "coverage and prior authorization depend on the service ordered"
+
+
+def _uncoded(
+    principal: Principal, answer: _Answer, order: Order, now: datetime
+) -> tuple[CoverageAssertion, dict[str, Any], str]:
+    """An order without a code still gets its Coverage Information (CRD 2.2.1: one per order): covered and
+    pa-needed `conditional`, `info-needed` asking for the code; its assertion is kept like any other."""
+    assertion_id = uuid.uuid4().hex
+    assertion = CoverageAssertion(
+        id=assertion_id,
+        client_id=principal.client_id,
+        payer_id=answer.payer_id,
+        hook=answer.service.hook,
+        order_reference=order.reference[: bounds.ORDER_REFERENCE_LENGTH],
+        product_system=None,
+        product_code="",  # no code was ordered
+        covered="conditional",
+        pa_needed="conditional",
+        created_at=now,
+    )
+    extension = coverage_information(
+        coverage_reference=answer.coverage.reference,
+        covered="conditional",
+        pa_needed="conditional",
+        doc_needed=None,
+        reason=f"the order carries no code: {_UNCODED}",
+        day=now.date(),
+        assertion_id=assertion_id,
+        satisfied_pa_id=None,
+        info_needed=info_needed(order, ()),
+    )
+    action = update_action(order.resource, extension, f"Coverage information for {order.reference}")
+    return assertion, action, f"{order.reference}: no code; {_UNCODED}"
 
 
 def _instructions(lines: list[str], topic_system: str) -> dict[str, Any]:

@@ -12,7 +12,9 @@ import re
 from decimal import Decimal
 
 # Identifiers, stored as "system|value" (system, a bar, the value).
-IDENTIFIER_KEY_LENGTH = 512  # authorizations.bundle_identifier, claim_identifier; Subscription org
+# authorizations.bundle_identifier, claim_identifier; Subscription org; authorization_identifiers.system
+# and .value (kept apart for token search, so the "system|value" of a Patient or member identifier is bounded)
+IDENTIFIER_KEY_LENGTH = 512
 MEMBER_ID_LENGTH = 256  # authorizations.patient_member_id
 PROVIDER_KEY_LENGTH = 256  # authorizations.provider_identifier ("system|value")
 PREAUTH_REF_LENGTH = 128  # authorizations.preauth_ref; items.authorization_number

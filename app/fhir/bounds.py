@@ -46,9 +46,26 @@ def _member(coverage: dict[str, Any], where: str) -> list[Issue]:
         return [_too_long("the member id", limit, f"{where}.subscriberId")]
     issues: list[Issue] = []
     for k, element in enumerate(as_list(coverage.get("identifier"))):
+        if not any(c.code == "MB" for c in codings(as_dict(element).get("type"))):
+            continue
         value = as_str(as_dict(element).get("value"))
-        if any(c.code == "MB" for c in codings(as_dict(element).get("type"))) and value and len(value) > limit:
+        if value and len(value) > limit:
             issues.append(_too_long("the member id", limit, f"{where}.identifier[{k}].value"))
+        else:  # kept with its system for patient.identifier search
+            issues += _identifier(element, bounds.IDENTIFIER_KEY_LENGTH, f"{where}.identifier[{k}]", "the member id")
+    return issues
+
+
+def _patient(claim: dict[str, Any], index: BundleIndex) -> list[Issue]:
+    """The Patient's identifiers are kept (system and value) for patient.identifier search."""
+    patient = index.resolve_ref(claim.get("patient"), 0)
+    where = _entry_path(index, patient) if patient is not None else None
+    if patient is None or where is None:
+        return []
+    issues: list[Issue] = []
+    for k, element in enumerate(as_list(patient.get("identifier"))):
+        path = f"{where}.identifier[{k}]"
+        issues += _identifier(element, bounds.IDENTIFIER_KEY_LENGTH, path, "the patient identifier (system|value)")
     return issues
 
 
@@ -73,7 +90,7 @@ def _item(item: dict[str, Any], where: str) -> list[Issue]:
 
 
 def check_request_bounds(bundle: dict[str, Any], claim: dict[str, Any], index: BundleIndex) -> list[Issue]:
-    """Every stored value of the request within its column: identifiers, member id, provider, items."""
+    """Every stored value of the request within its column: identifiers, member id, patient, provider, items."""
     key = bounds.IDENTIFIER_KEY_LENGTH
     issues = _identifier(bundle.get("identifier"), key, "Bundle.identifier")
     for k, element in enumerate(as_list(claim.get("identifier"))):
@@ -82,6 +99,7 @@ def check_request_bounds(bundle: dict[str, Any], claim: dict[str, Any], index: B
     where = _entry_path(index, coverage)
     if where is not None:
         issues += _member(coverage, where)
+    issues += _patient(claim, index)
     provider = index.resolve_ref(claim.get("provider"), 0)
     where = _entry_path(index, provider) if provider is not None else None
     if provider is not None and where is not None:

@@ -46,12 +46,16 @@ ORDER_TYPES = frozenset(
 _CODE_ELEMENTS = ("code", "codeCodeableConcept", "medicationCodeableConcept", "serviceType", "appointmentType")
 
 
+UNCODED_INFO_NEEDED: Final = ("detail-code",)
+"""What a `conditional` answer to an order without a code waits for (CRD 2.2.1 informationNeeded)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
-    """One order (or appointment) of a hook, with what coverage evaluation needs."""
+    """One order (or appointment) of a hook, with what coverage evaluation needs (`item` None: no code)."""
 
     resource: dict[str, Any]
-    item: ServiceItem
+    item: ServiceItem | None
     reference: str
 
 
@@ -110,10 +114,14 @@ def _quantity(resource: dict[str, Any]) -> Decimal | None:
 
 
 def order_of(resource: dict[str, Any], sequence: int) -> Order | None:
-    """The order as a ServiceItem (None without a code)."""
-    code = _code(resource)
-    if code is None or resource.get("resourceType") not in ORDER_TYPES:
+    """The order with its ServiceItem (None for a resource that is not an order; an order without a code has
+    no item: CRD still answers it, with coverage-information that asks for the code)."""
+    if resource.get("resourceType") not in ORDER_TYPES:
         return None
+    reference = f"{resource.get('resourceType')}/{resource.get('id')}"
+    code = _code(resource)
+    if code is None:
+        return Order(resource, None, reference)
     day = _when(resource)
     item = ServiceItem(
         sequence=sequence,
@@ -124,7 +132,7 @@ def order_of(resource: dict[str, Any], sequence: int) -> Order | None:
             as_list(resource.get("locationCode"))[0] if resource.get("locationCode") else None
         ),
     )
-    return Order(resource, item, f"{resource.get('resourceType')}/{resource.get('id')}")
+    return Order(resource, item, reference)
 
 
 def diagnosis_codes(resource: dict[str, Any]) -> tuple[str, ...]:
@@ -219,7 +227,10 @@ def hook_coverage(prefetch: dict[str, Any]) -> HookCoverage | None:
 
 
 def info_needed(order: Order, npis: tuple[str, ...]) -> tuple[str, ...]:
-    """What a `conditional` answer waits for (CRD informationNeeded codes): who, where and when, as missing."""
+    """What a `conditional` answer waits for (CRD informationNeeded codes): who, where and when, as missing;
+    the code itself for an order without one."""
+    if order.item is None:
+        return UNCODED_INFO_NEEDED
     needed = [
         code
         for code, missing in (

@@ -208,6 +208,7 @@ async def _store(
             for item in authorization.items:
                 item.cancelled = True
         repository.add(authorization)
+        repository.add_patient_identifiers(authorization, request.patient_identifiers, request.member_id)
         if prior is not None:
             replaced = state_of(prior)
             change = replaced.replace(now=authorization.received_at, by=str(authorization.id))

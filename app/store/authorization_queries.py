@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
 from app.errors import InvalidRequest
-from app.store.models import Authorization, AuthorizationItem, Job
+from app.store.models import Authorization, AuthorizationIdentifier, AuthorizationItem, Job
 
 MAX_PAGE = 200
 OPEN_STATUSES = ("received", "pended")
@@ -244,7 +244,7 @@ class ClaimResponseSearch:
     """What `GET /fhir/ClaimResponse` asks for (every given criterion must hold)."""
 
     identifier: TokenCriterion | None = None
-    member_id: str | None = None
+    patient: TokenCriterion | None = None  # patient.identifier: a Patient identifier or the member id
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +284,19 @@ def _identifier_condition(token: TokenCriterion, response_system: str) -> Column
     return or_(claim, a.id == own) if own and token.system == response_system else claim
 
 
+def _patient_condition(token: TokenCriterion, client_id: str | None) -> ColumnElement[bool]:
+    """One of the patient's identifiers (the Patient's own, or the member id) matches the token."""
+    i = AuthorizationIdentifier
+    found: list[ColumnElement[bool]] = [i.authorization_id == Authorization.id, i.value == token.value]
+    if client_id is not None:
+        found.append(i.client_id == client_id)  # the (client, value) index
+    if token.system == "":
+        found.append(i.system.is_(None))
+    elif token.system is not None:
+        found.append(i.system == token.system)
+    return select(i.id).where(*found).exists()
+
+
 def _claim_response_conditions(
     client_id: str | None, search: ClaimResponseSearch, response_system: str
 ) -> list[ColumnElement[bool]]:
@@ -297,8 +310,8 @@ def _claim_response_conditions(
         found.append(a.client_id == client_id)
     if search.identifier is not None:
         found.append(_identifier_condition(search.identifier, response_system))
-    if search.member_id is not None:
-        found.append(a.patient_member_id == search.member_id)
+    if search.patient is not None:
+        found.append(_patient_condition(search.patient, client_id))
     return found
 
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.domain.codes import AuthorizationStatus
-from app.store.models import Authorization, AuthorizationItem, Event
+from app.domain.model import Identifier
+from app.store.models import Authorization, AuthorizationIdentifier, AuthorizationItem, Event
 
 _MAX_REPLACEMENT_CHAIN = 100
 
@@ -184,6 +185,23 @@ class AuthorizationRepository:
 
     def add(self, authorization: Authorization) -> None:
         self.session.add(authorization)
+
+    def add_patient_identifiers(
+        self, authorization: Authorization, patient: Sequence[Identifier], member: Identifier | None
+    ) -> None:
+        """The patient's identifiers and the member id (with its system, when it has one), for token search."""
+        roles = [("patient", found) for found in dict.fromkeys(patient)]
+        roles += [("member", member)] if member is not None else []
+        self.session.add_all(
+            AuthorizationIdentifier(
+                authorization_id=authorization.id,
+                client_id=authorization.client_id,
+                role=role,
+                system=found.system or None,
+                value=found.value,
+            )
+            for role, found in roles
+        )
 
     def record_event(
         self,

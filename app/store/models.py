@@ -128,6 +128,24 @@ class AuthorizationItem(Base):
     authorization: Mapped[Authorization] = relationship(back_populates="items")
 
 
+class AuthorizationIdentifier(Base):
+    """An identifier of the authorization's patient, for token search: a Patient identifier or the member id."""
+
+    __tablename__ = "authorization_identifiers"
+    __table_args__ = (
+        # (client, value): every search names the value; at most 128 + 511 characters, within a btree row
+        Index("ix_authorization_identifiers_client_value", "client_id", "value"),
+        Index("ix_authorization_identifiers_authorization_id", "authorization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
+    role: Mapped[str] = mapped_column(String(16))  # patient | member
+    system: Mapped[str | None] = mapped_column(String(bounds.IDENTIFIER_KEY_LENGTH))  # None: no system
+    value: Mapped[str] = mapped_column(String(bounds.IDENTIFIER_KEY_LENGTH))
+
+
 class Event(Base):
     """One entry of an authorization's timeline (every transition and notable fact)."""
 

@@ -197,6 +197,84 @@ async def test_primary_hooks_answer_one_action_per_order_on_the_same_resource(
     assert len({coverage_info(a)["coverage-assertion-id"] for a in actions}) == 2
 
 
+def uncoded_order(hook: str, rid: str = "o-nocode") -> dict[str, Any]:
+    """The hook's kind of order without any code (a ServiceRequest without `code`, an Appointment without a type)."""
+    if hook == "appointment-book":
+        resource = appointment("K0823", rid)
+        del resource["serviceType"]
+        return resource
+    return {
+        "resourceType": "ServiceRequest",
+        "id": rid,
+        "status": "draft",
+        "intent": "order",
+        "subject": {"reference": "Patient/pat-1"},
+        "occurrenceDateTime": "2030-05-10",
+    }
+
+
+def check_uncoded(action: dict[str, Any]) -> None:
+    info = coverage_info(action)
+    assert info["coverage"] == {"reference": "Coverage/cov-1"}
+    assert (info["covered"], info["pa-needed"]) == ("conditional", "conditional")
+    assert parts(action, "info-needed") == ["detail-code"]
+    assert parts(action, "doc-needed") == []
+    assert info["coverage-assertion-id"]
+    assert info["date"]
+    assert "satisfied-pa-id" not in info
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_an_order_without_a_code_gets_its_conditional_coverage_information_action(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    orders = [order_for(hook, "K0823", "o-1"), uncoded_order(hook, "o-2")]
+    response = await call(client, service, hook_request(hook, *orders))
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    check_cards(answer)
+    actions = answer["systemActions"]
+    assert [(a["type"], a["resource"]["resourceType"], a["resource"]["id"]) for a in actions] == [
+        ("update", o["resourceType"], o["id"]) for o in orders
+    ]
+    assert coverage_info(actions[0])["pa-needed"] == "auth-needed"
+    check_uncoded(actions[1])
+    assert f"{orders[1]['resourceType']}/o-2: no code" in answer["cards"][0]["detail"]
+
+
+async def test_a_medication_request_without_a_medication_code_gets_coverage_information(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    medication = {
+        "resourceType": "MedicationRequest",
+        "id": "mr-1",
+        "status": "draft",
+        "intent": "order",
+        "medicationReference": {"display": "a compounded preparation"},
+        "subject": {"reference": "Patient/pat-1"},
+    }
+    answer = (await call(client, "crd-order-sign", hook_request("order-sign", medication))).json()
+    (action,) = answer["systemActions"]
+    assert (action["resource"]["resourceType"], action["resource"]["id"]) == ("MedicationRequest", "mr-1")
+    assert action["resource"]["medicationReference"] == medication["medicationReference"]
+    check_uncoded(action)
+    async with engine.connect() as connection:
+        stored = (await connection.execute(select(CoverageAssertion))).one()
+    assert (stored.id, stored.order_reference) == (
+        coverage_info(action)["coverage-assertion-id"],
+        "MedicationRequest/mr-1",
+    )
+    assert (stored.covered, stored.pa_needed, stored.product_code) == ("conditional", "conditional", "")
+
+
+async def test_order_select_names_a_selected_order_without_a_code_on_its_card(client: httpx.AsyncClient) -> None:
+    body = hook_request("order-select", uncoded_order("order-select"), device_request("K0823"))
+    answer = (await call(client, "crd-order-select", body)).json()
+    assert "systemActions" not in answer
+    assert "ServiceRequest/o-nocode: no code" in answer["cards"][0]["detail"]
+    assert "K0823" not in answer["cards"][0]["detail"]
+
+
 async def test_order_dispatch_accepts_the_earlier_order_task_performer_form(client: httpx.AsyncClient) -> None:
     body = hook_request("order-dispatch", device_request("K0823"), dispatch_form="order")
     assert "dispatchedOrders" not in body["context"]

@@ -13,10 +13,35 @@ from tests.support.pas import claim_response, submit
 CLAIMS = "http://provider.example.org/claims"
 
 
-async def _submit(client: httpx.AsyncClient, tag: str, member: str = "MEMBER-123", *, system: bool = True) -> str:
+MRN = "http://provider.example.org/mrn"
+MEMBERS = "http://payer.example.org/members"
+Json = dict[str, Any]
+
+
+def _resource(bundle: Json, resource_type: str) -> Json:
+    resource: Json = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == resource_type)
+    return resource
+
+
+async def _submit(
+    client: httpx.AsyncClient,
+    tag: str,
+    member: str = "MEMBER-123",
+    *,
+    system: bool = True,
+    patient: list[Json] | None = None,
+    member_system: str | None = None,
+) -> str:
     bundle = _bundle("99212", member=member, tag=tag)
     if not system:
         del bundle["entry"][0]["resource"]["identifier"][0]["system"]
+    if patient is not None:
+        _resource(bundle, "Patient")["identifier"] = patient
+    if member_system is not None:  # the member id as a Coverage identifier typed MB, with its system
+        coverage = _resource(bundle, "Coverage")
+        del coverage["subscriberId"]
+        mb = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]}
+        coverage["identifier"] = [{"type": mb, "system": member_system, "value": member}]
     response = await submit(client, bundle)
     assert response.status_code == 200, response.text
     return str(claim_response(response.json())["id"])
@@ -67,11 +92,87 @@ async def test_the_claim_responses_own_identifier_matches(client: httpx.AsyncCli
     assert _ids(await _search(client, identifier=f"{CLAIMS}|{response_id}")) == []
 
 
-async def test_patient_identifier_matches_the_member_id_with_or_without_its_system(client: httpx.AsyncClient) -> None:
+async def test_patient_identifier_matches_any_of_the_patients_identifiers(client: httpx.AsyncClient) -> None:
+    identifiers = [{"system": MRN, "value": "MRN-A1"}, {"system": "urn:oid:2.16.840.1.113883.4.1", "value": "S-71"}]
+    mine = {await _submit(client, f"pa{n}", member=f"MEMBER-A{n}", patient=identifiers) for n in range(2)}
+    await _submit(client, "pa-other", member="MEMBER-A9", patient=[{"system": MRN, "value": "MRN-A2"}])
+    for token in ("MRN-A1", f"{MRN}|MRN-A1", "S-71", "urn:oid:2.16.840.1.113883.4.1|S-71"):
+        bundle = await _search(client, patient__identifier=token)
+        assert set(_ids(bundle)) == mine, token
+        assert bundle["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("token", "found"),
+    [
+        ("MRN-T1", True),  # any system
+        (f"{MRN}|MRN-T1", True),  # that system
+        ("http://other.example.org/mrn|MRN-T1", False),
+        ("|MRN-T1", False),  # no system: this identifier has one
+        ("MRN-T", False),  # the whole value, not a prefix
+    ],
+)
+async def test_patient_identifier_tokens_match_by_system(client: httpx.AsyncClient, token: str, found: bool) -> None:
+    response_id = await _submit(client, "pt1", patient=[{"system": MRN, "value": "MRN-T1"}])
+    bundle = await _search(client, patient__identifier=token)
+    assert _ids(bundle) == ([response_id] if found else [])
+    assert bundle["total"] == (1 if found else 0)
+
+
+@pytest.mark.parametrize(("token", "found"), [("MRN-T2", True), ("|MRN-T2", True), (f"{MRN}|MRN-T2", False)])
+async def test_a_patient_identifier_without_system_matches_bare_and_bar_tokens(
+    client: httpx.AsyncClient, token: str, found: bool
+) -> None:
+    response_id = await _submit(client, "pt2", patient=[{"value": "MRN-T2"}])
+    assert _ids(await _search(client, patient__identifier=token)) == ([response_id] if found else [])
+
+
+@pytest.mark.parametrize(
+    ("token", "found"), [("MEMBER-777", True), ("|MEMBER-777", True), (f"{MEMBERS}|MEMBER-777", False)]
+)
+async def test_patient_identifier_matches_a_subscriber_id_which_has_no_system(
+    client: httpx.AsyncClient, token: str, found: bool
+) -> None:
     mine = {await _submit(client, f"m{n}", member="MEMBER-777") for n in range(2)}
     await _submit(client, "other", member="MEMBER-888")
-    assert set(_ids(await _search(client, patient__identifier="MEMBER-777"))) == mine
-    assert set(_ids(await _search(client, patient__identifier="http://payer.example.org/members|MEMBER-777"))) == mine
+    assert set(_ids(await _search(client, patient__identifier=token))) == (mine if found else set())
+
+
+@pytest.mark.parametrize(
+    ("token", "found"),
+    [
+        ("MEMBER-MB", True),
+        (f"{MEMBERS}|MEMBER-MB", True),
+        ("http://other.example.org/members|MEMBER-MB", False),
+        ("|MEMBER-MB", False),
+    ],
+)
+async def test_patient_identifier_matches_the_member_identifier_with_its_system(
+    client: httpx.AsyncClient, token: str, found: bool
+) -> None:
+    response_id = await _submit(client, "mb1", member="MEMBER-MB", member_system=MEMBERS)
+    assert _ids(await _search(client, patient__identifier=token)) == ([response_id] if found else [])
+
+
+async def test_identifier_and_patient_identifier_must_both_hold(client: httpx.AsyncClient) -> None:
+    first = await _submit(client, "both1", patient=[{"system": MRN, "value": "MRN-B"}])
+    await _submit(client, "both2", patient=[{"system": MRN, "value": "MRN-B"}])
+    assert _ids(await _search(client, identifier="CLAIM-both1", patient__identifier="MRN-B")) == [first]
+    assert _ids(await _search(client, identifier="CLAIM-both1", patient__identifier="MRN-OTHER")) == []
+
+
+async def test_an_update_is_found_by_the_patient_identifiers_it_carries(client: httpx.AsyncClient) -> None:
+    original = _bundle("99212", tag="up1")
+    _resource(original, "Patient")["identifier"] = [{"system": MRN, "value": "MRN-UP"}]
+    assert (await submit(client, original)).status_code == 200
+    update = _bundle("99212", "99213", tag="up1-update")
+    _resource(update, "Patient")["identifier"] = [{"system": MRN, "value": "MRN-UP"}]
+    update["entry"][0]["resource"]["identifier"][0]["value"] = "CLAIM-up1-update"
+    update["entry"][0]["resource"]["related"] = [{"claim": {"identifier": {"system": CLAIMS, "value": "CLAIM-up1"}}}]
+    response = await submit(client, update)
+    assert response.status_code == 200, response.text
+    # only the current version is a search result: the update, with the same patient
+    assert _ids(await _search(client, patient__identifier=f"{MRN}|MRN-UP")) == [claim_response(response.json())["id"]]
 
 
 async def test_count_pages_are_chained_by_next_links_with_an_exact_total(client: httpx.AsyncClient) -> None:

@@ -52,6 +52,30 @@ async def test_another_client_cannot_read_search_or_inquire(client: httpx.AsyncC
     assert [p["name"] for p in own.json()["parameter"]] == ["return"]
 
 
+async def test_another_client_never_finds_a_request_by_patient_identifier(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    alice = await token_for(client, app, "ehr-alice", SCOPES)
+    bob = await token_for(client, app, "ehr-bob", SCOPES)
+    carol = await token_for(client, app, "ehr-carol", SCOPES)
+    ids = {}
+    for name, token in (("alice", alice), ("bob", bob)):  # the same patient (MRN-1, MEMBER-123) at two clients
+        submitted = await _as(client, token, "/fhir/Claim/$submit", _bundle("99212", tag=f"pid-{name}"))
+        assert submitted.status_code == 200, submitted.text
+        ids[name] = claim_response(submitted.json())["id"]
+
+    async def found(token: str, value: str) -> list[str]:
+        params = {"patient.identifier": value}
+        bundle = (await client.get("/fhir/ClaimResponse", params=params, headers=bearer(token))).json()
+        assert bundle["total"] == len(bundle.get("entry", []))
+        return [entry["resource"]["id"] for entry in bundle.get("entry", [])]
+
+    for value in ("MRN-1", "http://provider.example.org/mrn|MRN-1", "MEMBER-123", "|MEMBER-123"):
+        assert await found(alice, value) == [ids["alice"]]
+        assert await found(bob, value) == [ids["bob"]]
+        assert await found(carol, value) == []
+
+
 @pytest.mark.parametrize("allowed", [True, False])
 async def test_provider_of_record_may_inquire_only_when_configured(
     client: httpx.AsyncClient, app: FastAPI, allowed: bool

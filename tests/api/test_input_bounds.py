@@ -55,6 +55,20 @@ def _nul_patient_identifier(bundle: Json) -> str:
     return f"Bundle.entry[{position}].resource.identifier[0].value"
 
 
+def _patient_identifier(bundle: Json) -> str:
+    position, patient = _resource(bundle, "Patient")
+    patient["identifier"].append({"system": "http://provider.example.org/mrn", "value": "P" * 600})
+    return f"Bundle.entry[{position}].resource.identifier[1]"
+
+
+def _member_system(bundle: Json) -> str:
+    position, coverage = _resource(bundle, "Coverage")
+    del coverage["subscriberId"]
+    mb = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]}
+    coverage["identifier"] = [{"type": mb, "system": "urn:" + "s" * 600, "value": "M-1"}]
+    return f"Bundle.entry[{position}].resource.identifier[0]"
+
+
 def _bundle_identifier(bundle: Json) -> str:
     bundle["identifier"]["value"] = "B" * 600
     return "Bundle.identifier"
@@ -89,6 +103,8 @@ CASES: dict[str, Callable[[Json], str]] = {
     "member id of 300 characters": _member_id,
     "NUL in the member id": _nul_member_id,
     "NUL in patient.identifier": _nul_patient_identifier,
+    "Patient identifier of 600": _patient_identifier,
+    "member identifier system of 600": _member_system,
     "Bundle identifier of 600": _bundle_identifier,
     "Claim identifier of 600": _claim_identifier,
     "provider NPI of 300": _provider_npi,
@@ -123,6 +139,9 @@ async def test_the_largest_values_that_fit_are_stored(client: httpx.AsyncClient,
     bundle["entry"][0]["resource"]["item"][0]["quantity"] = {"value": 999999999.999}
     system = bundle["identifier"]["system"]
     bundle["identifier"]["value"] = "B" * (512 - len(system) - 1)
+    # the longest Patient identifier, in 4-byte characters: its (client, value) index row still fits PostgreSQL's
+    _, patient = _resource(bundle, "Patient")
+    patient["identifier"].append({"system": "urn:p", "value": "\U0001f600" * (512 - len("urn:p|"))})
     response = await submit(client, bundle)
     assert response.status_code == 200, response.text
     assert await _stored(engine) == 1

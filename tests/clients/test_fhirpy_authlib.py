@@ -20,6 +20,7 @@ from fhirpy.base.exceptions import ResourceNotFound
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.security.principal import AUTHORIZATIONS_WRITE
 from app.settings import Settings
 from tests.api.test_submit import _bundle
 from tests.notifications.receiver import running_receiver
@@ -27,6 +28,7 @@ from tests.notifications.test_subscriptions import subscription
 from tests.security.conftest import SIGNING_KEY
 from tests.support.auth import Algorithm, client_key, register_client
 from tests.support.live import serving_app
+from tests.support.pas import review_actions
 from tests.support.processes import free_port
 
 SCOPES = "system/Claim.c system/ClaimResponse.rs system/Subscription.cruds"
@@ -73,17 +75,18 @@ def _private_key(alg: Algorithm) -> RSAKey | ECKey:
     return RSAKey.import_key(pem) if alg == "RS384" else ECKey.import_key(pem)
 
 
-async def _token(app: FastAPI, base: str, alg: Algorithm = "RS384") -> str:
+async def _token(app: FastAPI, base: str, alg: Algorithm = "RS384", *, extra: tuple[str, ...] = ()) -> str:
     client_id = f"ehr-{alg.lower()}-{uuid.uuid4().hex[:6]}"
-    await register_client(app, client_id, REGISTERED, key=client_key(alg))
+    await register_client(app, client_id, [*REGISTERED, *extra], key=client_key(alg))
     token_url = f"{base}/auth/token"
     auth = SmartPrivateKeyJWT(token_url, alg=alg, headers={"kid": client_key(alg).kid})
+    scopes = " ".join([SCOPES, *extra])
     async with AsyncOAuth2Client(
-        client_id, _private_key(alg), token_endpoint_auth_method=auth, scope=SCOPES, timeout=10
+        client_id, _private_key(alg), token_endpoint_auth_method=auth, scope=scopes, timeout=10
     ) as oauth:
         token = await oauth.fetch_token(token_url, grant_type="client_credentials")
     assert token["token_type"].lower() == "bearer"
-    assert set(token["scope"].split()) == set(SCOPES.split())
+    assert set(token["scope"].split()) == set(scopes.split())
     assert token["expires_at"] > time.time()
     access: str = token["access_token"]
     return access
@@ -119,6 +122,32 @@ async def test_fhirpy_drives_metadata_submit_read_search_and_paging(live: tuple[
     pages = fhir.resources("ClaimResponse").search(**{"patient.identifier": "M-FP"}).limit(2)
     assert await pages.count() == 5
     assert sorted(r["id"] for r in await pages.fetch_all()) == sorted(submitted)
+
+
+async def test_fhirpy_refresh_brings_a_claim_responses_new_version_after_a_cancel(live: tuple[FastAPI, str]) -> None:
+    app, base = live
+    token = await _token(app, base, extra=(AUTHORIZATIONS_WRITE,))  # the practice's operations tool cancels
+    fhir = AsyncFHIRClient(f"{base}/fhir", authorization=f"Bearer {token}")
+    submitted = await fhir.execute("Claim/$submit", method="post", data=_bundle("99212", "99211", tag="fp-refresh"))
+    response = await fhir.reference("ClaimResponse", submitted["entry"][0]["resource"]["id"]).to_resource()
+    before = response["meta"]["versionId"]
+    assert _review_actions(response) == {1: "A1", 2: "A1"}
+    async with httpx.AsyncClient() as http:
+        cancelled = await http.post(
+            f"{base}/authorizations/{response['id']}/cancel", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert cancelled.status_code == 200, cancelled.text
+
+    await response.refresh()
+    assert int(response["meta"]["versionId"]) > int(before)
+    assert _review_actions(response) == {1: "C", 2: "C"}
+    assert response["outcome"] == "complete"
+    read = await fhir.reference("ClaimResponse", response["id"]).to_resource()  # what a new read answers
+    assert read["meta"] == response["meta"]
+
+
+def _review_actions(resource: Any) -> dict[int, str]:
+    return review_actions({"entry": [{"resource": resource}]})
 
 
 async def test_fhirpy_creates_reads_refreshes_checks_and_deletes_a_subscription(live: tuple[FastAPI, str]) -> None:

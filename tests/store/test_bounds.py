@@ -17,6 +17,7 @@ from app.errors import InvalidRequest
 from app.fhir.submit import parse_submit
 from app.store.models import (
     Authorization,
+    AuthorizationIdentifier,
     AuthorizationItem,
     Base,
     CoverageAssertion,
@@ -38,6 +39,8 @@ COLUMNS: dict[str, tuple[Any, int]] = {
     "authorization_items.product_code": (AuthorizationItem.product_code, bounds.CODE_LENGTH),
     "authorization_items.authorization_number": (AuthorizationItem.authorization_number, bounds.PREAUTH_REF_LENGTH),
     "authorization_items.authorized_code": (AuthorizationItem.authorized_code, bounds.CODE_LENGTH),
+    "authorization_identifiers.system": (AuthorizationIdentifier.system, bounds.IDENTIFIER_KEY_LENGTH),
+    "authorization_identifiers.value": (AuthorizationIdentifier.value, bounds.IDENTIFIER_KEY_LENGTH),
     "webhook_endpoints.url": (WebhookEndpoint.url, bounds.URL_LENGTH),
     "webhook_endpoints.secret": (WebhookEndpoint.secret, bounds.SEALED_SECRET_LENGTH),
     "fhir_subscriptions.endpoint": (FhirSubscription.endpoint, bounds.URL_LENGTH),
@@ -97,6 +100,21 @@ def _claim_key(bundle: Json, length: int) -> None:
     bundle["entry"][0]["resource"]["identifier"] = [{"system": "urn:c", "value": "C" * (length - len("urn:c|"))}]
 
 
+def _patient_key(bundle: Json, length: int) -> None:
+    _resource(bundle, "Patient")["identifier"] = [{"system": "urn:p", "value": "P" * (length - len("urn:p|"))}]
+
+
+def _patient_system(bundle: Json, length: int) -> None:
+    _resource(bundle, "Patient")["identifier"] = [{"system": "s" * (length - len("|P")), "value": "P"}]
+
+
+def _member_key(bundle: Json, length: int) -> None:
+    coverage = _resource(bundle, "Coverage")
+    del coverage["subscriberId"]
+    mb = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MB"}]}
+    coverage["identifier"] = [{"type": mb, "system": "s" * (length - len("|M")), "value": "M"}]
+
+
 def _product_code(bundle: Json, length: int) -> None:
     bundle["entry"][0]["resource"]["item"][0]["productOrService"]["coding"][0]["code"] = "9" * length
 
@@ -109,6 +127,9 @@ RULES: dict[str, tuple[Any, Callable[[Json, int], None]]] = {
     "member id": (Authorization.patient_member_id, _member),
     "Bundle identifier": (Authorization.bundle_identifier, _bundle_key),
     "Claim identifier": (Authorization.claim_identifier, _claim_key),
+    "Patient identifier": (AuthorizationIdentifier.value, _patient_key),
+    "Patient identifier system": (AuthorizationIdentifier.system, _patient_system),
+    "member identifier with its system": (AuthorizationIdentifier.system, _member_key),
     "product code": (AuthorizationItem.product_code, _product_code),
     "product system": (AuthorizationItem.product_system, _product_system),
 }
