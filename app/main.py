@@ -33,6 +33,7 @@ from app.metrics.payers import instrumented_registry
 from app.runtime import build_runtime
 from app.security.state import build_security
 from app.settings import Settings
+from app.store.wakeups import doorbell_of
 from app.worker import default_handlers, running_worker, worker_from_settings
 
 
@@ -54,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     runtime.settings,
                     clock=runtime.clock,
                     observer=instruments.observe_job,
+                    wakeups=doorbell_of(runtime.engine),
                 )
-                async with running_worker(worker):
+                async with running_worker(worker, runtime.engine):
                     yield
             else:
                 yield

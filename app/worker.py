@@ -15,10 +15,10 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
 from app.notifications import handlers as notification_handlers
@@ -28,6 +28,7 @@ from app.services.follow_up import follow_up_handler
 from app.services.followups import FOLLOW_UP
 from app.settings import Settings
 from app.store.jobs import Clock, utc_now
+from app.store.wakeups import Doorbell, doorbell_of, listening
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.worker_loop import JobObserver, Worker
 
@@ -87,6 +88,7 @@ def worker_from_settings(
     clock: Clock = utc_now,
     worker_id: str | None = None,
     observer: JobObserver | None = None,
+    wakeups: Doorbell | None = None,
 ) -> Worker:
     return Worker(
         sessions,
@@ -100,6 +102,7 @@ def worker_from_settings(
         idle_backoff=settings.worker_idle_max_seconds,
         grace_period=settings.worker_grace_seconds,
         observer=observer,
+        wakeups=wakeups,
     )
 
 
@@ -115,25 +118,36 @@ async def schedule_housekeeping(worker: Worker) -> None:
 
 
 @asynccontextmanager
-async def running_worker(worker: Worker) -> AsyncIterator[Worker]:
-    """Run `worker` as a background task for the duration of the block, then stop it gracefully."""
+async def running_worker(worker: Worker, engine: AsyncEngine | None = None) -> AsyncIterator[Worker]:
+    """Run `worker` as a background task for the duration of the block, then stop it gracefully.
+
+    With `engine` (PostgreSQL), the worker is also woken by other processes' new jobs (LISTEN)."""
     await schedule_housekeeping(worker)
     stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop), name=f"worker {worker.worker_id}")
-    try:
-        yield worker
-    finally:
-        stop.set()
+    async with _listening(worker, engine):
+        task = asyncio.create_task(worker.run(stop), name=f"worker {worker.worker_id}")
         try:
-            await task
-        except Exception as exc:
-            log.error("in-process worker ended with an error", extra={"error_type": type(exc).__name__})
+            yield worker
+        finally:
+            stop.set()
+            try:
+                await task
+            except Exception as exc:
+                log.error("in-process worker ended with an error", extra={"error_type": type(exc).__name__})
+
+
+def _listening(worker: Worker, engine: AsyncEngine | None) -> AbstractAsyncContextManager[None]:
+    if engine is None or worker.wakeups is None:
+        return nullcontext()
+    return listening(engine, worker.wakeups)
 
 
 async def run_worker_process(settings: Settings) -> None:
     """`epa worker`: work until SIGTERM or SIGINT, then finish or release the jobs in hand."""
     async with build_runtime(settings) as runtime:
-        worker = worker_from_settings(runtime.sessions, default_handlers(runtime), settings)
+        worker = worker_from_settings(
+            runtime.sessions, default_handlers(runtime), settings, wakeups=doorbell_of(runtime.engine)
+        )
         log.info(
             "worker settings",
             extra={
@@ -153,7 +167,8 @@ async def run_worker_process(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await schedule_housekeeping(worker)
         try:
-            await worker.run(stop)
+            async with _listening(worker, runtime.engine):
+                await worker.run(stop)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)

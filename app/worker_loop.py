@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.store import jobs as queue
 from app.store.jobs import Clock, utc_now
 from app.store.models import Job
+from app.store.wakeups import Doorbell
 from app.worker_contract import (
     Handler,
     JobContext,
@@ -80,6 +81,7 @@ class Worker:
         idle_backoff: float = 10.0,
         grace_period: float = 25.0,
         observer: JobObserver | None = None,
+        wakeups: Doorbell | None = None,
     ) -> None:
         if batch_size < 1 or concurrency < 1 or lease <= timedelta(0) or poll_interval <= 0:
             raise ValueError("batch_size, concurrency, lease and poll_interval must be positive")
@@ -94,6 +96,7 @@ class Worker:
         self.idle_backoff = max(idle_backoff, poll_interval)
         self.grace_period = grace_period
         self.observer = observer
+        self.wakeups = wakeups  # rung when a due job is queued: claim at once instead of at the next poll
         self._in_hand: dict[int, asyncio.Task[None]] = {}
 
     @property
@@ -128,23 +131,37 @@ class Worker:
                             await self._wait(stopping, seconds=None)
                             continue
                         limit = min(free, self.batch_size)
+                        rings = self.wakeups.rings if self.wakeups is not None else 0
                         claimed = await self._claim_quietly(limit)
                         for job in claimed:
                             self._start(job, self._run(job))
                         if len(claimed) == limit:
                             delay = self.poll_interval
                             continue  # a full batch: more may be due
-                        await self._wait(stopping, seconds=self.poll_interval if claimed else delay)
-                        # Idle: poll less and less often, up to idle_backoff; any work resets it.
-                        delay = self.poll_interval if claimed else min(delay * 2, self.idle_backoff)
+                        woken = await self._wait(
+                            stopping, seconds=self.poll_interval if claimed else delay, rings=rings
+                        )
+                        # Idle: poll less and less often, up to idle_backoff; any work or wake-up resets it.
+                        delay = self.poll_interval if claimed or woken else min(delay * 2, self.idle_backoff)
                 finally:
                     await self._drain()
         finally:
             stopping.cancel()
             log.info("worker stopped", extra={"worker_id": self.worker_id})
 
-    async def _wait(self, stopping: asyncio.Task[Any], *, seconds: float | None) -> None:
-        await asyncio.wait({stopping, *self._in_hand.values()}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    async def _wait(self, stopping: asyncio.Task[Any], *, seconds: float | None, rings: int | None = None) -> bool:
+        """Until stop, a job in hand ends, `seconds` pass or (given `rings`) a wake-up after it; True if woken."""
+        waiting: set[asyncio.Future[Any]] = {stopping, *self._in_hand.values()}
+        bell = None
+        if self.wakeups is not None and rings is not None:
+            bell = asyncio.ensure_future(self.wakeups.wait(rings))
+            waiting.add(bell)
+        try:
+            await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if bell is not None and not bell.done():
+                bell.cancel()
+        return bell is not None and bell.done() and not bell.cancelled()
 
     def _start(self, job: ClaimedJob, work: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(work)

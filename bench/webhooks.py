@@ -3,12 +3,15 @@
     .venv/bin/python -m bench.webhooks [--events 10000] [--endpoints 4] [--database-url URL] [--concurrency 32]
 
 Migrates a fresh database (a temporary SQLite file unless --database-url names an empty
-PostgreSQL database), registers the endpoints on a receiver process on 127.0.0.1, publishes the
-events (authorization.approved, through `app.notifications.enqueue_event`, 50 per transaction)
-while a worker delivers them, and prints deliveries/s and the end-to-end delay from the event's
-commit to its receipt (p50, p99). The baseline, measured in the same run: the rate at which
-this process POSTs the same signed-size bodies to the same receiver with httpx. Loopback only;
-bounded by --deadline.
+PostgreSQL database) and registers the endpoints on a receiver process on 127.0.0.1.
+(1) Throughput: publishes the events (authorization.approved, through
+`app.notifications.enqueue_event`, 50 per transaction), then starts a worker and prints
+deliveries/s, this process's CPU ms, SQL statements and commits per delivery (fan-out included),
+and the end-to-end delay from the event's commit to its receipt (p50, p99). The baseline, in the
+same run: the rate at which this process POSTs the same bodies to the same receiver with httpx.
+(2) Idle: a worker with the service's default polling (1 s, backing off to 10 s when idle) sits
+idle, then `--idle-events` events are published one at a time, 0.3 s apart; prints their delay
+p50/p99 (what wake-ups, not polling, decide). Loopback only; bounded by --deadline.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.main import create_app
 from app.notifications import enqueue_event
@@ -43,6 +46,7 @@ BATCH = 50
 
 async def _receiver(port: int, out: Path) -> None:
     delays: list[float] = []
+    idle: list[float] = []
     ids: set[str] = set()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -53,10 +57,10 @@ async def _receiver(port: int, out: Path) -> None:
                     name, _, value = h.decode().partition(":")
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                if b" /hook" in line:
+                if b" /hook" in line or b" /idle" in line:
                     ids.add(headers["webhook-id"])
                     sent = datetime.fromisoformat(json.loads(body)["timestamp"])
-                    delays.append((datetime.now(UTC) - sent).total_seconds())
+                    (idle if b" /idle" in line else delays).append((datetime.now(UTC) - sent).total_seconds())
                 writer.write(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -69,7 +73,7 @@ async def _receiver(port: int, out: Path) -> None:
     asyncio.get_running_loop().add_signal_handler(15, stop.set)
     async with server:
         await stop.wait()
-    out.write_text(json.dumps({"delays": delays, "unique": len(ids), "received": len(delays)}))
+    out.write_text(json.dumps({"delays": delays, "idle": idle, "unique": len(ids), "received": len(delays)}))
 
 
 def _free_port() -> int:
@@ -85,22 +89,59 @@ def _authorization(now: datetime) -> Authorization:
     key = uuid.uuid4().hex
     return Authorization(
         id=uuid.uuid4(), client_id="development", payer_id="sandbox", bundle_identifier=f"urn:bench|{key}",
-        claim_identifier=f"urn:bench|{key}", kind="prior", priority="normal", status="approved", received_at=now,
+        claim_identifier=f"urn:bench|{key}", kind="prior", priority="standard", status="approved", received_at=now,
         created_at=now, updated_at=now, version=1, request_hash="0" * 64, request_document=b"{}",
         response_status=200, items=[],
     )  # fmt: skip
 
 
-async def _publish(runtime: Runtime, events: int) -> None:
-    for start in range(0, events, BATCH):
+async def _publish(runtime: Runtime, events: int, *, spacing: float = 0.0) -> None:
+    batch = 1 if spacing else BATCH
+    for start in range(0, events, batch):
         async with runtime.sessions.begin() as session:
             now = datetime.now(UTC)
-            rows = [_authorization(now) for _ in range(min(BATCH, events - start))]
+            rows = [_authorization(now) for _ in range(min(batch, events - start))]
             session.add_all(rows)
             await session.flush()
             for row in rows:
                 enqueue_event(session, row, "authorization.approved", now=now)
-        await asyncio.sleep(0)
+        await asyncio.sleep(spacing)
+
+
+class _Counter:
+    """SQL statements and commits this process sends (SQLAlchemy engine events)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.statements = self.commits = 0
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", self._statement)
+        event.listen(runtime.engine.sync_engine, "commit", self._commit)
+
+    def _statement(self, *_args: object) -> None:
+        self.statements += 1
+
+    def _commit(self, *_args: object) -> None:
+        self.commits += 1
+
+
+async def _idle_delays(
+    runtime: Runtime, client: httpx.AsyncClient, endpoints: list[str], port: int, count: int
+) -> None:
+    """Events published one at a time to an idle service whose worker polls as configured by default."""
+    for endpoint_id in endpoints:
+        await client.delete(f"/webhooks/{endpoint_id}")
+    await client.post("/webhooks", json={"url": f"http://127.0.0.1:{port}/idle", "event_types": ["*"]})
+    defaults = Settings(_env_file=None)
+    worker = Worker(
+        runtime.sessions, default_handlers(runtime), poll_interval=defaults.worker_poll_seconds,
+        idle_backoff=defaults.worker_idle_max_seconds,
+    )  # fmt: skip
+    stop = asyncio.Event()
+    working = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(3)  # idle: the poll interval has backed off
+    await _publish(runtime, count, spacing=0.3)
+    await asyncio.sleep(2)
+    stop.set()
+    await working
 
 
 async def _delivered(runtime: Runtime) -> int:
@@ -145,22 +186,30 @@ async def main(args: argparse.Namespace) -> None:
     total = args.events * args.endpoints
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            for _ in range(args.endpoints):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+        endpoints = [
+            (
                 await client.post("/webhooks", json={"url": f"http://127.0.0.1:{port}/hook", "event_types": ["*"]})
+            ).json()["id"]
+            for _ in range(args.endpoints)
+        ]
+        await _publish(runtime, args.events)
         worker = Worker(
             runtime.sessions, default_handlers(runtime), batch_size=args.concurrency, concurrency=args.concurrency,
             poll_interval=0.01, idle_backoff=0.05,
         )  # fmt: skip
+        counter = _Counter(runtime)
         stop = asyncio.Event()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         working = asyncio.create_task(worker.run(stop))
-        await _publish(runtime, args.events)
         while (done := await _delivered(runtime)) < total and time.perf_counter() - started < args.deadline:
             await asyncio.sleep(0.2)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         stop.set()
         await working
+        statements, commits = counter.statements, counter.commits
+        await _idle_delays(runtime, client, endpoints, port, args.idle_events)
+        await client.aclose()
         data = {"authorization_id": str(uuid.uuid4()), "status": "approved", "items": []}
         event = {"type": "authorization.approved", "timestamp": datetime.now(UTC).isoformat(), "data": data}
         body = json.dumps(event).encode()
@@ -177,8 +226,13 @@ async def main(args: argparse.Namespace) -> None:
           f"(receiver saw {result['received']} requests, {result['unique']} unique webhook-ids)")  # fmt: skip
     print(f"end-to-end delay (event commit -> receipt): p50 {_pct(delays, 50) * 1000:.0f} ms, "
           f"p99 {_pct(delays, 99) * 1000:.0f} ms")  # fmt: skip
+    print(f"per delivery: {cpu * 1000 / max(done, 1):.2f} ms CPU of this process (worker), "
+          f"{statements / max(done, 1):.1f} SQL statements, {commits / max(done, 1):.2f} commits")  # fmt: skip
     print(f"baseline httpx POST rate to the same receiver: {baseline:.0f} requests/s; "
           f"deliveries/baseline = {rate / baseline:.3f}")  # fmt: skip
+    idle = sorted(result["idle"])
+    print(f"idle service, {len(idle)}/{args.idle_events} single events 0.3 s apart (default polling 1 s backing off "
+          f"to 10 s): delay p50 {_pct(idle, 50) * 1000:.0f} ms, p99 {_pct(idle, 99) * 1000:.0f} ms")  # fmt: skip
 
 
 def cli() -> None:
@@ -187,6 +241,7 @@ def cli() -> None:
     parser.add_argument("--endpoints", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--database-url", default="", help="an empty PostgreSQL database (default: temporary SQLite)")
+    parser.add_argument("--idle-events", type=int, default=20)
     parser.add_argument("--deadline", type=float, default=900.0, help="seconds before giving up")
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from app.notifications.events import FAN_OUT
 from app.store.jobs import JobState
 from app.store.models import Job, SubscriptionNotification, WebhookDelivery
+from app.store.wakeups import ring_on_commit
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -104,6 +105,7 @@ async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
     later = await _sibling(session, row, earlier=False)
     if later is None or later.job_id is None:
         return
+    ring_on_commit(session)
     await session.execute(
         update(Job)
         .where(Job.id == later.job_id, Job.state == JobState.QUEUED.value, Job.run_at > now)

@@ -27,6 +27,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.models import Job
+from app.store.wakeups import ring_on_commit
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
@@ -80,6 +81,8 @@ def enqueue(
         updated_at=now,
     )
     session.add(job)
+    if job.run_at <= now:
+        ring_on_commit(session)  # a worker of this process starts it at once
     return job
 
 
