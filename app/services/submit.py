@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.coverage.precheck import SubmissionCheck, check_submission, link_assertions
 from app.domain.authorization import received_change
-from app.domain.clocks import decision_due
 from app.domain.codes import AuthorizationStatus
+from app.domain.facts import BundleFacts
 from app.domain.lifecycle import accepts_updates
 from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
@@ -38,6 +38,7 @@ from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
 from app.services.items import items_for
 from app.services.recording import record, record_rejection, render_document, save, state_of
+from app.services.routing import PayerChoice, choose_payer
 from app.services.stored import normalized_form
 from app.store.authorizations import AuthorizationRepository
 from app.store.database import writer_turn
@@ -135,7 +136,7 @@ def _new_authorization(
         payer_reference=prior.payer_reference if prior else None,
         preauth_ref=prior.preauth_ref if prior else None,
         received_at=now,
-        due_at=decision_due(now, request.priority, check.assessment.windows(entry.windows)),
+        due_at=check.assessment.decision_due(now, request.priority, entry.windows),
         created_at=now,
         updated_at=now,
         version=1,
@@ -157,13 +158,14 @@ class _Stored:
 
 
 async def _store(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, choice: PayerChoice, facts: BundleFacts
 ) -> SubmitResult | _Stored:
     """Idempotency, update checks, coverage rules and pre-submission checks, then the authorization and
     its first event. When the answer needs no I/O (the payer's rules settle every item, or the payer
     decides in-process) it is recorded in this same transaction: one commit. Otherwise a follow-up job
     is stored with it (the outbox) and the payer is asked after the commit."""
     request = parsed.request
+    entry = choice.entry
     async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         existing = await repository.by_bundle_identifier(request.bundle_identifier.key())
@@ -180,7 +182,7 @@ async def _store(
             raise Conflict(
                 text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
             )
-        check = await _check(session, runtime, principal, parsed, entry)
+        check = await _check(session, runtime, principal, parsed, choice, facts)
         authorization = _new_authorization(runtime, principal, parsed, entry, prior, check)
         if request.cancels_all:
             for item in authorization.items:
@@ -197,6 +199,8 @@ async def _store(
             "priority": authorization.priority,
             "payer": entry.id,
             **({"replaces": str(prior.id)} if prior else {}),
+            **choice.detail(),
+            **({"exemptions": exempt} if (exempt := _exemptions(check)) else {}),
             **await _coverage_links(session, repository, authorization, parsed, check),
         }
         received = received_change(now=authorization.received_at, detail=detail)
@@ -358,6 +362,7 @@ async def _record_outcome(
         detail=detail,
     )
     warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
+    warnings += _program_notes(parsed, check)
     body = record(
         repository,
         authorization,
@@ -405,8 +410,10 @@ def _next_follow_up(
 
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response."""
-    entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
-    stored = await _store(runtime, principal, parsed, entry)
+    facts = bundle_facts(parsed.bundle)
+    choice = choose_payer(runtime, parsed.request, facts)
+    entry = choice.entry
+    stored = await _store(runtime, principal, parsed, choice, facts)
     if isinstance(stored, SubmitResult):
         return stored
     outcome = await _call_payer(runtime, entry, stored.authorization, parsed)
@@ -414,19 +421,48 @@ async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: Pars
 
 
 async def _check(
-    session: AsyncSession, runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    parsed: ParsedSubmission,
+    choice: PayerChoice,
+    facts: BundleFacts,
 ) -> SubmissionCheck:
-    """The payer's coverage rules and pre-submission checks; refuses (422, nothing stored) when the payer says so."""
+    """The payer's coverage rules, the registry's exemptions and pre-submission checks; refuses (422, nothing
+    stored) when the payer says so."""
     check = await check_submission(
         session,
         principal.client_id,
-        runtime.coverage.current.for_payer(entry.id),
+        runtime.coverage.current.for_payer(choice.rules_payer),
         parsed.request,
-        bundle_facts(parsed.bundle),
+        facts,
         now=runtime.clock(),
+        programs=choice.programs,
     )
     findings = check.assessment.submit_findings()
     if findings and check.assessment.on_findings == "refuse" and not parsed.request.cancels_all:
         text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
         raise Unprocessable(text, issues=[finding.issue("error") for finding in findings])
     return check
+
+
+def _exemptions(check: SubmissionCheck) -> dict[str, dict[str, str]]:
+    """item sequence -> the exemption that made it not-required, for the `received` event."""
+    return {str(sequence): cited for sequence, cited in check.assessment.exemptions().items()}
+
+
+def _program_notes(parsed: ParsedSubmission, check: SubmissionCheck) -> list[Issue]:
+    """ClaimResponse.processNote lines citing each exemption (its item is NA, its reason the same citation)."""
+    notes: list[Issue] = []
+    for position, item in enumerate(parsed.request.items):
+        determination = check.assessment.determinations.get(item.sequence)
+        if determination is not None and determination.exemption is not None:
+            notes.append(
+                Issue(
+                    text=f"item {item.sequence} ({item.product_or_service.code}): {determination.reason}",
+                    code="informational",
+                    severity="information",
+                    expression=f"Bundle.entry[0].resource.item[{position}]",
+                )
+            )
+    return notes
