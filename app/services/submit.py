@@ -155,6 +155,7 @@ class _Stored:
 
     authorization: Authorization
     check: SubmissionCheck
+    entry: PayerEntry  # the payer to ask (a cancel of a routed request: the contractor that holds it)
 
 
 async def _store(
@@ -174,6 +175,8 @@ async def _store(
         prior = None
         if request.is_update or (request.cancels_all and request.claim_identifiers):
             prior = await _prior_for_update(repository, parsed)
+            if request.cancels_all and prior.payer_id != entry.id and prior.payer_id in runtime.payers:
+                entry = runtime.payers.get(prior.payer_id)  # a cancel has no items to route: it follows the request
         elif request.claim_identifiers and await repository.claim_identifier_taken(request.claim_identifiers[0].key()):
             text = (
                 f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
@@ -223,7 +226,7 @@ async def _store(
                 run_at=authorization.received_at + timedelta(seconds=budget),
                 action=action,
             )
-            result = _Stored(authorization, check)
+            result = _Stored(authorization, check, entry)
         try:
             await session.flush()
         except IntegrityError:
@@ -412,12 +415,11 @@ async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: Pars
     """Store, ask the payer (within the sync budget), record, and return the PAS response."""
     facts = bundle_facts(parsed.bundle)
     choice = choose_payer(runtime, parsed.request, facts)
-    entry = choice.entry
     stored = await _store(runtime, principal, parsed, choice, facts)
     if isinstance(stored, SubmitResult):
         return stored
-    outcome = await _call_payer(runtime, entry, stored.authorization, parsed)
-    return await _record(runtime, principal, entry, stored.authorization.id, parsed, outcome, stored.check)
+    outcome = await _call_payer(runtime, stored.entry, stored.authorization, parsed)
+    return await _record(runtime, principal, stored.entry, stored.authorization.id, parsed, outcome, stored.check)
 
 
 async def _check(

@@ -18,6 +18,7 @@ from app.domain.codes import ReviewAction
 from app.settings import Settings
 from tests.lifecycle.support import (
     PAYER,
+    cancel_all_bundle,
     detail,
     pas_answer,
     payers_toml,
@@ -147,6 +148,19 @@ async def test_a_routed_request_goes_to_the_contractors_adapter(
         "source": "CMS WISeR Model",
     }
     assert shown["timeline"][0]["detail"]["payer"] == "acme"
+
+
+async def test_a_pas_cancel_of_a_routed_request_goes_to_the_contractor(
+    client: httpx.AsyncClient, acme: respx.MockRouter
+) -> None:
+    contractor = acme.post("/Claim/$submit").mock(
+        side_effect=[pas_answer(ReviewAction.PENDED), pas_answer(ReviewAction.CANCELLED)]
+    )
+    original = in_state(request_bundle("64561"), "TX")
+    await submit_bundle(client, original)
+    cancel = await submit_bundle(client, in_state(cancel_all_bundle(original), "TX"))
+    assert contractor.call_count == 2
+    assert (await detail(client, cancel.authorization_id))["payer_id"] == "acme"
 
 
 async def test_outside_the_programs_states_the_request_stays_with_its_payer(
