@@ -13,6 +13,7 @@ from app.coverage.drugs import NDC, RXNORM, is_drug
 from app.domain.clocks import DecisionWindows
 from app.domain.codes import Priority
 from app.domain.facts import BundleFacts
+from app.payers.config import PayerConfig
 from tests.coverage.builders import item, payer_rules, request
 
 RECEIVED = datetime(2030, 5, 2, 12, 0, tzinfo=UTC)
@@ -74,3 +75,17 @@ def test_rules_files_override_the_drug_clocks_per_payer_state_and_rule_and_exemp
     assert _due(body, "J9045", priority=expedited, facts=texas) == timedelta(hours=2)  # the rule's own
     employer = BundleFacts(plan_type="EHCPOL")
     assert _due(body, "J9035", priority=expedited, facts=employer) == timedelta(hours=72)  # medical clock
+
+
+def test_the_payers_file_sets_a_payers_drug_windows() -> None:
+    payer = PayerConfig(id="medicaid", adapter="sandbox", drug_expedited_window_hours=12, drug_standard_window_hours=48)
+    windows = payer.windows
+    assert windows.for_item(Priority.EXPEDITED, drug=True) == timedelta(hours=12)
+    assert windows.for_item(Priority.STANDARD, drug=True) == timedelta(hours=48)
+    assert windows.for_item(Priority.EXPEDITED, drug=False) == timedelta(hours=72)
+    assert _due_with(windows, "J9035") == timedelta(hours=48)
+
+
+def _due_with(windows: DecisionWindows, code: str) -> timedelta:
+    found = assess(None, request(item(code)), BundleFacts(), today=date(2030, 5, 2))
+    return found.decision_due(RECEIVED, Priority.STANDARD, windows) - RECEIVED
