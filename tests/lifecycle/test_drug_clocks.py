@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Settings
 from tests.lifecycle import store_reads
 from tests.lifecycle.support import Driver, detail, payers_toml, request_bundle, submit_bundle, timeline
+from tests.notifications.receiver import running_receiver
 
 Json = dict[str, Any]
 HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
@@ -62,6 +64,7 @@ def settings(database_url: str, tmp_path: Path, coverage_rules: str | None) -> S
         embedded_worker=False,
         payers_file=payers,
         coverage_rules_dir=rules_dir,
+        webhook_allow_private_targets=True,  # the loopback receiver
         payer_sync_budget_seconds=10.0,
         _env_file=None,
     )
@@ -97,23 +100,33 @@ def window(shown: Json) -> timedelta:
 async def test_an_expedited_drug_is_due_24_hours_after_receipt_and_overdue_then(
     client: httpx.AsyncClient, driver: Driver, engine: AsyncEngine
 ) -> None:
-    answered = await submit_bundle(client, held("J9035", expedited=True))
-    shown = await detail(client, answered.authorization_id)
-    assert shown["status"] == "pended"
-    assert shown["priority"] == "expedited"
-    assert window(shown) == timedelta(hours=24)
-    due_at = datetime.fromisoformat(shown["clocks"]["due_at"])
+    async with running_receiver() as receiver:
+        hook = await client.post("/webhooks", json={"url": receiver.url, "event_types": ["authorization.overdue"]})
+        assert hook.status_code == 201, hook.text
+        answered = await submit_bundle(client, held("J9035", expedited=True))
+        shown = await detail(client, answered.authorization_id)
+        assert shown["status"] == "pended"
+        assert shown["priority"] == "expedited"
+        assert window(shown) == timedelta(hours=24)
+        due_at = datetime.fromisoformat(shown["clocks"]["due_at"])
 
-    await driver.run(until=due_at - timedelta(seconds=1))
-    before = await detail(client, answered.authorization_id)
-    assert "overdue" not in timeline(before)
-    assert before["clocks"]["overdue"] is False
+        await driver.run(until=due_at - timedelta(seconds=1))
+        before = await detail(client, answered.authorization_id)
+        assert "overdue" not in timeline(before)
+        assert before["clocks"]["overdue"] is False
+        assert receiver.requests == []
 
-    await driver.run(until=due_at)
-    after = await detail(client, answered.authorization_id)
-    assert timeline(after).count("overdue") == 1
-    assert after["status"] == "pended"
-    assert "authorization.overdue" in await store_reads.published(engine, answered.authorization_id)
+        await driver.run(until=due_at)
+        after = await detail(client, answered.authorization_id)
+        assert timeline(after).count("overdue") == 1
+        assert after["status"] == "pended"
+        assert "authorization.overdue" in await store_reads.published(engine, answered.authorization_id)
+        await driver.run()  # the fan-out queued the delivery at the moved clock's now
+        await receiver.wait_for(1)
+    (delivered,) = receiver.requests
+    sent = orjson.loads(delivered.body)
+    assert sent["type"] == "authorization.overdue"
+    assert sent["data"]["authorization_id"] == str(answered.authorization_id)
 
 
 @pytest.mark.parametrize(
