@@ -79,7 +79,6 @@ class PayerPrograms:
             exemption=exemption.id,
             gold_card=exemption.kind != "cms-exemption",
             documentation=(),
-            info_url=exemption.source_url or determination.info_url,
         )
 
     def routing_for(self, facts: ItemFacts) -> Routing | None:
