@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from app.cli import cli
 from tests.support.processes import run_epa
 
 ROUTING = """format = 1
@@ -44,3 +47,17 @@ def test_a_broken_registry_file_stops_serve_with_file_line_and_reason(tmp_path: 
 def test_a_routing_to_a_payer_the_payers_file_lacks_stops_serve(tmp_path: Path) -> None:
     line = _serve(tmp_path, ROUTING)
     assert "programs.toml:9: routing 'wiser': adapter 'nobody' is not a payer of the payers file" in line
+
+
+def test_rules_check_programs_prints_each_file_or_the_broken_line(tmp_path: Path) -> None:
+    shipped = CliRunner().invoke(cli, ["rules", "check-programs"])
+    assert shipped.exit_code == 0, shipped.output
+    assert "sample.toml: version programs-sample-2025.1 (sample data)" in shipped.output
+    (tmp_path / "programs.toml").write_text(ROUTING)
+    good = CliRunner().invoke(cli, ["rules", "check-programs", str(tmp_path)])
+    assert good.exit_code == 0
+    assert "0 exemptions, 1 routings" in good.output
+    (tmp_path / "programs.toml").write_text(ROUTING.replace('states = ["TX"]', "").replace("codes = [", "codes = [1, "))
+    bad = CliRunner().invoke(cli, ["rules", "check-programs", str(tmp_path)])
+    assert bad.exit_code == 2
+    assert "programs.toml:8:" in bad.output
