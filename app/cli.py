@@ -106,15 +106,19 @@ def require_current_schema(settings: Settings, *, upgrade: bool) -> None:
 
 
 async def _check_payers(settings: Settings) -> None:
+    from app.coverage.program_loader import check_routing_payers, load_programs
     from app.payers import build_registry
 
+    programs = load_programs(settings.programs_dir)  # RulesError: a broken registry file
     async with httpx.AsyncClient() as http:
         registry = build_registry(settings.payers_file, http)
         await registry.aclose()
+    check_routing_payers(programs, [entry.id for entry in registry.entries])
 
 
 def check_payers(settings: Settings) -> None:
     """Build the payer registry once so a broken adapter or payers file stops start-up with one line."""
+    from app.coverage.loader import RulesError
     from app.payers import PayerConfigError
 
     registry_log = logging.getLogger("app.payers.registry")
@@ -124,6 +128,8 @@ def check_payers(settings: Settings) -> None:
         asyncio.run(_check_payers(settings))
     except PayerConfigError as exc:
         fail(f"payer configuration: {exc}")
+    except RulesError as exc:
+        fail(f"exemptions and program routing registry: {exc}")
     finally:
         registry_log.setLevel(level)
 

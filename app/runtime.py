@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.coverage.book import RulesHolder
+from app.coverage.program_loader import check_routing_payers, load_programs
+from app.coverage.programs import ProgramRegistry
 from app.payers import PayerRegistry, build_registry
 from app.payers.contract import Clock, utc_now
 from app.settings import Settings
@@ -25,6 +27,7 @@ class Runtime:
     payers: PayerRegistry
     coverage: RulesHolder  # coverage rules in force (swapped on reload)
     clock: Clock = utc_now
+    programs: ProgramRegistry = field(default_factory=ProgramRegistry)  # exemptions and program routing in force
 
 
 @asynccontextmanager
@@ -37,11 +40,13 @@ async def build_runtime(
 ) -> AsyncIterator[Runtime]:
     """Engine, sessions, the shared http client, the payer registry and coverage rules (unless given)."""
     rules = coverage or RulesHolder.load(settings.coverage_rules_dir)  # RulesError before anything opens
+    programs = load_programs(settings.programs_dir)  # RulesError before anything opens
     engine = create_engine(settings.effective_database_url)
     http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
     registry: PayerRegistry | None = None
     try:
         registry = payers or build_registry(settings.payers_file, http, clock=clock)
+        check_routing_payers(programs, [entry.id for entry in registry.entries])
         yield Runtime(
             settings=settings,
             engine=engine,
@@ -50,6 +55,7 @@ async def build_runtime(
             payers=registry,
             coverage=rules,
             clock=clock,
+            programs=programs,
         )
     finally:
         if registry is not None and payers is None:

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     coverage_rules_dir: Path | None = Field(
         default=None, description="Directory of coverage rules files (*.toml); None = the shipped sample."
     )
+    programs_dir: Path | None = Field(
+        default=None,
+        description="Directory of exemption and program routing registry files (*.toml); None = the shipped sample.",
+    )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     embedded_worker: bool | None = Field(
         default=None, description="Run one job worker inside `epa serve` (default: on for SQLite, off for PostgreSQL)."

@@ -20,11 +20,11 @@ from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Pr
 router = APIRouter(prefix="/coverage-rules", tags=["Coverage rules"])
 
 
-@router.get("", summary="The coverage rules in force, per payer")
+@router.get("", summary="The coverage rules in force, per payer, and the exemptions and routing registry files")
 async def rules_in_force(
     runtime: RuntimeDep, _principal: Annotated[Principal, require(AUTHORIZATIONS_READ)]
 ) -> dict[str, Any]:
-    return {"payers": runtime.coverage.current.summary()}
+    return {"payers": runtime.coverage.current.summary(), "programs": runtime.programs.summary()}
 
 
 @router.post("/reload", summary="Re-read the coverage rules files (the old rules stay if one is broken)")

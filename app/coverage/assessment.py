@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from app.coverage.evaluate import Determination, PayerRules, evaluate
 from app.coverage.facts import item_facts
 from app.coverage.findings import Finding, FindingKind, pre_submission_findings
 from app.coverage.format import OnFindings
+from app.coverage.programs import PayerPrograms
 from app.domain.clocks import DecisionWindows
-from app.domain.codes import ReviewAction
+from app.domain.codes import Priority, ReviewAction
 from app.domain.facts import BundleFacts
 from app.domain.model import Coding, ItemDecision, PriorAuthRequest
 
@@ -63,6 +64,21 @@ class Assessment:
             standard=timedelta(days=min(standard)) if standard else default.standard,
         )
 
+    def decision_due(self, received_at: datetime, priority: Priority, default: DecisionWindows) -> datetime:
+        """The earliest due time of the items still open, each timed by its kind (drug or medical service):
+        its rule's window, else the provider's state's (`[[state_clocks]]`), else the rules file's
+        `[defaults]`, else the payer's (payers file). No open item: the payer's medical window."""
+        windows = [_item_window(d, priority, default) for d in self.determinations.values() if d.settled is None]
+        return received_at + min(windows, default=default.for_priority(priority))
+
+    def exemptions(self) -> dict[int, dict[str, str]]:
+        """item sequence -> the registry exemption that made it not-required (id and citation), for the timeline."""
+        return {
+            sequence: {"exemption": d.exemption, "citation": d.reason or ""}
+            for sequence, d in self.determinations.items()
+            if d.exemption is not None
+        }
+
     def approval_validity(self, default: timedelta) -> timedelta:
         """How long an approval without a payer period lasts: the shortest rule validity, else the payer's."""
         days = [d.clocks.validity_days for d in self._open() if d.clocks.validity_days]
@@ -72,6 +88,16 @@ class Assessment:
         return [d for d in self.determinations.values() if d.settled is None and d.rule_id is not None]
 
 
+def _item_window(determination: Determination, priority: Priority, default: DecisionWindows) -> timedelta:
+    clocks, expedited = determination.clocks, priority is Priority.EXPEDITED
+    if determination.drug:
+        hours = clocks.drug_expedited_window_hours if expedited else clocks.drug_standard_window_hours
+        return timedelta(hours=hours) if hours else default.for_item(priority, drug=True)
+    if expedited:
+        return timedelta(hours=clocks.expedited_window_hours) if clocks.expedited_window_hours else default.expedited
+    return timedelta(days=clocks.standard_window_days) if clocks.standard_window_days else default.standard
+
+
 def assess(
     payer: PayerRules | None,
     request: PriorAuthRequest,
@@ -79,11 +105,16 @@ def assess(
     *,
     today: date,
     duplicates: Mapping[int, str] | None = None,
+    programs: PayerPrograms | None = None,
 ) -> Assessment:
-    """Evaluate every item of `request` and collect the pre-submission findings."""
-    determinations = {
-        item.sequence: evaluate(payer, item_facts(request, facts, item)) for item in request.items if not item.cancelled
-    }
+    """Evaluate every item of `request` (then the registry's exemptions) and collect the pre-submission findings."""
+    determinations: dict[int, Determination] = {}
+    for item in request.items:
+        if item.cancelled:
+            continue
+        per_item = item_facts(request, facts, item)
+        found = evaluate(payer, per_item)
+        determinations[item.sequence] = programs.exempt(found, per_item) if programs is not None else found
     findings = pre_submission_findings(request, facts, determinations, today=today, duplicates=duplicates)
     book = payer.rules if payer is not None else None
     return Assessment(

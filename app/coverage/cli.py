@@ -35,3 +35,33 @@ def check(
             f"{payer}: {summary['source']} version {summary['version']}, "
             f"{summary['rules']} rules, {summary['gold_cards']} gold cards"
         )
+
+
+@rules_cli.command("check-programs")
+def check_programs(
+    directory: Annotated[
+        Path | None,
+        typer.Argument(help="Registry directory (default: EPA_PROGRAMS_DIR, else the shipped sample)."),
+    ] = None,
+) -> None:
+    """Validate every exemptions and program routing file; one line per file, or `file:line: reason` and exit 2.
+
+    Whether each routing's contractor is a configured payer is checked when the service starts.
+    """
+    from app.coverage.program_loader import load_programs
+
+    if directory is None:
+        from app.settings import Settings
+
+        directory = Settings().programs_dir
+    try:
+        registry = load_programs(directory)
+    except RulesError as exc:
+        typer.echo(f"epa: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for summary in registry.summary():
+        sample = " (sample data)" if summary["sample"] else ""
+        typer.echo(
+            f"{summary['source']}: version {summary['version']}{sample}, "
+            f"{summary['exemptions']} exemptions, {summary['routings']} routings"
+        )

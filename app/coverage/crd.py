@@ -16,13 +16,14 @@ it speaks 2.0.1 (request extension `davinci-crd.version`).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from app.coverage.evaluate import Determination, ItemFacts, evaluate
 from app.coverage.facts import age_on
 from app.coverage.precheck import active_authorization_for
+from app.coverage.program_format import Routing
 from app.domain import bounds
 from app.domain.model import Identifier
 from app.errors import InvalidRequest, Issue, NotFound
@@ -39,6 +40,7 @@ from app.fhir.crd import (
     hook_orders,
     info_needed,
     provider_npis,
+    provider_state,
     update_action,
 )
 from app.fhir.crd_hooks import (
@@ -115,7 +117,13 @@ def coverage_not_found(why: str) -> InvalidRequest:
     return InvalidRequest(text, issues=[Issue(text=text, code="not-found", expression="prefetch.coverage")])
 
 
-def _line(order: Order, determination: Determination, pa: str | None) -> str:
+def routed_reason(reason: str | None, routing: Routing) -> str:
+    """The coverage-information reason of an order a program routes: who reviews it, under which program."""
+    text = f"prior authorization is reviewed by {routing.contractor} ({routing.program}; {routing.source})"
+    return (f"{reason}; {text}" if reason else text)[:300]
+
+
+def _line(order: Order, determination: Determination, pa: str | None, routing: Routing | None = None) -> str:
     assert order.item is not None
     code = order.item.product_or_service.code
     if determination.covered == "not-covered":
@@ -123,6 +131,8 @@ def _line(order: Order, determination: Determination, pa: str | None) -> str:
     text = f"{code}: {_PA_TEXT[pa or 'conditional']}"
     if determination.gold_card:
         text += " (gold card)"
+    if determination.exemption is not None or routing is not None:
+        text += f": {determination.reason}"
     if determination.documentation:
         text += "; documentation: " + ", ".join(d.text for d in determination.documentation)
     if determination.referral:
@@ -176,6 +186,7 @@ async def _answer(
 ) -> dict[str, Any]:
     service, payer_id, coverage, member = answer.service, answer.payer_id, answer.coverage, answer.member
     payer_rules = runtime.coverage.current.for_payer(payer_id)
+    programs = runtime.programs.for_payer(payer_id)
     now = runtime.clock()
     born = birth_date(prefetch)
     actions: list[dict[str, Any]] = []
@@ -199,8 +210,12 @@ async def _answer(
                 diagnosis_codes=diagnosis_codes(order.resource),
                 age=age_on(born, day),
                 provider_npis=npis,
+                state=provider_state(order.resource, prefetch),
             )
-            determination = evaluate(payer_rules, facts)
+            determination = programs.exempt(evaluate(payer_rules, facts), facts)
+            routing = programs.routing_for(facts) if determination.settled is None else None
+            if routing is not None:
+                determination = replace(determination, reason=routed_reason(determination.reason, routing))
             pa: str | None = None if determination.covered == "not-covered" else determination.pa_needed
             satisfied = None
             if pa in ("auth-needed", "performpa"):
@@ -239,7 +254,7 @@ async def _answer(
                 info_needed=info_needed(order, npis),
             )
             actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
-            lines.append(_line(order, determination, pa))
+            lines.append(_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
     cards = [_instructions(lines, answer.topic_system)]

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Literal
 
 from app.coverage.codes import CodeSpec, diagnosis_matches, system_matches
+from app.coverage.drugs import is_drug
 from app.coverage.format import Clocks, Conditions, Document, GoldCard, Rule, RulesFile
 from app.domain.codes import AuthorizationKind, ReviewAction
 from app.domain.model import ServiceItem
@@ -34,6 +35,8 @@ class ItemFacts:
     provider_npis: tuple[str, ...] = ()  # performing provider first, then the requesting one
     specialties: tuple[str, ...] = ()
     kind: AuthorizationKind = AuthorizationKind.PRIOR
+    state: str | None = None  # USPS state of the provider (BundleFacts.service_state)
+    plan_type: str | None = None  # Coverage.type code (BundleFacts.plan_type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ class Determination:
     info_url: str | None = None
     clocks: Clocks = field(default_factory=Clocks)
     version: str | None = None
+    exemption: str | None = None  # id of the registry exemption that lifted the requirement
+    drug: bool = False  # timed by the drug clocks (app.coverage.drugs)
 
     @property
     def settled(self) -> ReviewAction | None:
@@ -144,13 +149,23 @@ def gold_card_for(cards: tuple[GoldCard, ...], facts: ItemFacts) -> GoldCard | N
     return None
 
 
-def _merged_clocks(defaults: Clocks, rule: Rule) -> Clocks:
-    return Clocks(
-        standard_window_days=rule.standard_window_days or defaults.standard_window_days,
-        expedited_window_hours=rule.expedited_window_hours or defaults.expedited_window_hours,
-        validity_days=rule.validity_days or defaults.validity_days,
-        retro_window_days=rule.retro_window_days if rule.retro_window_days is not None else defaults.retro_window_days,
-    )
+def _merged_clocks(top: Clocks, under: Clocks) -> Clocks:
+    """`top`'s clocks, each one it does not give taken from `under`."""
+    merged = {name: getattr(top, name) for name in Clocks.model_fields if getattr(top, name) is not None}
+    return under.model_copy(update=merged)
+
+
+def base_clocks(book: RulesFile, facts: ItemFacts) -> Clocks:
+    """The payer's `[defaults]`, under the first `[[state_clocks]]` naming the provider's state."""
+    state = next((s for s in book.state_clocks if facts.state is not None and facts.state in s.states), None)
+    return book.defaults if state is None else _merged_clocks(state, book.defaults)
+
+
+def drug_timed(book: RulesFile | None, facts: ItemFacts) -> bool:
+    """Whether the item gets the drug clocks: a drug, unless its plan type is exempt from them."""
+    if not is_drug(facts.item):
+        return False
+    return book is None or facts.plan_type is None or facts.plan_type not in book.drug_clock_exempt_plan_types
 
 
 _PA: dict[str, PaNeeded] = {"required": "auth-needed", "not-required": "no-auth", "performing-provider": "performpa"}
@@ -160,8 +175,12 @@ def evaluate(payer: PayerRules | None, facts: ItemFacts) -> Determination:
     """What `payer`'s rules say about the item (a payer without rules: the payer decides)."""
     sequence = facts.item.sequence
     if payer is None:
-        return Determination(sequence, "conditional", "conditional", reason=NO_RULE_REASON)
+        return Determination(
+            sequence, "conditional", "conditional", reason=NO_RULE_REASON, drug=drug_timed(None, facts)
+        )
     book = payer.rules
+    base = base_clocks(book, facts)
+    drug = drug_timed(book, facts)
     for rule, specs in zip(book.rule, payer.specs, strict=True):
         if not rule_matches(rule, specs, facts, book.in_network):
             continue
@@ -182,9 +201,10 @@ def evaluate(payer: PayerRules | None, facts: ItemFacts) -> Determination:
             reason_code=rule.reason_code,
             gold_card=card is not None,
             info_url=rule.info_url,
-            clocks=_merged_clocks(book.defaults, rule),
+            clocks=_merged_clocks(rule, base),
             version=book.version,
+            drug=drug,
         )
     return Determination(
-        sequence, "conditional", "conditional", reason=NO_RULE_REASON, clocks=book.defaults, version=book.version
+        sequence, "conditional", "conditional", reason=NO_RULE_REASON, clocks=base, version=book.version, drug=drug
     )

@@ -42,4 +42,6 @@ def item_facts(request: PriorAuthRequest, facts: BundleFacts, item: ServiceItem)
         provider_npis=tuple(dict.fromkeys(npis)),
         specialties=facts.specialties,
         kind=request.kind,
+        state=facts.service_state,
+        plan_type=facts.plan_type,
     )

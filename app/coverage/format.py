@@ -34,6 +34,8 @@ class Clocks(_Strict):
 
     standard_window_days: float | None = Field(default=None, gt=0)
     expedited_window_hours: float | None = Field(default=None, gt=0)
+    drug_standard_window_hours: float | None = Field(default=None, gt=0)  # items that are drugs (app.coverage.drugs)
+    drug_expedited_window_hours: float | None = Field(default=None, gt=0)
     validity_days: int | None = Field(default=None, gt=0)
     retro_window_days: int | None = Field(default=None, ge=0)
 
@@ -121,6 +123,21 @@ class GoldCard(_Strict):
         return tuple(CodeSpec.parse(c) for c in self.codes)
 
 
+class StateClocks(Clocks):
+    """Decision windows a state's law sets for requests from providers in that state (over `[defaults]`)."""
+
+    states: tuple[str, ...] = Field(min_length=1)  # USPS codes (BundleFacts.service_state)
+    source: str = Field(min_length=1, max_length=300)  # the law, cited in the docs and summaries
+
+    @field_validator("states")
+    @classmethod
+    def _valid_states(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for state in value:
+            if len(state) != 2 or not state.isalpha() or not state.isupper():
+                raise ValueError(f"state {state!r} is not a two-letter USPS code (e.g. TX)")
+        return value
+
+
 class RulesFile(_Strict):
     """A whole rules file."""
 
@@ -133,6 +150,8 @@ class RulesFile(_Strict):
     defaults: Clocks = Clocks()
     rule: tuple[Rule, ...] = ()
     gold_card: tuple[GoldCard, ...] = ()
+    state_clocks: tuple[StateClocks, ...] = ()  # first entry naming the provider's state applies
+    drug_clock_exempt_plan_types: tuple[str, ...] = ()  # Coverage.type codes whose drugs get medical clocks
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RulesFile:

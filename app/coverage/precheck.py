@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.coverage.assessment import Assessment, assess
 from app.coverage.evaluate import PayerRules
+from app.coverage.programs import PayerPrograms
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, ReviewAction
 from app.domain.facts import BundleFacts
 from app.domain.model import Period, PriorAuthRequest
@@ -173,22 +174,24 @@ async def check_submission(
     facts: BundleFacts,
     *,
     now: datetime,
+    programs: PayerPrograms | None = None,
     new: bool = False,
 ) -> SubmissionCheck:
-    """Assess `request` against its payer's rules with what storage knows (read only).
+    """Assess `request` against its payer's rules and the registry's exemptions with what storage knows
+    (read only).
 
     `new`: the caller knows the Bundle identifier was never stored (so it skips that look-up)."""
     repository = AuthorizationRepository(session, client_id)
     if not new and await repository.by_bundle_identifier(request.bundle_identifier.key()) is not None:
         # a replay (or a reused identifier): $submit answers it from the store, so nothing is looked up
-        return SubmissionCheck(assess(payer_rules, request, facts, today=now.date()), facts)
+        return SubmissionCheck(assess(payer_rules, request, facts, today=now.date(), programs=programs), facts)
     extended = None
     if request.kind is AuthorizationKind.CONCURRENT:
         extended = await extended_authorization(repository, facts.preauth_refs)
     duplicates: dict[int, str] = {}
     if not request.is_update and not request.cancels_all and request.kind is not AuthorizationKind.CONCURRENT:
         duplicates = await active_duplicates(repository, request, now=now)
-    assessment = assess(payer_rules, request, facts, today=now.date(), duplicates=duplicates)
+    assessment = assess(payer_rules, request, facts, today=now.date(), duplicates=duplicates, programs=programs)
     return SubmissionCheck(
         assessment=assessment,
         facts=facts,

@@ -46,6 +46,7 @@ async def validate_submission(runtime: Runtime, principal: Principal, parsed: Pa
             request,
             bundle_facts(parsed.bundle),
             now=runtime.clock(),
+            programs=runtime.programs.for_payer(entry.id),
         )
     assessment = check.assessment
     refuse = assessment.on_findings == "refuse"

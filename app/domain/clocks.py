@@ -11,6 +11,8 @@ from app.domain.model import Period
 
 EXPEDITED_WINDOW = timedelta(hours=72)
 STANDARD_WINDOW = timedelta(days=7)
+DRUG_EXPEDITED_WINDOW = timedelta(hours=24)  # medical-benefit drugs (CMS-0062-P as proposed)
+DRUG_STANDARD_WINDOW = timedelta(hours=72)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +21,17 @@ class DecisionWindows:
 
     expedited: timedelta = EXPEDITED_WINDOW
     standard: timedelta = STANDARD_WINDOW
+    drug_expedited: timedelta = DRUG_EXPEDITED_WINDOW
+    drug_standard: timedelta = DRUG_STANDARD_WINDOW
 
     def for_priority(self, priority: Priority) -> timedelta:
         return self.expedited if priority is Priority.EXPEDITED else self.standard
+
+    def for_item(self, priority: Priority, *, drug: bool) -> timedelta:
+        """The window of one item: the drug windows for a drug, else the medical-service ones."""
+        if not drug:
+            return self.for_priority(priority)
+        return self.drug_expedited if priority is Priority.EXPEDITED else self.drug_standard
 
 
 def decision_due(received_at: datetime, priority: Priority, windows: DecisionWindows = DecisionWindows()) -> datetime:

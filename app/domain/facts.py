@@ -19,3 +19,5 @@ class BundleFacts:
     preauth_refs: tuple[str, ...] = ()  # Claim.insurance.preAuthRef: what a concurrent request extends
     satisfied_pa_ids: tuple[str, ...] = ()  # CRD coverage-information satisfied-pa-id
     specialties: tuple[str, ...] = ()  # care-team PractitionerRole.specialty codes
+    service_state: str | None = None  # USPS state of the requesting provider (app.fhir.coverage_facts)
+    plan_type: str | None = None  # the focal Coverage.type code (v3 ActCode: HMO, PPO, ...)

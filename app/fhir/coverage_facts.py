@@ -56,6 +56,33 @@ def satisfied_pa_ids(claim: dict[str, Any], index: BundleIndex) -> tuple[str, ..
     return tuple(found)
 
 
+def address_state(resource: dict[str, Any] | None) -> str | None:
+    """The first two-letter `address.state` of a resource (upper-cased), else None."""
+    for address in as_list((resource or {}).get("address")):
+        state = as_str(as_dict(address).get("state"))
+        if state is not None and len(state.strip()) == 2 and state.strip().isalpha():
+            return state.strip().upper()
+    return None
+
+
+def service_state(claim: dict[str, Any], index: BundleIndex) -> str | None:
+    """Where the provider practises, for state exemptions, routing and clocks: the address state of the
+    requesting provider (Claim.provider; a PractitionerRole's organization or location after its own),
+    then of Claim.facility, then of the patient."""
+    provider = index.resolve_ref(claim.get("provider"), 0)
+    candidates: list[dict[str, Any] | None] = [provider]
+    if provider is not None and provider.get("resourceType") == "PractitionerRole":
+        candidates.append(index.resolve_ref(provider.get("organization"), 0))
+        candidates += [index.resolve_ref(location, 0) for location in as_list(provider.get("location"))]
+    candidates.append(index.resolve_ref(claim.get("facility"), 0))
+    candidates.append(index.resolve_ref(claim.get("patient"), 0))
+    for resource in candidates:
+        state = address_state(resource)
+        if state is not None:
+            return state
+    return None
+
+
 def bundle_facts(bundle: dict[str, Any]) -> BundleFacts:
     """The coverage facts of a validated PAS request Bundle (Claim first)."""
     index = BundleIndex(bundle)
@@ -78,4 +105,6 @@ def bundle_facts(bundle: dict[str, Any]) -> BundleFacts:
         preauth_refs=tuple(dict.fromkeys(refs)),
         satisfied_pa_ids=satisfied_pa_ids(claim, index),
         specialties=_specialties(claim, index),
+        service_state=service_state(claim, index),
+        plan_type=next((c.code for c in codings(coverage.get("type"))), None),
     )

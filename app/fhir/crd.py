@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from app.domain.model import Coding, Identifier, Period, ServiceItem
 from app.fhir import urls
+from app.fhir.coverage_facts import address_state
 from app.fhir.elements import (
     as_decimal,
     as_dict,
@@ -330,4 +331,21 @@ def birth_date(prefetch: dict[str, Any]) -> date | None:
     for resource in prefetched(prefetch):
         if resource.get("resourceType") == "Patient":
             return parse_date(resource.get("birthDate"))
+    return None
+
+
+def provider_state(order: dict[str, Any], prefetch: dict[str, Any]) -> str | None:
+    """Where the ordering provider practises (as app.fhir.coverage_facts.service_state does for $submit): the
+    address state of the order's requester (a PractitionerRole's own, then its organization's), else of the
+    prefetched Patient."""
+    resources = {f"{r.get('resourceType')}/{r.get('id')}": r for r in prefetched(prefetch)}
+    requester = resources.get(as_str(as_dict(order.get("requester")).get("reference")) or "")
+    candidates = [requester]
+    if requester is not None and requester.get("resourceType") == "PractitionerRole":
+        candidates.append(resources.get(as_str(as_dict(requester.get("organization")).get("reference")) or ""))
+    candidates += [r for r in prefetched(prefetch) if r.get("resourceType") == "Patient"]
+    for resource in candidates:
+        state = address_state(resource)
+        if state is not None:
+            return state
     return None

@@ -71,6 +71,8 @@ class PayerConfig(BaseModel):
     default: bool = False
     standard_window_days: float = Field(default=7, gt=0)
     expedited_window_hours: float = Field(default=72, gt=0)
+    drug_standard_window_hours: float = Field(default=72, gt=0)  # medical-benefit drugs
+    drug_expedited_window_hours: float = Field(default=24, gt=0)
     approval_validity_days: int = Field(default=180, gt=0)
     settings: dict[str, Any] = Field(default_factory=dict)
 
@@ -89,7 +91,10 @@ class PayerConfig(BaseModel):
     @property
     def windows(self) -> DecisionWindows:
         return DecisionWindows(
-            expedited=timedelta(hours=self.expedited_window_hours), standard=timedelta(days=self.standard_window_days)
+            expedited=timedelta(hours=self.expedited_window_hours),
+            standard=timedelta(days=self.standard_window_days),
+            drug_expedited=timedelta(hours=self.drug_expedited_window_hours),
+            drug_standard=timedelta(hours=self.drug_standard_window_hours),
         )
 
 

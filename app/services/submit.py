@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.coverage.precheck import SubmissionCheck, check_submission, link_assertions
 from app.domain.authorization import received_change
-from app.domain.clocks import decision_due
 from app.domain.codes import AuthorizationStatus
+from app.domain.facts import BundleFacts
 from app.domain.lifecycle import accepts_updates
 from app.domain.model import PayerReply
 from app.errors import Conflict, Issue, Unprocessable
@@ -39,6 +39,7 @@ from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
 from app.services.items import items_for
 from app.services.recording import record, record_rejection, render_document, save, state_of
+from app.services.routing import PayerChoice, choose_payer
 from app.services.stored import normalized_form
 from app.store.authorizations import AuthorizationRepository
 from app.store.database import writer_turn
@@ -146,7 +147,7 @@ def _new_authorization(
         payer_reference=prior.payer_reference if prior else None,
         preauth_ref=prior.preauth_ref if prior else None,
         received_at=now,
-        due_at=decision_due(now, request.priority, check.assessment.windows(entry.windows)),
+        due_at=check.assessment.decision_due(now, request.priority, entry.windows),
         created_at=now,
         updated_at=now,
         version=1,
@@ -165,6 +166,7 @@ class _Stored:
 
     authorization: Authorization
     check: SubmissionCheck
+    entry: PayerEntry  # the payer to ask (a cancel of a routed request: the contractor that holds it)
 
 
 def _audited(session: AsyncSession, audit: AuditEntry | None, result: SubmitResult) -> SubmitResult:
@@ -177,13 +179,19 @@ def _audited(session: AsyncSession, audit: AuditEntry | None, result: SubmitResu
 
 
 async def _store(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry, audit: AuditEntry | None
+    runtime: Runtime,
+    principal: Principal,
+    parsed: ParsedSubmission,
+    choice: PayerChoice,
+    facts: BundleFacts,
+    audit: AuditEntry | None,
 ) -> SubmitResult | _Stored:
     """Idempotency, update checks, coverage rules and pre-submission checks, then the authorization and
     its first event. When the answer needs no I/O (the payer's rules settle every item, or the payer
     decides in-process) it is recorded in this same transaction: one commit. Otherwise a follow-up job
     is stored with it (the outbox) and the payer is asked after the commit."""
     request = parsed.request
+    entry = choice.entry
     async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         changes_earlier = request.is_update or (request.cancels_all and bool(request.claim_identifiers))
@@ -194,6 +202,8 @@ async def _store(
         prior = None
         if changes_earlier:
             prior = await _prior_for_update(repository, parsed)
+            if request.cancels_all and prior.payer_id != entry.id and prior.payer_id in runtime.payers:
+                entry = runtime.payers.get(prior.payer_id)  # a cancel has no items to route: it follows the request
         elif seen is not None:
             text = (
                 f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
@@ -202,7 +212,7 @@ async def _store(
             raise Conflict(
                 text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
             )
-        check = await _check(session, runtime, principal, parsed, entry)
+        check = await _check(session, runtime, principal, parsed, choice, facts)
         authorization = _new_authorization(runtime, principal, parsed, entry, prior, check)
         if request.cancels_all:
             for item in authorization.items:
@@ -220,6 +230,8 @@ async def _store(
             "priority": authorization.priority,
             "payer": entry.id,
             **({"replaces": str(prior.id)} if prior else {}),
+            **choice.detail(),
+            **({"exemptions": exempt} if (exempt := _exemptions(check)) else {}),
             **await _coverage_links(session, repository, authorization, parsed, check),
         }
         received = received_change(now=authorization.received_at, detail=detail)
@@ -242,7 +254,7 @@ async def _store(
                 run_at=authorization.received_at + timedelta(seconds=budget),
                 action=action,
             )
-            result = _Stored(authorization, check)
+            result = _Stored(authorization, check, entry)
         try:
             await session.flush()
         except IntegrityError:
@@ -383,6 +395,7 @@ async def _record_outcome(
         detail=detail,
     )
     warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
+    warnings += _program_notes(parsed, check)
     body = record(
         repository,
         authorization,
@@ -435,27 +448,37 @@ async def submit_prior_auth(
 
     `audit`, when given, is stored in the transaction that stores the answer (and marked `stored`
     once that committed); a refusal or failure leaves it to the audit middleware."""
-    entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
-    stored = await _store(runtime, principal, parsed, entry, audit)
+    facts = bundle_facts(parsed.bundle)
+    choice = choose_payer(runtime, parsed.request, facts)
+    stored = await _store(runtime, principal, parsed, choice, facts, audit)
     if isinstance(stored, _Stored):
-        outcome = await _call_payer(runtime, entry, stored.authorization, parsed)
-        stored = await _record(runtime, principal, entry, stored.authorization.id, parsed, outcome, stored.check, audit)
+        outcome = await _call_payer(runtime, stored.entry, stored.authorization, parsed)
+        stored = await _record(
+            runtime, principal, stored.entry, stored.authorization.id, parsed, outcome, stored.check, audit
+        )
     if audit is not None and stored.audited:
         audit.stored = True  # the transaction committed
     return stored
 
 
 async def _check(
-    session: AsyncSession, runtime: Runtime, principal: Principal, parsed: ParsedSubmission, entry: PayerEntry
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    parsed: ParsedSubmission,
+    choice: PayerChoice,
+    facts: BundleFacts,
 ) -> SubmissionCheck:
-    """The payer's coverage rules and pre-submission checks; refuses (422, nothing stored) when the payer says so."""
+    """The payer's coverage rules, the registry's exemptions and pre-submission checks; refuses (422, nothing
+    stored) when the payer says so."""
     check = await check_submission(
         session,
         principal.client_id,
-        runtime.coverage.current.for_payer(entry.id),
+        runtime.coverage.current.for_payer(choice.rules_payer),
         parsed.request,
-        bundle_facts(parsed.bundle),
+        facts,
         now=runtime.clock(),
+        programs=choice.programs,
         new=True,  # `_store` looked it up already: not a replay
     )
     findings = check.assessment.submit_findings()
@@ -463,3 +486,25 @@ async def _check(
         text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
         raise Unprocessable(text, issues=[finding.issue("error") for finding in findings])
     return check
+
+
+def _exemptions(check: SubmissionCheck) -> dict[str, dict[str, str]]:
+    """item sequence -> the exemption that made it not-required, for the `received` event."""
+    return {str(sequence): cited for sequence, cited in check.assessment.exemptions().items()}
+
+
+def _program_notes(parsed: ParsedSubmission, check: SubmissionCheck) -> list[Issue]:
+    """ClaimResponse.processNote lines citing each exemption (its item is NA, its reason the same citation)."""
+    notes: list[Issue] = []
+    for position, item in enumerate(parsed.request.items):
+        determination = check.assessment.determinations.get(item.sequence)
+        if determination is not None and determination.exemption is not None:
+            notes.append(
+                Issue(
+                    text=f"item {item.sequence} ({item.product_or_service.code}): {determination.reason}",
+                    code="informational",
+                    severity="information",
+                    expression=f"Bundle.entry[0].resource.item[{position}]",
+                )
+            )
+    return notes
