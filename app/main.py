@@ -25,6 +25,7 @@ from app.api.openapi import install_openapi
 from app.api.params import refuse_control_characters
 from app.api.reports import router as reports_router
 from app.api.unhandled import UnhandledErrorMiddleware
+from app.api.usage import router as usage_router
 from app.console.install import install_console
 from app.console.sessions import signing_key
 from app.metrics import Instruments
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
+    app.include_router(usage_router)
     app.include_router(reports_router)
     install_console(app)
     return app

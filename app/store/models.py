@@ -363,3 +363,18 @@ class CoverageAssertion(Base):
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuthorizationUsage(Base):
+    """Units (or visits) used of one authorized item: one row per report (JSON route or FHIR ChargeItem)."""
+
+    __tablename__ = "authorization_usage"
+    __table_args__ = (Index("ix_authorization_usage_authorization_id", "authorization_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
+    item_sequence: Mapped[int] = mapped_column(Integer)
+    units: Mapped[Decimal] = mapped_column(QuantityNumeric)
+    service_date: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
