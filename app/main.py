@@ -14,6 +14,7 @@ from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
 from app.api.authorizations import router as authorizations_router
+from app.api.carry_over import router as carry_over_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
 from app.api.errors import install_error_handlers
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
     app.include_router(usage_router)
+    app.include_router(carry_over_router)
     app.include_router(reports_router)
     install_console(app)
     return app
