@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ CPT = "http://www.ama-assn.org/go/cpt"
 
 
 def _today() -> date:
-    return datetime.now().astimezone().date()
+    return datetime.now(UTC).date()
 
 
 def carried(*, start: int = -30, end: int = 200, number: str | None = None, **extra: Any) -> dict[str, Any]:
