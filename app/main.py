@@ -26,6 +26,7 @@ from app.api.openapi import install_openapi
 from app.api.params import refuse_control_characters
 from app.api.reports import router as reports_router
 from app.api.unhandled import UnhandledErrorMiddleware
+from app.api.usage import fhir_router as charge_item_router
 from app.api.usage import router as usage_router
 from app.console.install import install_console
 from app.console.sessions import signing_key
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
     app.include_router(usage_router)
+    app.include_router(charge_item_router)
     app.include_router(carry_over_router)
     app.include_router(reports_router)
     install_console(app)

@@ -13,17 +13,30 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+import orjson
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
+from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
 from app.domain.bounds import INT32_MAX, QUANTITY_MAX
-from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Principal
-from app.services.usage import UsageInput, UsageReport, UsageSummary, extension_bundle, record_usage, usage_summary
+from app.errors import InvalidRequest
+from app.fhir.charge_item import parse_charge_item
+from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, CLAIM_CREATE, Principal
+from app.services.usage import (
+    UsageInput,
+    UsageReport,
+    UsageSummary,
+    extension_bundle,
+    record_charge_item,
+    record_usage,
+    usage_summary,
+)
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])
+fhir_router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])
 
 ReadPrincipal = Annotated[Principal, require(AUTHORIZATIONS_READ)]
 WritePrincipal = Annotated[Principal, require(AUTHORIZATIONS_WRITE)]
@@ -94,3 +107,43 @@ async def authorization_extension_request(
 ) -> Response:
     body = await extension_bundle(session, authorization_id, client_id=principal.scope_client_id, now=runtime.clock())
     return Response(body, media_type="application/fhir+json")
+
+
+@fhir_router.post(
+    "/ChargeItem",
+    status_code=201,
+    summary="Report units used of an approval as a ChargeItem naming its ClaimResponse",
+    description="`code` picks the authorized item, `quantity.value` is the units, `occurrence[x]` the date of "
+    "service, `supportingInformation` references `ClaimResponse/{id}` (the id `$submit` answered). Counts as "
+    "`POST /authorizations/{id}/usage` does; answers 201 with the ChargeItem and its id. Scope "
+    "`system/Claim.write`.",
+    responses={201: {"content": {"application/fhir+json": {}}}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {"type": "object"}}}}
+    },
+)
+async def charge_item_create(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: Annotated[Principal, require(CLAIM_CREATE)],
+    audit: AuditDep,
+) -> Response:
+    body = await read_fhir_body(request, runtime.settings.max_body_bytes)
+    try:
+        resource = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the body is not JSON") from None
+    if not isinstance(resource, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    charge = parse_charge_item(resource)
+    audit.record("authorization.usage", "Authorization", [charge.authorization_id])
+    report = await record_charge_item(
+        session,
+        charge,
+        client_id=principal.scope_client_id,
+        now=runtime.clock(),
+        threshold=Decimal(runtime.settings.usage_exhausting_percent) / 100,
+    )
+    created = {**resource, "id": f"{report.authorization_id}-{report.report_id}"}
+    return fhir_response(created, 201)

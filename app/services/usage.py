@@ -26,6 +26,7 @@ from app.domain import bounds
 from app.domain.authorization import USABLE, Item, UsageRefused, authorized_units
 from app.domain.codes import AuthorizationStatus
 from app.errors import Conflict, Issue, Unprocessable
+from app.fhir.charge_item import ChargeItemUsage
 from app.fhir.prepared import ExtensionLine, extension_request
 from app.services.operations import not_found
 from app.services.recording import save, state_of
@@ -54,6 +55,7 @@ class UsageReport(BaseModel):
     line: UsageLine
     events: list[str] = Field(description="Timeline events this report added (units-used, exhausting, exhausted).")
     version: int
+    report_id: int = Field(description="The report's id.")
 
 
 class UsageSummary(BaseModel):
@@ -113,13 +115,13 @@ def _choose(items: list[Item], sequence: int | None) -> Item:
     return found
 
 
-def _check_date(item: Item, service_date: date | None) -> None:
+def _check_date(item: Item, service_date: date | None, expression: str) -> None:
     period = item.decision.authorized_period if item.decision is not None else None
     if service_date is not None and period is not None and not period.contains(service_date):
         text = (
             f"the date of service {service_date.isoformat()} is outside the authorized period of item {item.sequence}"
         )
-        raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression="date")])
+        raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression=expression)])
 
 
 async def record_usage(
@@ -130,6 +132,7 @@ async def record_usage(
     client_id: str | None,
     now: datetime,
     threshold: Decimal,
+    date_expression: str = "date",
 ) -> UsageReport:
     """Count `report` against the authorization's item (409 unless it is a current approval)."""
     repository = AuthorizationRepository(session, client_id)
@@ -142,7 +145,7 @@ async def record_usage(
     try:
         item = _choose(state.items, report.item) if state.status in _APPROVALS else None
         if item is not None:
-            _check_date(item, report.service_date)
+            _check_date(item, report.service_date, date_expression)
             if item.units_used + report.units > bounds.QUANTITY_MAX:
                 text = f"the units used of item {item.sequence} would exceed {bounds.QUANTITY_MAX}"
                 raise Unprocessable(text, issues=[Issue(text=text, code="value", expression="units")])
@@ -153,16 +156,15 @@ async def record_usage(
         raise Conflict(str(exc)) from None
     assert item is not None  # use() refuses every authorization without an authorized item
     save(repository, row, state, change)
-    session.add(
-        AuthorizationUsage(
-            authorization_id=row.id,
-            client_id=row.client_id,
-            item_sequence=item.sequence,
-            units=report.units,
-            service_date=report.service_date,
-            recorded_at=now,
-        )
+    usage = AuthorizationUsage(
+        authorization_id=row.id,
+        client_id=row.client_id,
+        item_sequence=item.sequence,
+        units=report.units,
+        service_date=report.service_date,
+        recorded_at=now,
     )
+    session.add(usage)
     await session.flush()
     return UsageReport(
         authorization_id=row.id,
@@ -172,6 +174,7 @@ async def record_usage(
         line=_line(item),
         events=[entry.type for entry in change.timeline],
         version=state.version,
+        report_id=usage.id,
     )
 
 
@@ -240,3 +243,33 @@ async def extension_bundle(
         lines=lines,
     )
     return orjson.dumps(bundle)
+
+
+async def record_charge_item(
+    session: AsyncSession, charge: ChargeItemUsage, *, client_id: str | None, now: datetime, threshold: Decimal
+) -> UsageReport:
+    """The FHIR path: a ChargeItem's code picks the authorized item (its service, or the A6 one)."""
+    row = await _current(session, charge.authorization_id, client_id)
+    items = [i for i in state_of(row).items if _usable(i)]
+    matching = [
+        i
+        for i in items
+        if charge.code
+        in (
+            i.service.code,
+            i.decision.authorized_service.code if i.decision and i.decision.authorized_service else None,
+        )
+    ]
+    if not matching and row.status in _APPROVALS:
+        text = f"no authorized item of this authorization is for {charge.code}"
+        raise Unprocessable(text, issues=[Issue(text=text, code="not-found", expression="ChargeItem.code")])
+    sequence = matching[0].sequence if matching else None
+    return await record_usage(
+        session,
+        charge.authorization_id,
+        UsageInput(charge.units, sequence, charge.service_date),
+        client_id=client_id,
+        now=now,
+        threshold=threshold,
+        date_expression="ChargeItem.occurrence",
+    )

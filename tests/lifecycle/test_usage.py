@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE
+from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, CLAIM_WRITE
 from tests.lifecycle import store_reads
 from tests.lifecycle.states import SANDBOX_ANSWERS
 from tests.lifecycle.support import Item, detail, request_bundle, submit_bundle, timeline
@@ -187,3 +187,77 @@ async def test_the_concurrent_review_is_prefilled_from_the_usage_and_submits_as_
 
     again = await submit_bundle(client, orjson.loads(response.content))  # the same prepared Bundle: a replay
     assert again.authorization_id == extension.authorization_id
+
+
+def charge_item(authorization_id: object, code: str = "99214", units: Any = 4, **extra: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "ChargeItem",
+        "status": "billable",
+        "code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": code}]},
+        "subject": {"reference": "Patient/patient-1"},
+        "quantity": {"value": units},
+        "supportingInformation": [{"reference": f"ClaimResponse/{authorization_id}"}],
+    }
+    resource.update(extra)
+    return resource
+
+
+async def _charge(client: httpx.AsyncClient, resource: dict[str, Any]) -> httpx.Response:
+    return await client.post("/fhir/ChargeItem", content=orjson.dumps(resource), headers=FHIR_JSON)
+
+
+async def test_a_charge_item_naming_the_claim_response_counts_against_the_item_of_its_code(
+    client: httpx.AsyncClient,
+) -> None:
+    approved = await submit_bundle(client, request_bundle(Item("99212", quantity=4), Item("99214", quantity=4)))
+    start = (await detail(client, approved.authorization_id))["items"][1]["authorized_period"]["start"]
+    response = await _charge(client, charge_item(approved.authorization_id, occurrenceDateTime=start))
+    assert response.status_code == 201, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    assert response.json()["id"].startswith(str(approved.authorization_id))
+    summary = (await client.get(f"/authorizations/{approved.authorization_id}/usage")).json()
+    assert [(line["item"], line["used"]) for line in summary["lines"]] == [(1, 0), (2, 4)]
+    assert summary["reports"][0]["service_date"] == start
+    assert timeline(await detail(client, approved.authorization_id))[-3:] == ["units-used", "exhausting", "exhausted"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "expression"),
+    [
+        ({"status": "planned"}, 400, "ChargeItem.status"),
+        ({"supportingInformation": [{"reference": "Claim/1"}]}, 400, "ChargeItem.supportingInformation"),
+        ({"quantity": {"value": 0}}, 400, "ChargeItem.quantity.value"),
+        ({"quantity": {"value": 10**12}}, 400, "ChargeItem.quantity.value"),
+        ({"code": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99999"}]}}, 422, "ChargeItem.code"),
+        ({"occurrenceDateTime": "1999-01-01"}, 422, "ChargeItem.occurrence"),
+        ({"resourceType": "Claim"}, 400, "ChargeItem"),
+        ({"subject": None}, 400, "ChargeItem.subject"),
+    ],
+)
+async def test_bad_charge_items_are_refused_naming_the_element_and_store_nothing(
+    change: dict[str, Any], status: int, expression: str, client: httpx.AsyncClient
+) -> None:
+    approved = await submit_bundle(client, request_bundle(Item("99214", quantity=4)))
+    before = await detail(client, approved.authorization_id)
+    resource = {k: v for k, v in {**charge_item(approved.authorization_id), **change}.items() if v is not None}
+    response = await _charge(client, resource)
+    assert response.status_code == status, response.text
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert expression in {e for issue in outcome["issue"] for e in issue.get("expression", [])}, response.text
+    assert await detail(client, approved.authorization_id) == before
+
+
+async def test_a_charge_item_for_an_unknown_or_another_clients_claim_response_is_404(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    approved = await submit_bundle(client, request_bundle(Item("99214", quantity=4)))
+    unknown = await _charge(client, charge_item("00000000-0000-4000-8000-000000000000"))
+    assert unknown.status_code == 404
+    token = await token_for(client, app, "ehr-other", [CLAIM_WRITE])
+    other = await client.post(
+        "/fhir/ChargeItem",
+        content=orjson.dumps(charge_item(approved.authorization_id)),
+        headers={**FHIR_JSON, **bearer(token)},
+    )
+    assert other.status_code == 404
