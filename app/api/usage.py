@@ -20,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
+from app.api.params import PlainText
 from app.api.security import require
-from app.domain.bounds import INT32_MAX, QUANTITY_MAX
+from app.domain.bounds import INT32_MAX, QUANTITY_MAX, USAGE_REFERENCE_LENGTH
 from app.errors import InvalidRequest
 from app.fhir.charge_item import parse_charge_item
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, CLAIM_CREATE, Principal
@@ -56,6 +57,14 @@ class UsageBody(BaseModel):
     service_date: date | None = Field(
         default=None, alias="date", description="Date of service (within the authorized period)."
     )
+    reference: Annotated[
+        PlainText | None,
+        Field(
+            min_length=1,
+            max_length=USAGE_REFERENCE_LENGTH,
+            description="Your id of this report (a visit, a claim line): sent again, it is answered, not counted.",
+        ),
+    ] = None
 
 
 @router.post(
@@ -71,11 +80,12 @@ async def authorization_usage_record(
     session: SessionDep,
     principal: WritePrincipal,
     audit: AuditDep,
+    response: Response,
 ) -> UsageReport:
     audit.record("authorization.usage", "Authorization", [authorization_id])
     threshold = Decimal(runtime.settings.usage_exhausting_percent) / 100
-    report = UsageInput(units=body.units, item=body.item, service_date=body.service_date)
-    return await record_usage(
+    report = UsageInput(units=body.units, item=body.item, service_date=body.service_date, reference=body.reference)
+    answer = await record_usage(
         session,
         authorization_id,
         report,
@@ -83,6 +93,9 @@ async def authorization_usage_record(
         now=runtime.clock(),
         threshold=threshold,
     )
+    if answer.replayed:
+        response.status_code = 200
+    return answer
 
 
 @router.get(
@@ -146,4 +159,4 @@ async def charge_item_create(
         threshold=Decimal(runtime.settings.usage_exhausting_percent) / 100,
     )
     created = {**resource, "id": f"{report.authorization_id}-{report.report_id}"}
-    return fhir_response(created, 201)
+    return fhir_response(created, 200 if report.replayed else 201)

@@ -10,7 +10,8 @@
 `code` picks the authorized item (its service, or the one an A6 decision authorized instead),
 `quantity.value` is the units, `occurrence[x]` the date of service, and `supportingInformation` the
 ClaimResponse the `$submit` answer named (relative or absolute reference). Status `billable` or
-`billed` (the service was given); anything else is refused. Validated once (R4B ChargeItem model,
+`billed` (the service was given); anything else is refused. The first `identifier` makes the report
+idempotent: the same ChargeItem sent again is not counted again. Validated once (R4B ChargeItem model,
 then these rules); every problem is one OperationOutcome issue naming its FHIRPath.
 """
 
@@ -40,6 +41,7 @@ class ChargeItemUsage:
     code: str
     units: Decimal
     service_date: date | None
+    reference: str | None  # the first ChargeItem.identifier ("system|value"): sent again, not counted again
 
 
 def _bad(text: str, expression: str, code: str = "invalid") -> InvalidRequest:
@@ -105,4 +107,17 @@ def parse_charge_item(resource: dict[str, Any]) -> ChargeItemUsage:
         raise _bad("code must carry the service's code", "ChargeItem.code", "required")
     if len(codes[0]) > bounds.CODE_LENGTH:
         raise _bad(f"the code is longer than {bounds.CODE_LENGTH} characters", "ChargeItem.code")
-    return ChargeItemUsage(_authorization(resource), str(codes[0]), _units(resource), _service_date(model))
+    return ChargeItemUsage(
+        _authorization(resource), str(codes[0]), _units(resource), _service_date(model), _reference(model)
+    )
+
+
+def _reference(model: ChargeItem) -> str | None:
+    for identifier in model.identifier or []:
+        if identifier.value:
+            key = f"{identifier.system or ''}|{identifier.value}"
+            if len(key) > bounds.USAGE_REFERENCE_LENGTH:
+                text = f"the identifier is longer than {bounds.USAGE_REFERENCE_LENGTH} characters (system|value)"
+                raise _bad(text, "ChargeItem.identifier")
+            return key
+    return None

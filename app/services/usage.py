@@ -56,6 +56,7 @@ class UsageReport(BaseModel):
     events: list[str] = Field(description="Timeline events this report added (units-used, exhausting, exhausted).")
     version: int
     report_id: int = Field(description="The report's id.")
+    replayed: bool = Field(default=False, description="The reference was reported before: nothing counted again.")
 
 
 class UsageSummary(BaseModel):
@@ -79,6 +80,7 @@ class UsageInput:
     units: Decimal
     item: int | None = None
     service_date: date | None = None
+    reference: str | None = None  # the client's id of this report: sent again, it is not counted again
 
 
 def _number(value: Decimal) -> float:
@@ -142,6 +144,14 @@ async def record_usage(
     if row.replaced_by_id is not None:
         raise Conflict(f"authorization {row.id} was replaced by {row.replaced_by_id}; report usage there")
     state = state_of(row)
+    if report.reference is not None:
+        earlier = await session.scalar(
+            select(AuthorizationUsage).where(
+                AuthorizationUsage.authorization_id == row.id, AuthorizationUsage.reference == report.reference
+            )
+        )
+        if earlier is not None:
+            return _replayed(row.id, state.version, state.items, earlier, report)
     try:
         item = _choose(state.items, report.item) if state.status in _APPROVALS else None
         if item is not None:
@@ -163,6 +173,7 @@ async def record_usage(
         units=report.units,
         service_date=report.service_date,
         recorded_at=now,
+        reference=report.reference,
     )
     session.add(usage)
     await session.flush()
@@ -175,6 +186,27 @@ async def record_usage(
         events=[entry.type for entry in change.timeline],
         version=state.version,
         report_id=usage.id,
+    )
+
+
+def _replayed(
+    authorization_id: uuid.UUID, version: int, items: list[Item], earlier: AuthorizationUsage, report: UsageInput
+) -> UsageReport:
+    """The answer to a report sent again: the same units for the same item, or 409."""
+    same = earlier.units == report.units and report.item in (None, earlier.item_sequence)
+    if not same or earlier.service_date != report.service_date:
+        raise Conflict(f"usage reference {report.reference!r} was reported before with other units, item or date")
+    item = next(i for i in items if i.sequence == earlier.item_sequence)
+    return UsageReport(
+        authorization_id=authorization_id,
+        item=earlier.item_sequence,
+        units=_number(earlier.units),
+        service_date=earlier.service_date,
+        line=_line(item),
+        events=[],
+        version=version,
+        report_id=earlier.id,
+        replayed=True,
     )
 
 
@@ -267,7 +299,7 @@ async def record_charge_item(
     return await record_usage(
         session,
         charge.authorization_id,
-        UsageInput(charge.units, sequence, charge.service_date),
+        UsageInput(charge.units, sequence, charge.service_date, charge.reference),
         client_id=client_id,
         now=now,
         threshold=threshold,

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("units", sa.Numeric(precision=12, scale=3), nullable=False),
         sa.Column("service_date", sa.Date(), nullable=True),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reference", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["authorization_id"],
             ["authorizations.id"],
@@ -35,6 +36,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_authorization_usage")),
+        sa.UniqueConstraint("authorization_id", "reference", name="uq_authorization_usage_reference"),
     )
     op.create_index(
         "ix_authorization_usage_authorization_id", "authorization_usage", ["authorization_id", "id"], unique=False

@@ -261,3 +261,43 @@ async def test_a_charge_item_for_an_unknown_or_another_clients_claim_response_is
         headers={**FHIR_JSON, **bearer(token)},
     )
     assert other.status_code == 404
+
+
+async def test_a_report_sent_again_with_its_reference_is_answered_and_not_counted_again(
+    client: httpx.AsyncClient,
+) -> None:
+    approved = await submit_bundle(client, request_bundle(Item("99212", quantity=10)))
+    path = f"/authorizations/{approved.authorization_id}/usage"
+    first = await client.post(path, json={"units": 8, "reference": "visit-1"})
+    assert first.status_code == 201, first.text
+    after_first = await detail(client, approved.authorization_id)
+    again = await client.post(path, json={"units": 8, "reference": "visit-1"})
+    assert again.status_code == 200, again.text
+    assert again.json()["replayed"] is True
+    assert again.json()["events"] == []
+    assert again.json()["report_id"] == first.json()["report_id"]
+    assert again.json()["line"]["used"] == 8
+    assert await detail(client, approved.authorization_id) == after_first
+    different = await client.post(path, json={"units": 1, "reference": "visit-1"})
+    assert different.status_code == 409
+    too_long = await client.post(path, json={"units": 1, "reference": "v" * 129})
+    assert too_long.status_code == 422
+    assert too_long.json()["issues"][0]["expression"] == "body.reference"
+    other = await client.post(path, json={"units": 1, "reference": "visit-2"})
+    assert other.status_code == 201
+    assert other.json()["line"]["used"] == 9
+
+
+async def test_a_charge_item_sent_again_is_counted_once(client: httpx.AsyncClient) -> None:
+    approved = await submit_bundle(client, request_bundle(Item("99214", quantity=4)))
+    resource = charge_item(
+        approved.authorization_id, units=1, identifier=[{"system": "urn:clinic:visits", "value": "V-1"}]
+    )
+    first = await _charge(client, resource)
+    assert first.status_code == 201, first.text
+    again = await _charge(client, resource)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    summary = (await client.get(f"/authorizations/{approved.authorization_id}/usage")).json()
+    assert summary["lines"][0]["used"] == 1
+    assert len(summary["reports"]) == 1
