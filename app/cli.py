@@ -17,6 +17,7 @@ from app.coverage.cli import rules_cli
 from app.maintenance.cli import prune_command
 from app.operator import db as operator_db
 from app.operator.authorizations import authorizations_cli
+from app.operator.carry_over import carry_over_cli
 from app.operator.jobs import jobs_cli
 from app.operator.payers import payers_cli
 from app.operator.webhooks import webhooks_cli
@@ -40,6 +41,7 @@ cli.add_typer(authorizations_cli, name="authorizations")
 cli.add_typer(jobs_cli, name="jobs")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(payers_cli, name="payers")
+cli.add_typer(carry_over_cli, name="carried-over")
 db_cli.command("history")(operator_db.history)
 db_cli.command("downgrade")(operator_db.downgrade)
 

@@ -14,6 +14,7 @@ from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
 from app.api.authorizations import router as authorizations_router
+from app.api.carry_over import router as carry_over_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
 from app.api.errors import install_error_handlers
@@ -25,6 +26,8 @@ from app.api.openapi import install_openapi
 from app.api.params import refuse_control_characters
 from app.api.reports import router as reports_router
 from app.api.unhandled import UnhandledErrorMiddleware
+from app.api.usage import fhir_router as charge_item_router
+from app.api.usage import router as usage_router
 from app.console.install import install_console
 from app.console.sessions import signing_key
 from app.metrics import Instruments
@@ -90,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
+    app.include_router(usage_router)
+    app.include_router(charge_item_router)
+    app.include_router(carry_over_router)
     app.include_router(reports_router)
     install_console(app)
     return app

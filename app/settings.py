@@ -138,6 +138,15 @@ class Settings(BaseSettings):
     inquire_by_non_submitters: bool = Field(
         default=True, description="PAS: let another client $inquire when member id and provider NPI match."
     )
+    usage_exhausting_percent: int = Field(
+        default=80, ge=1, le=99, description="Share of authorized units used at which `exhausting` fires once."
+    )
+    carry_over_window_days: int = Field(
+        default=90, ge=1, le=365, description="How long a carried-over authorization from a previous plan is honoured."
+    )
+    carry_over_warning_days: int = Field(
+        default=14, ge=1, le=90, description="How far ahead of a carried-over window's end `expiring` fires."
+    )
 
     @field_validator("token_signing_key")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from app.domain.clocks import expiry
@@ -32,6 +33,7 @@ class Item:
     serviced: Period | None = None
     cancelled: bool = False
     decision: ItemDecision | None = None
+    units_used: Decimal = Decimal(0)  # units (or visits) used so far against the authorized quantity
 
     @classmethod
     def requested(cls, item: ServiceItem) -> Item:
@@ -293,3 +295,61 @@ class Authorization:
             else:
                 result[item.sequence] = ItemDecision(item.sequence, A.CANCELLED if item.cancelled else A.PENDED)
         return result
+
+    # --- units and visits used -------------------------------------------------------------------
+
+    def use(
+        self,
+        sequence: int,
+        units: Decimal,
+        *,
+        now: datetime,
+        threshold: Decimal,
+        detail: dict[str, Any] | None = None,
+    ) -> Change:
+        """Units (or visits) of an approved item were used: count them; `exhausting` fires once when the
+        used share first reaches `threshold` (a fraction, e.g. 0.8), `exhausted` once when it reaches all.
+
+        Use beyond the authorized quantity is recorded and flagged (`over`), never refused: the service
+        was given. The status stays; the version moves (the item's count changed).
+        """
+        if self.replaced or self.status not in APPROVALS:
+            raise UsageRefused(f"an authorization that is {self.status} takes no usage")
+        item = next((i for i in self.items if i.sequence == sequence), None)
+        if item is None or item.cancelled or item.decision is None or item.decision.action not in USABLE:
+            raise UsageRefused(f"item {sequence} is not an authorized item of this authorization")
+        authorized = authorized_units(item)
+        if authorized is None or authorized <= 0:
+            raise UsageRefused(f"item {sequence} has no authorized quantity to count against")
+        before, after = item.units_used, item.units_used + units
+        item.units_used = after
+        self._stamp(now)
+        counts = {
+            "item": sequence,
+            "units": str(units),
+            "used": str(after),
+            "authorized": str(authorized),
+            "remaining": str(max(authorized - after, Decimal(0))),
+            "over": after > authorized,
+        }
+        entries = [TimelineEntry("units-used", now, detail={**counts, **(detail or {})})]
+        notifications: list[str] = []
+        for name, level in (("exhausting", authorized * threshold), ("exhausted", authorized)):
+            if before < level <= after:
+                entries.append(TimelineEntry(name, now, detail=counts))
+                notifications.append(notification_for(name))
+        return Change(self.status, self.status, tuple(entries), tuple(notifications))
+
+
+USABLE = frozenset({A.CERTIFIED, A.PARTIAL, A.MODIFIED})
+
+
+class UsageRefused(ValueError):
+    """Usage the authorization cannot take (not approved, replaced, an item without authorized units)."""
+
+
+def authorized_units(item: Item) -> Decimal | None:
+    """What an item's use counts against: the decision's authorized quantity, else the requested one."""
+    if item.decision is not None and item.decision.authorized_quantity is not None:
+        return Decimal(item.decision.authorized_quantity)
+    return Decimal(item.quantity) if item.quantity is not None else None

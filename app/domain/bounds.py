@@ -27,6 +27,7 @@ ORDER_REFERENCE_LENGTH = 256
 URL_LENGTH = 2048  # webhook and Subscription endpoints
 TOPIC_LENGTH = 512
 SEALED_SECRET_LENGTH = 512  # a Fernet token of a webhook signing secret (about 164 characters)
+USAGE_REFERENCE_LENGTH = 128  # authorization_usage.reference (the client's id of one report)
 
 # NUMERIC(12, 3): quantities (requested, authorized, used).
 QUANTITY_PRECISION = 12

@@ -13,6 +13,7 @@ class AuthorizationKind(StrEnum):
     RETROSPECTIVE = "retrospective"  # service already given
     REFERRAL = "referral"
     SPECIALTY = "specialty"
+    CARRIED_OVER = "carried-over"  # imported from the patient's previous plan (continuity of care)
 
 
 class Priority(StrEnum):

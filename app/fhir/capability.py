@@ -63,6 +63,14 @@ def _bundled(rtype: str, profile: str, others: Sequence[str]) -> dict[str, Any]:
     return resource
 
 
+CHARGE_ITEM: dict[str, Any] = {
+    "type": "ChargeItem",
+    "interaction": [{"code": "create"}],
+    "documentation": "Units used of an approval: code, quantity, occurrence, and supportingInformation naming "
+    "the authorization's ClaimResponse (docs/walkthroughs/units-used.md).",
+}
+
+
 def _subscription(topics: Sequence[str]) -> dict[str, Any]:
     return {
         "type": "Subscription",
@@ -130,6 +138,7 @@ def capability_statement(
     ]
     if subscription_topics:
         resources.append(_subscription(subscription_topics))
+    resources.append(CHARGE_ITEM)
     description = "SMART Backend Services: client credentials with a signed JWT assertion (private_key_jwt)."
     if development:
         description += " This instance runs in development mode and also accepts unauthenticated calls."

@@ -43,6 +43,8 @@ EVENT_TYPES = frozenset(
         "overdue",
         "not-required",
         "error",
+        "exhausting",
+        "exhausted",
     )
 )
 """Event types an endpoint may subscribe to (besides `*`)."""

@@ -67,6 +67,7 @@ class ItemView(BaseModel):
     authorized_quantity: float | None
     authorized_period: Period | None
     authorized_code: str | None = Field(description="A6: the service authorized instead.")
+    units_used: float | None = Field(default=None, description="Units or visits used so far (usage reports).")
 
 
 class EventView(BaseModel):
@@ -165,6 +166,7 @@ def item_of(item: AuthorizationItem) -> ItemView:
         authorized_quantity=_number(item.authorized_quantity),
         authorized_period=_period(item.authorized_start, item.authorized_end),
         authorized_code=item.authorized_code,
+        units_used=_number(item.units_used),
     )
 
 

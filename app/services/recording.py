@@ -10,6 +10,7 @@ payer rejection, clock events) goes through `record` or `save`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import orjson
 
@@ -59,6 +60,7 @@ def _item_of(item: AuthorizationItem) -> aggregate.Item:
         serviced=serviced,
         cancelled=item.cancelled,
         decision=decision_of(item),
+        units_used=item.units_used or Decimal(0),
     )
 
 
@@ -84,6 +86,8 @@ def save(
         for item_row in row.items:
             item = by_sequence[item_row.sequence]
             item_row.cancelled = item.cancelled
+            if item.units_used != (item_row.units_used or Decimal(0)):
+                item_row.units_used = item.units_used
             if item.decision is not None and item.decision != decision_of(item_row):
                 apply_decision(item_row, item.decision)
     for entry in change.timeline:

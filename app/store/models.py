@@ -381,3 +381,23 @@ class CoverageAssertion(Base):
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     linked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuthorizationUsage(Base):
+    """Units (or visits) used of one authorized item: one row per report (JSON route or FHIR ChargeItem)."""
+
+    __tablename__ = "authorization_usage"
+    __table_args__ = (
+        Index("ix_authorization_usage_authorization_id", "authorization_id", "id"),
+        UniqueConstraint("authorization_id", "reference", name="uq_authorization_usage_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
+    item_sequence: Mapped[int] = mapped_column(Integer)
+    units: Mapped[Decimal] = mapped_column(QuantityNumeric)
+    service_date: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the client's id of the report (a visit, a claim line, a ChargeItem identifier): sent again, not counted again
+    reference: Mapped[str | None] = mapped_column(String(bounds.USAGE_REFERENCE_LENGTH))
