@@ -43,6 +43,12 @@ EVENT_TYPES = frozenset(
         "overdue",
         "not-required",
         "error",
+        "appeal-submitted",
+        "appeal-approved",
+        "appeal-denied",
+        "appeal-overdue",
+        "peer-to-peer-requested",
+        "peer-to-peer-held",
     )
 )
 """Event types an endpoint may subscribe to (besides `*`)."""

@@ -34,6 +34,7 @@ from app.payers.contract import answers_in_process
 from app.runtime import Runtime
 from app.security.principal import Principal
 from app.services import followups
+from app.services.appeal_submit import appeal_by_update, is_appeal
 from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
 from app.services.items import items_for
@@ -405,6 +406,9 @@ def _next_follow_up(
 
 async def submit_prior_auth(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response."""
+    if is_appeal(parsed.request):  # an appeal of a decided request (certificationType 1 or 2): no new authorization
+        appealed = await appeal_by_update(runtime, principal, parsed)
+        return SubmitResult(appealed.authorization_id, 200, appealed.body, replayed=appealed.replayed)
     entry = runtime.payers.route(parsed.request.insurer, parsed.request.payor)
     stored = await _store(runtime, principal, parsed, entry)
     if isinstance(stored, SubmitResult):
