@@ -321,3 +321,28 @@ async def test_another_clients_authorization_cannot_be_appealed(client: httpx.As
         assert response.status_code == 404, response.text
     assert (await detail(client, denied["id"]))["status"] == "denied"
     assert orjson.loads(orjson.dumps((await detail(client, denied["id"]))["appeals"])) == []
+
+
+async def test_the_report_counts_appeals_by_their_first_decision_and_their_outcome(client: httpx.AsyncClient) -> None:
+    _bundle, overturned = await _denied(client)
+    await _appeal(client, overturned)
+    _bundle, upheld = await _denied(client, "partially-approved")
+    await _appeal(client, upheld, reason="upheld, we expect")
+    _bundle, open_appeal = await _denied(client)
+    await _appeal(client, open_appeal, reason="a second look please")
+    await _denied(client)  # a denial nobody appealed
+
+    response = await client.get("/reports/prior-auth")
+    assert response.status_code == 200, response.text
+    total = response.json()["total"]
+    figures = {k: total[k] for k in ("requests", "denied", "partially_approved", "decided")}
+    assert figures == {"requests": 4, "denied": 3, "partially_approved": 1, "decided": 4}
+    appeals = {k: total[k] for k in ("appealed", "approved_after_appeal", "denied_after_appeal")}
+    assert appeals == {"appealed": 3, "approved_after_appeal": 1, "denied_after_appeal": 1}
+    csv = await client.get("/reports/prior-auth", headers={"accept": "text/csv"})
+    header = csv.text.splitlines()[0].split(",")
+    assert header[header.index("not_required") + 1 : header.index("not_required") + 4] == [
+        "appealed",
+        "approved_after_appeal",
+        "denied_after_appeal",
+    ]
