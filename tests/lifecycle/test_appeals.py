@@ -41,8 +41,9 @@ from tests.lifecycle.support import (
     update_bundle,
 )
 from tests.notifications.receiver import running_receiver
+from tests.notifications.test_subscriptions import subscription
 from tests.support.auth import bearer, token_for
-from tests.support.pas import submit
+from tests.support.pas import FHIR_JSON, submit
 
 # Appended to the sandbox's published rules: an appeal whose reason says "second look" is reviewed, the
 # payer asks for a peer-to-peer review, and it is approved at the first follow-up.
@@ -126,10 +127,15 @@ def _appeal_bundle(original: Json, code: str) -> Json:
 async def test_an_appealed_denial_is_approved_by_the_sandbox_and_each_change_is_delivered(
     client: httpx.AsyncClient, driver: Driver, engine: AsyncEngine
 ) -> None:
-    async with running_receiver() as receiver:
+    async with running_receiver() as receiver, running_receiver() as fhir_receiver:
         registered = await client.post("/webhooks", json={"url": receiver.url, "event_types": ["*"]})
         assert registered.status_code == 201, registered.text
         secret = registered.json()["secret"]
+        created = await client.post(
+            "/fhir/Subscription", content=orjson.dumps(subscription(fhir_receiver.url)), headers=FHIR_JSON
+        )
+        assert created.status_code == 201, created.text
+        await driver.run()  # the handshake
         _bundle, denied = await _denied(client)
         document = {"content_type": "application/pdf", "title": "Letter", "data": base64.b64encode(PDF).decode()}
         result = await _appeal(client, denied, documents=[document])
@@ -161,7 +167,11 @@ async def test_an_appealed_denial_is_approved_by_the_sandbox_and_each_change_is_
 
         await driver.run()
         await receiver.wait_for(4)
+        await fhir_receiver.wait_for(5)
         types = [Webhook(secret).verify(r.body, r.headers)["type"] for r in receiver.requests]
+        notified = [orjson.loads(r.body) for r in fhir_receiver.requests[1:]]
+    assert len(notified) == 4  # received, denied, appeal-submitted, appeal-approved: one history Bundle each
+    assert actions_of(notified[-1]["entry"][1]["resource"]) == {1: "A1"}  # the full PAS response after the appeal
     assert types == [
         "authorization.received",
         "authorization.denied",
@@ -346,3 +356,38 @@ async def test_the_report_counts_appeals_by_their_first_decision_and_their_outco
         "approved_after_appeal",
         "denied_after_appeal",
     ]
+
+
+@pytest.mark.parametrize("status", ["denied", "partially-approved", "modified"])
+async def test_every_decision_against_the_practice_can_be_appealed(client: httpx.AsyncClient, status: str) -> None:
+    _bundle, shown = await _denied(client, status)
+    result = await _appeal(client, shown)
+    after = result["authorization"]
+    assert [e["type"] for e in after["timeline"]][-2:] == ["appeal-submitted", "appeal-approved"]
+    assert (after["timeline"][-2]["from_status"], after["status"]) == (status, "appeal-approved")
+    assert result["appeal"]["appealed_status"] == status
+    assert {item["decision_code"] for item in after["items"]} == {"A1"}
+
+
+async def test_an_approval_won_on_appeal_warns_then_expires_and_can_be_cancelled_before(
+    client: httpx.AsyncClient, driver: Driver, engine: AsyncEngine
+) -> None:
+    _bundle, denied = await _denied(client)
+    won = (await _appeal(client, denied))["authorization"]
+    expires_at = datetime.fromisoformat(won["clocks"]["expires_at"])
+    await driver.run(until=expires_at - timedelta(days=13))
+    assert timeline(await detail(client, denied["id"]))[-1] == "expiring"
+    await driver.run(until=expires_at)
+    expired = await detail(client, denied["id"])
+    assert (expired["status"], expired["timeline"][-1]["from_status"]) == ("expired", "appeal-approved")
+    assert (await store_reads.published(engine, uuid.UUID(denied["id"])))[-2:] == [
+        "authorization.expiring",
+        "authorization.expired",
+    ]
+
+    _bundle, other = await _denied(client)
+    await _appeal(client, other)
+    cancelled = await client.post(f"/authorizations/{other['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["authorization"]["status"] == "cancelled"
+    assert cancelled.json()["authorization"]["timeline"][-1]["from_status"] == "appeal-approved"
