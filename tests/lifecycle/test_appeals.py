@@ -391,3 +391,23 @@ async def test_an_approval_won_on_appeal_warns_then_expires_and_can_be_cancelled
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["authorization"]["status"] == "cancelled"
     assert cancelled.json()["authorization"]["timeline"][-1]["from_status"] == "appeal-approved"
+
+
+async def test_an_appeal_the_payer_could_not_take_is_sent_again_by_the_worker(
+    client: httpx.AsyncClient, driver: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    rules = tmp_path / "sandbox-rules.toml"
+    published = rules.read_text()
+    rules.write_text(published + '\n[[appeal]]\nreason_contains = "outage"\noutcome = "unavailable"\n')
+    _bundle, denied = await _denied(client)
+    result = await _appeal(client, denied, reason="during the outage")
+    shown = result["authorization"]
+    assert shown["status"] == "appeal-submitted"  # stored, and the payer is told later
+    assert result["appeal"]["payer_reference"] is None
+
+    rules.write_text(published)  # the payer is back
+    await driver.run(after=timedelta(seconds=settings.payer_sync_budget_seconds + 31))
+    decided = await detail(client, denied["id"])
+    assert decided["status"] == "appeal-approved"
+    assert decided["timeline"][-1]["detail"]["by"] == "payer"
+    assert decided["appeals"][0]["payer_reference"].startswith("sbxa-")

@@ -51,9 +51,11 @@ class SandboxHarness:
         return sandbox_factory({"rules": {"rule": rules}}, context)
 
     def make_appealing_adapter(self, script: AppealScript) -> PayerAdapter | None:
-        if script.fault is not None:
-            return None  # the sandbox's appeal rules script no faults
         context = AdapterContext(payer_id="sandbox", http=httpx.AsyncClient(), clock=Clock())
+        if script.fault is not None:
+            if script.fault not in SANDBOX_FAULTS:
+                return None  # the sandbox never answers garbage
+            return sandbox_factory({"rules": {"appeal_default": SANDBOX_FAULTS[script.fault]}}, context)
         outcome = "approve" if script.outcome == "approved" else "deny"
         rule = {"outcome": "pend", "after_seconds": 0, "then": outcome} if script.pended_first else {"outcome": outcome}
         return sandbox_factory({"rules": {"appeal": [rule]}}, context)

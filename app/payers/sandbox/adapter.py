@@ -22,10 +22,17 @@ from app.payers.appeals import AppealReference, AppealReply, PayerAppeal
 from app.payers.config import PayerConfigError
 from app.payers.contract import CONTRACT_VERSION, AdapterContext, Clock, PayerReference, PayerSubmission
 from app.payers.errors import PayerRejected
-from app.payers.sandbox.appeals import answer, appeal_rule_for, decide_at_of, encode_reference, is_appeal_reference
+from app.payers.sandbox.appeals import (
+    AppealRule,
+    answer,
+    appeal_rule_for,
+    decide_at_of,
+    encode_reference,
+    is_appeal_reference,
+)
 from app.payers.sandbox.decisions import certifies, decide_item, fault
 from app.payers.sandbox.reference import SandboxReference, request_hash
-from app.payers.sandbox.rules import Outcome, SandboxRules
+from app.payers.sandbox.rules import FAULTS, Outcome, SandboxRules
 from app.payers.sandbox.source import RulesFileError, RulesSource, default_rules
 
 logger = logging.getLogger(__name__)
@@ -108,6 +115,7 @@ class SandboxAdapter:
         now = self._clock()
         rules = self._rules.current()
         rule = appeal_rule_for(rules.appeal, rules.appeal_default, appeal.request, appeal.reason, appeal.expedited)
+        self._raise_appeal_fault(rule)
         if rule.outcome == "pend":
             decide_at = now + timedelta(seconds=rule.after_seconds)
             reference = encode_reference(appeal.appeal_id, decide_at)
@@ -143,6 +151,17 @@ class SandboxAdapter:
         if decide_at is None or now >= decide_at:
             return self._appeal_answer(*args, rule.then, now)
         return self._appeal_answer(*args, "pend", now, max(decide_at - now, timedelta(seconds=1)))
+
+    @staticmethod
+    def _raise_appeal_fault(rule: AppealRule) -> None:
+        if rule.outcome in FAULTS:
+            error = fault(
+                Outcome(
+                    outcome=rule.outcome, reason_text=rule.reason_text, retry_after_seconds=rule.retry_after_seconds
+                )
+            )
+            if error is not None:
+                raise error
 
     def _appeal_answer(
         self,

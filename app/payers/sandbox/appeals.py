@@ -8,7 +8,7 @@ In the rules file (first matching rule wins; every given condition must hold):
     reason_contains = ["upheld"]        # a keyword of the appeal's reason (case-insensitive)
     member = ["SBX-DENY"]               # Coverage member id(s)
     expedited = true                    # only expedited (or only standard) appeals
-    outcome = "deny"                    # approve | deny | pend
+    outcome = "deny"                    # approve | deny | pend (or unavailable | timeout | reject: a fault)
     after_seconds = 120                 # pend: decided after this long (then = approve | deny)
     then = "approve"
     peer_to_peer = "requested"          # the payer asks for a peer-to-peer review (or "held")
@@ -31,7 +31,7 @@ from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision, Period, PriorAuthRequest
 from app.payers.appeals import AppealOutcome, AppealReply, PeerToPeer
 
-AppealOutcomeName = Literal["approve", "deny", "pend"]
+AppealOutcomeName = Literal["approve", "deny", "pend", "unavailable", "timeout", "reject"]
 _PATTERN = re.compile(r"^sbxa-(?P<hash>[0-9a-f]{10})-(?P<decide>\d+|final)$")
 _OUTCOMES = {"approve": AppealOutcome.APPROVED, "deny": AppealOutcome.DENIED, "pend": AppealOutcome.PENDED}
 
@@ -53,6 +53,7 @@ class AppealRule(BaseModel):
     then: Literal["approve", "deny"] = "approve"
     peer_to_peer: Literal["requested", "held"] | None = None
     reason_text: str | None = None
+    retry_after_seconds: float | None = Field(default=None, ge=0)  # faults: the payer's Retry-After
 
     @field_validator("member", "reason_contains", mode="before")
     @classmethod
