@@ -411,3 +411,19 @@ async def test_an_appeal_the_payer_could_not_take_is_sent_again_by_the_worker(
     assert decided["status"] == "appeal-approved"
     assert decided["timeline"][-1]["detail"]["by"] == "payer"
     assert decided["appeals"][0]["payer_reference"].startswith("sbxa-")
+
+
+async def test_the_console_shows_the_appeals_and_offers_no_cancel_while_one_is_reviewed(
+    client: httpx.AsyncClient,
+) -> None:
+    _bundle, denied = await _denied(client)
+    await _appeal(client, denied, reason="a second look please", expedited=True)
+    page = await client.get(f"/console/authorizations/{denied['id']}")
+    assert page.status_code == 200, page.text
+    assert '<h2 id="appeals">Appeals</h2>' in page.text
+    assert "operations (expedited)" in page.text
+    assert "under review" in page.text
+    assert 'class="badge appeal-submitted"' in page.text
+    assert "Cancel this request" not in page.text
+    report = await client.get("/console/report")
+    assert "Approved after appeal" in report.text
