@@ -207,6 +207,8 @@ async def test_a_reviewed_appeal_asks_for_a_peer_to_peer_and_the_worker_brings_i
     assert result["appeal"]["peer_to_peer"] == "requested"
     assert result["appeal"]["outcome"] is None
 
+    twice = await _appeal(client, shown, expect=409)
+    assert "already under appeal" in twice["detail"]
     held = await client.post(f"/authorizations/{denied['id']}/peer-to-peer", json={"state": "held"})
     assert held.status_code == 200, held.text
     assert held.json()["appeal"]["peer_to_peer"] == "held"
