@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from app import __version__
-from app.api import fhir_claims, fhir_subscriptions, health, jobs, metrics, webhooks
+from app.api import appeals, fhir_claims, fhir_subscriptions, health, jobs, metrics, webhooks
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(usage_router)
     app.include_router(charge_item_router)
     app.include_router(carry_over_router)
+    app.include_router(appeals.router)
     app.include_router(reports_router)
     install_console(app)
     return app

@@ -296,6 +296,73 @@ class Authorization:
                 result[item.sequence] = ItemDecision(item.sequence, A.CANCELLED if item.cancelled else A.PENDED)
         return result
 
+    # --- appeals ------------------------------------------------------------------------------
+
+    def appeal(self, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
+        """The practice appeals the payer's decision: `appeal-submitted`; the items keep their decisions."""
+        before = self._check(Event.APPEALED, S.APPEAL_SUBMITTED)
+        self.status = S.APPEAL_SUBMITTED
+        self._stamp(now)
+        entry = TimelineEntry("appeal-submitted", now, before, S.APPEAL_SUBMITTED, detail)
+        return Change(before, S.APPEAL_SUBMITTED, (entry,), (notification_for(S.APPEAL_SUBMITTED.value),))
+
+    def decide_appeal(
+        self,
+        *,
+        approved: bool,
+        now: datetime,
+        approval_validity: timedelta,
+        decisions: Mapping[int, ItemDecision] | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> Change:
+        """The payer's decision on appeal. Approved: the items take the decisions the payer gave, or, when it
+        gave none (a decision that came by another channel), every item it had not certified in full becomes
+        certified (A1); the approval gets its validity. Denied: the items keep their decisions."""
+        target = S.APPEAL_APPROVED if approved else S.APPEAL_DENIED
+        before = self._check(Event.APPEAL_DECIDED, target)
+        expiry_moved = False
+        if approved:
+            for item in self.items:
+                given = (decisions or {}).get(item.sequence)
+                if item.cancelled or item.action is A.NO_ACTION_REQUIRED:
+                    continue
+                if given is not None:
+                    item.decide(given)
+                elif not decisions and item.action is not A.CERTIFIED:
+                    number = item.decision.authorization_number if item.decision is not None else None
+                    item.decide(
+                        ItemDecision(item.sequence, A.CERTIFIED, authorization_number=number or self.preauth_ref)
+                    )
+            expiry_moved = self._approval_expiry(approval_validity, start=now.date())
+        self.status = target
+        self._stamp(now)
+        entry = TimelineEntry(target.value, now, before, target, detail)
+        return Change(before, target, (entry,), (notification_for(target.value),), expiry_moved)
+
+    def peer_to_peer(self, held: bool, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
+        """A peer-to-peer review was requested (or held): a timeline event and a notification, no status change."""
+        name = "peer-to-peer-held" if held else "peer-to-peer-requested"
+        self._stamp(now)
+        entry = TimelineEntry(name, now, detail=detail)
+        return Change(self.status, self.status, (entry,), (notification_for(name),))
+
+    def appeal_overdue(self, *, now: datetime, due_at: datetime) -> Change:
+        """The appeal's decision is past the payer's appeal deadline (a clock event; the status stays)."""
+        self._stamp(now)
+        entry = TimelineEntry("appeal-overdue", now, detail={"due_at": due_at.isoformat()})
+        return Change(self.status, self.status, (entry,), (notification_for("appeal-overdue"),))
+
+    def _approval_expiry(self, approval_validity: timedelta, *, start: date) -> bool:
+        """The expiry of what is approved now (from `start` for `approval_validity` when no item has a period)."""
+        periods = [p for p in (i.authorized_period for i in self.items) if p is not None and p.end is not None]
+        if not periods:
+            periods = [Period(start, start + approval_validity)]
+        expires_at = expiry(periods)
+        if expires_at == self.expires_at:
+            return False
+        self.expires_at = expires_at
+        return True
+
     # --- units and visits used -------------------------------------------------------------------
 
     def use(
@@ -339,6 +406,12 @@ class Authorization:
                 entries.append(TimelineEntry(name, now, detail=counts))
                 notifications.append(notification_for(name))
         return Change(self.status, self.status, tuple(entries), tuple(notifications))
+
+
+APPEALABLE = frozenset({S.DENIED, S.PARTIALLY_APPROVED, S.MODIFIED})
+"""Statuses an appeal may be lodged from (the spec's `appealed` rows)."""
+PEER_TO_PEER = APPEALABLE | {S.APPEAL_SUBMITTED}
+"""Statuses in which a peer-to-peer review is recorded (before an appeal, or during one)."""
 
 
 USABLE = frozenset({A.CERTIFIED, A.PARTIAL, A.MODIFIED})

@@ -54,3 +54,11 @@ def has_control_characters(text: str) -> bool:
     line they forge structure.
     """
     return _CONTROL.search(text) is not None
+
+
+# Appeals (app/api/appeals.py refuses more; the appeals tables are sized by these).
+APPEAL_REASON_LENGTH = 2000  # appeals.reason
+APPEAL_DOCUMENT_TITLE_LENGTH = 200  # appeal_documents.title
+APPEAL_DOCUMENT_TYPE_LENGTH = 128  # appeal_documents.content_type (a MIME type)
+APPEAL_DOCUMENT_MAX_BYTES = 1_000_000  # one document, decoded
+APPEAL_DOCUMENTS_MAX = 5  # documents per appeal

@@ -53,3 +53,11 @@ def expiry(periods: Iterable[Period | None]) -> datetime | None:
 def expiring_soon_at(expires_at: datetime, lead: timedelta) -> datetime:
     """When the "expiring soon" event fires, `lead` ahead of expiry."""
     return expires_at - lead
+
+
+# Appeal deadlines: 72 hours expedited, 30 calendar days standard, the pre-service timeframes of
+# Medicare Advantage reconsiderations (42 CFR 422.590, 422.584) and Medicaid managed care appeals
+# (42 CFR 438.408(b)); payers configure their own (`appeal_*` in the payers file).
+APPEAL_EXPEDITED_WINDOW = timedelta(hours=72)
+APPEAL_STANDARD_WINDOW = timedelta(days=30)
+APPEAL_WINDOWS = DecisionWindows(expedited=APPEAL_EXPEDITED_WINDOW, standard=APPEAL_STANDARD_WINDOW)

@@ -53,6 +53,9 @@ class AuthorizationStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     ERROR = "error"
+    APPEAL_SUBMITTED = "appeal-submitted"  # a denial (or partial approval, or modification) is appealed
+    APPEAL_APPROVED = "appeal-approved"  # the payer overturned its decision on appeal
+    APPEAL_DENIED = "appeal-denied"  # the payer upheld its decision on appeal
 
     @property
     def is_open(self) -> bool:
@@ -62,3 +65,6 @@ class AuthorizationStatus(StrEnum):
 
 X12_306_SYSTEM = "https://codesystem.x12.org/005010/306"
 X12_1322_CANCEL = "3"  # certificationType "Cancel"
+X12_1322_APPEAL_IMMEDIATE = "1"  # certificationType "Appeal - Immediate": an expedited appeal
+X12_1322_APPEAL_STANDARD = "2"  # certificationType "Appeal - Standard"
+X12_1322_APPEALS = frozenset({X12_1322_APPEAL_IMMEDIATE, X12_1322_APPEAL_STANDARD})

@@ -18,6 +18,8 @@ class Event(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REPLACED = "replaced"
+    APPEALED = "appealed"
+    APPEAL_DECIDED = "appeal-decided"
 
 
 def compile_spec(text: str) -> dict[tuple[S, Event], frozenset[S]]:

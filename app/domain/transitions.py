@@ -13,6 +13,9 @@ Events:
 - ``expired``: the validity period of what was approved ended.
 - ``replaced``: a PASClaimUpdate (or a cancel-all) superseded it; the status stays and a new
   authorization carries the request on.
+- ``appealed``: the practice appealed a denial (or what a partial approval or a modification did not
+  certify), by a PASClaimUpdate with certificationType 1 or 2 (X12 1322) or by the operations API.
+- ``appeal-decided``: the payer overturned (approved) or upheld (denied) its decision on appeal.
 """
 
 from __future__ import annotations
@@ -50,4 +53,11 @@ approved            replaced   approved            items added, changed or cance
 partially-approved  replaced   partially-approved  items added, changed or cancelled
 modified            replaced   modified            items added, changed or cancelled
 not-required        replaced   not-required        items added, changed or cancelled
+denied              appealed        appeal-submitted  the practice appeals the denial
+partially-approved  appealed        appeal-submitted  the practice appeals what was not certified
+modified            appealed        appeal-submitted  the practice appeals the modification
+appeal-submitted    appeal-decided  appeal-approved   the payer overturned its decision on appeal
+appeal-submitted    appeal-decided  appeal-denied     the payer upheld its decision on appeal
+appeal-approved     cancelled       cancelled         the service will not be given
+appeal-approved     expired         expired           the approval won on appeal ended
 """

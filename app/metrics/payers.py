@@ -6,12 +6,16 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable
+from typing import TypeVar
 
 from app.domain.model import PayerReply
 from app.metrics.instruments import Instruments
 from app.payers import PayerRegistry
+from app.payers.appeals import AppealingAdapter, AppealReference, AppealReply, PayerAppeal
 from app.payers.contract import PayerAdapter, PayerReference, PayerSubmission, answers_in_process
 from app.payers.errors import PayerError
+
+T = TypeVar("T")
 
 
 def error_class(exc: BaseException) -> str:
@@ -34,7 +38,7 @@ class InstrumentedAdapter:
         # The wrapper does no I/O of its own: an in-process adapter stays in-process (one-commit $submit).
         self.answers_in_process = answers_in_process(inner)
 
-    async def _timed(self, operation: str, call: Awaitable[PayerReply]) -> PayerReply:
+    async def _timed(self, operation: str, call: Awaitable[T]) -> T:
         started = time.perf_counter()
         try:
             return await call
@@ -57,11 +61,29 @@ class InstrumentedAdapter:
         await self.inner.aclose()
 
 
+class InstrumentedAppealingAdapter(InstrumentedAdapter):
+    """The wrapper of an adapter that also sends appeals (`app.payers.appeals`)."""
+
+    def __init__(self, inner: PayerAdapter, payer_id: str, instruments: Instruments) -> None:
+        super().__init__(inner, payer_id, instruments)
+        assert isinstance(inner, AppealingAdapter)
+        self.appealing: AppealingAdapter = inner
+
+    async def appeal(self, appeal: PayerAppeal) -> AppealReply:
+        return await self._timed("appeal", self.appealing.appeal(appeal))
+
+    async def appeal_status(self, reference: AppealReference) -> AppealReply:
+        return await self._timed("appeal_status", self.appealing.appeal_status(reference))
+
+
+def _wrap(adapter: PayerAdapter, payer_id: str, instruments: Instruments) -> InstrumentedAdapter:
+    if isinstance(adapter, AppealingAdapter):
+        return InstrumentedAppealingAdapter(adapter, payer_id, instruments)
+    return InstrumentedAdapter(adapter, payer_id, instruments)
+
+
 def instrumented_registry(registry: PayerRegistry, instruments: Instruments) -> PayerRegistry:
     """The same payers, each adapter wrapped (closing stays with whoever owns `registry`)."""
     return PayerRegistry(
-        [
-            dataclasses.replace(entry, adapter=InstrumentedAdapter(entry.adapter, entry.id, instruments))
-            for entry in registry.entries
-        ]
+        [dataclasses.replace(entry, adapter=_wrap(entry.adapter, entry.id, instruments)) for entry in registry.entries]
     )

@@ -45,6 +45,12 @@ EVENT_TYPES = frozenset(
         "error",
         "exhausting",
         "exhausted",
+        "appeal-submitted",
+        "appeal-approved",
+        "appeal-denied",
+        "appeal-overdue",
+        "peer-to-peer-requested",
+        "peer-to-peer-held",
     )
 )
 """Event types an endpoint may subscribe to (besides `*`)."""

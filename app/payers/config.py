@@ -8,6 +8,8 @@ default = false                   # true: also takes requests no identifier matc
 standard_window_days = 7          # decision clocks (CMS-0057-F defaults)
 expedited_window_hours = 72
 approval_validity_days = 180      # when the payer gives no period
+appeal_expedited_window_hours = 72  # appeal deadlines (42 CFR 422.590 / 438.408 defaults)
+appeal_standard_window_days = 30
 [payer.settings]                  # the adapter's own settings, validated by its model
 base_url = "https://pas.acme.example/fhir"
 """
@@ -75,6 +77,8 @@ class PayerConfig(BaseModel):
     drug_expedited_window_hours: float = Field(default=24, gt=0)
     approval_validity_days: int = Field(default=180, gt=0)
     settings: dict[str, Any] = Field(default_factory=dict)
+    appeal_expedited_window_hours: float = Field(default=72, gt=0)
+    appeal_standard_window_days: float = Field(default=30, gt=0)
 
     @field_validator("match")
     @classmethod
@@ -161,3 +165,11 @@ def _parse_toml(text: str, name: str) -> Mapping[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PayerConfigError(f"payers file {name}: invalid TOML ({exc})") from None
+
+
+def appeal_windows(payer: PayerConfig) -> DecisionWindows:
+    """The payer's appeal deadlines (expedited and standard)."""
+    return DecisionWindows(
+        expedited=timedelta(hours=payer.appeal_expedited_window_hours),
+        standard=timedelta(days=payer.appeal_standard_window_days),
+    )

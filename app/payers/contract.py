@@ -10,6 +10,9 @@ adapters that forward FHIR as-is, and receives a `PayerReply`:
     reply = await adapter.cancel(PayerReference(...))    # idempotent
     await adapter.aclose()                     # at shutdown
 
+Optional: `appeal` and `appeal_status` for a payer that takes appeals electronically
+(`app.payers.appeals`; without them appeals go by another channel).
+
 Rules every adapter keeps (the contract kit in `app.payers.testing` checks them):
 
 - Only `app.payers.errors.PayerError` subclasses escape; transport errors (httpx) are

@@ -24,10 +24,17 @@ from typing import Any, cast
 import httpx
 from pydantic import ValidationError
 
-from app.domain.clocks import DecisionWindows
+from app.domain.clocks import APPEAL_WINDOWS, DecisionWindows
 from app.domain.model import Identifier
 from app.errors import Issue, Unprocessable
-from app.payers.config import LoadedConfig, MatchPattern, PayerConfigError, describe_validation_error, load_config
+from app.payers.config import (
+    LoadedConfig,
+    MatchPattern,
+    PayerConfigError,
+    appeal_windows,
+    describe_validation_error,
+    load_config,
+)
 from app.payers.contract import CONTRACT_VERSION, AdapterContext, AdapterFactory, Clock, PayerAdapter, Sleep, utc_now
 
 ENTRY_POINT_GROUP = "epa.payers"
@@ -59,6 +66,7 @@ class PayerEntry:
     windows: DecisionWindows
     approval_validity: timedelta
     default: bool = False
+    appeal_windows: DecisionWindows = APPEAL_WINDOWS  # the payer's appeal deadlines
 
     def matches(self, identifiers: Sequence[Identifier]) -> bool:
         return any(p.matches(i) for p in self.match for i in identifiers)
@@ -207,6 +215,7 @@ def _build(
                 windows=payer.windows,
                 approval_validity=timedelta(days=payer.approval_validity_days),
                 default=payer.default,
+                appeal_windows=appeal_windows(payer),
             )
         )
     logger.info("payer registry built", extra={"payers": [e.id for e in entries]})

@@ -15,6 +15,8 @@ gathers them, so an adapter never imports the hub's internals):
 - the contract (`app.payers.contract`): `CONTRACT_VERSION`, `PayerAdapter`, `AdapterFactory`,
   `AdapterContext` with `Clock`, `Sleep`, `utc_now`; the calls' arguments `PayerSubmission`
   and `PayerReference`;
+- its optional appeal part (`app.payers.appeals`): `AppealingAdapter`, `PayerAppeal`,
+  `AppealReference`, `AppealDocument`, `AppealReply`, `AppealOutcome`, `PeerToPeer`, `supports_appeals`;
 - what an adapter returns (`app.domain.model`, `app.domain.codes`): `PayerReply`,
   `ItemDecision`, `ReviewAction`, `Coding`, `Period`;
 - what it reads (`app.domain.model`, `app.domain.codes`): `PriorAuthRequest`, `ServiceItem`,
@@ -42,6 +44,16 @@ from app.domain.model import (
     ServiceItem,
 )
 from app.errors import Issue
+from app.payers.appeals import (
+    AppealDocument,
+    AppealingAdapter,
+    AppealOutcome,
+    AppealReference,
+    AppealReply,
+    PayerAppeal,
+    PeerToPeer,
+    supports_appeals,
+)
 from app.payers.config import PayerConfigError
 from app.payers.contract import (
     CONTRACT_VERSION,
@@ -60,6 +72,11 @@ __all__ = [
     "CONTRACT_VERSION",
     "AdapterContext",
     "AdapterFactory",
+    "AppealDocument",
+    "AppealOutcome",
+    "AppealReference",
+    "AppealReply",
+    "AppealingAdapter",
     "AuthorizationKind",
     "Clock",
     "Coding",
@@ -68,6 +85,7 @@ __all__ = [
     "Issue",
     "ItemDecision",
     "PayerAdapter",
+    "PayerAppeal",
     "PayerConfigError",
     "PayerError",
     "PayerProtocolError",
@@ -77,11 +95,13 @@ __all__ = [
     "PayerSubmission",
     "PayerTimeout",
     "PayerUnavailable",
+    "PeerToPeer",
     "Period",
     "PriorAuthRequest",
     "Priority",
     "ReviewAction",
     "ServiceItem",
     "Sleep",
+    "supports_appeals",
     "utc_now",
 ]

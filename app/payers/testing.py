@@ -26,6 +26,13 @@ test on its own loop and raise no deprecation warning:
 Checked: conformance to `PayerAdapter` and the contract version; decisions round-trip (action, reasons, authorized
 quantity, authorization number) on submit and inquire; every fault is a `PayerError` of
 the right kind and no other exception (httpx included) escapes; cancel is idempotent.
+
+Appeals (the optional `appeal` / `appeal_status` of `app.payers.appeals`): give the harness a
+`make_appealing_adapter(script: AppealScript) -> PayerAdapter | None` (the `AppealHarness` Protocol)
+and the kit checks that the adapter has both methods, that an approved or denied appeal comes back so,
+that a pended one is followed up by `appeal_status` to its outcome, that sending the same appeal twice
+gives the same answer, and that a payer fault on an appeal is a `PayerError`. Without the method (an
+adapter whose payer takes appeals by another channel) those tests are skipped.
 """
 
 from __future__ import annotations
@@ -42,10 +49,15 @@ import pytest
 
 from app.payers.sdk import (
     CONTRACT_VERSION,
+    AppealingAdapter,
+    AppealOutcome,
+    AppealReference,
+    AppealReply,
     Coding,
     Identifier,
     ItemDecision,
     PayerAdapter,
+    PayerAppeal,
     PayerError,
     PayerProtocolError,
     PayerReference,
@@ -57,12 +69,15 @@ from app.payers.sdk import (
     PriorAuthRequest,
     ReviewAction,
     ServiceItem,
+    supports_appeals,
 )
 
 __all__ = [
     "FAULT_ERRORS",
     "ROUND_TRIPS",
     "AdapterContractSuite",
+    "AppealHarness",
+    "AppealScript",
     "ContractHarness",
     "Decide",
     "Fail",
@@ -99,6 +114,22 @@ class Fail:
 
 class ContractHarness(Protocol):
     def make_adapter(self, script: Decide | Fail) -> PayerAdapter | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AppealScript:
+    """The payer answers an appeal with `outcome` (approved or denied), first pended when `pended_first`
+    (then `appeal_status` brings the outcome), or fails with `fault`."""
+
+    outcome: Literal["approved", "denied"] = "approved"
+    pended_first: bool = False
+    fault: FaultKind | None = None
+
+
+class AppealHarness(Protocol):
+    """The optional harness method for adapters that send appeals."""
+
+    def make_appealing_adapter(self, script: AppealScript) -> PayerAdapter | None: ...
 
 
 def sample_request() -> PriorAuthRequest:
@@ -183,7 +214,7 @@ def assert_decisions(reply: PayerReply, expected: Sequence[ItemDecision]) -> Non
             assert got.authorization_number, f"item {want.sequence}: authorization number lost"
 
 
-async def _only_payer_errors(call: Callable[[], Awaitable[PayerReply]], expected: type[PayerError]) -> PayerError:
+async def _only_payer_errors(call: Callable[[], Awaitable[object]], expected: type[PayerError]) -> PayerError:
     raised: PayerError | None = None
     try:
         await call()
@@ -206,7 +237,90 @@ def _describe(script: Decide | Fail) -> str:
     return f"decide {actions}{then}"
 
 
-class AdapterContractSuite:
+def _appeal(submission: PayerSubmission, appeal_id: str = "kit-appeal-1") -> PayerAppeal:
+    return PayerAppeal(
+        submission.authorization_id,
+        appeal_id,
+        "kit-ref",
+        submission.request,
+        submission.bundle,
+        "The service is medically necessary",
+        False,
+    )
+
+
+class AppealContractSuite:
+    """Mixed into `AdapterContractSuite`: the appeal part of the contract (skipped without it)."""
+
+    @pytest.fixture
+    def submission(self) -> PayerSubmission:
+        request = sample_request()
+        return PayerSubmission(authorization_id="kit-auth-1", request=request, bundle=sample_bundle(request))
+
+    def _appealing(self, harness: object, script: AppealScript) -> AppealingAdapter:
+        make = getattr(harness, "make_appealing_adapter", None)
+        adapter = make(script) if make is not None else None
+        if adapter is None:
+            pytest.skip("the adapter takes no appeals, or cannot be scripted to answer this one")
+        assert supports_appeals(adapter), "make_appealing_adapter returned an adapter without appeal/appeal_status"
+        for name in ("appeal", "appeal_status"):
+            assert inspect.iscoroutinefunction(getattr(adapter, name)), f"{name} must be async"
+        assert isinstance(adapter, AppealingAdapter)
+        return adapter
+
+    @staticmethod
+    async def _outcome(adapter: AppealingAdapter, appeal: PayerAppeal, reply: AppealReply) -> AppealReply:
+        for _ in range(3):  # a pended appeal is followed up by appeal_status
+            if reply.outcome is not AppealOutcome.PENDED:
+                return reply
+            assert reply.payer_reference, "a pended appeal carries the payer's reference for follow-ups"
+            reference = AppealReference(
+                appeal.authorization_id,
+                appeal.appeal_id,
+                reply.payer_reference,
+                appeal.request,
+                appeal.reason,
+                appeal.expedited,
+            )
+            reply = await adapter.appeal_status(reference)
+            assert isinstance(reply, AppealReply), f"appeal_status returns AppealReply, not {type(reply).__name__}"
+        return reply
+
+    @pytest.mark.parametrize("outcome", ["approved", "denied"])
+    @pytest.mark.parametrize("pended_first", [False, True], ids=["at-once", "pended-first"])
+    async def test_appeal_outcomes_come_back(
+        self, harness: object, submission: PayerSubmission, outcome: Literal["approved", "denied"], pended_first: bool
+    ) -> None:
+        adapter = self._appealing(harness, AppealScript(outcome, pended_first))
+        appeal = _appeal(submission)
+        first = await adapter.appeal(appeal)
+        assert isinstance(first, AppealReply), f"appeal returns AppealReply, not {type(first).__name__}"
+        if pended_first:
+            assert first.outcome is AppealOutcome.PENDED
+        final = await self._outcome(adapter, appeal, first)
+        assert final.outcome.value == outcome
+        sequences = {item.sequence for item in submission.request.items}
+        assert {d.sequence for d in final.decisions} <= sequences, "decisions name the request's items"
+        if outcome == "denied":
+            assert not any(d.action is ReviewAction.CERTIFIED for d in final.decisions)
+
+    async def test_sending_an_appeal_twice_gives_the_same_answer(
+        self, harness: object, submission: PayerSubmission
+    ) -> None:
+        adapter = self._appealing(harness, AppealScript("approved"))
+        first = await adapter.appeal(_appeal(submission))
+        again = await adapter.appeal(_appeal(submission))
+        assert (first.outcome, first.payer_reference) == (again.outcome, again.payer_reference)
+
+    @pytest.mark.parametrize("kind", sorted(FAULT_ERRORS))
+    async def test_appeal_faults_are_payer_errors(
+        self, harness: object, submission: PayerSubmission, kind: FaultKind
+    ) -> None:
+        adapter = self._appealing(harness, AppealScript(fault=kind))
+        await _only_payer_errors(lambda: adapter.appeal(_appeal(submission)), FAULT_ERRORS[kind])
+
+
+class AdapterContractSuite(AppealContractSuite):
     """Subclass as `Test...` and provide a `harness` fixture."""
 
     @pytest.fixture

@@ -10,7 +10,13 @@ caller is an admin. Statuses map to the regulation's columns:
     pended              received, pended (no decision yet)
     cancelled           cancelled
     not_required        not-required
-    approved_after_appeal  appeal-approved (zero until appeals exist)
+
+A request that was appealed counts by the decision it had when first appealed (the `appeals` row
+keeps it), so its first decision stays in the figures above; its latest appeal counts here:
+
+    appealed               every appealed request (the payer reviewing it, or decided)
+    approved_after_appeal  the latest appeal was approved (overturned)
+    denied_after_appeal    the latest appeal was denied (upheld)
 
 Decided = approved + partially approved + denied; approval rate = (approved + partially approved)
 / decided, denial rate = denied / decided. Decision times (decided_at - received_at) are taken over
@@ -29,9 +35,8 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.clocks import EXPEDITED_WINDOW, STANDARD_WINDOW
-from app.domain.codes import AuthorizationStatus
 from app.store.durations import seconds_between
-from app.store.models import Authorization
+from app.store.models import Appeal, Authorization
 
 STATUS_COLUMNS: dict[str, tuple[str, ...]] = {
     "approved": ("approved", "modified", "expired"),
@@ -40,8 +45,12 @@ STATUS_COLUMNS: dict[str, tuple[str, ...]] = {
     "pended": ("received", "pended"),
     "cancelled": ("cancelled",),
     "not_required": ("not-required",),
-    # appeals are not part of the status vocabulary yet: the column counts the statuses that exist
-    "approved_after_appeal": tuple(s for s in ("appeal-approved",) if s in set(AuthorizationStatus)),
+}
+# Over the latest appeal's state ("submitted" while the payer reviews it, else its outcome).
+APPEAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "appealed": ("submitted", "approved", "denied"),
+    "approved_after_appeal": ("approved",),
+    "denied_after_appeal": ("denied",),
 }
 DECIDED = (*STATUS_COLUMNS["approved"], *STATUS_COLUMNS["partially_approved"], *STATUS_COLUMNS["denied"])
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -71,7 +80,9 @@ class ReportRow:
     pended: int
     cancelled: int
     not_required: int
+    appealed: int
     approved_after_appeal: int
+    denied_after_appeal: int
     decided: int
     late_decisions: int
     median_decision_seconds: float | None
@@ -97,7 +108,22 @@ class PriorAuthReport:
 
 def _base(query: ReportQuery, dialect: str) -> Select[Any]:
     a = Authorization
-    decided = a.status.in_(DECIDED) & a.decided_at.is_not(None)
+    first_appealed = (
+        select(Appeal.appealed_status)
+        .where(Appeal.authorization_id == a.id)
+        .order_by(Appeal.submitted_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest_appeal = (
+        select(func.coalesce(Appeal.outcome, "submitted"))
+        .where(Appeal.authorization_id == a.id)
+        .order_by(Appeal.submitted_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    status = func.coalesce(first_appealed, a.status)  # the decision as first made
+    decided = status.in_(DECIDED) & a.decided_at.is_not(None)
     seconds = case((decided, seconds_between(a.decided_at, a.received_at, dialect)), else_=None)
     window = case((a.priority == "expedited", EXPEDITED_WINDOW.total_seconds()), else_=STANDARD_WINDOW.total_seconds())
     conditions: list[ColumnElement[bool]] = [
@@ -113,7 +139,8 @@ def _base(query: ReportQuery, dialect: str) -> Select[Any]:
         a.payer_id.label("payer_id"),
         a.kind.label("kind"),
         a.priority.label("priority"),
-        a.status.label("status"),
+        status.label("status"),
+        latest_appeal.label("appeal"),
         seconds.label("seconds"),
         literal(1).label("one"),
         window.label("window"),
@@ -124,6 +151,8 @@ def _counts(rows: Any) -> list[ColumnElement[Any]]:
     columns: list[ColumnElement[Any]] = [func.count().label("requests")]
     for name, statuses in STATUS_COLUMNS.items():
         columns.append(func.coalesce(func.sum(case((rows.c.status.in_(statuses), 1), else_=0)), 0).label(name))
+    for name, states in APPEAL_COLUMNS.items():
+        columns.append(func.coalesce(func.sum(case((rows.c.appeal.in_(states), 1), else_=0)), 0).label(name))
     columns.append(func.count(rows.c.seconds).label("decided"))
     late = case((rows.c.seconds > rows.c.window, 1), else_=0)
     columns.append(func.coalesce(func.sum(late), 0).label("late_decisions"))
@@ -167,7 +196,7 @@ def _row(values: Any, keys: tuple[str, ...]) -> ReportRow:
         kind=mapping["kind"] if "kind" in keys else None,
         priority=mapping["priority"] if "priority" in keys else None,
         requests=int(mapping["requests"]),
-        **{name: int(mapping[name]) for name in STATUS_COLUMNS},
+        **{name: int(mapping[name]) for name in (*STATUS_COLUMNS, *APPEAL_COLUMNS)},
         decided=int(mapping["decided"]),
         late_decisions=int(mapping["late_decisions"]),
         median_decision_seconds=_seconds(mapping["median_seconds"]),

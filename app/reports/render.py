@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from app.reports.prior_auth import STATUS_COLUMNS, PriorAuthReport, ReportRow
+from app.reports.prior_auth import APPEAL_COLUMNS, STATUS_COLUMNS, PriorAuthReport, ReportRow
 
 ALL = "*"
 CSV_COLUMNS = (
@@ -15,6 +15,7 @@ CSV_COLUMNS = (
     "priority",
     "requests",
     *STATUS_COLUMNS,
+    *APPEAL_COLUMNS,
     "decided",
     "approval_rate",
     "denial_rate",
@@ -31,7 +32,7 @@ def row_dict(row: ReportRow) -> dict[str, Any]:
         "kind": row.kind,
         "priority": row.priority,
         "requests": row.requests,
-        **{name: getattr(row, name) for name in STATUS_COLUMNS},
+        **{name: getattr(row, name) for name in (*STATUS_COLUMNS, *APPEAL_COLUMNS)},
         "decided": row.decided,
         "approval_rate": row.approval_rate,
         "denial_rate": row.denial_rate,

@@ -4,6 +4,7 @@
 - `authorization.expiry`: ahead of and at the end of an approval; records `expiring`, then the
   transition to `expired`. A job whose expiry no longer matches the authorization (an update
   moved it) does nothing.
+- `appeal.deadline`: at an appeal's deadline; records `appeal-overdue` if the payer has not decided it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.store.models import Authorization
 OVERDUE = "authorization.overdue"
 EXPIRY = "authorization.expiry"
 DEFAULT_EXPIRING_LEAD = timedelta(days=14)
+APPEAL_DEADLINE = "appeal.deadline"
 
 
 def plan_overdue_check(session: AsyncSession, authorization: Authorization, *, now: datetime) -> None:
@@ -48,3 +50,17 @@ def plan_expiry(session: AsyncSession, authorization: Authorization, *, now: dat
             client_id=authorization.client_id,
             authorization_id=authorization.id,
         )
+
+
+def plan_appeal_deadline(
+    session: AsyncSession, authorization: Authorization, *, appeal_id: str, due_at: datetime, now: datetime
+) -> None:
+    jobs.enqueue(
+        session,
+        APPEAL_DEADLINE,
+        {"appeal_id": appeal_id},
+        now=now,
+        run_at=due_at,
+        client_id=authorization.client_id,
+        authorization_id=authorization.id,
+    )

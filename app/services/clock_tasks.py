@@ -1,4 +1,4 @@
-"""Clock and expiry job handlers: `overdue`, `expiring` and `expired` through the aggregate.
+"""Clock and expiry job handlers: `overdue`, `expiring`, `expired` and `appeal-overdue` through the aggregate.
 
 Planned by `app.services.clock_jobs`; a job whose expiry no longer matches the authorization (an
 update moved it) does nothing.
@@ -6,11 +6,14 @@ update moved it) does nothing.
 
 from __future__ import annotations
 
+import uuid
+
 from app.domain.clocks import is_overdue
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import Event
-from app.services.clock_jobs import EXPIRY, OVERDUE
+from app.services.clock_jobs import APPEAL_DEADLINE, EXPIRY, OVERDUE
 from app.services.recording import save, state_without_items
+from app.store.appeals import AppealRepository
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization
 from app.worker_contract import Handler, JobContext, JobOutcome
@@ -54,5 +57,19 @@ async def expiry(job: JobContext) -> JobOutcome | None:
     return None
 
 
+async def appeal_deadline(job: JobContext) -> JobOutcome | None:
+    """The payer's appeal deadline passed: `appeal-overdue` if the appeal is still undecided."""
+    repository, authorization = await _current(job)
+    now = job.now()
+    if authorization is None or authorization.status is not AuthorizationStatus.APPEAL_SUBMITTED:
+        return None
+    appeal = await AppealRepository(job.session, None).get(uuid.UUID(str(job.payload.get("appeal_id"))))
+    if appeal is None or appeal.outcome is not None or now < appeal.due_at:
+        return None
+    state = state_without_items(authorization)
+    save(repository, authorization, state, state.appeal_overdue(now=now, due_at=appeal.due_at), items=False)
+    return None
+
+
 def clock_handlers() -> dict[str, Handler]:
-    return {OVERDUE: overdue, EXPIRY: expiry}
+    return {OVERDUE: overdue, EXPIRY: expiry, APPEAL_DEADLINE: appeal_deadline}

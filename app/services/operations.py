@@ -19,6 +19,7 @@ from sqlalchemy.orm import defer, selectinload
 from app.domain.codes import AuthorizationStatus
 from app.errors import Conflict, NotFound
 from app.services import followups
+from app.services.appeal_views import appeal_of
 from app.services.followups import FOLLOW_UP, FollowUpAction
 from app.services.operations_views import (
     AuthorizationDetail,
@@ -30,6 +31,7 @@ from app.services.operations_views import (
     item_of,
     summary_of,
 )
+from app.store.appeals import AppealRepository
 from app.store.authorization_queries import (
     AuthorizationFilter,
     SummaryRow,
@@ -120,6 +122,9 @@ async def detail_of(
         preauth_ref=authorization.preauth_ref,
         items=[item_of(item) for item in authorization.items],
         timeline=[event_of(event) for event in timeline],
+        appeals=[
+            appeal_of(a, now=now) for a in await AppealRepository(session, client_id).of_authorization(authorization.id)
+        ],
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from app.domain.clocks import is_overdue
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority, ReviewAction
+from app.services.appeal_views import AppealView
 from app.store.authorization_queries import SummaryRow
 from app.store.models import AuthorizationItem, Event
 
@@ -82,6 +83,7 @@ class AuthorizationDetail(AuthorizationSummary):
     preauth_ref: str | None
     items: list[ItemView]
     timeline: list[EventView] = Field(description="Every event, oldest first.")
+    appeals: list[AppealView] = Field(default_factory=list, description="Appeals of the decision, oldest first.")
 
 
 class AuthorizationPage(BaseModel):

@@ -35,6 +35,7 @@ from app.runtime import Runtime
 from app.security.audit import AuditEntry, stage_audit
 from app.security.principal import Principal
 from app.services import followups
+from app.services.appeal_submit import appeal_by_update, is_appeal
 from app.services.clock_jobs import plan_overdue_check
 from app.services.followups import FollowUpAction
 from app.services.items import items_for
@@ -448,6 +449,16 @@ async def submit_prior_auth(
 
     `audit`, when given, is stored in the transaction that stores the answer (and marked `stored`
     once that committed); a refusal or failure leaves it to the audit middleware."""
+    if is_appeal(parsed.request):  # an appeal of a decided request (certificationType 1 or 2): no new authorization
+        appealed = await appeal_by_update(runtime, principal, parsed)
+        return SubmitResult(
+            appealed.authorization_id,
+            200,
+            appealed.body,
+            appealed.payer_id,
+            appealed.status,
+            replayed=appealed.replayed,
+        )
     facts = bundle_facts(parsed.bundle)
     choice = choose_payer(runtime, parsed.request, facts)
     stored = await _store(runtime, principal, parsed, choice, facts, audit)

@@ -163,3 +163,103 @@ def test_an_update_carries_earlier_items_it_does_not_name_with_their_decisions()
         (2, "E0487", A.PENDED),
     ]
     assert change.notifications == ("authorization.received",)
+
+
+# --- appeals ---------------------------------------------------------------------------------
+
+APPEALED = LATER + timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    ("actions", "appealable"),
+    [
+        ((A.NOT_CERTIFIED,), True),
+        ((A.CERTIFIED, A.NOT_CERTIFIED), True),  # partially approved
+        ((A.MODIFIED,), True),
+        ((A.CERTIFIED,), False),
+        ((A.NO_ACTION_REQUIRED,), False),
+        ((A.PENDED,), False),
+    ],
+)
+def test_only_a_decision_against_the_practice_is_appealed(actions: tuple[A, ...], appealable: bool) -> None:
+    authorization = _new(*(f"E0{n}00" for n in range(1, len(actions) + 1)))
+    _answer(authorization, *actions)
+    before, version = authorization.status, authorization.version
+    if not appealable:
+        with pytest.raises(InvalidTransition):
+            authorization.appeal(now=APPEALED)
+        assert (authorization.status, authorization.version) == (before, version)
+        return
+    change = authorization.appeal(now=APPEALED, detail={"appeal_id": "a-1"})
+    assert (change.before, change.after) == (before, S.APPEAL_SUBMITTED)
+    assert change.notifications == ("authorization.appeal-submitted",)
+    assert [(e.type, e.from_status, e.to_status) for e in change.timeline] == [
+        ("appeal-submitted", before, S.APPEAL_SUBMITTED)
+    ]
+    assert authorization.version == version + 1
+    assert [i.action for i in authorization.items] == list(actions)  # the decisions stand while appealed
+
+
+def test_an_overturned_appeal_certifies_what_was_not_and_starts_the_validity_at_the_appeal_decision() -> None:
+    authorization = _new("E0100", "E0200", "E0300")
+    _answer(authorization, A.CERTIFIED, A.NOT_CERTIFIED, A.NO_ACTION_REQUIRED)
+    authorization.appeal(now=APPEALED)
+    decided_at = authorization.decided_at
+    change = authorization.decide_appeal(approved=True, now=APPEALED + timedelta(days=1), approval_validity=VALIDITY)
+    assert (change.after, change.notifications, change.expiry_moved) == (
+        S.APPEAL_APPROVED,
+        ("authorization.appeal-approved",),
+        True,
+    )
+    assert [i.action for i in authorization.items] == [A.CERTIFIED, A.CERTIFIED, A.NO_ACTION_REQUIRED]
+    assert authorization.decided_at == decided_at  # the first decision's time is kept for the report
+    start = (APPEALED + timedelta(days=1)).date()
+    assert authorization.expires_at == datetime.combine(start + VALIDITY, datetime.max.time(), tzinfo=UTC)
+
+
+def test_an_overturned_appeal_takes_the_payers_decisions_when_it_gives_them() -> None:
+    authorization = _new("E0100", "E0200")
+    _answer(authorization, A.NOT_CERTIFIED, A.NOT_CERTIFIED)
+    authorization.appeal(now=APPEALED)
+    given = ItemDecision(
+        1, A.PARTIAL, authorization_number="N-1", authorized_period=Period(date(2030, 2, 1), date(2030, 3, 1))
+    )
+    authorization.decide_appeal(approved=True, now=APPEALED, approval_validity=VALIDITY, decisions={1: given})
+    assert [i.action for i in authorization.items] == [A.PARTIAL, A.NOT_CERTIFIED]
+    assert authorization.expires_at == datetime.combine(date(2030, 3, 1), datetime.max.time(), tzinfo=UTC)
+
+
+def test_an_upheld_appeal_is_final_and_leaves_the_decisions() -> None:
+    authorization = _new()
+    _answer(authorization, A.NOT_CERTIFIED)
+    authorization.appeal(now=APPEALED)
+    change = authorization.decide_appeal(approved=False, now=APPEALED, approval_validity=VALIDITY)
+    assert (change.after, change.expiry_moved, authorization.expires_at) == (S.APPEAL_DENIED, False, None)
+    assert [i.action for i in authorization.items] == [A.NOT_CERTIFIED]
+    with pytest.raises(InvalidTransition):
+        authorization.appeal(now=APPEALED)
+    with pytest.raises(InvalidTransition):
+        authorization.decide_appeal(approved=True, now=APPEALED, approval_validity=VALIDITY)
+    assert not authorization.can(Event.CANCELLED, S.CANCELLED)
+
+
+def test_peer_to_peer_and_the_appeal_deadline_are_timeline_events_that_keep_the_status() -> None:
+    authorization = _new()
+    _answer(authorization, A.NOT_CERTIFIED)
+    authorization.appeal(now=APPEALED)
+    version = authorization.version
+    requested = authorization.peer_to_peer(False, now=APPEALED)
+    held = authorization.peer_to_peer(True, now=APPEALED)
+    overdue = authorization.appeal_overdue(now=APPEALED, due_at=APPEALED)
+    assert [c.timeline[0].type for c in (requested, held, overdue)] == [
+        "peer-to-peer-requested",
+        "peer-to-peer-held",
+        "appeal-overdue",
+    ]
+    assert [c.notifications for c in (requested, held, overdue)] == [
+        ("authorization.peer-to-peer-requested",),
+        ("authorization.peer-to-peer-held",),
+        ("authorization.appeal-overdue",),
+    ]
+    assert all(not c.status_changed for c in (requested, held, overdue))
+    assert (authorization.status, authorization.version) == (S.APPEAL_SUBMITTED, version + 3)

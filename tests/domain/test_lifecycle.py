@@ -34,7 +34,7 @@ def test_roll_up(actions: list[A], expected: S) -> None:
     assert roll_up(actions) is expected
 
 
-@pytest.mark.parametrize("final", [S.DENIED, S.CANCELLED, S.EXPIRED])
+@pytest.mark.parametrize("final", [S.CANCELLED, S.EXPIRED, S.APPEAL_DENIED])
 def test_final_statuses_take_no_change(final: S) -> None:
     assert not accepts_updates(final)
     for target in S:
@@ -47,3 +47,10 @@ def test_final_statuses_take_no_change(final: S) -> None:
 def test_staying_put_is_always_allowed() -> None:
     for status in S:
         check_transition(status, status)
+
+
+def test_a_denial_takes_no_update_and_changes_only_by_appeal() -> None:
+    assert not accepts_updates(S.DENIED)
+    assert {target for target in S if target is not S.DENIED and can_transition(S.DENIED, target)} == {
+        S.APPEAL_SUBMITTED
+    }

@@ -72,9 +72,13 @@ def test_the_spec_names_only_known_statuses_and_events_and_replacing_keeps_the_s
 
 
 def test_final_statuses_have_no_way_out() -> None:
-    """Denied, cancelled and expired are final: appeal or resubmit, never change them."""
+    """Cancelled, expired and a denial upheld on appeal are final: resubmit, never change them (a denial
+    changes only by an appeal)."""
     sources = {source for source, _event, _target in ROWS}
-    assert {s.value for s in S} - sources == {"denied", "cancelled", "expired"}
+    assert {s.value for s in S} - sources == {"cancelled", "expired", "appeal-denied"}
+    assert {(event, target) for source, event, target in ROWS if source == "denied"} == {
+        ("appealed", "appeal-submitted")
+    }
 
 
 def test_a_malformed_spec_line_is_refused_with_its_number() -> None:

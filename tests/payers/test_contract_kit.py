@@ -11,7 +11,7 @@ from app.domain.model import ItemDecision
 from app.payers.contract import AdapterContext, PayerAdapter
 from app.payers.fhir_pas import create_adapter as fhir_pas_factory
 from app.payers.sandbox import create_adapter as sandbox_factory
-from app.payers.testing import AdapterContractSuite, ContractHarness, Decide, Fail, sample_request
+from app.payers.testing import AdapterContractSuite, AppealScript, ContractHarness, Decide, Fail, sample_request
 from tests.payers.builders import Clock, RecordingSleep, claim_response_bundle, operation_outcome
 from tests.payers.fhir_pas_support import settings
 
@@ -49,6 +49,16 @@ class SandboxHarness:
         later = {d.sequence: d for d in script.on_inquire or ()}
         rules = [_sandbox_rule(codes[d.sequence], d, later.get(d.sequence)) for d in script.decisions]
         return sandbox_factory({"rules": {"rule": rules}}, context)
+
+    def make_appealing_adapter(self, script: AppealScript) -> PayerAdapter | None:
+        context = AdapterContext(payer_id="sandbox", http=httpx.AsyncClient(), clock=Clock())
+        if script.fault is not None:
+            if script.fault not in SANDBOX_FAULTS:
+                return None  # the sandbox never answers garbage
+            return sandbox_factory({"rules": {"appeal_default": SANDBOX_FAULTS[script.fault]}}, context)
+        outcome = "approve" if script.outcome == "approved" else "deny"
+        rule = {"outcome": "pend", "after_seconds": 0, "then": outcome} if script.pended_first else {"outcome": outcome}
+        return sandbox_factory({"rules": {"appeal": [rule]}}, context)
 
 
 class FhirPasHarness:

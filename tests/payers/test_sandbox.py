@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from app.domain.codes import ReviewAction
+from app.payers.appeals import AppealOutcome, AppealReference, PayerAppeal, supports_appeals
 from app.payers.config import PayerConfigError
 from app.payers.contract import AdapterContext
 from app.payers.errors import PayerRejected, PayerTimeout, PayerUnavailable
@@ -164,3 +165,64 @@ def test_invalid_settings_name_the_field(settings: dict[str, Any], field: str) -
 def test_unreadable_rules_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(PayerConfigError, match="cannot be read"):
         sandbox({"rules_file": str(tmp_path / "missing.toml")})
+
+
+# --- appeals -----------------------------------------------------------------------------------
+
+
+def _appeal(reason: str | None, member: str = "M-1000", expedited: bool = False) -> PayerAppeal:
+    req = request(item(1, "A9270"), member=member)
+    return PayerAppeal("auth-1", "appeal-1", "sbx1-ref", req, b"{}", reason, expedited)
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "member", "outcome", "peer_to_peer"),
+    [
+        ("any other appeal is approved", "Failed conservative therapy", "M-1000", "approved", None),
+        ("a reason saying upheld is denied", "We expect it UPHELD", "M-1000", "denied", None),
+        ("member SBX-APPEAL-DENY is denied", "Failed conservative therapy", "SBX-APPEAL-DENY", "denied", None),
+        (
+            "a reason asking for a peer review pends it",
+            "Please arrange a peer to peer",
+            "M-1000",
+            "pended",
+            "requested",
+        ),
+        ("a reason asking for review pends it", "Please review again", "M-1000", "pended", None),
+        ("no reason at all is approved", None, "M-1000", "approved", None),
+    ],
+)
+async def test_default_appeal_rules_decide_by_reason_keyword_and_member(
+    case: str, reason: str | None, member: str, outcome: str, peer_to_peer: str | None
+) -> None:
+    reply = await sandbox({}).appeal(_appeal(reason, member))
+    assert reply.outcome.value == outcome, case
+    assert (reply.peer_to_peer.value if reply.peer_to_peer else None) == peer_to_peer
+    assert supports_appeals(sandbox({}))
+    if outcome == "approved":
+        assert [(d.sequence, d.action) for d in reply.decisions] == [(1, ReviewAction.CERTIFIED)]
+        assert reply.decisions[0].authorization_number
+
+
+async def test_a_pended_appeal_is_decided_after_its_delay_without_state() -> None:
+    clock = Clock()
+    payer = sandbox({}, clock)
+    appeal = _appeal("please review")
+    first = await payer.appeal(appeal)
+    assert first.outcome is AppealOutcome.PENDED
+    assert first.retry_after is not None
+    assert first.payer_reference is not None
+    reference = AppealReference("auth-1", "appeal-1", first.payer_reference, appeal.request, appeal.reason, False)
+    assert (await sandbox({}, clock).appeal_status(reference)).outcome is AppealOutcome.PENDED
+    clock.advance(seconds=120)
+    assert (await sandbox({}, clock).appeal_status(reference)).outcome is AppealOutcome.APPROVED
+
+
+async def test_appeal_rules_match_expedited_appeals_and_foreign_references_are_refused() -> None:
+    rules = {"appeal": [{"expedited": True, "outcome": "deny"}], "appeal_default": "approve"}
+    payer = sandbox({"rules": rules})
+    assert (await payer.appeal(_appeal("x", expedited=True))).outcome is AppealOutcome.DENIED
+    assert (await payer.appeal(_appeal("x", expedited=False))).outcome is AppealOutcome.APPROVED
+    foreign = AppealReference("auth-1", "appeal-1", "not-ours", request(item(1, "A9270")), None, False)
+    with pytest.raises(PayerRejected):
+        await payer.appeal_status(foreign)

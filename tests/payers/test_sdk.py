@@ -14,6 +14,11 @@ from app.payers.sdk import (
     CONTRACT_VERSION,
     AdapterContext,
     AdapterFactory,
+    AppealDocument,
+    AppealingAdapter,
+    AppealOutcome,
+    AppealReference,
+    AppealReply,
     AuthorizationKind,
     Clock,
     Coding,
@@ -22,6 +27,7 @@ from app.payers.sdk import (
     Issue,
     ItemDecision,
     PayerAdapter,
+    PayerAppeal,
     PayerConfigError,
     PayerError,
     PayerProtocolError,
@@ -31,12 +37,14 @@ from app.payers.sdk import (
     PayerSubmission,
     PayerTimeout,
     PayerUnavailable,
+    PeerToPeer,
     Period,
     PriorAuthRequest,
     Priority,
     ReviewAction,
     ServiceItem,
     Sleep,
+    supports_appeals,
     utc_now,
 )
 
@@ -72,6 +80,14 @@ SURFACE = {
     "ServiceItem": ServiceItem,
     "Sleep": Sleep,
     "utc_now": utc_now,
+    "AppealingAdapter": AppealingAdapter,
+    "PayerAppeal": PayerAppeal,
+    "AppealReference": AppealReference,
+    "AppealDocument": AppealDocument,
+    "AppealReply": AppealReply,
+    "AppealOutcome": AppealOutcome,
+    "PeerToPeer": PeerToPeer,
+    "supports_appeals": supports_appeals,
 }
 KIT = {
     "FAULT_ERRORS",
@@ -84,6 +100,8 @@ KIT = {
     "assert_decisions",
     "sample_bundle",
     "sample_request",
+    "AppealScript",
+    "AppealHarness",
 }
 
 
@@ -111,7 +129,7 @@ def _hub_types(hint: object) -> set[type]:
 
 def _reachable() -> set[type]:
     """Every hub class an adapter meets: in the contract's signatures and the fields of what they carry."""
-    todo: list[type] = [PayerAdapter, AdapterFactory, AdapterContext, PayerRejected, PayerError]
+    todo: list[type] = [PayerAdapter, AppealingAdapter, AdapterFactory, AdapterContext, PayerRejected, PayerError]
     seen: set[type] = set()
     while todo:
         cls = todo.pop()

@@ -18,12 +18,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision, PayerReply, PriorAuthRequest
+from app.payers.appeals import AppealReference, AppealReply, PayerAppeal
 from app.payers.config import PayerConfigError
 from app.payers.contract import CONTRACT_VERSION, AdapterContext, Clock, PayerReference, PayerSubmission
 from app.payers.errors import PayerRejected
+from app.payers.sandbox.appeals import (
+    AppealRule,
+    answer,
+    appeal_rule_for,
+    decide_at_of,
+    encode_reference,
+    is_appeal_reference,
+)
 from app.payers.sandbox.decisions import certifies, decide_item, fault
 from app.payers.sandbox.reference import SandboxReference, request_hash
-from app.payers.sandbox.rules import Outcome, SandboxRules
+from app.payers.sandbox.rules import FAULTS, Outcome, SandboxRules
 from app.payers.sandbox.source import RulesFileError, RulesSource, default_rules
 
 logger = logging.getLogger(__name__)
@@ -100,6 +109,85 @@ class SandboxAdapter:
 
     async def aclose(self) -> None:
         return None
+
+    async def appeal(self, appeal: PayerAppeal) -> AppealReply:
+        """Decide an appeal by the appeal rules: at once, or pended until `after_seconds` have passed."""
+        now = self._clock()
+        rules = self._rules.current()
+        rule = appeal_rule_for(rules.appeal, rules.appeal_default, appeal.request, appeal.reason, appeal.expedited)
+        self._raise_appeal_fault(rule)
+        if rule.outcome == "pend":
+            decide_at = now + timedelta(seconds=rule.after_seconds)
+            reference = encode_reference(appeal.appeal_id, decide_at)
+            retry = max(decide_at - now, timedelta(seconds=1))
+            return self._appeal_answer(rule, appeal.request, appeal.authorization_id, reference, "pend", now, retry)
+        reference = encode_reference(appeal.appeal_id, None)
+        return self._appeal_answer(rule, appeal.request, appeal.authorization_id, reference, rule.outcome, now)
+
+    async def appeal_status(self, reference: AppealReference) -> AppealReply:
+        if reference.appeal_reference is None:  # the appeal never reached us: answer as an appeal
+            return await self.appeal(
+                PayerAppeal(
+                    reference.authorization_id,
+                    reference.appeal_id,
+                    None,
+                    reference.request,
+                    b"",
+                    reference.reason,
+                    reference.expedited,
+                )
+            )
+        if not is_appeal_reference(reference.appeal_reference):
+            raise PayerRejected(f"unknown appeal reference {reference.appeal_reference!r}", status_code=404)
+        now = self._clock()
+        rules = self._rules.current()
+        rule = appeal_rule_for(
+            rules.appeal, rules.appeal_default, reference.request, reference.reason, reference.expedited
+        )
+        decide_at = decide_at_of(reference.appeal_reference)
+        args = (rule, reference.request, reference.authorization_id, reference.appeal_reference)
+        if rule.outcome != "pend":
+            return self._appeal_answer(*args, rule.outcome, now)
+        if decide_at is None or now >= decide_at:
+            return self._appeal_answer(*args, rule.then, now)
+        return self._appeal_answer(*args, "pend", now, max(decide_at - now, timedelta(seconds=1)))
+
+    @staticmethod
+    def _raise_appeal_fault(rule: AppealRule) -> None:
+        if rule.outcome in FAULTS:
+            error = fault(
+                Outcome(
+                    outcome=rule.outcome, reason_text=rule.reason_text, retry_after_seconds=rule.retry_after_seconds
+                )
+            )
+            if error is not None:
+                raise error
+
+    def _appeal_answer(
+        self,
+        rule: Any,
+        request: PriorAuthRequest,
+        authorization_id: str,
+        reference: str,
+        outcome: Any,
+        now: datetime,
+        retry_after: timedelta | None = None,
+    ) -> AppealReply:
+        reply = answer(
+            rule,
+            request=request,
+            authorization_id=authorization_id,
+            reference=reference,
+            outcome=outcome,
+            now=now,
+            validity_days=self._settings.validity_days,
+            retry_after=retry_after,
+        )
+        logger.info(
+            "sandbox appeal",
+            extra={"payer_id": self._payer_id, "payer_reference": reference, "outcome": reply.outcome.value},
+        )
+        return reply
 
     def _decode(self, text: str) -> SandboxReference:
         ref = SandboxReference.decode(text)

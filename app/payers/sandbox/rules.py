@@ -17,6 +17,10 @@ A rules file (TOML) looks like this; see docs/payer-adapters.md for the shipped 
 
     [release."sbx1-0a1b2c3d4e-1718000000-hold"]   # operator releases a pended request
     outcome = "approve"
+
+    [[appeal]]                           # appeals: see app.payers.sandbox.appeals
+    reason_contains = ["upheld"]
+    outcome = "deny"
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.domain.model import PriorAuthRequest, ServiceItem
+from app.payers.sandbox.appeals import AppealOutcomeName, AppealRule
 
 OutcomeName = Literal[
     "approve", "deny", "pend", "modify", "partial", "not-required", "unavailable", "timeout", "reject"
@@ -116,6 +121,8 @@ class SandboxRules(BaseModel):
     force: Outcome | None = None
     rule: tuple[Rule, ...] = ()
     release: dict[str, Outcome] = Field(default_factory=dict)
+    appeal: tuple[AppealRule, ...] = ()
+    appeal_default: AppealOutcomeName = "approve"
 
     @field_validator("default", "force", mode="before")
     @classmethod

@@ -1,0 +1,72 @@
+"""The worker side of an appeal: send it (again) or ask the payer for its outcome until it is decided.
+
+Runs as the `appeal.follow_up` job. The payer is called before anything is written, so no write
+transaction stays open during the call; the answer is recorded in the job's own unit of work.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from app.payers import PayerRejected
+from app.payers.appeals import AppealDocument as Document
+from app.payers.appeals import AppealingAdapter, AppealOutcome, AppealReference, AppealReply, PayerAppeal
+from app.runtime import Runtime
+from app.services.appeal_recording import DEFAULT_APPEAL_INTERVAL, MINIMUM_APPEAL_INTERVAL, SEND, STATUS
+from app.services.appeals import apply_answer
+from app.services.stored import stored_submission
+from app.store.appeals import AppealRepository
+from app.store.authorizations import AuthorizationRepository
+from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+
+
+def appeal_follow_up_handler(runtime: Runtime) -> Handler:
+    async def follow_up(job: JobContext) -> JobOutcome | None:
+        appeal_id = uuid.UUID(str(job.payload.get("appeal_id")))
+        appeal = await AppealRepository(job.session, None).get(appeal_id, with_documents=True)
+        authorization = (
+            await AuthorizationRepository(job.session, None).get(appeal.authorization_id) if appeal else None
+        )
+        if appeal is None or authorization is None or appeal.outcome is not None:
+            return None
+        if authorization.payer_id not in runtime.payers:
+            raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
+        adapter = runtime.payers.get(authorization.payer_id).adapter
+        if not isinstance(adapter, AppealingAdapter):
+            return None  # the payer's adapter no longer takes appeals: operations record the outcome
+        request = stored_submission(authorization).request
+        answer: AppealReply | PayerRejected
+        try:
+            if job.payload.get("action", SEND) == STATUS:
+                reference = AppealReference(
+                    str(authorization.id),
+                    str(appeal.id),
+                    appeal.payer_reference,
+                    request,
+                    appeal.reason,
+                    appeal.expedited,
+                )
+                answer = await adapter.appeal_status(reference)
+            else:
+                documents = tuple(Document(d.content_type, d.content, d.title) for d in appeal.documents)
+                message = PayerAppeal(
+                    str(authorization.id),
+                    str(appeal.id),
+                    authorization.payer_reference,
+                    request,
+                    authorization.request_document,
+                    appeal.reason,
+                    appeal.expedited,
+                    documents,
+                )
+                answer = await adapter.appeal(message)
+        except PayerRejected as rejection:
+            answer = rejection
+        # Other PayerErrors propagate: the worker retries with backoff, honouring their retry_after.
+        await apply_answer(runtime, job.session, authorization.id, appeal.id, answer, now=job.now(), by="payer")
+        if isinstance(answer, AppealReply) and answer.outcome is AppealOutcome.PENDED:
+            after = max(answer.retry_after or DEFAULT_APPEAL_INTERVAL, MINIMUM_APPEAL_INTERVAL)
+            return Reschedule(after=after, payload={"appeal_id": str(appeal.id), "action": STATUS})
+        return None
+
+    return follow_up
