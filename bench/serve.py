@@ -1,6 +1,8 @@
 """The service as benchmarked: `create_app` plus two bench-only routes.
 
 - `POST /bench/validate-only`: R4B validation of the body only (the same-run baseline).
+- `POST /bench/json-only`: parses the JSON body (orjson) and answers `{}`: the HTTP and JSON floor
+  of a JSON route such as a CDS Hooks service.
 - `GET /bench/counters`: SQL statements and commits this process has sent so far (SQLAlchemy events),
   read by `bench.metering` before and after a scenario.
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import orjson
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -42,6 +45,11 @@ def bench_app() -> FastAPI:
     async def validate_only(request: Request) -> Response:
         kind = validate_bundle_json(await request.body())
         return Response(b'{"type":"' + kind.encode() + b'"}', media_type="application/json")
+
+    @app.post("/bench/json-only", include_in_schema=False)
+    async def json_only(request: Request) -> Response:
+        orjson.loads(await request.body())
+        return Response(b"{}", media_type="application/json")
 
     @app.get("/bench/counters", include_in_schema=False)
     async def counters() -> dict[str, int]:

@@ -9,9 +9,10 @@ PostgreSQL database) and registers the endpoints on a receiver process on 127.0.
 deliveries/s, this process's CPU ms, SQL statements and commits per delivery (fan-out included),
 and the end-to-end delay from the event's commit to its receipt (p50, p99). The baseline, in the
 same run: the rate at which this process POSTs the same bodies to the same receiver with httpx.
-(2) Idle: a worker with the service's default polling (1 s, backing off to 10 s when idle) sits
-idle, then `--idle-events` events are published one at a time, 0.3 s apart; prints their delay
-p50/p99 (what wake-ups, not polling, decide). Loopback only; bounded by --deadline.
+(2) Idle: a worker with the service's default polling (1 s, backing off to 10 s when idle) and
+its wake-ups (as `epa serve` builds it) sits idle, then `--idle-events` events are published one
+at a time, 0.3 s apart; prints their delay p50/p99 (what wake-ups, not polling, decide).
+Loopback only; bounded by --deadline.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from app.settings import Settings
 from app.store import migrate
 from app.store.database import create_engine
 from app.store.models import Authorization, WebhookDelivery
+from app.store.wakeups import doorbell_of
 from app.worker import default_handlers
 from app.worker_loop import Worker
 
@@ -133,7 +135,7 @@ async def _idle_delays(
     defaults = Settings(_env_file=None)
     worker = Worker(
         runtime.sessions, default_handlers(runtime), poll_interval=defaults.worker_poll_seconds,
-        idle_backoff=defaults.worker_idle_max_seconds,
+        idle_backoff=defaults.worker_idle_max_seconds, wakeups=doorbell_of(runtime.engine),
     )  # fmt: skip
     stop = asyncio.Event()
     working = asyncio.create_task(worker.run(stop))

@@ -15,7 +15,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -42,12 +43,12 @@ def _target(row: Row) -> tuple[type[Row], InstrumentedAttribute[Any], uuid.UUID]
     return SubscriptionNotification, SubscriptionNotification.subscription_id, row.subscription_id
 
 
-def _siblings(row: Row, *, earlier: bool) -> Any:
+def _siblings(row: Row, *, earlier: bool, columns: tuple[Any, ...] = ()) -> Any:
     model, column, target = _target(row)
     seq = row.event_seq or 0
     before = or_(model.event_seq < seq, and_(model.event_seq == seq, model.id < row.id))
     after = or_(model.event_seq > seq, and_(model.event_seq == seq, model.id > row.id))
-    return select(model).where(
+    return select(*(columns or (model,))).where(
         column == target,
         model.authorization_id == row.authorization_id,
         model.state == PENDING,
@@ -73,17 +74,24 @@ async def wait_for_earlier(
     Until the sibling's next attempt is due plus the longest an attempt takes: it wakes this job
     as soon as it settles, so the wait only matters if that wake-up raced with this check.
     """
-    if row.authorization_id is not None and row.event_seq is not None:
-        unsent = select(Job.id).where(
+    if row.authorization_id is None:
+        return None  # pings, handshakes and heartbeats are not ordered
+    # The common case in one statement: is an earlier event's fan-out still to run, is an earlier row pending?
+    unsent: Any = false()
+    if row.event_seq is not None:
+        unsent = exists().where(
             Job.kind == FAN_OUT,
             Job.authorization_id == row.authorization_id,
             Job.id < row.event_seq,
             Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
         )
-        if (await session.scalars(unsent.limit(1))).first() is not None:
-            return attempt_budget  # that fan-out wakes this job once it has written its rows
-    if row.authorization_id is None:
-        return None  # pings, handshakes and heartbeats are not ordered
+    model, _column, _target_id = _target(row)
+    behind = _siblings(row, earlier=True, columns=(model.id,)).exists()
+    fan_out_pending, sibling_pending = (await session.execute(select(unsent, behind))).one()
+    if fan_out_pending:
+        return attempt_budget  # that fan-out wakes this job once it has written its rows
+    if not sibling_pending:
+        return None
     earlier = await _sibling(session, row, earlier=True)
     if earlier is None:
         return None
@@ -101,17 +109,25 @@ async def wait_for_earlier(
 
 
 async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
-    """Run the next pending sibling's job now (the row just settled)."""
-    later = await _sibling(session, row, earlier=False)
-    if later is None or later.job_id is None:
-        return
-    ring_on_commit(session)
-    await session.execute(
+    """Run the next pending sibling's job now (the row just settled): one UPDATE of the job the nearest
+    later pending row names."""
+    if row.authorization_id is None:
+        return  # pings, handshakes and heartbeats are not ordered
+    model, _column, _target_id = _target(row)
+    later = (
+        _siblings(row, earlier=False, columns=(model.job_id,))
+        .order_by(model.event_seq, model.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    result = await session.execute(
         update(Job)
-        .where(Job.id == later.job_id, Job.state == JobState.QUEUED.value, Job.run_at > now)
+        .where(Job.id == later, Job.state == JobState.QUEUED.value, Job.run_at > now)
         .values(run_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    if cast("CursorResult[Any]", result).rowcount:
+        ring_on_commit(session)
 
 
 async def hold_if_behind(session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta) -> None:

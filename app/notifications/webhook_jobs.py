@@ -15,6 +15,7 @@ import logging
 from datetime import timedelta
 
 import orjson
+from sqlalchemy import select
 
 from app.notifications import outbound
 from app.notifications.endpoints import active_secrets
@@ -39,11 +40,17 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
         if not isinstance(delivery_id, int):
             raise JobError("webhook.deliver without a delivery_id", permanent=True)
         session = job.session
-        delivery = await session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.state != PENDING:
+        found = (
+            await session.execute(
+                select(WebhookDelivery, WebhookEndpoint)
+                .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                .where(WebhookDelivery.id == delivery_id)
+            )
+        ).one_or_none()  # the delivery and its endpoint in one statement
+        if found is None or found[0].state != PENDING:
             return None
+        delivery, endpoint = found
         now = job.now()
-        endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
         if endpoint is None or not endpoint.enabled:
             delivery.state, delivery.last_error = SKIPPED, "endpoint disabled"
             await wake_next(session, delivery, now=now)
