@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
 from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
+from app.services.attachments import FORWARD as ATTACHMENTS_FORWARD
+from app.services.attachments import forward_handler as attachments_forward_handler
 from app.services.clock_tasks import clock_handlers
 from app.services.follow_up import follow_up_handler
 from app.services.followups import FOLLOW_UP
@@ -76,6 +78,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
         PRUNE: prune_handler(runtime.settings),
         **clock_handlers(),
         **notification_handlers(runtime),
+        ATTACHMENTS_FORWARD: attachments_forward_handler(runtime),
     }
 
 

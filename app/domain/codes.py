@@ -52,11 +52,12 @@ class AuthorizationStatus(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     ERROR = "error"
+    INFO_REQUESTED = "info-requested"  # the payer asked for documents (items stay A4) by a due time
 
     @property
     def is_open(self) -> bool:
-        """Still waiting for a payer decision."""
-        return self in (AuthorizationStatus.RECEIVED, AuthorizationStatus.PENDED)
+        """Still waiting for a payer decision (an information request too: the payer decides after it)."""
+        return self in (AuthorizationStatus.RECEIVED, AuthorizationStatus.PENDED, AuthorizationStatus.INFO_REQUESTED)
 
 
 X12_306_SYSTEM = "https://codesystem.x12.org/005010/306"

@@ -18,6 +18,7 @@ class Event(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     REPLACED = "replaced"
+    ATTACHED = "attached"
 
 
 def compile_spec(text: str) -> dict[tuple[S, Event], frozenset[S]]:

@@ -13,6 +13,12 @@ Events:
 - ``expired``: the validity period of what was approved ended.
 - ``replaced``: a PASClaimUpdate (or a cancel-all) superseded it; the status stays and a new
   authorization carries the request on.
+- ``attached``: the provider sent the documents a payer asked for (CDex ``$submit-attachment``);
+  the payer reviews again, so an information request becomes pended.
+
+An answer that pends items and asks for documents (a ClaimResponse.communicationRequest or a PAS
+Task) leads to ``info-requested``; a later answer that merely pends keeps it there until the
+documents arrive or the payer decides.
 """
 
 from __future__ import annotations
@@ -50,4 +56,16 @@ approved            replaced   approved            items added, changed or cance
 partially-approved  replaced   partially-approved  items added, changed or cancelled
 modified            replaced   modified            items added, changed or cancelled
 not-required        replaced   not-required        items added, changed or cancelled
+received            answered   info-requested      the payer pends it and asks for documents by a due time
+pended              answered   info-requested      a follow-up brought a request for documents
+info-requested      answered   approved            the payer decided (with or without the documents)
+info-requested      answered   partially-approved  the payer decided (with or without the documents)
+info-requested      answered   modified            the payer decided (with or without the documents)
+info-requested      answered   denied              the payer decided (e.g. the documents never came)
+info-requested      answered   not-required        the payer found no authorization is needed
+info-requested      answered   cancelled           the payer answered every item cancelled
+info-requested      attached   pended              the documents arrived; the payer reviews them
+info-requested      rejected   error               the payer refused the request on a follow-up
+info-requested      cancelled  cancelled           withdrawn while the payer waits for documents
+info-requested      replaced   info-requested      an update while the payer waits for documents
 """

@@ -10,7 +10,14 @@ from collections.abc import Awaitable
 from app.domain.model import PayerReply
 from app.metrics.instruments import Instruments
 from app.payers import PayerRegistry
-from app.payers.contract import PayerAdapter, PayerReference, PayerSubmission, answers_in_process
+from app.payers.contract import (
+    AttachmentReceiver,
+    PayerAdapter,
+    PayerReference,
+    PayerSubmission,
+    answers_in_process,
+    receives_attachments,
+)
 from app.payers.errors import PayerError
 
 
@@ -57,11 +64,26 @@ class InstrumentedAdapter:
         await self.inner.aclose()
 
 
+class InstrumentedAttachmentAdapter(InstrumentedAdapter):
+    """The wrapper of an adapter that has the optional `submit_attachment` (so the wrapper has it too)."""
+
+    async def submit_attachment(self, reference: PayerReference) -> PayerReply:
+        inner = self.inner
+        assert isinstance(inner, AttachmentReceiver)
+        return await self._timed("submit_attachment", inner.submit_attachment(reference))
+
+
+def _instrumented(adapter: PayerAdapter, payer_id: str, instruments: Instruments) -> InstrumentedAdapter:
+    if receives_attachments(adapter):
+        return InstrumentedAttachmentAdapter(adapter, payer_id, instruments)
+    return InstrumentedAdapter(adapter, payer_id, instruments)
+
+
 def instrumented_registry(registry: PayerRegistry, instruments: Instruments) -> PayerRegistry:
     """The same payers, each adapter wrapped (closing stays with whoever owns `registry`)."""
     return PayerRegistry(
         [
-            dataclasses.replace(entry, adapter=InstrumentedAdapter(entry.adapter, entry.id, instruments))
+            dataclasses.replace(entry, adapter=_instrumented(entry.adapter, entry.id, instruments))
             for entry in registry.entries
         ]
     )

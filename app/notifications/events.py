@@ -43,6 +43,8 @@ EVENT_TYPES = frozenset(
         "overdue",
         "not-required",
         "error",
+        "info-requested",  # the payer asks for documents (PAS communicationRequest / CDex Task)
+        "info-overdue",  # the documents it asked for are past their due time
     )
 )
 """Event types an endpoint may subscribe to (besides `*`)."""

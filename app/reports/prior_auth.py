@@ -11,6 +11,10 @@ caller is an admin. Statuses map to the regulation's columns:
     cancelled           cancelled
     not_required        not-required
     approved_after_appeal  appeal-approved (zero until appeals exist)
+    info_requested      info-requested (the payer waits for documents: no decision yet)
+
+`information_requests` counts the requests for which the payer asked for documents at some point
+(PAS communicationRequest / CDex Task), whatever their status now.
 
 Decided = approved + partially approved + denied; approval rate = (approved + partially approved)
 / decided, denial rate = denied / decided. Decision times (decided_at - received_at) are taken over
@@ -42,6 +46,7 @@ STATUS_COLUMNS: dict[str, tuple[str, ...]] = {
     "not_required": ("not-required",),
     # appeals are not part of the status vocabulary yet: the column counts the statuses that exist
     "approved_after_appeal": tuple(s for s in ("appeal-approved",) if s in set(AuthorizationStatus)),
+    "info_requested": ("info-requested",),
 }
 DECIDED = (*STATUS_COLUMNS["approved"], *STATUS_COLUMNS["partially_approved"], *STATUS_COLUMNS["denied"])
 LEVELS: dict[str, tuple[str, ...]] = {
@@ -72,6 +77,8 @@ class ReportRow:
     cancelled: int
     not_required: int
     approved_after_appeal: int
+    info_requested: int
+    information_requests: int  # the payer asked for documents (at any time)
     decided: int
     late_decisions: int
     median_decision_seconds: float | None
@@ -117,6 +124,7 @@ def _base(query: ReportQuery, dialect: str) -> Select[Any]:
         seconds.label("seconds"),
         literal(1).label("one"),
         window.label("window"),
+        case((a.info_request.is_not(None), 1), else_=0).label("asked"),
     ).where(and_(*conditions))
 
 
@@ -124,6 +132,7 @@ def _counts(rows: Any) -> list[ColumnElement[Any]]:
     columns: list[ColumnElement[Any]] = [func.count().label("requests")]
     for name, statuses in STATUS_COLUMNS.items():
         columns.append(func.coalesce(func.sum(case((rows.c.status.in_(statuses), 1), else_=0)), 0).label(name))
+    columns.append(func.coalesce(func.sum(rows.c.asked), 0).label("information_requests"))
     columns.append(func.count(rows.c.seconds).label("decided"))
     late = case((rows.c.seconds > rows.c.window, 1), else_=0)
     columns.append(func.coalesce(func.sum(late), 0).label("late_decisions"))
@@ -168,6 +177,7 @@ def _row(values: Any, keys: tuple[str, ...]) -> ReportRow:
         priority=mapping["priority"] if "priority" in keys else None,
         requests=int(mapping["requests"]),
         **{name: int(mapping[name]) for name in STATUS_COLUMNS},
+        information_requests=int(mapping["information_requests"]),
         decided=int(mapping["decided"]),
         late_decisions=int(mapping["late_decisions"]),
         median_decision_seconds=_seconds(mapping["median_seconds"]),

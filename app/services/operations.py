@@ -27,6 +27,7 @@ from app.services.operations_views import (
     RefreshResult,
     etag,
     event_of,
+    information_request_of,
     item_of,
     summary_of,
 )
@@ -120,6 +121,9 @@ async def detail_of(
         preauth_ref=authorization.preauth_ref,
         items=[item_of(item) for item in authorization.items],
         timeline=[event_of(event) for event in timeline],
+        information_request=information_request_of(
+            authorization.status, authorization.info_due_at, authorization.info_request, now=now
+        ),
     )
 
 

@@ -11,7 +11,7 @@ A rules file (TOML) looks like this; see docs/payer-adapters.md for the shipped 
     bundle = ["B56789"]                  # Bundle.identifier value(s)
     quantity_min = 1                     # requested quantity range
     quantity_max = 10
-    outcome = "deny"                     # approve deny pend modify partial not-required
+    outcome = "deny"                     # approve deny pend modify partial not-required request-info
     reason_code = "not-covered"          # (and unavailable timeout reject to simulate faults)
     reason_text = "Not a covered benefit"
 
@@ -30,7 +30,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.domain.model import PriorAuthRequest, ServiceItem
 
 OutcomeName = Literal[
-    "approve", "deny", "pend", "modify", "partial", "not-required", "unavailable", "timeout", "reject"
+    "approve",
+    "deny",
+    "pend",
+    "modify",
+    "partial",
+    "not-required",
+    "unavailable",
+    "timeout",
+    "reject",
+    "request-info",
 ]
 FAULTS: frozenset[str] = frozenset({"unavailable", "timeout", "reject"})
 SANDBOX_REASON_SYSTEM = "urn:epa-hub:sandbox:reason"
@@ -56,6 +65,11 @@ class Outcome(BaseModel):
     authorized_code: str | None = None  # modify: the service authorized instead
     authorized_system: str | None = None
     retry_after_seconds: float | None = Field(default=None, ge=0)  # faults: the payer's Retry-After
+    # request-info: pend and ask for documents (LOINC codes, text, due in days); `then` once they arrive
+    info_codes: tuple[str, ...] = ()
+    info_system: str = "http://loinc.org"
+    info_text: str | None = None
+    info_due_days: float = Field(default=7, gt=0)
 
     @field_validator("then", mode="before")
     @classmethod
@@ -64,7 +78,7 @@ class Outcome(BaseModel):
 
     @model_validator(mode="after")
     def _then_is_final(self) -> Outcome:
-        if self.then is not None and self.then.outcome == "pend":
+        if self.then is not None and self.then.outcome in ("pend", "request-info"):
             raise ValueError("a pended outcome cannot be followed by another pend")
         return self
 
