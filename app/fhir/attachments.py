@@ -27,8 +27,10 @@ from pydantic import ValidationError
 
 from app.domain.model import Attachment, Identifier
 from app.errors import Issue
+from app.fhir.elements import as_dict, as_list, codings
 from app.fhir.limits import ParseLimits, check_json_limits
 from app.fhir.loading import invalid, is_resource_type
+from app.fhir.references import BundleIndex
 
 logger = logging.getLogger(__name__)
 
@@ -154,3 +156,33 @@ def parse_submit_attachment(
     payer = next((_identifier(p.get("valueIdentifier")) for _i, p in named.get("PayerId", [])), None)
     member = next((_identifier(p.get("valueIdentifier")) for _i, p in named.get("MemberId", [])), None)
     return AttachmentSubmission(tracking, attach_to, payer, member, tuple(attachments.values()))
+
+
+ADDITIONAL_INFORMATION = "additionalInformation"
+
+
+def supporting_documents(bundle: dict[str, Any]) -> tuple[Attachment, ...]:
+    """The documents a PAS request (e.g. a PASClaimUpdate answering an information request) carries in
+    `Claim.supportingInfo` with category `additionalInformation`: a `valueReference` to a resource in
+    the Bundle, or a `valueAttachment` (kept as a DocumentReference). The Bundle was validated already."""
+    index = BundleIndex(bundle)
+    if not index.entries:
+        return ()
+    claim = index.entries[0][1]
+    found: dict[str, Attachment] = {}
+    for info in as_list(claim.get("supportingInfo")):
+        info = as_dict(info)
+        if ADDITIONAL_INFORMATION not in {c.code for c in codings(info.get("category"))}:
+            continue
+        resource = index.resolve_ref(info.get("valueReference"), 0)
+        if resource is None and isinstance(info.get("valueAttachment"), dict):
+            resource = {
+                "resourceType": "DocumentReference",
+                "status": "current",
+                "content": [{"attachment": info["valueAttachment"]}],
+            }
+        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+            content = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+            document = Attachment(resource["resourceType"], content, hashlib.sha256(content).hexdigest())
+            found.setdefault(document.sha256, document)
+    return tuple(found.values())

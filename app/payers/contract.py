@@ -72,12 +72,15 @@ class PayerSubmission:
 
     `authorization_id` is the service's own id for the request (stable, not PHI).
     `request` is the validated request; `bundle` is exactly the PAS request Bundle the EHR
-    sent (JSON bytes), for adapters that forward FHIR unchanged.
+    sent (JSON bytes), for adapters that forward FHIR unchanged. `attachments` are the documents
+    the Bundle carries for the payer (a PASClaimUpdate answering an information request, in
+    `Claim.supportingInfo` `additionalInformation`); they are in `bundle` too.
     """
 
     authorization_id: str
     request: PriorAuthRequest
     bundle: bytes
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

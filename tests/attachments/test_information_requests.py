@@ -27,6 +27,7 @@ from tests.lifecycle.support import (
     request_bundle,
     submit_bundle,
     timeline,
+    update_bundle,
 )
 from tests.notifications.receiver import Receiver, running_receiver
 from tests.support.pas import FHIR_JSON, claim_response
@@ -295,3 +296,46 @@ async def test_a_client_cannot_attach_to_another_clients_authorization(
     async with engine.connect() as connection:
         count = await connection.scalar(select(func.count()).select_from(Authorization.__table__))
     assert count == 1
+
+
+def _with_documents(bundle: Json, member: str) -> Json:
+    """The update carries a progress note: Claim.supportingInfo `additionalInformation` -> a DocumentReference."""
+    claim = bundle["entry"][0]["resource"]
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Coverage":
+            entry["resource"]["subscriberId"] = member
+    bundle["entry"].append({"fullUrl": "urn:uuid:0b1c2d3e-0000-4000-8000-000000000001", "resource": progress_note()})
+    claim["supportingInfo"] = [
+        {
+            "sequence": 1,
+            "category": {
+                "coding": [
+                    {
+                        "system": "http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASTempCodes",
+                        "code": "additionalInformation",
+                    }
+                ]
+            },
+            "valueReference": {"reference": "urn:uuid:0b1c2d3e-0000-4000-8000-000000000001"},
+        }
+    ]
+    return bundle
+
+
+async def test_an_update_carrying_the_documents_answers_the_request(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    original = request_bundle("99212", member="SBX-INFO")
+    asked = await submit_bundle(client, original)
+    assert (await detail(client, asked.authorization_id))["status"] == "info-requested"
+
+    updated = await submit_bundle(client, _with_documents(update_bundle(original, "99212"), "SBX-INFO"))
+
+    shown = await detail(client, updated.authorization_id)
+    assert shown["status"] == "approved"
+    received = next(e for e in shown["timeline"] if e["type"] == "received")
+    assert received["detail"]["attachments"] == 1
+    assert len(await stored_attachments(engine, updated.authorization_id)) == 1
+    before = await detail(client, asked.authorization_id)
+    assert before["status"] == "info-requested"
+    assert before["current"] is False

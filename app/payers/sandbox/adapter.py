@@ -66,6 +66,8 @@ class SandboxAdapter:
         if pended and not held:
             decide_at = now + timedelta(seconds=max(o.after_seconds or 0 for o in pended))
         reference = SandboxReference(request_hash(submission.authorization_id), now, decide_at, held and bool(pended))
+        if submission.attachments:  # an update that carries the documents asked for
+            outcomes = [(i, o.later if o.outcome == "request-info" else o) for i, o in outcomes]
         reply = self._reply(submission.request, reference, outcomes, now)
         logger.info("sandbox submit", extra={"payer_id": self._payer_id, "payer_reference": reply.payer_reference})
         return reply
