@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api import fhir_claims, fhir_subscriptions, health, jobs, metrics, webhooks
+from app.api.attachments import router as attachments_router
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(jobs.router)
     app.include_router(authorizations_router)
+    app.include_router(attachments_router)
     app.include_router(reports_router)
     install_console(app)
     return app

@@ -15,13 +15,15 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import InvalidTransition
 from app.domain.model import PayerReply
-from app.errors import Conflict, Issue, Unprocessable
+from app.errors import Conflict, Issue, NotFound, Unprocessable
 from app.fhir.attachments import AttachmentSubmission
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected
 from app.payers.contract import answers_in_process, receives_attachments
@@ -182,3 +184,44 @@ def forward_handler(runtime: Runtime) -> Handler:
         return None
 
     return forward
+
+
+class AttachmentView(BaseModel):
+    """One stored document (never its content: it may hold PHI)."""
+
+    id: int
+    resource_type: str = Field(description="DocumentReference, QuestionnaireResponse, ...")
+    content_type: str
+    sha256: str = Field(description="Of the document's canonical JSON; the same document is stored once.")
+    size: int = Field(description="Bytes.")
+    received_at: datetime
+    forwarded_at: datetime | None = Field(description="When it went to the payer (null: not yet).")
+
+
+class AttachmentList(BaseModel):
+    authorization_id: uuid.UUID
+    attachments: list[AttachmentView]
+
+
+async def attachments_of(
+    session: AsyncSession, authorization_id: uuid.UUID, *, client_id: str | None
+) -> AttachmentList:
+    """The documents sent for one of the caller's authorizations (404 for another client's)."""
+    if await AuthorizationRepository(session, client_id).get(authorization_id, with_items=False) is None:
+        raise NotFound(f"authorization {authorization_id} not found")
+    rows = await AttachmentRepository(session, client_id).for_authorization(authorization_id)
+    return AttachmentList(
+        authorization_id=authorization_id,
+        attachments=[
+            AttachmentView(
+                id=row.id,
+                resource_type=row.resource_type,
+                content_type=row.content_type,
+                sha256=row.sha256,
+                size=row.size,
+                received_at=row.received_at,
+                forwarded_at=row.forwarded_at,
+            )
+            for row in rows
+        ],
+    )

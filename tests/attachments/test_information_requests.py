@@ -129,6 +129,9 @@ async def test_sandbox_asks_for_documents_and_approves_once_they_arrive(
         assert "communicationRequest" not in read
         assert [i["decision_code"] for i in shown["items"]] == ["A1"]
         assert len(await stored_attachments(engine, asked.authorization_id)) == 1  # the same document once
+        listed = (await client.get(f"/authorizations/{asked.authorization_id}/attachments")).json()["attachments"]
+        assert [(a["resource_type"], a["forwarded_at"] is not None) for a in listed] == [("DocumentReference", True)]
+        assert "content" not in listed[0]
         await driver.run()
         assert delivered(receiver)[2:] == ["authorization.pended", "authorization.approved"]
 
@@ -293,6 +296,7 @@ async def test_a_client_cannot_attach_to_another_clients_authorization(
     response = await send_attachments(client, attachment_parameters(claim_value(bundle)))
 
     assert response.status_code == 422
+    assert (await client.get(f"/authorizations/{asked.authorization_id}/attachments")).status_code == 404
     async with engine.connect() as connection:
         count = await connection.scalar(select(func.count()).select_from(Authorization.__table__))
     assert count == 1
