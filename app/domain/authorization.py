@@ -279,7 +279,8 @@ class Authorization:
         self._stamp(now)
         entry = TimelineEntry(timeline_type, now, before, after, detail)
         notifications = (notification_for(after.value),) if after is not before else ()
-        entries = (entry, *self._information_entries(now, information, after))
+        asked = information if info_due_moved or after is not before else None  # a repeated request is no news
+        entries = (entry, *self._information_entries(now, asked, after))
         return Change(before, after, entries, notifications, expiry_moved, info_due_moved=info_due_moved)
 
     def preauth_period(self) -> Period | None:

@@ -126,13 +126,17 @@ async def submit_attachment(runtime: Runtime, principal: Principal, submission: 
         now = runtime.clock()
         state = state_of(authorization)
         documents = submission.attachments
-        try:
-            change = state.attach(len(documents), now=now, detail={"attach_to": submission.attach_to})
+        stored = await attachments.add_new(authorization, documents, now=now)
+        try:  # refused: the transaction rolls back, nothing is stored
+            detail = {"attach_to": submission.attach_to, "new": stored}
+            change = state.attach(len(documents), now=now, detail=detail)
         except InvalidTransition:
             text = f"the authorization is {authorization.status}; it awaits no documents"
             raise Conflict(text, issues=[Issue(text=text, code="business-rule", expression=_TRACKING)]) from None
-        stored = await attachments.add_new(authorization, documents, now=now)
         save(repository, authorization, state, change, items=False)
+        if stored == 0 and change.before is not AuthorizationStatus.INFO_REQUESTED:
+            # the payer has every one of them already and is not waiting for them
+            return AttachResult(authorization.id, authorization.status, 0, len(documents))
         entry = runtime.payers.get(authorization.payer_id) if authorization.payer_id in runtime.payers else None
         in_process = entry is not None and answers_in_process(entry.adapter)
         answer: object = None

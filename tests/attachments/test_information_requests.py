@@ -134,6 +134,8 @@ async def test_sandbox_asks_for_documents_and_approves_once_they_arrive(
         assert "content" not in listed[0]
         await driver.run()
         assert delivered(receiver)[2:] == ["authorization.pended", "authorization.approved"]
+        await driver.run(until=datetime.fromisoformat(request["due_at"]) + timedelta(seconds=1))
+        assert "info-overdue" not in timeline(await detail(client, asked.authorization_id))  # the documents came
 
     again = await send_attachments(client, attachment_parameters(claim_value(bundle)))
     assert again.status_code == 409

@@ -121,3 +121,17 @@ def test_the_due_time_passing_is_an_event_and_a_notification_the_status_stays() 
     assert change.timeline[0].detail == {"due_at": DUE.isoformat()}
     assert change.notifications == ("authorization.info-overdue",)
     assert authorization.version == version + 1
+
+
+def test_the_payer_repeating_its_request_is_no_news_a_new_due_time_is() -> None:
+    authorization = _new()
+    _answer(authorization, A.PENDED, InformationRequest((NOTE,), None, DUE))
+
+    repeated = _answer(authorization, A.PENDED, InformationRequest((NOTE,), None, DUE))
+    moved = _answer(authorization, A.PENDED, InformationRequest((NOTE,), None, DUE + timedelta(days=3)))
+
+    assert [e.type for e in repeated.timeline] == ["payer-answered"]
+    assert repeated.info_due_moved is False
+    assert [e.type for e in moved.timeline] == ["payer-answered", "info-requested"]
+    assert moved.info_due_moved is True
+    assert authorization.info_due_at == DUE + timedelta(days=3)
