@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 
 from app import __version__
 from app.api import appeals, fhir_claims, fhir_subscriptions, health, jobs, metrics, webhooks
+from app.api.attachments import router as attachments_router
 from app.api.audit import router as audit_router
 from app.api.auditing import AuditMiddleware
 from app.api.auth import router as auth_router
@@ -18,6 +19,7 @@ from app.api.carry_over import router as carry_over_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
 from app.api.errors import install_error_handlers
+from app.api.fhir_attachments import router as fhir_attachments_router
 from app.api.fhir_format import FhirFormatMiddleware
 from app.api.fhir_validate import router as fhir_validate_router
 from app.api.limits import BodySizeLimitMiddleware
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(fhir_claims.router)
     app.include_router(fhir_validate_router)
+    app.include_router(fhir_attachments_router)
     app.include_router(cds_hooks_router)
     app.include_router(coverage_rules_router)
     app.include_router(fhir_subscriptions.router)
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(charge_item_router)
     app.include_router(carry_over_router)
     app.include_router(appeals.router)
+    app.include_router(attachments_router)
     app.include_router(reports_router)
     install_console(app)
     return app

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         description="Directory of exemption and program routing registry files (*.toml); None = the shipped sample.",
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_attachment_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest document one CDex $submit-attachment Attachment may carry.",
+    )
     embedded_worker: bool | None = Field(
         default=None, description="Run one job worker inside `epa serve` (default: on for SQLite, off for PostgreSQL)."
     )

@@ -25,6 +25,8 @@ from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
 from app.services.appeal_follow_up import appeal_follow_up_handler
 from app.services.appeal_recording import APPEAL_FOLLOW_UP
+from app.services.attachments import FORWARD as ATTACHMENTS_FORWARD
+from app.services.attachments import forward_handler as attachments_forward_handler
 from app.services.clock_tasks import clock_handlers
 from app.services.follow_up import follow_up_handler
 from app.services.followups import FOLLOW_UP
@@ -80,6 +82,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
         **clock_handlers(),
         **notification_handlers(runtime),
         APPEAL_FOLLOW_UP: appeal_follow_up_handler(runtime),
+        ATTACHMENTS_FORWARD: attachments_forward_handler(runtime),
     }
 
 

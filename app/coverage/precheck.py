@@ -32,6 +32,7 @@ ACTIVE = frozenset(
         AuthorizationStatus.APPROVED,
         AuthorizationStatus.PARTIALLY_APPROVED,
         AuthorizationStatus.MODIFIED,
+        AuthorizationStatus.INFO_REQUESTED,
     }
 )
 _NOT_GRANTED = frozenset({ReviewAction.NOT_CERTIFIED.value, ReviewAction.NO_ACTION_REQUIRED.value, "C"})

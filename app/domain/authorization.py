@@ -18,7 +18,7 @@ from app.domain.clocks import expiry
 from app.domain.codes import AuthorizationStatus as S
 from app.domain.codes import ReviewAction as A
 from app.domain.lifecycle import Event, InvalidTransition, allows, roll_up
-from app.domain.model import Coding, ItemDecision, PayerReply, Period, ServiceItem
+from app.domain.model import Coding, InformationRequest, ItemDecision, PayerReply, Period, ServiceItem
 
 APPROVALS = frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.MODIFIED})
 
@@ -89,6 +89,7 @@ class Change:
     notifications: tuple[str, ...] = ()  # event types (`authorization.<name>`)
     expiry_moved: bool = False  # plan the expiring / expired clock events again
     versioned: bool = True  # the version (and so the ETag) moved
+    info_due_moved: bool = False  # plan the information request's due clock again
 
     @property
     def status_changed(self) -> bool:
@@ -121,6 +122,8 @@ class Authorization:
     payer_reference: str | None = None
     preauth_ref: str | None = None
     replaced: bool = False
+    info_due_at: datetime | None = None  # an open information request's due time
+    info_request: InformationRequest | None = None  # set by the answer that asked (not loaded from storage)
 
     # --- construction -------------------------------------------------------------------------
 
@@ -181,7 +184,8 @@ class Authorization:
         if reply is not None:
             self.payer_reference = reply.payer_reference or self.payer_reference
             self.preauth_ref = reply.preauth_ref or self.preauth_ref
-        return self._settle(Event.ANSWERED, now, timeline_type, approval_validity, detail)
+        information = reply.information_request if reply is not None else None
+        return self._settle(Event.ANSWERED, now, timeline_type, approval_validity, detail, information)
 
     def reject(self, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
         """The payer refused the request itself: status error."""
@@ -255,9 +259,11 @@ class Authorization:
         timeline_type: str,
         approval_validity: timedelta,
         detail: dict[str, Any] | None,
+        information: InformationRequest | None = None,
     ) -> Change:
         before = self.status
         after = roll_up(item.action for item in self.items)
+        after, info_due_moved = self._information(before, after, information)
         if after is not before:
             self._check(event, after)
         self.status = after
@@ -275,7 +281,9 @@ class Authorization:
         self._stamp(now)
         entry = TimelineEntry(timeline_type, now, before, after, detail)
         notifications = (notification_for(after.value),) if after is not before else ()
-        return Change(before, after, (entry,), notifications, expiry_moved)
+        asked = information if info_due_moved or after is not before else None  # a repeated request is no news
+        entries = (entry, *self._information_entries(now, asked, after))
+        return Change(before, after, entries, notifications, expiry_moved, info_due_moved=info_due_moved)
 
     def preauth_period(self) -> Period | None:
         """The span of what was authorized (for ClaimResponse.preAuthPeriod)."""
@@ -406,6 +414,59 @@ class Authorization:
                 entries.append(TimelineEntry(name, now, detail=counts))
                 notifications.append(notification_for(name))
         return Change(self.status, self.status, tuple(entries), tuple(notifications))
+
+    # --- information requests (PAS 2.2.1 + CDex) ---------------------------------------------
+
+    def _information(self, before: S, after: S, information: InformationRequest | None) -> tuple[S, bool]:
+        """An answer that pends and asks for documents means info-requested; one that merely pends keeps an
+        open request so. Any other answer settles the request. Returns the status and whether the due moved."""
+        if after is S.PENDED and information is not None:
+            moved = information.due_at != self.info_due_at or before is not S.INFO_REQUESTED
+            self.info_due_at, self.info_request = information.due_at, information
+            return S.INFO_REQUESTED, moved and information.due_at is not None
+        if after is S.PENDED and before is S.INFO_REQUESTED:
+            return S.INFO_REQUESTED, False
+        if after is not S.INFO_REQUESTED:
+            self.info_due_at = None
+        return after, False
+
+    @staticmethod
+    def _information_entries(
+        now: datetime, information: InformationRequest | None, after: S
+    ) -> tuple[TimelineEntry, ...]:
+        if information is None or after is not S.INFO_REQUESTED:
+            return ()
+        detail: dict[str, Any] = {
+            "codes": [f"{c.system or ''}|{c.code}" for c in information.codes],
+            "due_at": information.due_at.isoformat() if information.due_at else None,
+        }
+        if information.questionnaire:
+            detail["questionnaire"] = information.questionnaire
+        if information.text:
+            detail["text"] = information.text
+        return (TimelineEntry("info-requested", now, detail=detail),)
+
+    def attach(self, count: int, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
+        """The provider sent documents: an information request goes back to the payer's review (pended);
+        documents sent while the payer reviews anyway are recorded, the status stays."""
+        if self.status is S.INFO_REQUESTED:
+            before = self._check(Event.ATTACHED, S.PENDED)
+            self.status, self.info_due_at = S.PENDED, None
+        elif self.status.is_open and not self.replaced:
+            before = self.status
+        else:
+            raise InvalidTransition(self.status, S.PENDED)
+        self._stamp(now)
+        entry = TimelineEntry("attachments-received", now, before, self.status, {"count": count, **(detail or {})})
+        notifications = (notification_for(self.status.value),) if self.status is not before else ()
+        return Change(before, self.status, (entry,), notifications)
+
+    def information_overdue(self, *, now: datetime) -> Change:
+        """The documents the payer asked for are past their due time (a clock event; the status stays)."""
+        self._stamp(now)
+        due = self.info_due_at.isoformat() if self.info_due_at else None
+        entry = TimelineEntry("info-overdue", now, detail={"due_at": due})
+        return Change(self.status, self.status, (entry,), (notification_for("info-overdue"),))
 
 
 APPEALABLE = frozenset({S.DENIED, S.PARTIALLY_APPROVED, S.MODIFIED})

@@ -56,11 +56,12 @@ class AuthorizationStatus(StrEnum):
     APPEAL_SUBMITTED = "appeal-submitted"  # a denial (or partial approval, or modification) is appealed
     APPEAL_APPROVED = "appeal-approved"  # the payer overturned its decision on appeal
     APPEAL_DENIED = "appeal-denied"  # the payer upheld its decision on appeal
+    INFO_REQUESTED = "info-requested"  # the payer asked for documents (items stay A4) by a due time
 
     @property
     def is_open(self) -> bool:
-        """Still waiting for a payer decision."""
-        return self in (AuthorizationStatus.RECEIVED, AuthorizationStatus.PENDED)
+        """Still waiting for a payer decision (an information request too: the payer decides after it)."""
+        return self in (AuthorizationStatus.RECEIVED, AuthorizationStatus.PENDED, AuthorizationStatus.INFO_REQUESTED)
 
 
 X12_306_SYSTEM = "https://codesystem.x12.org/005010/306"

@@ -20,6 +20,7 @@ class Event(StrEnum):
     REPLACED = "replaced"
     APPEALED = "appealed"
     APPEAL_DECIDED = "appeal-decided"
+    ATTACHED = "attached"
 
 
 def compile_spec(text: str) -> dict[tuple[S, Event], frozenset[S]]:

@@ -119,9 +119,33 @@ class PayerReply:
     retry_after: timedelta | None = None  # for pended answers: when to ask again
     disposition: str | None = None
     raw: Any = field(default=None, compare=False, repr=False)  # the payer's response, for the record
+    information_request: InformationRequest | None = None  # the payer asks for documents (items stay A4)
 
     def decision_for(self, sequence: int) -> ItemDecision | None:
         for decision in self.decisions:
             if decision.sequence == sequence:
                 return decision
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class InformationRequest:
+    """A payer's request for more documentation (PAS ClaimResponse.communicationRequest, or a PAS Task
+    with `attachment-request-code` or `questionnaire` inputs): what is needed and by when."""
+
+    codes: tuple[Coding, ...] = ()  # what is needed (e.g. LOINC document types, attachment-request-code)
+    text: str | None = None
+    due_at: datetime | None = None  # when the payer wants the documents by
+    questionnaire: str | None = None  # canonical URL of a questionnaire to answer, when asked
+    payer_reference: str | None = None  # the payer's id of the request (CommunicationRequest / Task), if any
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """One document the provider sent in answer (CDex `$submit-attachment` or a PAS update's
+    supportingInfo): the FHIR resource as JSON bytes, stored once by its sha256."""
+
+    resource_type: str  # DocumentReference, QuestionnaireResponse, Binary, ...
+    content: bytes  # the resource, JSON
+    sha256: str
+    content_type: str = "application/fhir+json"

@@ -16,6 +16,12 @@ Events:
 - ``appealed``: the practice appealed a denial (or what a partial approval or a modification did not
   certify), by a PASClaimUpdate with certificationType 1 or 2 (X12 1322) or by the operations API.
 - ``appeal-decided``: the payer overturned (approved) or upheld (denied) its decision on appeal.
+- ``attached``: the provider sent the documents a payer asked for (CDex ``$submit-attachment``);
+  the payer reviews again, so an information request becomes pended.
+
+An answer that pends items and asks for documents (a ClaimResponse.communicationRequest or a PAS
+Task) leads to ``info-requested``; a later answer that merely pends keeps it there until the
+documents arrive or the payer decides.
 """
 
 from __future__ import annotations
@@ -60,4 +66,16 @@ appeal-submitted    appeal-decided  appeal-approved   the payer overturned its d
 appeal-submitted    appeal-decided  appeal-denied     the payer upheld its decision on appeal
 appeal-approved     cancelled       cancelled         the service will not be given
 appeal-approved     expired         expired           the approval won on appeal ended
+received            answered   info-requested      the payer pends it and asks for documents by a due time
+pended              answered   info-requested      a follow-up brought a request for documents
+info-requested      answered   approved            the payer decided (with or without the documents)
+info-requested      answered   partially-approved  the payer decided (with or without the documents)
+info-requested      answered   modified            the payer decided (with or without the documents)
+info-requested      answered   denied              the payer decided (e.g. the documents never came)
+info-requested      answered   not-required        the payer found no authorization is needed
+info-requested      answered   cancelled           the payer answered every item cancelled
+info-requested      attached   pended              the documents arrived; the payer reviews them
+info-requested      rejected   error               the payer refused the request on a follow-up
+info-requested      cancelled  cancelled           withdrawn while the payer waits for documents
+info-requested      replaced   info-requested      an update while the payer waits for documents
 """

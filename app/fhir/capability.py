@@ -23,6 +23,8 @@ OP_VALIDATE: Final = "http://hl7.org/fhir/OperationDefinition/Resource-validate"
 OP_SUBSCRIPTION_STATUS: Final = (
     f"{BACKPORT.replace('StructureDefinition', 'OperationDefinition')}backport-subscription-status"
 )
+CDEX_IG: Final = "http://hl7.org/fhir/us/davinci-cdex/ImplementationGuide/hl7.fhir.us.davinci-cdex|2.1.0"
+OP_SUBMIT_ATTACHMENT: Final = "http://hl7.org/fhir/us/davinci-cdex/OperationDefinition/submit-attachment"
 TOPIC_CANONICAL: Final = f"{BACKPORT}capabilitystatement-subscriptiontopic-canonical"
 SMART_SERVICE: Final = {
     "coding": [
@@ -157,6 +159,8 @@ def capability_statement(
             ],
         },
         "resource": resources,
+        # CDex 2.1: the documents a payer asked for (a system-level operation)
+        "operation": [{"name": "submit-attachment", "definition": OP_SUBMIT_ATTACHMENT}],
     }
     return {
         "resourceType": "CapabilityStatement",
@@ -169,6 +173,6 @@ def capability_statement(
         "implementation": {"description": "Da Vinci PAS prior authorization service", "url": f"{base}/fhir"},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
-        "implementationGuide": [PAS_IG, CRD_IG],
+        "implementationGuide": [PAS_IG, CRD_IG, CDEX_IG],
         "rest": [rest],
     }

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from app.domain.codes import ReviewAction
-from app.domain.model import Coding, ItemDecision, Period, PriorAuthRequest
+from app.domain.model import Coding, InformationRequest, ItemDecision, Period, PriorAuthRequest
 from app.errors import Issue
 from app.fhir import urls
 from app.fhir.elements import as_dict, as_list
@@ -178,8 +178,12 @@ def render_response_bundle(
     identifier_system: str = RESPONSE_IDENTIFIER_SYSTEM,
     full_url: str | None = None,
     version_id: str | None = None,
+    information_request: InformationRequest | None = None,
 ) -> dict[str, Any]:
     """The PAS response Bundle (a dict) answering `request` (parsed from `request_bundle`).
+
+    `information_request` (the payer asks for documents) becomes a contained CommunicationRequest
+    that `ClaimResponse.communicationRequest` names: what is needed (payload) and by when.
 
     `decisions` are keyed by item.sequence; a submitted item without one is answered A4 (pended),
     or C when the request cancelled it. `warnings` become ClaimResponse.processNote entries; a
@@ -256,6 +260,9 @@ def render_response_bundle(
         claim_response["preAuthPeriod"] = _period(preauth_period)
     if notes:
         claim_response["processNote"] = notes
+    if information_request is not None:
+        claim_response["contained"] = [communication_request(information_request, created)]
+        claim_response["communicationRequest"] = [{"reference": f"#{INFO_REQUEST_ID}"}]
     entries = [{"fullUrl": full_url or f"urn:uuid:{claim_response_id}", "resource": claim_response}]
     originals = as_list(request_bundle.get("entry"))
     entries += [originals[position] for position in included]
@@ -267,3 +274,34 @@ def render_response_bundle(
         "timestamp": created.isoformat(),
         "entry": entries,
     }
+
+
+INFO_REQUEST_ID = "information-request"
+CONTENT_MODIFIER = f"{urls.PAS}/StructureDefinition/extension-contentModifier"
+
+
+def communication_request(asked: InformationRequest, created: datetime) -> dict[str, Any]:
+    """The payer's request for documents as a CommunicationRequest (contained in the ClaimResponse)."""
+    payload: list[dict[str, Any]] = []
+    for code in asked.codes:
+        coding = {k: v for k, v in (("system", code.system), ("code", code.code), ("display", code.display)) if v}
+        payload.append(
+            {
+                "extension": [{"url": CONTENT_MODIFIER, "valueCodeableConcept": {"coding": [coding]}}],
+                "contentString": code.display or code.code,
+            }
+        )
+    if asked.text:
+        payload.append({"contentString": asked.text})
+    if asked.questionnaire:
+        payload.append({"contentString": f"Questionnaire {asked.questionnaire}"})
+    resource: dict[str, Any] = {
+        "resourceType": "CommunicationRequest",
+        "id": INFO_REQUEST_ID,
+        "status": "active",
+        "authoredOn": created.isoformat(),
+        "payload": payload or [{"contentString": "The payer asks for more information"}],
+    }
+    if asked.due_at is not None:
+        resource["occurrencePeriod"] = {"end": asked.due_at.isoformat()}
+    return resource

@@ -12,7 +12,14 @@ from app.domain.model import PayerReply
 from app.metrics.instruments import Instruments
 from app.payers import PayerRegistry
 from app.payers.appeals import AppealingAdapter, AppealReference, AppealReply, PayerAppeal
-from app.payers.contract import PayerAdapter, PayerReference, PayerSubmission, answers_in_process
+from app.payers.contract import (
+    AttachmentReceiver,
+    PayerAdapter,
+    PayerReference,
+    PayerSubmission,
+    answers_in_process,
+    receives_attachments,
+)
 from app.payers.errors import PayerError
 
 T = TypeVar("T")
@@ -76,9 +83,28 @@ class InstrumentedAppealingAdapter(InstrumentedAdapter):
         return await self._timed("appeal_status", self.appealing.appeal_status(reference))
 
 
+class InstrumentedAttachmentAdapter(InstrumentedAdapter):
+    """The wrapper of an adapter that has the optional `submit_attachment` (so the wrapper has it too)."""
+
+    async def submit_attachment(self, reference: PayerReference) -> PayerReply:
+        inner = self.inner
+        assert isinstance(inner, AttachmentReceiver)
+        return await self._timed("submit_attachment", inner.submit_attachment(reference))
+
+
+class InstrumentedAppealingAttachmentAdapter(InstrumentedAppealingAdapter, InstrumentedAttachmentAdapter):
+    """The wrapper of an adapter that takes both appeals and attachments."""
+
+
 def _wrap(adapter: PayerAdapter, payer_id: str, instruments: Instruments) -> InstrumentedAdapter:
-    if isinstance(adapter, AppealingAdapter):
+    """The wrapper with the same optional methods as `adapter` (callers test for them with isinstance)."""
+    appeals, attachments = isinstance(adapter, AppealingAdapter), receives_attachments(adapter)
+    if appeals and attachments:
+        return InstrumentedAppealingAttachmentAdapter(adapter, payer_id, instruments)
+    if appeals:
         return InstrumentedAppealingAdapter(adapter, payer_id, instruments)
+    if attachments:
+        return InstrumentedAttachmentAdapter(adapter, payer_id, instruments)
     return InstrumentedAdapter(adapter, payer_id, instruments)
 
 

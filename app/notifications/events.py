@@ -51,6 +51,8 @@ EVENT_TYPES = frozenset(
         "appeal-overdue",
         "peer-to-peer-requested",
         "peer-to-peer-held",
+        "info-requested",  # the payer asks for documents (PAS communicationRequest / CDex Task)
+        "info-overdue",  # the documents it asked for are past their due time
     )
 )
 """Event types an endpoint may subscribe to (besides `*`)."""

@@ -8,6 +8,7 @@ adapters that forward FHIR as-is, and receives a `PayerReply`:
     reply = await adapter.submit(PayerSubmission(...))
     reply = await adapter.inquire(PayerReference(...))   # follow-ups on pended requests
     reply = await adapter.cancel(PayerReference(...))    # idempotent
+    reply = await adapter.submit_attachment(PayerReference(..., attachments=...))  # optional
     await adapter.aclose()                     # at shutdown
 
 Optional: `appeal` and `appeal_status` for a payer that takes appeals electronically
@@ -28,6 +29,14 @@ Rules every adapter keeps (the contract kit in `app.payers.testing` checks them)
   (the number literally, not `CONTRACT_VERSION`, which is always the hub's own). The registry
   refuses an adapter built for another version at start-up, with one line.
 
+Information requests (PAS 2.2.1 + CDex 2.1): a reply that pends items and needs documents
+carries `PayerReply.information_request` (what is needed, by when); the authorization becomes
+`info-requested`. When the provider sends the documents, the service calls the OPTIONAL
+`submit_attachment(reference)` with `reference.attachments` set (see `AttachmentReceiver`);
+an adapter without it gets them through `inquire`, whose `reference.attachments` then holds
+every document sent for the request so far (forward them as a PAS update, or as the payer's
+API wants). Adding either changes nothing for an adapter written before.
+
 The contract version changes only when a change here, in `PayerReply` and the domain types
 it carries, or in the error tree would break an adapter written for the previous version.
 """
@@ -43,7 +52,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from app.domain.model import PayerReply, PriorAuthRequest
+from app.domain.model import Attachment, PayerReply, PriorAuthRequest
 
 CONTRACT_VERSION = 1
 """The payer adapter contract this hub speaks; adapters declare theirs as `contract_version`."""
@@ -66,12 +75,15 @@ class PayerSubmission:
 
     `authorization_id` is the service's own id for the request (stable, not PHI).
     `request` is the validated request; `bundle` is exactly the PAS request Bundle the EHR
-    sent (JSON bytes), for adapters that forward FHIR unchanged.
+    sent (JSON bytes), for adapters that forward FHIR unchanged. `attachments` are the documents
+    the Bundle carries for the payer (a PASClaimUpdate answering an information request, in
+    `Claim.supportingInfo` `additionalInformation`); they are in `bundle` too.
     """
 
     authorization_id: str
     request: PriorAuthRequest
     bundle: bytes
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +93,15 @@ class PayerReference:
     `payer_reference` is what the adapter returned in `PayerReply.payer_reference` (None if
     the payer never answered, e.g. after a timeout). `request` and `bundle` are the request
     as submitted; for `cancel` prompted by an EHR cancellation, `bundle` is the Bundle that
-    asked for the cancellation.
+    asked for the cancellation. `attachments` are the documents the provider sent for the
+    request (for `submit_attachment`: the ones to send now; for `inquire`: all so far).
     """
 
     authorization_id: str
     payer_reference: str | None
     request: PriorAuthRequest
     bundle: bytes
+    attachments: tuple[Attachment, ...] = ()
 
 
 @runtime_checkable
@@ -114,6 +128,21 @@ class PayerAdapter(Protocol):
     async def aclose(self) -> None:
         """Release resources the adapter owns (not the shared http client)."""
         ...
+
+
+@runtime_checkable
+class AttachmentReceiver(Protocol):
+    """The optional method of an adapter whose payer takes documents on their own (CDex)."""
+
+    async def submit_attachment(self, reference: PayerReference) -> PayerReply:
+        """Send `reference.attachments` for a request sent before; return the payer's current answer
+        (a payer that decides once the documents arrive answers its decision; otherwise pended)."""
+        ...
+
+
+def receives_attachments(adapter: PayerAdapter) -> bool:
+    """Whether the adapter has `submit_attachment` (else documents go to the payer through `inquire`)."""
+    return isinstance(adapter, AttachmentReceiver)
 
 
 def answers_in_process(adapter: PayerAdapter) -> bool:
@@ -159,10 +188,12 @@ __all__ = [
     "CONTRACT_VERSION",
     "AdapterContext",
     "AdapterFactory",
+    "AttachmentReceiver",
     "Clock",
     "PayerAdapter",
     "PayerReference",
     "PayerSubmission",
     "Sleep",
+    "receives_attachments",
     "utc_now",
 ]

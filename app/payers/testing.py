@@ -25,7 +25,9 @@ test on its own loop and raise no deprecation warning:
 
 Checked: conformance to `PayerAdapter` and the contract version; decisions round-trip (action, reasons, authorized
 quantity, authorization number) on submit and inquire; every fault is a `PayerError` of
-the right kind and no other exception (httpx included) escapes; cancel is idempotent.
+the right kind and no other exception (httpx included) escapes; cancel is idempotent; documents
+the provider sends reach the payer, by the optional `submit_attachment` when the adapter has it,
+else by `inquire` (with `PayerReference.attachments`), and the payer's answer comes back.
 
 Appeals (the optional `appeal` / `appeal_status` of `app.payers.appeals`): give the harness a
 `make_appealing_adapter(script: AppealScript) -> PayerAdapter | None` (the `AppealHarness` Protocol)
@@ -37,6 +39,7 @@ adapter whose payer takes appeals by another channel) those tests are skipped.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -47,12 +50,14 @@ from typing import Any, Literal, Protocol
 import orjson
 import pytest
 
+from app.payers.contract import receives_attachments
 from app.payers.sdk import (
     CONTRACT_VERSION,
     AppealingAdapter,
     AppealOutcome,
     AppealReference,
     AppealReply,
+    Attachment,
     Coding,
     Identifier,
     ItemDecision,
@@ -377,4 +382,30 @@ class AdapterContractSuite(AppealContractSuite):
         second = await adapter.cancel(reference)
         assert_decisions(first, cancelled)
         assert first.decisions == second.decisions
+        await adapter.aclose()
+
+    async def test_attachments_reach_the_payer(self, harness: ContractHarness, submission: PayerSubmission) -> None:
+        """Pended, then documents: `submit_attachment` (optional) or `inquire` carries them; the answer returns."""
+        pended = tuple(_seq(n, ReviewAction.PENDED) for n in (1, 2, 3))
+        approved = tuple(_seq(n, ReviewAction.CERTIFIED, authorization_number="AUTH-1") for n in (1, 2, 3))
+        adapter = self._adapter(harness, Decide(pended, on_inquire=approved))
+        reply = await adapter.submit(submission)
+        assert_decisions(reply, pended)
+        content = orjson.dumps({"resourceType": "DocumentReference", "status": "current", "content": []})
+        document = Attachment("DocumentReference", content, hashlib.sha256(content).hexdigest())
+        reference = PayerReference(
+            submission.authorization_id,
+            reply.payer_reference,
+            submission.request,
+            submission.bundle,
+            attachments=(document,),
+        )
+        if receives_attachments(adapter):
+            send = adapter.submit_attachment  # type: ignore[attr-defined]
+            assert inspect.iscoroutinefunction(send), "submit_attachment must be async"
+            answer = await send(reference)
+        else:
+            answer = await adapter.inquire(reference)
+        assert isinstance(answer, PayerReply)
+        assert_decisions(answer, approved)
         await adapter.aclose()

@@ -10,6 +10,7 @@ caller is an admin. Statuses map to the regulation's columns:
     pended              received, pended (no decision yet)
     cancelled           cancelled
     not_required        not-required
+    info_requested      info-requested (the payer waits for documents: no decision yet)
 
 A request that was appealed counts by the decision it had when first appealed (the `appeals` row
 keeps it), so its first decision stays in the figures above; its latest appeal counts here:
@@ -17,6 +18,9 @@ keeps it), so its first decision stays in the figures above; its latest appeal c
     appealed               every appealed request (the payer reviewing it, or decided)
     approved_after_appeal  the latest appeal was approved (overturned)
     denied_after_appeal    the latest appeal was denied (upheld)
+
+`information_requests` counts the requests for which the payer asked for documents at some point
+(PAS communicationRequest / CDex Task), whatever their status now.
 
 Decided = approved + partially approved + denied; approval rate = (approved + partially approved)
 / decided, denial rate = denied / decided. Decision times (decided_at - received_at) are taken over
@@ -45,6 +49,7 @@ STATUS_COLUMNS: dict[str, tuple[str, ...]] = {
     "pended": ("received", "pended"),
     "cancelled": ("cancelled",),
     "not_required": ("not-required",),
+    "info_requested": ("info-requested",),
 }
 # Over the latest appeal's state ("submitted" while the payer reviews it, else its outcome).
 APPEAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -83,6 +88,8 @@ class ReportRow:
     appealed: int
     approved_after_appeal: int
     denied_after_appeal: int
+    info_requested: int
+    information_requests: int  # the payer asked for documents (at any time)
     decided: int
     late_decisions: int
     median_decision_seconds: float | None
@@ -144,6 +151,7 @@ def _base(query: ReportQuery, dialect: str) -> Select[Any]:
         seconds.label("seconds"),
         literal(1).label("one"),
         window.label("window"),
+        case((a.info_request.is_not(None), 1), else_=0).label("asked"),
     ).where(and_(*conditions))
 
 
@@ -153,6 +161,7 @@ def _counts(rows: Any) -> list[ColumnElement[Any]]:
         columns.append(func.coalesce(func.sum(case((rows.c.status.in_(statuses), 1), else_=0)), 0).label(name))
     for name, states in APPEAL_COLUMNS.items():
         columns.append(func.coalesce(func.sum(case((rows.c.appeal.in_(states), 1), else_=0)), 0).label(name))
+    columns.append(func.coalesce(func.sum(rows.c.asked), 0).label("information_requests"))
     columns.append(func.count(rows.c.seconds).label("decided"))
     late = case((rows.c.seconds > rows.c.window, 1), else_=0)
     columns.append(func.coalesce(func.sum(late), 0).label("late_decisions"))
@@ -197,6 +206,7 @@ def _row(values: Any, keys: tuple[str, ...]) -> ReportRow:
         priority=mapping["priority"] if "priority" in keys else None,
         requests=int(mapping["requests"]),
         **{name: int(mapping[name]) for name in (*STATUS_COLUMNS, *APPEAL_COLUMNS)},
+        information_requests=int(mapping["information_requests"]),
         decided=int(mapping["decided"]),
         late_decisions=int(mapping["late_decisions"]),
         median_decision_seconds=_seconds(mapping["median_seconds"]),

@@ -19,6 +19,7 @@ from app.store.models import Authorization
 
 OVERDUE = "authorization.overdue"
 EXPIRY = "authorization.expiry"
+INFO_DUE = "authorization.info-due"
 DEFAULT_EXPIRING_LEAD = timedelta(days=14)
 APPEAL_DEADLINE = "appeal.deadline"
 
@@ -61,6 +62,21 @@ def plan_appeal_deadline(
         {"appeal_id": appeal_id},
         now=now,
         run_at=due_at,
+        client_id=authorization.client_id,
+        authorization_id=authorization.id,
+    )
+
+
+def plan_information_due(session: AsyncSession, authorization: Authorization, *, now: datetime) -> None:
+    due_at = authorization.info_due_at
+    if due_at is None:
+        return
+    jobs.enqueue(
+        session,
+        INFO_DUE,
+        {"due_at": due_at.isoformat()},
+        now=now,
+        run_at=max(now, due_at),
         client_id=authorization.client_id,
         authorization_id=authorization.id,
     )

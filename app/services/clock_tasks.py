@@ -11,7 +11,7 @@ import uuid
 from app.domain.clocks import is_overdue
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import Event
-from app.services.clock_jobs import APPEAL_DEADLINE, EXPIRY, OVERDUE
+from app.services.clock_jobs import APPEAL_DEADLINE, EXPIRY, INFO_DUE, OVERDUE
 from app.services.recording import save, state_without_items
 from app.store.appeals import AppealRepository
 from app.store.authorizations import AuthorizationRepository
@@ -71,5 +71,19 @@ async def appeal_deadline(job: JobContext) -> JobOutcome | None:
     return None
 
 
+async def information_due(job: JobContext) -> JobOutcome | None:
+    """The documents a payer asked for are due: `info-overdue` unless they came (or the payer decided)."""
+    repository, authorization = await _current(job)
+    now = job.now()
+    if authorization is None or authorization.status is not AuthorizationStatus.INFO_REQUESTED:
+        return None
+    due_at = authorization.info_due_at
+    if due_at is None or due_at.isoformat() != job.payload.get("due_at") or now < due_at:
+        return None  # a later answer moved the due time (its own job fires then)
+    state = state_without_items(authorization)
+    save(repository, authorization, state, state.information_overdue(now=now), items=False)
+    return None
+
+
 def clock_handlers() -> dict[str, Handler]:
-    return {OVERDUE: overdue, EXPIRY: expiry, APPEAL_DEADLINE: appeal_deadline}
+    return {OVERDUE: overdue, EXPIRY: expiry, APPEAL_DEADLINE: appeal_deadline, INFO_DUE: information_due}

@@ -12,6 +12,7 @@ import logging
 from app.domain.model import PayerReply
 from app.payers import PayerRejected, PayerSubmission
 from app.runtime import Runtime
+from app.services.attachments import with_attachments
 from app.services.followups import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
 from app.services.recording import record, record_rejection, save, state_of, state_without_items
 from app.services.stored import stored_request
@@ -60,6 +61,7 @@ def follow_up_handler(runtime: Runtime) -> Handler:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
         entry = runtime.payers.get(authorization.payer_id)
         parsed, reference = stored_request(authorization)
+        reference = await with_attachments(job.session, reference)  # documents the provider sent, if any
         bundle = authorization.request_document
         submission = PayerSubmission(str(authorization.id), parsed.request, bundle)
         answer: PayerReply | PayerRejected

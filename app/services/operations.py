@@ -28,6 +28,7 @@ from app.services.operations_views import (
     RefreshResult,
     etag,
     event_of,
+    information_request_of,
     item_of,
     summary_of,
 )
@@ -125,6 +126,9 @@ async def detail_of(
         appeals=[
             appeal_of(a, now=now) for a in await AppealRepository(session, client_id).of_authorization(authorization.id)
         ],
+        information_request=information_request_of(
+            authorization.status, authorization.info_due_at, authorization.info_request, now=now
+        ),
     )
 
 

@@ -84,6 +84,34 @@ class AuthorizationDetail(AuthorizationSummary):
     items: list[ItemView]
     timeline: list[EventView] = Field(description="Every event, oldest first.")
     appeals: list[AppealView] = Field(default_factory=list, description="Appeals of the decision, oldest first.")
+    information_request: InformationRequestView | None = Field(
+        default=None, description="What the payer asked for last (PAS communicationRequest / CDex Task), if it did."
+    )
+
+
+class InformationRequestView(BaseModel):
+    open: bool = Field(description="True while the status is info-requested (the documents have not been sent).")
+    due_at: datetime | None = Field(description="When the payer wants the documents by (null once settled).")
+    overdue: bool = Field(description="Still open after due_at.")
+    codes: list[str] = Field(description='"system|code" of each document the payer asked for (e.g. LOINC).')
+    text: str | None
+    questionnaire: str | None = Field(description="Canonical URL of a questionnaire to answer, when asked.")
+
+
+def information_request_of(
+    status: AuthorizationStatus, due_at: datetime | None, asked: dict[str, Any] | None, *, now: datetime
+) -> InformationRequestView | None:
+    if asked is None:
+        return None
+    is_open = status is AuthorizationStatus.INFO_REQUESTED
+    return InformationRequestView(
+        open=is_open,
+        due_at=due_at if is_open else None,
+        overdue=is_open and due_at is not None and now >= due_at,
+        codes=[f"{c.get('system') or ''}|{c.get('code')}" for c in asked.get("codes") or []],
+        text=asked.get("text"),
+        questionnaire=asked.get("questionnaire"),
+    )
 
 
 class AuthorizationPage(BaseModel):

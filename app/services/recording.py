@@ -15,7 +15,8 @@ from decimal import Decimal
 import orjson
 
 from app.domain import authorization as aggregate
-from app.domain.model import Coding, PayerReply, Period
+from app.domain.codes import AuthorizationStatus
+from app.domain.model import Coding, InformationRequest, PayerReply, Period
 from app.errors import Issue
 from app.fhir.outcome import operation_outcome
 from app.fhir.response import render_response_bundle
@@ -23,7 +24,7 @@ from app.fhir.submit import ParsedSubmission
 from app.notifications import enqueue_event
 from app.payers import PayerRejected
 from app.services import followups
-from app.services.clock_jobs import DEFAULT_EXPIRING_LEAD, plan_expiry
+from app.services.clock_jobs import DEFAULT_EXPIRING_LEAD, plan_expiry, plan_information_due
 from app.services.items import apply_decision, decision_of
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization, AuthorizationItem
@@ -44,6 +45,7 @@ def state_of(row: Authorization, *, items: bool = True) -> aggregate.Authorizati
         payer_reference=row.payer_reference,
         preauth_ref=row.preauth_ref,
         replaced=row.replaced_by_id is not None,
+        info_due_at=row.info_due_at,
     )
 
 
@@ -103,6 +105,25 @@ def save(
         enqueue_event(repository.session, row, event_type, now=state.updated_at)
     if change.expiry_moved:
         plan_expiry(repository.session, row, now=state.updated_at, lead=expiring_lead)
+    _save_information_request(repository, row, state, change)
+
+
+def _save_information_request(
+    repository: AuthorizationRepository, row: Authorization, state: aggregate.Authorization, change: aggregate.Change
+) -> None:
+    """An open information request's due time and what it asks for; cleared once the status leaves it."""
+    row.info_due_at = state.info_due_at
+    if state.info_request is not None:
+        asked = state.info_request
+        row.info_request = {
+            "codes": [{"system": c.system, "code": c.code, "display": c.display} for c in asked.codes],
+            "text": asked.text,
+            "questionnaire": asked.questionnaire,
+            "payer_reference": asked.payer_reference,
+            "due_at": asked.due_at.isoformat() if asked.due_at else None,
+        }
+    if change.info_due_moved:
+        plan_information_due(repository.session, row, now=state.updated_at)
 
 
 def render_document(
@@ -130,8 +151,24 @@ def render_document(
         warnings=[*parsed.warnings, *(warnings or [])],
         full_url=f"{base_url}/fhir/ClaimResponse/{row.id}" if base_url else None,
         version_id=str(state.version),
+        information_request=_open_information_request(row, state),
     )
     return orjson.dumps(bundle)
+
+
+def _open_information_request(row: Authorization, state: aggregate.Authorization) -> InformationRequest | None:
+    """What the payer asks for while the status is info-requested (from this answer, else as stored)."""
+    if state.status is not AuthorizationStatus.INFO_REQUESTED:
+        return None
+    if state.info_request is not None:
+        return state.info_request
+    asked = row.info_request or {}
+    return InformationRequest(
+        codes=tuple(Coding(c.get("system"), c["code"], c.get("display")) for c in asked.get("codes") or []),
+        text=asked.get("text"),
+        due_at=state.info_due_at,
+        questionnaire=asked.get("questionnaire"),
+    )
 
 
 def record(

@@ -24,8 +24,9 @@ from app.domain.authorization import received_change
 from app.domain.codes import AuthorizationStatus
 from app.domain.facts import BundleFacts
 from app.domain.lifecycle import accepts_updates
-from app.domain.model import PayerReply
+from app.domain.model import Attachment, PayerReply
 from app.errors import Conflict, Issue, Unprocessable
+from app.fhir.attachments import supporting_documents
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
 from app.logging import describe, request_id
@@ -42,6 +43,7 @@ from app.services.items import items_for
 from app.services.recording import record, record_rejection, render_document, save, state_of
 from app.services.routing import PayerChoice, choose_payer
 from app.services.stored import normalized_form
+from app.store.attachments import AttachmentRepository
 from app.store.authorizations import AuthorizationRepository
 from app.store.database import writer_turn
 from app.store.models import Authorization
@@ -168,6 +170,7 @@ class _Stored:
     authorization: Authorization
     check: SubmissionCheck
     entry: PayerEntry  # the payer to ask (a cancel of a routed request: the contractor that holds it)
+    documents: tuple[Attachment, ...] = ()  # carried by an update for the payer
 
 
 def _audited(session: AsyncSession, audit: AuditEntry | None, result: SubmitResult) -> SubmitResult:
@@ -235,12 +238,15 @@ async def _store(
             **({"exemptions": exempt} if (exempt := _exemptions(check)) else {}),
             **await _coverage_links(session, repository, authorization, parsed, check),
         }
+        documents = supporting_documents(parsed.bundle) if prior is not None else ()
+        if documents:  # a PASClaimUpdate that carries the documents a payer asked for
+            detail["attachments"] = len(documents)
         received = received_change(now=authorization.received_at, detail=detail)
         save(repository, authorization, state_of(authorization), received, items=False)
         settled = not request.cancels_all and check.assessment.settles(request)
         result: SubmitResult | _Stored
         if settled or answers_in_process(entry.adapter):
-            outcome = None if settled else await _call_payer(runtime, entry, authorization, parsed)
+            outcome = None if settled else await _call_payer(runtime, entry, authorization, parsed, documents)
             result = await _record_outcome(
                 runtime, repository, entry, authorization, parsed, outcome, check, follow_up_queued=False
             )
@@ -255,7 +261,7 @@ async def _store(
                 run_at=authorization.received_at + timedelta(seconds=budget),
                 action=action,
             )
-            result = _Stored(authorization, check, entry)
+            result = _Stored(authorization, check, entry, documents)
         try:
             await session.flush()
         except IntegrityError:
@@ -266,6 +272,9 @@ async def _store(
                 if raced is None:
                     raise
                 return await _replay(other, raced, parsed, runtime.settings.base_url)
+        if documents:
+            attachments = AttachmentRepository(session, principal.client_id)
+            await attachments.add_new(authorization, documents, now=authorization.received_at)
         return _audited(session, audit, result) if isinstance(result, SubmitResult) else result
 
 
@@ -308,7 +317,11 @@ PayerOutcome = PayerReply | PayerError | None  # None: no answer within the sync
 
 
 async def _call_payer(
-    runtime: Runtime, entry: PayerEntry, authorization: Authorization, parsed: ParsedSubmission
+    runtime: Runtime,
+    entry: PayerEntry,
+    authorization: Authorization,
+    parsed: ParsedSubmission,
+    documents: tuple[Attachment, ...] = (),
 ) -> PayerOutcome:
     """The payer's answer within the sync budget; never raises (a fault means "ask again later")."""
     request = parsed.request
@@ -319,7 +332,8 @@ async def _call_payer(
             )
             call = entry.adapter.cancel(reference)
         else:
-            call = entry.adapter.submit(PayerSubmission(str(authorization.id), request, parsed.bundle_bytes))
+            submission = PayerSubmission(str(authorization.id), request, parsed.bundle_bytes, documents)
+            call = entry.adapter.submit(submission)
         return await asyncio.wait_for(call, timeout=runtime.settings.payer_sync_budget_seconds)
     except TimeoutError:
         log.info(
@@ -463,7 +477,7 @@ async def submit_prior_auth(
     choice = choose_payer(runtime, parsed.request, facts)
     stored = await _store(runtime, principal, parsed, choice, facts, audit)
     if isinstance(stored, _Stored):
-        outcome = await _call_payer(runtime, stored.entry, stored.authorization, parsed)
+        outcome = await _call_payer(runtime, stored.entry, stored.authorization, parsed, stored.documents)
         stored = await _record(
             runtime, principal, stored.entry, stored.authorization.id, parsed, outcome, stored.check, audit
         )

@@ -25,7 +25,7 @@ from app.errors import InvalidRequest
 from app.store.models import Authorization, AuthorizationIdentifier, AuthorizationItem, Job
 
 MAX_PAGE = 200
-OPEN_STATUSES = ("received", "pended")
+OPEN_STATUSES = tuple(s.value for s in AuthorizationStatus if s.is_open)  # received, pended, info-requested
 
 SUMMARY_COLUMNS = (
     Authorization.id,

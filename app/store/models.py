@@ -93,6 +93,9 @@ class Authorization(Base):
     request_form: Mapped[bytes | None] = mapped_column(LargeBinary)  # the typed request as JSON (validate once)
     response_document: Mapped[bytes | None] = mapped_column(LargeBinary)
     response_status: Mapped[int] = mapped_column(Integer, default=200)  # HTTP status the response went with
+    # An open information request (migration 0009): its due time, and what the payer asked for
+    info_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    info_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     items: Mapped[list[AuthorizationItem]] = relationship(
         back_populates="authorization", order_by="AuthorizationItem.sequence", cascade="all, delete-orphan"
@@ -448,3 +451,24 @@ class AppealDocument(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
     appeal: Mapped[Appeal] = relationship(back_populates="documents")
+
+
+class Attachment(Base):
+    """A document the provider sent for an authorization (CDex `$submit-attachment`), stored once by hash."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        UniqueConstraint("authorization_id", "sha256", name="uq_attachments_authorization_sha256"),
+        Index("ix_attachments_client_received", "client_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -35,7 +35,9 @@ def _served(app: FastAPI) -> set[tuple[str, str]]:
         if parts[0] in _NOT_RESOURCES:
             continue
         for method in (m.upper() for m in operations if m in ("get", "post", "put", "delete", "patch")):
-            if parts[-1].startswith("$"):
+            if len(parts) == 1 and parts[0].startswith("$"):
+                found.add(("system", parts[0]))  # a system-level operation (CDex $submit-attachment)
+            elif parts[-1].startswith("$"):
                 found.add((parts[0], parts[-1]))
             elif len(parts) == 4 and parts[2] == "_history":
                 found.add((parts[0], "vread"))
@@ -49,6 +51,7 @@ def _declared(statement: dict) -> set[tuple[str, str]]:  # type: ignore[type-arg
     for resource in statement["rest"][0]["resource"]:
         found |= {(resource["type"], i["code"]) for i in resource.get("interaction", [])}
         found |= {(resource["type"], f"${o['name']}") for o in resource.get("operation", [])}
+    found |= {("system", f"${o['name']}") for o in statement["rest"][0].get("operation", [])}
     return found
 
 
@@ -65,6 +68,7 @@ async def test_capability_statement_names_exactly_the_interactions_and_operation
         ("Claim", "$inquire"),
         ("Claim", "$validate"),
         ("Subscription", "$status"),
+        ("system", "$submit-attachment"),
     } <= _served(app)
 
 

@@ -7,8 +7,8 @@ import orjson
 import pytest
 
 from app.domain.codes import ReviewAction
-from app.domain.model import ItemDecision
-from app.payers.contract import AdapterContext, PayerAdapter
+from app.domain.model import ItemDecision, PayerReply
+from app.payers.contract import AdapterContext, PayerAdapter, PayerReference, PayerSubmission, receives_attachments
 from app.payers.fhir_pas import create_adapter as fhir_pas_factory
 from app.payers.sandbox import create_adapter as sandbox_factory
 from app.payers.testing import AdapterContractSuite, AppealScript, ContractHarness, Decide, Fail, sample_request
@@ -98,3 +98,42 @@ class TestFhirPasContract(AdapterContractSuite):
     @pytest.fixture
     def harness(self) -> ContractHarness:
         return FhirPasHarness()
+
+
+class WithoutAttachments:
+    """An adapter without the optional `submit_attachment`: documents reach the payer by `inquire`."""
+
+    contract_version = 1
+
+    def __init__(self, inner: PayerAdapter) -> None:
+        self._inner = inner
+
+    async def submit(self, submission: PayerSubmission) -> PayerReply:
+        return await self._inner.submit(submission)
+
+    async def inquire(self, reference: PayerReference) -> PayerReply:
+        return await self._inner.inquire(reference)
+
+    async def cancel(self, reference: PayerReference) -> PayerReply:
+        return await self._inner.cancel(reference)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class WithoutAttachmentsHarness:
+    def make_adapter(self, script: Decide | Fail) -> PayerAdapter | None:
+        inner = SandboxHarness().make_adapter(script)
+        return None if inner is None else WithoutAttachments(inner)
+
+
+class TestAdapterWithoutSubmitAttachmentContract(AdapterContractSuite):
+    @pytest.fixture
+    def harness(self) -> ContractHarness:
+        return WithoutAttachmentsHarness()
+
+
+def test_the_built_in_adapters_receive_attachments_and_the_wrapper_tells() -> None:
+    assert receives_attachments(SandboxHarness().make_adapter(Decide(())))  # type: ignore[arg-type]
+    assert receives_attachments(FhirPasHarness().make_adapter(Decide(())))  # type: ignore[arg-type]
+    assert not receives_attachments(WithoutAttachmentsHarness().make_adapter(Decide(())))  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ STATUSES = (
     "cancelled",
     "not-required",
     "error",
+    "info-requested",
 )
 APPROVED = {"approved", "modified", "expired"}
 DECIDED = APPROVED | {"partially-approved", "denied"}
@@ -55,13 +56,15 @@ class Seeded:
     received: datetime
     decision_seconds: int | None
     replaced: bool = False
+    asked: bool = False  # the payer asked for documents (PAS communicationRequest / CDex Task)
 
 
 def _seed_rows(rng: random.Random) -> list[Seeded]:
     rows: list[Seeded] = []
     for _ in range(160):
         status = rng.choice(STATUSES)
-        decided = status not in {"pended", "received"}
+        decided = status not in {"pended", "received", "info-requested"}
+        asked = status == "info-requested" or rng.random() < 0.25
         rows.append(
             Seeded(
                 payer=rng.choice(PAYERS),
@@ -71,6 +74,7 @@ def _seed_rows(rng: random.Random) -> list[Seeded]:
                 client="development",
                 received=START + timedelta(seconds=rng.randint(0, 89 * 86400)),
                 decision_seconds=rng.randint(60, 10 * 86400) if decided else None,
+                asked=asked,
             )
         )
     # Outside the population: before `from`, at `to` (exclusive), another client's, replaced by an update.
@@ -94,6 +98,8 @@ def _authorization(seed: Seeded) -> Authorization:
         row.decided_at = seed.received + timedelta(seconds=seed.decision_seconds)
     if seed.replaced:
         row.replaced_by_id = uuid.uuid4()
+    if seed.asked:
+        row.info_request = {"codes": [{"system": "http://loinc.org", "code": "11506-3"}]}
     return row
 
 
@@ -124,6 +130,8 @@ def hand_count(rows: list[Seeded]) -> dict[str, Any]:
         "appealed": 0,
         "approved_after_appeal": 0,
         "denied_after_appeal": 0,
+        "info_requested": count({"info-requested"}),
+        "information_requests": sum(1 for r in population if r.asked),
         "decided": len(decided),
         "approval_rate": round((approved + partial) / len(decided), 4) if decided else None,
         "denial_rate": round(denied / len(decided), 4) if decided else None,

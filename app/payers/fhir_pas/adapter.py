@@ -18,8 +18,10 @@ import orjson
 from app.domain.model import PayerReply, PriorAuthRequest
 from app.payers.config import PayerConfigError
 from app.payers.contract import CONTRACT_VERSION, AdapterContext, PayerReference, PayerSubmission
-from app.payers.errors import PayerProtocolError
+from app.payers.errors import PayerProtocolError, PayerRejected
 from app.payers.fhir_pas.auth import TokenProvider, load_private_key
+from app.payers.fhir_pas.information import submit_attachment_parameters
+from app.payers.fhir_pas.outcome import issues_from_operation_outcome
 from app.payers.fhir_pas.parse import parse_response
 from app.payers.fhir_pas.settings import FhirPasSettings
 from app.payers.fhir_pas.transport import PayerTransport, parse_retry_after
@@ -67,6 +69,20 @@ class FhirPasAdapter:
         body = cancellation_bundle(reference.bundle, reference.request)
         return await self._exchange(self._settings.submit_path, body, reference.request)
 
+    async def submit_attachment(self, reference: PayerReference) -> PayerReply:
+        """CDex `$submit-attachment` with the documents, tracked by the payer's reference (or the
+        authorization number); then the payer's current answer by inquiry."""
+        request = reference.request
+        tracking = reference.payer_reference or reference.authorization_id
+        payer = next((i.value for i in (*request.insurer, *request.payor)), None)
+        member = request.member_id.value if request.member_id else None
+        body = submit_attachment_parameters(tracking, reference.attachments, member_id=member, payer_id=payer)
+        response = await self._transport.post(self._settings.attachment_path, body)
+        refused = _refusal(response.content)
+        if refused is not None:
+            raise refused
+        return await self.inquire(reference)
+
     async def aclose(self) -> None:
         return None  # the http client is shared and closed by its owner
 
@@ -74,6 +90,19 @@ class FhirPasAdapter:
         response = await self._transport.post(path, body)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock)
         return parse_response(response.content, request, retry_after)
+
+
+def _refusal(body: bytes) -> PayerRejected | None:
+    """A 2xx OperationOutcome answer to `$submit-attachment` that carries errors."""
+    try:
+        document = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(document, dict) and document.get("resourceType") == "OperationOutcome":
+        issues = issues_from_operation_outcome(document)
+        if any(issue.severity in ("error", "fatal") for issue in issues):
+            return PayerRejected("the payer refused the attachments", issues=issues)
+    return None
 
 
 def create_adapter(settings: Mapping[str, Any], context: AdapterContext) -> FhirPasAdapter:

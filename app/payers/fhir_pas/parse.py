@@ -24,6 +24,7 @@ from app.domain.codes import X12_306_SYSTEM, ReviewAction
 from app.domain.model import Coding, ItemDecision, PayerReply, Period, PriorAuthRequest
 from app.payers.bounds import check_reply_fits
 from app.payers.errors import PayerProtocolError, PayerRejected
+from app.payers.fhir_pas.information import information_request
 from app.payers.fhir_pas.outcome import issues_from_operation_outcome
 
 Json = dict[str, Any]
@@ -192,5 +193,6 @@ def _parse(body: bytes, request: PriorAuthRequest, retry_after: timedelta | None
         retry_after=retry_after if any(d.action is ReviewAction.PENDED for d in decisions.values()) else None,
         disposition=first.get("disposition"),
         raw=document,
+        information_request=information_request(bundle, first),
     )
     return check_reply_fits(reply)

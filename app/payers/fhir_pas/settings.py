@@ -51,6 +51,7 @@ class FhirPasSettings(BaseModel):
     base_url: AnyHttpUrl
     submit_path: str = "Claim/$submit"
     inquire_path: str = "Claim/$inquire"
+    attachment_path: str = "$submit-attachment"  # CDex: documents the payer asked for
     timeout_seconds: float = Field(default=10, gt=0)
     connect_timeout_seconds: float = Field(default=3, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)

@@ -4,6 +4,10 @@ Decisions come from rules (`app.payers.sandbox.rules`); a pend is either decided
 delay (computed from the clock and the schedule encoded in the payer reference) or held
 until an operator releases it (`release_pended`). `inquire` re-evaluates the current rules,
 so an operator can change what an identical Bundle gets without restarting anything.
+
+A `request-info` outcome pends the item and asks for documents (due `info_due_days` after the
+submit); once documents arrive (`submit_attachment`, or an inquiry that carries them) the item
+gets the rule's `then` (approve when not given).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.codes import ReviewAction
-from app.domain.model import ItemDecision, PayerReply, PriorAuthRequest
+from app.domain.model import Coding, InformationRequest, ItemDecision, PayerReply, PriorAuthRequest
 from app.payers.appeals import AppealReference, AppealReply, PayerAppeal
 from app.payers.config import PayerConfigError
 from app.payers.contract import CONTRACT_VERSION, AdapterContext, Clock, PayerReference, PayerSubmission
@@ -71,6 +75,8 @@ class SandboxAdapter:
         if pended and not held:
             decide_at = now + timedelta(seconds=max(o.after_seconds or 0 for o in pended))
         reference = SandboxReference(request_hash(submission.authorization_id), now, decide_at, held and bool(pended))
+        if submission.attachments:  # an update that carries the documents asked for
+            outcomes = [(i, o.later if o.outcome == "request-info" else o) for i, o in outcomes]
         reply = self._reply(submission.request, reference, outcomes, now)
         logger.info("sandbox submit", extra={"payer_id": self._payer_id, "payer_reference": reply.payer_reference})
         return reply
@@ -88,7 +94,7 @@ class SandboxAdapter:
         for item, outcome in item_outcomes:
             if outcome.outcome == "pend" and released is not None:
                 outcome = released
-            elif outcome.outcome == "pend" and due:
+            elif (outcome.outcome == "pend" and due) or (outcome.outcome == "request-info" and reference.attachments):
                 outcome = outcome.later
             outcomes.append((item, outcome))
         for _, outcome in outcomes:
@@ -106,6 +112,10 @@ class SandboxAdapter:
             disposition="Cancelled",
             raw={"sandbox": "cancel", "payer_reference": reference.payer_reference},
         )
+
+    async def submit_attachment(self, reference: PayerReference) -> PayerReply:
+        """Documents for a request: a `request-info` item is decided as its rule's `then` says."""
+        return await self.inquire(reference)
 
     async def aclose(self) -> None:
         return None
@@ -232,7 +242,18 @@ class SandboxAdapter:
             retry_after=retry_after,
             disposition="Pended" if retry_after is not None else "Decided by sandbox rules",
             raw=raw,
+            information_request=self._information_request(ref, outcomes),
         )
+
+    @staticmethod
+    def _information_request(ref: SandboxReference, outcomes: list[tuple[Any, Outcome]]) -> InformationRequest | None:
+        asking = [o for item, o in outcomes if o.outcome == "request-info" and not item.cancelled]
+        if not asking:
+            return None
+        codes = tuple(dict.fromkeys(Coding(o.info_system, code) for o in asking for code in o.info_codes))
+        text = next((o.info_text for o in asking if o.info_text), None)
+        due_at = ref.submitted_at + timedelta(days=min(o.info_due_days for o in asking))
+        return InformationRequest(codes=codes, text=text, due_at=due_at)
 
 
 def create_adapter(settings: Mapping[str, Any], context: AdapterContext) -> SandboxAdapter:

@@ -15,6 +15,7 @@ _ACTIONS: dict[str, ReviewAction] = {
     "approve": ReviewAction.CERTIFIED,
     "deny": ReviewAction.NOT_CERTIFIED,
     "pend": ReviewAction.PENDED,
+    "request-info": ReviewAction.PENDED,  # pended while the payer waits for documents
     "modify": ReviewAction.MODIFIED,
     "partial": ReviewAction.PARTIAL,
     "not-required": ReviewAction.NO_ACTION_REQUIRED,

@@ -11,7 +11,7 @@ A rules file (TOML) looks like this; see docs/payer-adapters.md for the shipped 
     bundle = ["B56789"]                  # Bundle.identifier value(s)
     quantity_min = 1                     # requested quantity range
     quantity_max = 10
-    outcome = "deny"                     # approve deny pend modify partial not-required
+    outcome = "deny"                     # approve deny pend modify partial not-required request-info
     reason_code = "not-covered"          # (and unavailable timeout reject to simulate faults)
     reason_text = "Not a covered benefit"
 
@@ -35,7 +35,16 @@ from app.domain.model import PriorAuthRequest, ServiceItem
 from app.payers.sandbox.appeals import AppealOutcomeName, AppealRule
 
 OutcomeName = Literal[
-    "approve", "deny", "pend", "modify", "partial", "not-required", "unavailable", "timeout", "reject"
+    "approve",
+    "deny",
+    "pend",
+    "modify",
+    "partial",
+    "not-required",
+    "unavailable",
+    "timeout",
+    "reject",
+    "request-info",
 ]
 FAULTS: frozenset[str] = frozenset({"unavailable", "timeout", "reject"})
 SANDBOX_REASON_SYSTEM = "urn:epa-hub:sandbox:reason"
@@ -61,6 +70,11 @@ class Outcome(BaseModel):
     authorized_code: str | None = None  # modify: the service authorized instead
     authorized_system: str | None = None
     retry_after_seconds: float | None = Field(default=None, ge=0)  # faults: the payer's Retry-After
+    # request-info: pend and ask for documents (LOINC codes, text, due in days); `then` once they arrive
+    info_codes: tuple[str, ...] = ()
+    info_system: str = "http://loinc.org"
+    info_text: str | None = None
+    info_due_days: float = Field(default=7, gt=0)
 
     @field_validator("then", mode="before")
     @classmethod
@@ -69,7 +83,7 @@ class Outcome(BaseModel):
 
     @model_validator(mode="after")
     def _then_is_final(self) -> Outcome:
-        if self.then is not None and self.then.outcome == "pend":
+        if self.then is not None and self.then.outcome in ("pend", "request-info"):
             raise ValueError("a pended outcome cannot be followed by another pend")
         return self
 
