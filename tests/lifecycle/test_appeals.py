@@ -353,7 +353,7 @@ async def test_the_report_counts_appeals_by_their_first_decision_and_their_outco
     assert appeals == {"appealed": 3, "approved_after_appeal": 1, "denied_after_appeal": 1}
     csv = await client.get("/reports/prior-auth", headers={"accept": "text/csv"})
     header = csv.text.splitlines()[0].split(",")
-    assert header[header.index("not_required") + 1 : header.index("not_required") + 4] == [
+    assert header[header.index("appealed") : header.index("appealed") + 3] == [
         "appealed",
         "approved_after_appeal",
         "denied_after_appeal",
