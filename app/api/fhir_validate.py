@@ -15,12 +15,12 @@ from fastapi.responses import Response
 from app.api.deps import RuntimeDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.coverage.validation import validate_submission
 from app.errors import InvalidRequest
 from app.fhir.media import FHIR_JSON
 from app.fhir.outcome import operation_outcome
 from app.fhir.submit import parse_submit
 from app.security.principal import CLAIM_CREATE, Principal
+from app.services.validation import validate_submission
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])
 

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import add_delivery
 from app.notifications.endpoints import wants
 from app.notifications.events import item_snapshot
 from app.notifications.ordering import hold_if_behind, wake_next
 from app.notifications.subscriptions import add_event_notification, matching_subscriptions
-from app.runtime import Runtime
 from app.store.models import Authorization, AuthorizationItem, WebhookEndpoint
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome
 
@@ -46,8 +46,8 @@ def event_data(authorization_id: uuid.UUID, event: dict[str, Any], base_url: str
     }
 
 
-def fan_out_handler(runtime: Runtime) -> Handler:
-    budget = timedelta(seconds=runtime.settings.webhook_timeout_seconds + 1)
+def fan_out_handler(deps: OutboundDeps) -> Handler:
+    budget = timedelta(seconds=deps.settings.webhook_timeout_seconds + 1)
 
     async def fan_out(job: JobContext) -> JobOutcome | None:
         if job.authorization_id is None or job.client_id is None:
@@ -64,7 +64,7 @@ def fan_out_handler(runtime: Runtime) -> Handler:
             .where(WebhookEndpoint.client_id == job.client_id, WebhookEndpoint.enabled.is_(True))
             .order_by(WebhookEndpoint.id)
         )
-        data = event_data(job.authorization_id, event, runtime.settings.base_url)
+        data = event_data(job.authorization_id, event, deps.settings.base_url)
         for endpoint in endpoints.all():
             if wants(endpoint, event_type):
                 delivery = await add_delivery(

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
 from app.notifications import outbound
+from app.notifications.context import OutboundDeps
 from app.notifications.events import SUBSCRIPTION_NOTIFY
 from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
 from app.notifications.schedule import retry_delay
@@ -41,7 +42,6 @@ from app.notifications.subscriptions import (
     number_event,
     schedule_heartbeat,
 )
-from app.runtime import Runtime
 from app.store import jobs
 from app.store.database import commit_before_outbound_call
 from app.store.jobs import JobState
@@ -60,9 +60,9 @@ def _headers(subscription: FhirSubscription) -> dict[str, str]:
 
 
 async def _body(
-    runtime: Runtime, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
+    deps: OutboundDeps, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
 ) -> bytes:
-    base_url = runtime.settings.base_url
+    base_url = deps.settings.base_url
     subscription_url = f"{base_url}/fhir/Subscription/{subscription.id}"
     events: list[NotificationEvent] = []
     response: dict[str, Any] | None = None
@@ -92,8 +92,8 @@ async def _body(
     return orjson.dumps(bundle)
 
 
-def subscription_notify_handler(runtime: Runtime) -> Handler:
-    settings = runtime.settings
+def subscription_notify_handler(deps: OutboundDeps) -> Handler:
+    settings = deps.settings
     budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
 
     async def notify(job: JobContext) -> JobOutcome | None:
@@ -119,11 +119,11 @@ def subscription_notify_handler(runtime: Runtime) -> Handler:
             return Reschedule(after=wait)
         if row.kind == EVENT and row.event_number is None:  # numbered once, at the first try: in event order
             row.event_number = await number_event(session, subscription.id)
-        body = await _body(runtime, job, subscription, row)
+        body = await _body(deps, job, subscription, row)
         url, headers = subscription.endpoint, _headers(subscription)
         await commit_before_outbound_call(session)
         result = await outbound.post(
-            runtime.http,
+            deps.http,
             url,
             body,
             headers,
@@ -181,15 +181,15 @@ async def _wake_waiting_events(session: AsyncSession, subscription: FhirSubscrip
     )
 
 
-async def send_now(runtime: Runtime, job_id: int | None) -> None:
+async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
     """Run this queued `subscription.notify` job here and now (see the module docstring); never raises."""
     if job_id is None:
         return
     worker_id = f"api-{uuid.uuid4().hex[:16]}"
-    lease = timedelta(seconds=2 * runtime.settings.webhook_timeout_seconds + 5)
+    lease = timedelta(seconds=2 * deps.settings.webhook_timeout_seconds + 5)
     try:
-        async with runtime.sessions() as session, session.begin():
-            now = runtime.clock()
+        async with deps.sessions() as session, session.begin():
+            now = deps.clock()
             job = (
                 await session.execute(
                     update(Job)
@@ -210,7 +210,7 @@ async def send_now(runtime: Runtime, job_id: int | None) -> None:
             )
         if claimed is None:
             return  # a worker has it already
-        async with runtime.sessions() as session:
+        async with deps.sessions() as session:
             context = JobContext(
                 job_id=claimed[0],
                 kind=SUBSCRIPTION_NOTIFY,
@@ -220,10 +220,10 @@ async def send_now(runtime: Runtime, job_id: int | None) -> None:
                 client_id=claimed[4],
                 authorization_id=None,
                 session=session,
-                clock=runtime.clock,
+                clock=deps.clock,
             )
-            outcome = await subscription_notify_handler(runtime)(context)
-            now = runtime.clock()
+            outcome = await subscription_notify_handler(deps)(context)
+            now = deps.clock()
             if outcome is None:
                 kept = await jobs.complete(session, job_id, worker_id=worker_id, now=now)
             else:
@@ -233,7 +233,7 @@ async def send_now(runtime: Runtime, job_id: int | None) -> None:
         log.warning("immediate subscription notification failed", extra={"error_type": type(exc).__name__})
 
 
-def subscription_heartbeat_handler(runtime: Runtime) -> Handler:
+def subscription_heartbeat_handler(deps: OutboundDeps) -> Handler:
     async def heartbeat(job: JobContext) -> JobOutcome | None:
         try:
             subscription_id = uuid.UUID(str(job.payload.get("subscription_id")))

@@ -18,12 +18,12 @@ import orjson
 from sqlalchemy import select
 
 from app.notifications import outbound
+from app.notifications.context import OutboundDeps
 from app.notifications.endpoints import active_secrets
 from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
 from app.notifications.schedule import retry_delay
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
-from app.runtime import Runtime
 from app.store.database import commit_before_outbound_call
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
@@ -31,8 +31,8 @@ from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Resch
 log = logging.getLogger(__name__)
 
 
-def webhook_delivery_handler(runtime: Runtime) -> Handler:
-    settings = runtime.settings
+def webhook_delivery_handler(deps: OutboundDeps) -> Handler:
+    settings = deps.settings
     budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
 
     async def deliver(job: JobContext) -> JobOutcome | None:
@@ -63,7 +63,7 @@ def webhook_delivery_handler(runtime: Runtime) -> Handler:
         url, message_id = endpoint.url, delivery.message_id
         await commit_before_outbound_call(session)
         result = await outbound.post(
-            runtime.http,
+            deps.http,
             url,
             body,
             headers,

@@ -11,16 +11,16 @@ import uuid
 from app.payers import PayerRejected
 from app.payers.appeals import AppealDocument as Document
 from app.payers.appeals import AppealingAdapter, AppealOutcome, AppealReference, AppealReply, PayerAppeal
-from app.runtime import Runtime
 from app.services.appeal_recording import DEFAULT_APPEAL_INTERVAL, MINIMUM_APPEAL_INTERVAL, SEND, STATUS
 from app.services.appeals import apply_answer
+from app.services.context import PayerCallDeps
 from app.services.stored import stored_submission
 from app.store.appeals import AppealRepository
 from app.store.authorizations import AuthorizationRepository
 from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 
 
-def appeal_follow_up_handler(runtime: Runtime) -> Handler:
+def appeal_follow_up_handler(deps: PayerCallDeps) -> Handler:
     async def follow_up(job: JobContext) -> JobOutcome | None:
         appeal_id = uuid.UUID(str(job.payload.get("appeal_id")))
         appeal = await AppealRepository(job.session, None).get(appeal_id, with_documents=True)
@@ -29,9 +29,9 @@ def appeal_follow_up_handler(runtime: Runtime) -> Handler:
         )
         if appeal is None or authorization is None or appeal.outcome is not None:
             return None
-        if authorization.payer_id not in runtime.payers:
+        if authorization.payer_id not in deps.payers:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
-        adapter = runtime.payers.get(authorization.payer_id).adapter
+        adapter = deps.payers.get(authorization.payer_id).adapter
         if not isinstance(adapter, AppealingAdapter):
             return None  # the payer's adapter no longer takes appeals: operations record the outcome
         request = stored_submission(authorization).request
@@ -63,7 +63,7 @@ def appeal_follow_up_handler(runtime: Runtime) -> Handler:
         except PayerRejected as rejection:
             answer = rejection
         # Other PayerErrors propagate: the worker retries with backoff, honouring their retry_after.
-        await apply_answer(runtime, job.session, authorization.id, appeal.id, answer, now=job.now(), by="payer")
+        await apply_answer(deps, job.session, authorization.id, appeal.id, answer, now=job.now(), by="payer")
         if isinstance(answer, AppealReply) and answer.outcome is AppealOutcome.PENDED:
             after = max(answer.retry_after or DEFAULT_APPEAL_INTERVAL, MINIMUM_APPEAL_INTERVAL)
             return Reschedule(after=after, payload={"appeal_id": str(appeal.id), "action": STATUS})

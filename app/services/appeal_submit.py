@@ -15,9 +15,9 @@ from app.domain.codes import X12_1322_APPEAL_IMMEDIATE, X12_1322_APPEALS, Author
 from app.domain.model import PriorAuthRequest
 from app.errors import Issue, Unprocessable
 from app.fhir.submit import ParsedSubmission
-from app.runtime import Runtime
 from app.security.principal import Principal
 from app.services.appeals import AppealRefused, AppealRequest, refusal, submit_appeal
+from app.services.context import PayerCallDeps
 from app.store.appeals import AppealRepository
 from app.store.authorizations import AuthorizationRepository
 
@@ -43,20 +43,20 @@ def _refused(text: str, code: str = "business-rule") -> Unprocessable:
 
 
 async def _answer(
-    runtime: Runtime, principal: Principal, authorization_id: uuid.UUID, *, replayed: bool
+    deps: PayerCallDeps, principal: Principal, authorization_id: uuid.UUID, *, replayed: bool
 ) -> AppealAnswer:
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         row = await AuthorizationRepository(session, principal.client_id).get(authorization_id, with_items=False)
     assert row is not None
     assert row.response_document is not None
     return AppealAnswer(authorization_id, row.response_document, replayed, row.payer_id, row.status)
 
 
-async def appeal_by_update(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> AppealAnswer:
+async def appeal_by_update(deps: PayerCallDeps, principal: Principal, parsed: ParsedSubmission) -> AppealAnswer:
     request = parsed.request
     assert request.related_claim is not None
     key = request.bundle_identifier.key()
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         earlier = await AppealRepository(session, principal.client_id).by_request_identifier(key)
         if earlier is not None:
             authorization_id = earlier.authorization_id
@@ -73,7 +73,7 @@ async def appeal_by_update(runtime: Runtime, principal: Principal, parsed: Parse
             if why is not None:
                 raise _refused(why)
     if target is None:
-        return await _answer(runtime, principal, authorization_id, replayed=True)
+        return await _answer(deps, principal, authorization_id, replayed=True)
     appeal = AppealRequest(
         reason=None,
         expedited=request.certification_type == X12_1322_APPEAL_IMMEDIATE,
@@ -81,7 +81,7 @@ async def appeal_by_update(runtime: Runtime, principal: Principal, parsed: Parse
         request_identifier=key,
     )
     try:
-        await submit_appeal(runtime, authorization_id, client_id=principal.client_id, request=appeal)
+        await submit_appeal(deps, authorization_id, client_id=principal.client_id, request=appeal)
     except AppealRefused as refused:  # decided or appealed meanwhile
         raise _refused(refused.message) from None
-    return await _answer(runtime, principal, authorization_id, replayed=False)
+    return await _answer(deps, principal, authorization_id, replayed=False)

@@ -28,7 +28,6 @@ from app.logging import describe
 from app.payers import PayerError, PayerRejected
 from app.payers.appeals import AppealDocument as Document
 from app.payers.appeals import AppealingAdapter, AppealOutcome, AppealReply, PayerAppeal
-from app.runtime import Runtime
 from app.services.appeal_recording import (
     DEFAULT_APPEAL_INTERVAL,
     MINIMUM_APPEAL_INTERVAL,
@@ -39,6 +38,7 @@ from app.services.appeal_recording import (
     settle_follow_up,
 )
 from app.services.clock_jobs import plan_appeal_deadline
+from app.services.context import PayerCallDeps
 from app.services.operations import read
 from app.services.operations_views import AuthorizationDetail
 from app.services.recording import record, save, state_of
@@ -99,29 +99,29 @@ class _Payer:
     approval_validity: timedelta
 
 
-def _payer(runtime: Runtime, payer_id: str) -> _Payer:
-    if payer_id not in runtime.payers:
+def _payer(deps: PayerCallDeps, payer_id: str) -> _Payer:
+    if payer_id not in deps.payers:
         return _Payer(None, APPEAL_WINDOWS, DEFAULT_APPROVAL_VALIDITY)
-    entry = runtime.payers.get(payer_id)
+    entry = deps.payers.get(payer_id)
     adapter = entry.adapter
     appealing = adapter if isinstance(adapter, AppealingAdapter) else None
     return _Payer(appealing, entry.appeal_windows, entry.approval_validity)
 
 
 async def _store(
-    runtime: Runtime, authorization_id: uuid.UUID, client_id: str | None, request: AppealRequest
+    deps: PayerCallDeps, authorization_id: uuid.UUID, client_id: str | None, request: AppealRequest
 ) -> tuple[Appeal, str, PayerAppeal | None]:
     """Transaction 1: the appeal, its documents, `appeal-submitted`, the deadline and the follow-up."""
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, client_id)
         row = await repository.get_for_update(authorization_id)
         if row is None:
             raise _not_found(authorization_id)
         if (why := refusal(row)) is not None:
             raise AppealRefused(why)
-        now = runtime.clock()
+        now = deps.clock()
         payer_id = row.payer_id
-        payer = _payer(runtime, payer_id)
+        payer = _payer(deps, payer_id)
         adapter = payer.adapter
         expedited = request.expedited
         appeal = Appeal(
@@ -158,11 +158,11 @@ async def _store(
             "payer": "adapter" if adapter is not None else "another channel",
         }
         change = state.appeal(now=now, detail=detail)
-        record(repository, row, state, change, stored_submission(row), base_url=runtime.settings.base_url)
+        record(repository, row, state, change, stored_submission(row), base_url=deps.settings.base_url)
         plan_appeal_deadline(session, row, appeal_id=str(appeal.id), due_at=appeal.due_at, now=now)
         message = None
         if adapter is not None:
-            budget = timedelta(seconds=runtime.settings.payer_sync_budget_seconds)
+            budget = timedelta(seconds=deps.settings.payer_sync_budget_seconds)
             plan_follow_up(session, row, appeal.id, now=now, run_at=now + budget + SAFETY_MARGIN)
             parsed = stored_submission(row)
             message = PayerAppeal(
@@ -195,7 +195,7 @@ async def ask_payer(
 
 
 async def apply_answer(
-    runtime: Runtime,
+    deps: PayerCallDeps,
     session: AsyncSession,
     authorization_id: uuid.UUID,
     appeal_id: uuid.UUID,
@@ -216,9 +216,9 @@ async def apply_answer(
         save(repository, row, state, state.note("appeal-refused-by-payer", now=now, detail=detail), items=False)
         await settle_follow_up(session, row.id, now=now)
         return
-    validity = _payer(runtime, row.payer_id).approval_validity
+    validity = _payer(deps, row.payer_id).approval_validity
     decided = record_outcome(
-        repository, row, appeal, answer, now=now, approval_validity=validity, base_url=runtime.settings.base_url, by=by
+        repository, row, appeal, answer, now=now, approval_validity=validity, base_url=deps.settings.base_url, by=by
     )
     if decided or answer.outcome is not AppealOutcome.PENDED:
         await settle_follow_up(session, row.id, now=now)
@@ -228,23 +228,23 @@ async def apply_answer(
 
 
 async def submit_appeal(
-    runtime: Runtime, authorization_id: uuid.UUID, *, client_id: str | None, request: AppealRequest
+    deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None, request: AppealRequest
 ) -> uuid.UUID:
     """Lodge an appeal; the payer is asked within the sync budget when its adapter takes appeals."""
-    appeal, payer_id, message = await _store(runtime, authorization_id, client_id, request)
-    adapter = _payer(runtime, payer_id).adapter
+    appeal, payer_id, message = await _store(deps, authorization_id, client_id, request)
+    adapter = _payer(deps, payer_id).adapter
     if message is None or adapter is None:
         return appeal.id
-    answer = await ask_payer(adapter, message, runtime.settings.payer_sync_budget_seconds)
+    answer = await ask_payer(adapter, message, deps.settings.payer_sync_budget_seconds)
     if answer is not None:
-        async with runtime.sessions.begin() as session:
-            now = runtime.clock()
-            await apply_answer(runtime, session, authorization_id, appeal.id, answer, now=now, by="payer")
+        async with deps.sessions.begin() as session:
+            now = deps.clock()
+            await apply_answer(deps, session, authorization_id, appeal.id, answer, now=now, by="payer")
     return appeal.id
 
 
 async def decide(
-    runtime: Runtime,
+    deps: PayerCallDeps,
     authorization_id: uuid.UUID,
     *,
     client_id: str | None,
@@ -252,7 +252,7 @@ async def decide(
     note: str | None,
 ) -> uuid.UUID:
     """Operations record the payer's decision on an appeal that went by another channel (portal, fax, mail)."""
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, client_id)
         row = await repository.get_for_update(authorization_id)
         if row is None:
@@ -260,9 +260,9 @@ async def decide(
         appeal = await AppealRepository(session, client_id).undecided(row.id)
         if appeal is None or row.status is not AuthorizationStatus.APPEAL_SUBMITTED:
             raise AppealRefused(f"authorization {authorization_id} is {row.status.value}: it has no appeal to decide")
-        now = runtime.clock()
+        now = deps.clock()
         reply = AppealReply(AppealOutcome.APPROVED if approved else AppealOutcome.DENIED, reason_text=note)
-        validity = _payer(runtime, row.payer_id).approval_validity
+        validity = _payer(deps, row.payer_id).approval_validity
         record_outcome(
             repository,
             row,
@@ -270,7 +270,7 @@ async def decide(
             reply,
             now=now,
             approval_validity=validity,
-            base_url=runtime.settings.base_url,
+            base_url=deps.settings.base_url,
             by="operations",
         )
         await settle_follow_up(session, row.id, now=now)
@@ -278,10 +278,10 @@ async def decide(
 
 
 async def peer_to_peer(
-    runtime: Runtime, authorization_id: uuid.UUID, *, client_id: str | None, held: bool, note: str | None
+    deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None, held: bool, note: str | None
 ) -> uuid.UUID | None:
     """Operations record a peer-to-peer review requested by the payer, or held (before or during an appeal)."""
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, client_id)
         row = await repository.get_for_update(authorization_id)
         if row is None:
@@ -292,15 +292,15 @@ async def peer_to_peer(
                 "denied, partially approved or modified authorization, or one under appeal"
             )
         appeal = await AppealRepository(session, client_id).undecided(row.id)
-        record_peer_to_peer(repository, row, appeal, held, now=runtime.clock(), by="operations", note=note)
+        record_peer_to_peer(repository, row, appeal, held, now=deps.clock(), by="operations", note=note)
         return appeal.id if appeal is not None else None
 
 
-async def detail(runtime: Runtime, authorization_id: uuid.UUID, *, client_id: str | None) -> AuthorizationDetail:
+async def detail(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> AuthorizationDetail:
     """The authorization as the operations API shows it, appeals included (read after the change committed)."""
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         answer = await read(
-            session, authorization_id, client_id=client_id, now=runtime.clock(), base_url=runtime.settings.base_url
+            session, authorization_id, client_id=client_id, now=deps.clock(), base_url=deps.settings.base_url
         )
     if answer.detail is None:  # only a conditional read answers without a detail
         raise _not_found(authorization_id)

@@ -27,9 +27,9 @@ from app.errors import Conflict, Issue, NotFound, Unprocessable
 from app.fhir.attachments import AttachmentSubmission
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected
 from app.payers.contract import answers_in_process, receives_attachments
-from app.runtime import Runtime
 from app.security.principal import Principal
 from app.services import followups
+from app.services.context import AttachmentDeps
 from app.services.recording import record, record_rejection, save, state_of
 from app.services.stored import stored_request
 from app.store import jobs
@@ -73,7 +73,7 @@ async def _call(entry: PayerEntry, reference: PayerReference) -> object:
 
 
 async def _record_answer(
-    runtime: Runtime,
+    deps: AttachmentDeps,
     repository: AuthorizationRepository,
     entry: PayerEntry,
     authorization: Authorization,
@@ -81,7 +81,7 @@ async def _record_answer(
 ) -> None:
     """The payer's answer to the documents, through the aggregate; the follow-up moved or settled."""
     session = repository.session
-    now = runtime.clock()
+    now = deps.clock()
     await AttachmentRepository(session, None).mark_forwarded(authorization.id, now=now)
     if isinstance(answer, PayerRejected):
         await record_rejection(repository, authorization, answer, now=now)
@@ -98,7 +98,7 @@ async def _record_answer(
         keep_final=True,
         detail={"payer_reference": answer.payer_reference, "action": "attachments"},
     )
-    record(repository, authorization, state, change, parsed, reply=answer, base_url=runtime.settings.base_url)
+    record(repository, authorization, state, change, parsed, reply=answer, base_url=deps.settings.base_url)
     if change.after.is_open:
         run_at = followups.follow_up_at(now, answer.retry_after)
         action = followups.FollowUpAction.INQUIRE
@@ -108,9 +108,11 @@ async def _record_answer(
         await followups.settle(session, authorization.id, now=now)
 
 
-async def submit_attachment(runtime: Runtime, principal: Principal, submission: AttachmentSubmission) -> AttachResult:
+async def submit_attachment(
+    deps: AttachmentDeps, principal: Principal, submission: AttachmentSubmission
+) -> AttachResult:
     """Store the documents for the caller's authorization the TrackingId names, then forward them."""
-    async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
+    async with writer_turn(deps.engine), deps.sessions.begin() as session:
         attachments = AttachmentRepository(session, principal.client_id)
         found = await attachments.authorization_id_for(submission.tracking_id)
         repository = AuthorizationRepository(session, principal.client_id)
@@ -123,7 +125,7 @@ async def submit_attachment(runtime: Runtime, principal: Principal, submission: 
             text = "MemberId is not the member of the authorization the TrackingId names"
             expression = "Parameters.parameter.where(name='MemberId').valueIdentifier"
             raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression=expression)])
-        now = runtime.clock()
+        now = deps.clock()
         state = state_of(authorization)
         documents = submission.attachments
         stored = await attachments.add_new(authorization, documents, now=now)
@@ -137,7 +139,7 @@ async def submit_attachment(runtime: Runtime, principal: Principal, submission: 
         if stored == 0 and change.before is not AuthorizationStatus.INFO_REQUESTED:
             # the payer has every one of them already and is not waiting for them
             return AttachResult(authorization.id, authorization.status, 0, len(documents))
-        entry = runtime.payers.get(authorization.payer_id) if authorization.payer_id in runtime.payers else None
+        entry = deps.payers.get(authorization.payer_id) if authorization.payer_id in deps.payers else None
         in_process = entry is not None and answers_in_process(entry.adapter)
         answer: object = None
         if entry is not None and in_process:
@@ -148,7 +150,7 @@ async def submit_attachment(runtime: Runtime, principal: Principal, submission: 
             except PayerError:
                 answer = None  # the worker forwards them again
         if entry is not None and answer is not None:
-            await _record_answer(runtime, repository, entry, authorization, answer)
+            await _record_answer(deps, repository, entry, authorization, answer)
         else:
             jobs.enqueue(
                 session,
@@ -162,7 +164,7 @@ async def submit_attachment(runtime: Runtime, principal: Principal, submission: 
         return AttachResult(authorization.id, authorization.status, stored, len(documents) - stored)
 
 
-def forward_handler(runtime: Runtime) -> Handler:
+def forward_handler(deps: AttachmentDeps) -> Handler:
     """The worker side: forward stored documents to a remote payer, then record its answer."""
 
     async def forward(job: JobContext) -> JobOutcome | None:
@@ -172,9 +174,9 @@ def forward_handler(runtime: Runtime) -> Handler:
         authorization = await repository.get(job.authorization_id)
         if authorization is None or authorization.replaced_by_id is not None or not authorization.status.is_open:
             return None
-        if authorization.payer_id not in runtime.payers:
+        if authorization.payer_id not in deps.payers:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
-        entry = runtime.payers.get(authorization.payer_id)
+        entry = deps.payers.get(authorization.payer_id)
         reference = await _ask_payer(job.session, entry, authorization)
         answer: object
         try:
@@ -184,7 +186,7 @@ def forward_handler(runtime: Runtime) -> Handler:
         locked = await repository.get_for_update(authorization.id)
         if locked is None or not locked.status.is_open:
             return None
-        await _record_answer(runtime, repository, entry, locked, answer)
+        await _record_answer(deps, repository, entry, locked, answer)
         return None
 
     return forward

@@ -11,8 +11,8 @@ import logging
 
 from app.domain.model import PayerReply
 from app.payers import PayerRejected, PayerSubmission
-from app.runtime import Runtime
 from app.services.attachments import with_attachments
+from app.services.context import FollowUpDeps
 from app.services.followups import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
 from app.services.recording import record, record_rejection, save, state_of, state_without_items
 from app.services.stored import stored_request
@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 
 
 async def _tell_payer_of_cancel(
-    runtime: Runtime, job: JobContext, repository: AuthorizationRepository, authorization: Authorization
+    deps: FollowUpDeps, job: JobContext, repository: AuthorizationRepository, authorization: Authorization
 ) -> JobOutcome | None:
     """A cancel recorded while the payer was unreachable: tell the payer now (cancel is idempotent)."""
-    if authorization.payer_id not in runtime.payers:
+    if authorization.payer_id not in deps.payers:
         raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
-    adapter = runtime.payers.get(authorization.payer_id).adapter
+    adapter = deps.payers.get(authorization.payer_id).adapter
     _parsed, reference = stored_request(authorization)
     state = state_without_items(authorization)
     try:
@@ -42,7 +42,7 @@ async def _tell_payer_of_cancel(
     return None
 
 
-def follow_up_handler(runtime: Runtime) -> Handler:
+def follow_up_handler(deps: FollowUpDeps) -> Handler:
     async def follow_up(job: JobContext) -> JobOutcome | None:
         if job.authorization_id is None:
             raise JobError("follow-up job without an authorization", permanent=True)
@@ -52,14 +52,14 @@ def follow_up_handler(runtime: Runtime) -> Handler:
         if authorization is None:
             return None
         if action is FollowUpAction.CANCEL:
-            return await _tell_payer_of_cancel(runtime, job, repository, authorization)
+            return await _tell_payer_of_cancel(deps, job, repository, authorization)
         if authorization.replaced_by_id is not None:
             return None
         if not authorization.status.is_open:
             return None  # decided meanwhile (e.g. answered within the sync budget after all)
-        if authorization.payer_id not in runtime.payers:
+        if authorization.payer_id not in deps.payers:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
-        entry = runtime.payers.get(authorization.payer_id)
+        entry = deps.payers.get(authorization.payer_id)
         parsed, reference = stored_request(authorization)
         reference = await with_attachments(job.session, reference)  # documents the provider sent, if any
         bundle = authorization.request_document
@@ -98,7 +98,7 @@ def follow_up_handler(runtime: Runtime) -> Handler:
             keep_final=True,
             detail={"payer_reference": reply.payer_reference, "action": action.value},
         )
-        record(repository, locked, state, change, parsed, reply=reply, base_url=runtime.settings.base_url)
+        record(repository, locked, state, change, parsed, reply=reply, base_url=deps.settings.base_url)
         status = change.after
         if status.is_open:
             after = max(reply.retry_after or DEFAULT_INTERVAL, MINIMUM_INTERVAL)

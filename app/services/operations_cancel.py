@@ -18,8 +18,8 @@ from app.domain.model import PayerReply
 from app.errors import Conflict
 from app.logging import describe
 from app.payers import PayerError, PayerReference, PayerRejected
-from app.runtime import Runtime
 from app.services import followups
+from app.services.context import PayerCallDeps
 from app.services.followups import FollowUpAction
 from app.services.operations import detail_of, not_found
 from app.services.operations_views import CancelResult, FollowUpView
@@ -45,12 +45,12 @@ def _check_cancellable(authorization: Authorization) -> None:
         raise Conflict(f"authorization {authorization.id} is {authorization.status} and cannot be cancelled")
 
 
-async def _ask_payer(runtime: Runtime, payer_id: str, reference: PayerReference) -> _Answer:
-    if payer_id not in runtime.payers:
+async def _ask_payer(deps: PayerCallDeps, payer_id: str, reference: PayerReference) -> _Answer:
+    if payer_id not in deps.payers:
         return _Answer(None, "not-configured")
-    adapter = runtime.payers.get(payer_id).adapter
+    adapter = deps.payers.get(payer_id).adapter
     try:
-        reply = await asyncio.wait_for(adapter.cancel(reference), timeout=runtime.settings.payer_sync_budget_seconds)
+        reply = await asyncio.wait_for(adapter.cancel(reference), timeout=deps.settings.payer_sync_budget_seconds)
     except PayerRejected:
         return _Answer(None, "rejected")  # asking again would not change its mind
     except (TimeoutError, PayerError) as exc:
@@ -62,26 +62,26 @@ async def _ask_payer(runtime: Runtime, payer_id: str, reference: PayerReference)
     return _Answer(reply, "notified")
 
 
-async def cancel(runtime: Runtime, authorization_id: uuid.UUID, *, client_id: str | None) -> CancelResult:
-    async with runtime.sessions() as session:  # transaction 1: read what the payer needs
+async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> CancelResult:
+    async with deps.sessions() as session:  # transaction 1: read what the payer needs
         authorization = await AuthorizationRepository(session, client_id).get(authorization_id)
         if authorization is None:
             raise not_found(authorization_id)
         _check_cancellable(authorization)
         payer_id = authorization.payer_id
         _parsed, reference = stored_request(authorization)
-    answer = await _ask_payer(runtime, payer_id, reference)
-    async with runtime.sessions.begin() as session:  # transaction 2: record
+    answer = await _ask_payer(deps, payer_id, reference)
+    async with deps.sessions.begin() as session:  # transaction 2: record
         repository = AuthorizationRepository(session, client_id)
         locked = await repository.get_for_update(authorization_id)
         if locked is None:
             raise not_found(authorization_id)
         _check_cancellable(locked)  # decided or cancelled meanwhile
-        now = runtime.clock()
+        now = deps.clock()
         state = state_of(locked)
         change = state.cancel(now=now, reply=answer.reply, detail={"by": "operations", "payer": answer.outcome})
         parsed = stored_submission(locked)
-        record(repository, locked, state, change, parsed, reply=answer.reply, base_url=runtime.settings.base_url)
+        record(repository, locked, state, change, parsed, reply=answer.reply, base_url=deps.settings.base_url)
         follow_up = None
         if answer.outcome == "unreachable":
             run_at = followups.follow_up_at(now, None)
@@ -96,5 +96,5 @@ async def cancel(runtime: Runtime, authorization_id: uuid.UUID, *, client_id: st
         else:
             await followups.settle(session, locked.id, now=now)
         await session.flush()
-        detail = await detail_of(session, locked, client_id=client_id, now=now, base_url=runtime.settings.base_url)
+        detail = await detail_of(session, locked, client_id=client_id, now=now, base_url=deps.settings.base_url)
     return CancelResult(payer_notified=answer.outcome == "notified", follow_up=follow_up, authorization=detail)

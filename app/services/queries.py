@@ -10,8 +10,8 @@ import orjson
 from app.errors import NotFound
 from app.fhir.inquiry import InquiryCriteria
 from app.fhir.response import RESPONSE_IDENTIFIER_SYSTEM
-from app.runtime import Runtime
 from app.security.principal import Principal
+from app.services.context import LookupDeps
 from app.store import authorization_queries
 from app.store.authorization_queries import ClaimResponseSearch, TokenCriterion
 from app.store.authorizations import AuthorizationRepository
@@ -27,14 +27,14 @@ def _response_bundle(authorization: Authorization) -> dict[str, Any] | None:
     return bundle
 
 
-async def inquire(runtime: Runtime, principal: Principal, criteria: InquiryCriteria) -> list[dict[str, Any]]:
+async def inquire(deps: LookupDeps, principal: Principal, criteria: InquiryCriteria) -> list[dict[str, Any]]:
     """The current response Bundle of each authorization the inquiry matches (replaced ones: their replacement).
 
     The caller's own requests match on the criteria. With EPA_INQUIRE_BY_NON_SUBMITTERS, requests
     other clients submitted match too, but only when both the member id and a provider identifier
     are given and equal (PAS lets the provider of record inquire, whoever submitted).
     """
-    payer = runtime.payers.route(criteria.insurer, criteria.payor)
+    payer = deps.payers.route(criteria.insurer, criteria.payor)
 
     async def search(repository: AuthorizationRepository) -> list[Authorization]:
         found = await search_by(repository, [c.key() for c in criteria.claim_identifiers])
@@ -55,9 +55,9 @@ async def inquire(runtime: Runtime, principal: Principal, criteria: InquiryCrite
             serviced_to=period.end if period else None,
         )
 
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         rows = await search(AuthorizationRepository(session, principal.scope_client_id))
-        others_allowed = runtime.settings.inquire_by_non_submitters and principal.scope_client_id is not None
+        others_allowed = deps.settings.inquire_by_non_submitters and principal.scope_client_id is not None
         if others_allowed and criteria.member_id is not None and criteria.provider:
             others = await search(AuthorizationRepository(session, None))
             known = {row.id for row in rows}
@@ -72,10 +72,10 @@ def _parse_id(value: str) -> uuid.UUID | None:
         return None
 
 
-async def claim_response(runtime: Runtime, principal: Principal, claim_response_id: str) -> dict[str, Any]:
+async def claim_response(deps: LookupDeps, principal: Principal, claim_response_id: str) -> dict[str, Any]:
     """The ClaimResponse with this id (the authorization id), for the caller only."""
     key = _parse_id(claim_response_id)
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         row = (
             await AuthorizationRepository(session, principal.scope_client_id).get(key, with_items=False)
             if key
@@ -89,7 +89,7 @@ async def claim_response(runtime: Runtime, principal: Principal, claim_response_
 
 
 async def search_claim_responses(
-    runtime: Runtime,
+    deps: LookupDeps,
     principal: Principal,
     search: ClaimResponseSearch,
     *,
@@ -97,7 +97,7 @@ async def search_claim_responses(
     limit: int = 50,
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """One page of the caller's current ClaimResponses matching `search`, the exact total, the next cursor."""
-    async with runtime.sessions() as session:
+    async with deps.sessions() as session:
         page = await authorization_queries.search_claim_responses(
             session,
             client_id=principal.scope_client_id,

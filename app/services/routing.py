@@ -18,7 +18,7 @@ from app.coverage.programs import PayerPrograms
 from app.domain.facts import BundleFacts
 from app.domain.model import PriorAuthRequest
 from app.payers import PayerEntry
-from app.runtime import Runtime
+from app.services.context import RulesInForce
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +46,13 @@ class PayerChoice:
         }
 
 
-def choose_payer(runtime: Runtime, request: PriorAuthRequest, facts: BundleFacts) -> PayerChoice:
+def choose_payer(deps: RulesInForce, request: PriorAuthRequest, facts: BundleFacts) -> PayerChoice:
     """The request's payer (by insurer/payor), or the contractor of the first program that routes it."""
-    origin = runtime.payers.route(request.insurer, request.payor)
-    programs = runtime.programs.for_payer(origin.id)
+    origin = deps.payers.route(request.insurer, request.payor)
+    programs = deps.programs.for_payer(origin.id)
     if not programs.routings or request.cancels_all:
         return PayerChoice(origin, origin.id, programs)
-    rules = runtime.coverage.current.for_payer(origin.id)
+    rules = deps.coverage.current.for_payer(origin.id)
     open_items = []
     for item in request.items:
         if item.cancelled:
@@ -63,4 +63,4 @@ def choose_payer(runtime: Runtime, request: PriorAuthRequest, facts: BundleFacts
     routing = programs.route(open_items)
     if routing is None:
         return PayerChoice(origin, origin.id, programs)
-    return PayerChoice(runtime.payers.get(routing.adapter), origin.id, programs, routing)
+    return PayerChoice(deps.payers.get(routing.adapter), origin.id, programs, routing)

@@ -19,7 +19,6 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.coverage.precheck import SubmissionCheck, check_submission, link_assertions
 from app.domain.authorization import received_change
 from app.domain.codes import AuthorizationStatus
 from app.domain.facts import BundleFacts
@@ -32,14 +31,15 @@ from app.fhir.submit import ParsedSubmission
 from app.logging import describe, request_id
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission, PayerUnavailable
 from app.payers.contract import answers_in_process
-from app.runtime import Runtime
 from app.security.audit import AuditEntry, stage_audit
 from app.security.principal import Principal
 from app.services import followups
 from app.services.appeal_submit import appeal_by_update, is_appeal
 from app.services.clock_jobs import plan_overdue_check
+from app.services.context import SubmitDeps
 from app.services.followups import FollowUpAction
 from app.services.items import items_for
+from app.services.precheck import SubmissionCheck, check_submission, link_assertions
 from app.services.recording import record, record_rejection, render_document, save, state_of
 from app.services.routing import PayerChoice, choose_payer
 from app.services.stored import normalized_form
@@ -122,7 +122,7 @@ async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedS
 
 
 def _new_authorization(
-    runtime: Runtime,
+    deps: SubmitDeps,
     principal: Principal,
     parsed: ParsedSubmission,
     entry: PayerEntry,
@@ -130,7 +130,7 @@ def _new_authorization(
     check: SubmissionCheck,
 ) -> Authorization:
     request = parsed.request
-    now = runtime.clock()
+    now = deps.clock()
     claim_key = (
         request.claim_identifiers[0].key() if request.claim_identifiers else f"|{request.bundle_identifier.value}"
     )
@@ -183,7 +183,7 @@ def _audited(session: AsyncSession, audit: AuditEntry | None, result: SubmitResu
 
 
 async def _store(
-    runtime: Runtime,
+    deps: SubmitDeps,
     principal: Principal,
     parsed: ParsedSubmission,
     choice: PayerChoice,
@@ -196,18 +196,18 @@ async def _store(
     is stored with it (the outbox) and the payer is asked after the commit."""
     request = parsed.request
     entry = choice.entry
-    async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
+    async with writer_turn(deps.engine), deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         changes_earlier = request.is_update or (request.cancels_all and bool(request.claim_identifiers))
         new_claim = request.claim_identifiers[0].key() if request.claim_identifiers and not changes_earlier else None
         seen = await repository.by_bundle_or_claim(request.bundle_identifier.key(), new_claim)
         if seen is not None and seen.bundle_identifier == request.bundle_identifier.key():
-            return _audited(session, audit, await _replay(repository, seen, parsed, runtime.settings.base_url))
+            return _audited(session, audit, await _replay(repository, seen, parsed, deps.settings.base_url))
         prior = None
         if changes_earlier:
             prior = await _prior_for_update(repository, parsed)
-            if request.cancels_all and prior.payer_id != entry.id and prior.payer_id in runtime.payers:
-                entry = runtime.payers.get(prior.payer_id)  # a cancel has no items to route: it follows the request
+            if request.cancels_all and prior.payer_id != entry.id and prior.payer_id in deps.payers:
+                entry = deps.payers.get(prior.payer_id)  # a cancel has no items to route: it follows the request
         elif seen is not None:
             text = (
                 f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
@@ -216,8 +216,8 @@ async def _store(
             raise Conflict(
                 text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
             )
-        check = await _check(session, runtime, principal, parsed, choice, facts)
-        authorization = _new_authorization(runtime, principal, parsed, entry, prior, check)
+        check = await _check(session, deps, principal, parsed, choice, facts)
+        authorization = _new_authorization(deps, principal, parsed, entry, prior, check)
         if request.cancels_all:
             for item in authorization.items:
                 item.cancelled = True
@@ -246,12 +246,12 @@ async def _store(
         settled = not request.cancels_all and check.assessment.settles(request)
         result: SubmitResult | _Stored
         if settled or answers_in_process(entry.adapter):
-            outcome = None if settled else await _call_payer(runtime, entry, authorization, parsed, documents)
+            outcome = None if settled else await _call_payer(deps, entry, authorization, parsed, documents)
             result = await _record_outcome(
-                runtime, repository, entry, authorization, parsed, outcome, check, follow_up_queued=False
+                deps, repository, entry, authorization, parsed, outcome, check, follow_up_queued=False
             )
         else:
-            budget = runtime.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
+            budget = deps.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
             # If this process dies during the payer call, the payer may have the request: ask before resending.
             action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.CONFIRM
             followups.plan(
@@ -266,12 +266,12 @@ async def _store(
             await session.flush()
         except IntegrityError:
             await session.rollback()
-            async with runtime.sessions() as again:
+            async with deps.sessions() as again:
                 other = AuthorizationRepository(again, principal.client_id)
                 raced = await other.by_bundle_identifier(request.bundle_identifier.key())
                 if raced is None:
                     raise
-                return await _replay(other, raced, parsed, runtime.settings.base_url)
+                return await _replay(other, raced, parsed, deps.settings.base_url)
         if documents:
             attachments = AttachmentRepository(session, principal.client_id)
             await attachments.add_new(authorization, documents, now=authorization.received_at)
@@ -317,7 +317,7 @@ PayerOutcome = PayerReply | PayerError | None  # None: no answer within the sync
 
 
 async def _call_payer(
-    runtime: Runtime,
+    deps: SubmitDeps,
     entry: PayerEntry,
     authorization: Authorization,
     parsed: ParsedSubmission,
@@ -334,7 +334,7 @@ async def _call_payer(
         else:
             submission = PayerSubmission(str(authorization.id), request, parsed.bundle_bytes, documents)
             call = entry.adapter.submit(submission)
-        return await asyncio.wait_for(call, timeout=runtime.settings.payer_sync_budget_seconds)
+        return await asyncio.wait_for(call, timeout=deps.settings.payer_sync_budget_seconds)
     except TimeoutError:
         log.info(
             "payer did not answer within the sync budget",
@@ -354,7 +354,7 @@ async def _call_payer(
 
 
 async def _record(
-    runtime: Runtime,
+    deps: SubmitDeps,
     principal: Principal,
     entry: PayerEntry,
     authorization_id: uuid.UUID,
@@ -364,18 +364,18 @@ async def _record(
     audit: AuditEntry | None,
 ) -> SubmitResult:
     """Transaction 2 (after a payer call outside any transaction): the answer, or its absence, recorded."""
-    async with writer_turn(runtime.engine), runtime.sessions.begin() as session:
+    async with writer_turn(deps.engine), deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         authorization = await repository.get_for_update(authorization_id)
         assert authorization is not None
         result = await _record_outcome(
-            runtime, repository, entry, authorization, parsed, outcome, check, follow_up_queued=True
+            deps, repository, entry, authorization, parsed, outcome, check, follow_up_queued=True
         )
         return _audited(session, audit, result)
 
 
 async def _record_outcome(
-    runtime: Runtime,
+    deps: SubmitDeps,
     repository: AuthorizationRepository,
     entry: PayerEntry,
     authorization: Authorization,
@@ -387,7 +387,7 @@ async def _record_outcome(
 ) -> SubmitResult:
     """The payer's answer (or its absence) through the aggregate, the response stored, the follow-up planned."""
     session = repository.session
-    now = runtime.clock()
+    now = deps.clock()
     if isinstance(outcome, PayerRejected):
         body = await record_rejection(repository, authorization, outcome, now=now)
         return SubmitResult(authorization.id, 422, body, authorization.payer_id, authorization.status)
@@ -419,11 +419,11 @@ async def _record_outcome(
         parsed,
         reply=reply,
         warnings=warnings,
-        base_url=runtime.settings.base_url,
+        base_url=deps.settings.base_url,
     )
     status = change.after
     if status.is_open or (parsed.request.cancels_all and reply is None):  # the payer must still hear of a cancel
-        action, retry_after = _next_follow_up(runtime, parsed, outcome)
+        action, retry_after = _next_follow_up(deps, parsed, outcome)
         run_at = followups.follow_up_at(now, retry_after)
         if follow_up_queued:
             await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
@@ -437,7 +437,7 @@ async def _record_outcome(
 
 
 def _next_follow_up(
-    runtime: Runtime, parsed: ParsedSubmission, outcome: PayerOutcome
+    deps: SubmitDeps, parsed: ParsedSubmission, outcome: PayerOutcome
 ) -> tuple[FollowUpAction, timedelta | None]:
     """What the follow-up does next and when: recovery asks before it repeats.
 
@@ -447,7 +447,7 @@ def _next_follow_up(
     """
     if isinstance(outcome, PayerReply):
         return FollowUpAction.INQUIRE, outcome.retry_after
-    first_retry = timedelta(seconds=runtime.settings.payer_retry_first_seconds)
+    first_retry = timedelta(seconds=deps.settings.payer_retry_first_seconds)
     retry_after = (outcome.retry_after if isinstance(outcome, PayerError) else None) or first_retry
     if parsed.request.cancels_all:
         return FollowUpAction.CANCEL, retry_after
@@ -457,14 +457,14 @@ def _next_follow_up(
 
 
 async def submit_prior_auth(
-    runtime: Runtime, principal: Principal, parsed: ParsedSubmission, audit: AuditEntry | None = None
+    deps: SubmitDeps, principal: Principal, parsed: ParsedSubmission, audit: AuditEntry | None = None
 ) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response.
 
     `audit`, when given, is stored in the transaction that stores the answer (and marked `stored`
     once that committed); a refusal or failure leaves it to the audit middleware."""
     if is_appeal(parsed.request):  # an appeal of a decided request (certificationType 1 or 2): no new authorization
-        appealed = await appeal_by_update(runtime, principal, parsed)
+        appealed = await appeal_by_update(deps, principal, parsed)
         return SubmitResult(
             appealed.authorization_id,
             200,
@@ -474,12 +474,12 @@ async def submit_prior_auth(
             replayed=appealed.replayed,
         )
     facts = bundle_facts(parsed.bundle)
-    choice = choose_payer(runtime, parsed.request, facts)
-    stored = await _store(runtime, principal, parsed, choice, facts, audit)
+    choice = choose_payer(deps, parsed.request, facts)
+    stored = await _store(deps, principal, parsed, choice, facts, audit)
     if isinstance(stored, _Stored):
-        outcome = await _call_payer(runtime, stored.entry, stored.authorization, parsed, stored.documents)
+        outcome = await _call_payer(deps, stored.entry, stored.authorization, parsed, stored.documents)
         stored = await _record(
-            runtime, principal, stored.entry, stored.authorization.id, parsed, outcome, stored.check, audit
+            deps, principal, stored.entry, stored.authorization.id, parsed, outcome, stored.check, audit
         )
     if audit is not None and stored.audited:
         audit.stored = True  # the transaction committed
@@ -488,7 +488,7 @@ async def submit_prior_auth(
 
 async def _check(
     session: AsyncSession,
-    runtime: Runtime,
+    deps: SubmitDeps,
     principal: Principal,
     parsed: ParsedSubmission,
     choice: PayerChoice,
@@ -499,10 +499,10 @@ async def _check(
     check = await check_submission(
         session,
         principal.client_id,
-        runtime.coverage.current.for_payer(choice.rules_payer),
+        deps.coverage.current.for_payer(choice.rules_payer),
         parsed.request,
         facts,
-        now=runtime.clock(),
+        now=deps.clock(),
         programs=choice.programs,
         new=True,  # `_store` looked it up already: not a replay
     )

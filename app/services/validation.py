@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from app.coverage.evaluate import Determination
 from app.coverage.findings import CLAIM, FindingKind
-from app.coverage.precheck import check_submission
 from app.domain.model import PriorAuthRequest
 from app.errors import Issue
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
-from app.runtime import Runtime
 from app.security.principal import Principal
+from app.services.context import RequirementsDeps
+from app.services.precheck import check_submission
 
 _PA_TEXT = {
     "auth-needed": "prior authorization required",
@@ -33,20 +33,20 @@ def _summary(position: int, request: PriorAuthRequest, determination: Determinat
     return Issue(text=text, code="informational", severity="information", expression=f"{CLAIM}.item[{position}]")
 
 
-async def validate_submission(runtime: Runtime, principal: Principal, parsed: ParsedSubmission) -> list[Issue]:
+async def validate_submission(deps: RequirementsDeps, principal: Principal, parsed: ParsedSubmission) -> list[Issue]:
     """Every finding (error when the payer refuses such requests or the item is not covered, else warning),
     the parser's warnings, and one informational line per item saying what the rules require."""
     request = parsed.request
-    entry = runtime.payers.route(request.insurer, request.payor)
-    async with runtime.sessions() as session:
+    entry = deps.payers.route(request.insurer, request.payor)
+    async with deps.sessions() as session:
         check = await check_submission(
             session,
             principal.client_id,
-            runtime.coverage.current.for_payer(entry.id),
+            deps.coverage.current.for_payer(entry.id),
             request,
             bundle_facts(parsed.bundle),
-            now=runtime.clock(),
-            programs=runtime.programs.for_payer(entry.id),
+            now=deps.clock(),
+            programs=deps.programs.for_payer(entry.id),
         )
     assessment = check.assessment
     refuse = assessment.on_findings == "refuse"

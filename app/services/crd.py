@@ -22,7 +22,6 @@ from typing import Any
 
 from app.coverage.evaluate import Determination, ItemFacts, evaluate
 from app.coverage.facts import age_on
-from app.coverage.precheck import active_authorization_for
 from app.coverage.program_format import Routing
 from app.domain import bounds
 from app.domain.model import Identifier
@@ -53,8 +52,9 @@ from app.fhir.crd_hooks import (
 )
 from app.fhir.elements import as_dict
 from app.payers.registry import NoPayerMatches
-from app.runtime import Runtime
 from app.security.principal import Principal
+from app.services.context import RequirementsDeps
+from app.services.precheck import active_authorization_for
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import CoverageAssertion
 
@@ -140,7 +140,9 @@ def _line(order: Order, determination: Determination, pa: str | None, routing: R
     return text
 
 
-async def answer_hook(runtime: Runtime, principal: Principal, service_id: str, body: dict[str, Any]) -> dict[str, Any]:
+async def answer_hook(
+    deps: RequirementsDeps, principal: Principal, service_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
     """The CDS Hooks response for one call of a CRD service."""
     service = SERVICES.get(service_id)
     if service is None:
@@ -161,7 +163,7 @@ async def answer_hook(runtime: Runtime, principal: Principal, service_id: str, b
     if coverage is None or coverage.member_id is None:
         raise coverage_not_found("no active Coverage with a member id was prefetched")
     try:
-        entry = runtime.payers.route((), coverage.payor)
+        entry = deps.payers.route((), coverage.payor)
     except NoPayerMatches:
         raise coverage_not_found("no payer is configured for the Coverage's payor") from None
     orders = hook_orders(service.hook, context, prefetch)
@@ -169,7 +171,7 @@ async def answer_hook(runtime: Runtime, principal: Principal, service_id: str, b
         return {"cards": [], **({"systemActions": []} if service.primary else {})}
     topics = CARD_TYPES_2_0_1 if caller_crd_version(body) == EARLIER_CRD_VERSION else CARD_TYPES
     answer = _Answer(service, entry.id, coverage, coverage.member_id, topics)
-    return await _answer(runtime, principal, answer, orders, prefetch)
+    return await _answer(deps, principal, answer, orders, prefetch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,17 +184,17 @@ class _Answer:
 
 
 async def _answer(
-    runtime: Runtime, principal: Principal, answer: _Answer, orders: list[Order], prefetch: dict[str, Any]
+    deps: RequirementsDeps, principal: Principal, answer: _Answer, orders: list[Order], prefetch: dict[str, Any]
 ) -> dict[str, Any]:
     service, payer_id, coverage, member = answer.service, answer.payer_id, answer.coverage, answer.member
-    payer_rules = runtime.coverage.current.for_payer(payer_id)
-    programs = runtime.programs.for_payer(payer_id)
-    now = runtime.clock()
+    payer_rules = deps.coverage.current.for_payer(payer_id)
+    programs = deps.programs.for_payer(payer_id)
+    now = deps.clock()
     born = birth_date(prefetch)
     actions: list[dict[str, Any]] = []
     lines: list[str] = []
     links: dict[str, str] = {}
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         for order in orders:
             if order.item is None:
