@@ -388,7 +388,7 @@ class Authorization:
         Use beyond the authorized quantity is recorded and flagged (`over`), never refused: the service
         was given. The status stays; the version moves (the item's count changed).
         """
-        if self.replaced or self.status not in APPROVALS:
+        if self.replaced or not self.status.grants:
             raise UsageRefused(f"an authorization that is {self.status} takes no usage")
         item = next((i for i in self.items if i.sequence == sequence), None)
         if item is None or item.cancelled or item.decision is None or item.decision.action not in USABLE:

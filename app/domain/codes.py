@@ -59,6 +59,17 @@ class AuthorizationStatus(StrEnum):
     INFO_REQUESTED = "info-requested"  # the payer asked for documents (items stay A4) by a due time
 
     @property
+    def grants(self) -> bool:
+        """What the payer certified may be given: an approval, a partial one, a modification, or an
+        approval won on appeal (usage counts against it; a duplicate request meets it)."""
+        return self in (
+            AuthorizationStatus.APPROVED,
+            AuthorizationStatus.PARTIALLY_APPROVED,
+            AuthorizationStatus.MODIFIED,
+            AuthorizationStatus.APPEAL_APPROVED,
+        )
+
+    @property
     def is_open(self) -> bool:
         """Still waiting for a payer decision (an information request too: the payer decides after it)."""
         return self in (AuthorizationStatus.RECEIVED, AuthorizationStatus.PENDED, AuthorizationStatus.INFO_REQUESTED)

@@ -25,16 +25,7 @@ from app.domain.model import Period, PriorAuthRequest
 from app.store.authorizations import AuthorizationRepository
 from app.store.models import Authorization, AuthorizationItem, CoverageAssertion
 
-ACTIVE = frozenset(
-    {
-        AuthorizationStatus.RECEIVED,
-        AuthorizationStatus.PENDED,
-        AuthorizationStatus.APPROVED,
-        AuthorizationStatus.PARTIALLY_APPROVED,
-        AuthorizationStatus.MODIFIED,
-        AuthorizationStatus.INFO_REQUESTED,
-    }
-)
+ACTIVE = frozenset(s for s in AuthorizationStatus if s.is_open or s.grants)
 _NOT_GRANTED = frozenset({ReviewAction.NOT_CERTIFIED.value, ReviewAction.NO_ACTION_REQUIRED.value, "C"})
 
 

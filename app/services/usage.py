@@ -210,9 +210,7 @@ def _replayed(
     )
 
 
-_APPROVALS = frozenset(
-    {AuthorizationStatus.APPROVED, AuthorizationStatus.PARTIALLY_APPROVED, AuthorizationStatus.MODIFIED}
-)
+_APPROVALS = frozenset(s for s in AuthorizationStatus if s.grants)
 
 
 async def _current(session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None) -> Authorization:

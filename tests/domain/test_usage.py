@@ -100,3 +100,15 @@ def test_an_unknown_item_or_a_replaced_version_takes_no_usage() -> None:
     authorization.replace(now=LATER, by="update")
     with pytest.raises(UsageRefused):
         authorization.use(1, Decimal(1), now=LATER, threshold=THRESHOLD)
+
+
+def test_an_approval_won_on_appeal_takes_usage_like_any_approval() -> None:
+    authorization = _decided(A.NOT_CERTIFIED)
+    with pytest.raises(UsageRefused):
+        authorization.use(1, Decimal(1), now=LATER, threshold=THRESHOLD)
+    authorization.appeal(now=LATER)
+    authorization.decide_appeal(approved=True, now=LATER, approval_validity=timedelta(days=90))
+    assert authorization.status is S.APPEAL_APPROVED
+    change = authorization.use(1, Decimal(9), now=LATER, threshold=THRESHOLD)
+    assert [entry.type for entry in change.timeline] == ["units-used", "exhausting"]
+    assert authorization.status is S.APPEAL_APPROVED
