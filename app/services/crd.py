@@ -18,7 +18,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
 
 from app.coverage.evaluate import Determination, ItemFacts, evaluate
 from app.coverage.facts import age_on
@@ -194,12 +196,13 @@ async def _answer(
     actions: list[dict[str, Any]] = []
     lines: list[str] = []
     links: dict[str, str] = {}
+    assertions: list[dict[str, Any]] = []
     async with deps.sessions.begin() as session:
         repository = AuthorizationRepository(session, principal.client_id)
         for order in orders:
             if order.item is None:
                 assertion, action, line = _uncoded(principal, answer, order, now)
-                session.add(assertion)
+                assertions.append(assertion)
                 actions.append(action)
                 lines.append(line)
                 continue
@@ -226,13 +229,13 @@ async def _answer(
                 if found is not None:
                     pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
             assertion_id = uuid.uuid4().hex
-            session.add(
-                CoverageAssertion(
-                    id=assertion_id,
-                    client_id=principal.client_id,
-                    payer_id=payer_id,
-                    hook=service.hook,
-                    order_reference=order.reference[: bounds.ORDER_REFERENCE_LENGTH],
+            assertions.append(
+                _assertion_row(
+                    assertion_id,
+                    principal,
+                    answer,
+                    order,
+                    now,
                     product_system=(item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
                     product_code=item.product_or_service.code[: bounds.CODE_LENGTH],
                     covered=determination.covered,
@@ -241,7 +244,6 @@ async def _answer(
                     rule_id=determination.rule_id,
                     rules_version=determination.version,
                     satisfied_pa_id=satisfied,
-                    created_at=now,
                 )
             )
             extension = coverage_information(
@@ -259,6 +261,8 @@ async def _answer(
             lines.append(_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
+        if assertions:  # one multi-row Core INSERT, no unit of work: the hook's only write
+            await session.execute(insert(cast(Table, CoverageAssertion.__table__)), assertions)
     cards = [_instructions(lines, answer.topic_system)]
     cards += [
         card(
@@ -276,23 +280,43 @@ async def _answer(
 _UNCODED = "coverage and prior authorization depend on the service ordered"
 
 
+def _assertion_row(
+    assertion_id: str, principal: Principal, answer: _Answer, order: Order, now: datetime, **values: Any
+) -> dict[str, Any]:
+    """One `coverage_assertions` row (what a later $submit links to), every column given."""
+    return {
+        "id": assertion_id,
+        "client_id": principal.client_id,
+        "payer_id": answer.payer_id,
+        "hook": answer.service.hook,
+        "order_reference": order.reference[: bounds.ORDER_REFERENCE_LENGTH],
+        "product_system": None,
+        "doc_needed": None,
+        "rule_id": None,
+        "rules_version": None,
+        "satisfied_pa_id": None,
+        "authorization_id": None,
+        "linked_at": None,
+        "created_at": now,
+        **values,
+    }
+
+
 def _uncoded(
     principal: Principal, answer: _Answer, order: Order, now: datetime
-) -> tuple[CoverageAssertion, dict[str, Any], str]:
+) -> tuple[dict[str, Any], dict[str, Any], str]:
     """An order without a code still gets its Coverage Information (CRD 2.2.1: one per order): covered and
     pa-needed `conditional`, `info-needed` asking for the code; its assertion is kept like any other."""
     assertion_id = uuid.uuid4().hex
-    assertion = CoverageAssertion(
-        id=assertion_id,
-        client_id=principal.client_id,
-        payer_id=answer.payer_id,
-        hook=answer.service.hook,
-        order_reference=order.reference[: bounds.ORDER_REFERENCE_LENGTH],
-        product_system=None,
+    assertion = _assertion_row(
+        assertion_id,
+        principal,
+        answer,
+        order,
+        now,
         product_code="",  # no code was ordered
         covered="conditional",
         pa_needed="conditional",
-        created_at=now,
     )
     extension = coverage_information(
         coverage_reference=answer.coverage.reference,

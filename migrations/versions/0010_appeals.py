@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_appeals")),
         sa.UniqueConstraint("client_id", "request_identifier", name="uq_appeals_client_request"),
     )
-    op.create_index(
-        "ix_appeals_authorization_submitted", "appeals", ["authorization_id", "submitted_at"], unique=False
-    )
+    op.create_index("ix_appeals_authorization_submitted", "appeals", ["authorization_id", "submitted_at"], unique=False)
     op.create_table(
         "appeal_documents",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
