@@ -56,14 +56,10 @@ def _siblings(row: Row, *, earlier: bool, columns: tuple[Any, ...] = ()) -> Any:
     )
 
 
-async def _sibling(session: AsyncSession, row: Row, *, earlier: bool) -> Row | None:
-    if row.authorization_id is None:
-        return None  # pings, handshakes and heartbeats are not ordered
+async def _nearest_earlier(session: AsyncSession, row: Row) -> Row | None:
     model, _column, _target_id = _target(row)
-    order = (model.event_seq.desc(), model.id.desc()) if earlier else (model.event_seq, model.id)
-    return cast(
-        "Row | None", (await session.scalars(_siblings(row, earlier=earlier).order_by(*order).limit(1))).first()
-    )
+    statement = _siblings(row, earlier=True).order_by(model.event_seq.desc(), model.id.desc()).limit(1)
+    return cast("Row | None", (await session.scalars(statement)).first())
 
 
 async def wait_for_earlier(
@@ -92,7 +88,7 @@ async def wait_for_earlier(
         return attempt_budget  # that fan-out wakes this job once it has written its rows
     if not sibling_pending:
         return None
-    earlier = await _sibling(session, row, earlier=True)
+    earlier = await _nearest_earlier(session, row)
     if earlier is None:
         return None
     if earlier.job_id is not None:

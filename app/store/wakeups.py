@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
@@ -104,8 +103,7 @@ async def listening(engine: AsyncEngine, doorbell: Doorbell) -> AsyncIterator[No
         return
     import asyncpg  # only PostgreSQL deployments have it
 
-    url = make_url(engine.url.render_as_string(hide_password=False))
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     loop = asyncio.get_running_loop()
     connection: Any = None
     try:
