@@ -12,14 +12,15 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.coverage.format import RulesFile
 
 SHIPPED_RULES_PACKAGE = "app.coverage.rules"
 _TOML_LINE = re.compile(r"at line (\d+)")
+M = TypeVar("M", bound=BaseModel)
 
 
 class RulesError(Exception):
@@ -32,7 +33,7 @@ class RulesError(Exception):
         super().__init__(f"{file}:{line or 1}: {self.reason}")
 
 
-def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+def line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     """Best line for a pydantic error location in a TOML text: the array-table entry, then its key."""
     lines = text.splitlines()
     start, end = 0, len(lines)
@@ -57,32 +58,39 @@ def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
     return start + 1 if start or loc else None
 
 
-def parse_rules(text: str, name: str) -> RulesFile:
-    """Parse and validate one rules file's text; RulesError (file, line, reason) if it is broken."""
+def parse_toml(text: str, name: str, model: type[M]) -> M:
+    """Parse one TOML data file into `model`; RulesError (file, line, reason) if it is broken.
+
+    Shared by the coverage rules and the exemptions and routing registry (`program_loader`)."""
     try:
         raw: Mapping[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE.search(str(exc))
         raise RulesError(name, int(found[1]) if found else None, f"invalid TOML: {exc}") from None
     try:
-        return RulesFile.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(file)"
         message = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise RulesError(name, _line_of(text, tuple(first["loc"])), f"{where}: {message}{more}") from None
+        raise RulesError(name, line_of(text, tuple(first["loc"])), f"{where}: {message}{more}") from None
 
 
-def _shipped_files() -> list[tuple[str, str]]:
-    folder = resources.files(SHIPPED_RULES_PACKAGE)
-    found = sorted((entry.name, entry) for entry in folder.iterdir() if entry.name.endswith(".toml"))
-    return [(f"app/coverage/rules/{name}", entry.read_text(encoding="utf-8")) for name, entry in found]
+def parse_rules(text: str, name: str) -> RulesFile:
+    """Parse and validate one rules file's text; RulesError (file, line, reason) if it is broken."""
+    return parse_toml(text, name, RulesFile)
 
 
-def _directory_files(directory: Path) -> list[tuple[str, str]]:
+def toml_files(directory: Path | None, *, package: str, shown_as: str, what: str) -> list[tuple[str, str]]:
+    """(name, text) of every `*.toml` of `directory`, or of the shipped `package` (named `shown_as/...`)
+    when it is None; RulesError for a missing directory (`what` names it) or an unreadable file."""
+    if directory is None:
+        folder = resources.files(package)
+        found = sorted((entry.name, entry) for entry in folder.iterdir() if entry.name.endswith(".toml"))
+        return [(f"{shown_as}/{name}", entry.read_text(encoding="utf-8")) for name, entry in found]
     if not directory.is_dir():
-        raise RulesError(str(directory), None, "the coverage rules directory does not exist")
+        raise RulesError(str(directory), None, f"the {what} directory does not exist")
     files: list[tuple[str, str]] = []
     for path in sorted(directory.glob("*.toml")):
         try:
@@ -98,12 +106,13 @@ def load_rules_files(directory: Path | None) -> Mapping[str, tuple[str, RulesFil
     A payer named by two files is refused (with the second file's `payers` line).
     """
     by_payer: dict[str, tuple[str, RulesFile]] = {}
-    for name, text in _shipped_files() if directory is None else _directory_files(directory):
+    files = toml_files(directory, package=SHIPPED_RULES_PACKAGE, shown_as="app/coverage/rules", what="coverage rules")
+    for name, text in files:
         rules = parse_rules(text, name)
         for payer in rules.payers:
             if payer in by_payer:
                 raise RulesError(
-                    name, _line_of(text, ("payers",)), f"payer {payer!r} already has rules in {by_payer[payer][0]}"
+                    name, line_of(text, ("payers",)), f"payer {payer!r} already has rules in {by_payer[payer][0]}"
                 )
             by_payer[payer] = (name, rules)
     return MappingProxyType(by_payer)

@@ -8,16 +8,11 @@ payer of the payers file is refused by `check_routing_payers` once the payer reg
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Collection, Mapping
-from importlib import resources
+from collections.abc import Collection
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from pydantic import ValidationError
-
-from app.coverage.loader import _TOML_LINE, RulesError, _line_of
+from app.coverage.loader import RulesError, line_of, parse_toml, toml_files
 from app.coverage.program_format import Exemption, ProgramsFile, Routing
 from app.coverage.programs import ProgramRegistry
 
@@ -26,45 +21,17 @@ SHIPPED_PROGRAMS_PACKAGE = "app.coverage.registry"
 
 def parse_programs(text: str, name: str, seen: dict[str, str] | None = None) -> ProgramsFile:
     """Parse and validate one registry file's text; RulesError (file, line, reason) if it is broken."""
-    try:
-        raw: Mapping[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = _TOML_LINE.search(str(exc))
-        raise RulesError(name, int(found[1]) if found else None, f"invalid TOML: {exc}") from None
-    try:
-        parsed = ProgramsFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(file)"
-        message = first["msg"].removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise RulesError(name, _line_of(text, tuple(first["loc"])), f"{where}: {message}{more}") from None
+    parsed = parse_toml(text, name, ProgramsFile)
     seen = {} if seen is None else seen
     tables: list[tuple[str, int, Exemption | Routing]] = [("exemption", n, e) for n, e in enumerate(parsed.exemption)]
     tables += [("routing", n, e) for n, e in enumerate(parsed.routing)]
     for table, position, entry in tables:
         if entry.id in seen:
             where = "this file" if seen[entry.id] == name else seen[entry.id]
-            line = _line_of(text, (table, position, "id"))
+            line = line_of(text, (table, position, "id"))
             raise RulesError(name, line, f"id {entry.id!r} is already used in {where}")
         seen[entry.id] = name
     return parsed
-
-
-def _files(directory: Path | None) -> list[tuple[str, str]]:
-    if directory is None:
-        folder = resources.files(SHIPPED_PROGRAMS_PACKAGE)
-        found = sorted((e.name, e) for e in folder.iterdir() if e.name.endswith(".toml"))
-        return [(f"app/coverage/registry/{name}", e.read_text(encoding="utf-8")) for name, e in found]
-    if not directory.is_dir():
-        raise RulesError(str(directory), None, "the exemptions and routing registry directory does not exist")
-    files: list[tuple[str, str]] = []
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            files.append((str(path), path.read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise RulesError(str(path), None, f"cannot be read ({exc.strerror or exc})") from None
-    return files
 
 
 def load_programs(directory: Path | None) -> ProgramRegistry:
@@ -72,10 +39,16 @@ def load_programs(directory: Path | None) -> ProgramRegistry:
     loaded: list[tuple[str, ProgramsFile]] = []
     seen: dict[str, str] = {}
     lines: dict[str, int | None] = {}
-    for name, text in _files(directory):
+    files = toml_files(
+        directory,
+        package=SHIPPED_PROGRAMS_PACKAGE,
+        shown_as="app/coverage/registry",
+        what="exemptions and routing registry",
+    )
+    for name, text in files:
         parsed = parse_programs(text, name, seen)
         for position, routing in enumerate(parsed.routing):
-            lines[routing.id] = _line_of(text, ("routing", position, "adapter"))
+            lines[routing.id] = line_of(text, ("routing", position, "adapter"))
         loaded.append((name, parsed))
     return ProgramRegistry(tuple(loaded), MappingProxyType(lines))
 
