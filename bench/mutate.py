@@ -37,6 +37,7 @@ SPEC_FILE = Path("app/domain/transitions.py")
 DEFAULT_TESTS = (
     "tests/domain",
     "tests/lifecycle",
+    "tests/attachments",  # the information-request path's end-to-end tests
     "tests/api/test_submit.py",
     "tests/api/test_updates.py",
     "tests/api/test_authorizations_api.py",

@@ -345,3 +345,31 @@ async def test_an_update_carrying_the_documents_answers_the_request(
     before = await detail(client, asked.authorization_id)
     assert before["status"] == "info-requested"
     assert before["current"] is False
+
+
+async def test_a_payer_that_finds_no_authorization_needed_settles_an_information_request(
+    client: httpx.AsyncClient, driver: Driver, acme: respx.MockRouter
+) -> None:
+    """The payer asked for documents, then (on the follow-up, before any came) answers NA: not-required,
+    the request closed and its due clock quiet."""
+    acme.post(f"{PAYER}/Claim/$submit").mock(return_value=_asking())
+    inquired = acme.post(f"{PAYER}/Claim/$inquire").mock(return_value=pas_answer(ReviewAction.NO_ACTION_REQUIRED))
+    async with running_receiver() as receiver:
+        await register(client, receiver)
+        asked = await submit_bundle(client, request_bundle("E0470", acme=True))
+        shown = await detail(client, asked.authorization_id)
+        assert shown["status"] == "info-requested"
+
+        await driver.run(timedelta(days=1))  # the follow-up asks again
+
+        assert inquired.call_count >= 1
+        shown = await detail(client, asked.authorization_id)
+        assert shown["status"] == "not-required"
+        assert [i["decision_code"] for i in shown["items"]] == ["NA"]
+        assert shown["information_request"]["open"] is False
+        await driver.run()
+        assert delivered(receiver) == [
+            "authorization.received",
+            "authorization.info-requested",
+            "authorization.not-required",
+        ]
