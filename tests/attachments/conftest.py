@@ -11,24 +11,12 @@ import respx
 from fastapi import FastAPI
 
 from app.settings import Settings
-from tests.lifecycle.support import Driver, payers_toml
+from tests.lifecycle.support import Driver, lifecycle_settings
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    payers = tmp_path / "payers.toml"
-    payers.write_text(payers_toml())
-    return Settings(
-        database_url=database_url,
-        development=True,
-        data_dir=tmp_path,
-        embedded_worker=False,
-        payers_file=payers,
-        payer_sync_budget_seconds=10.0,
-        webhook_allow_private_targets=True,
-        webhook_timeout_seconds=2.0,
-        _env_file=None,
-    )
+    return lifecycle_settings(database_url, tmp_path, webhook_allow_private_targets=True, webhook_timeout_seconds=2.0)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import respx
 from fastapi import FastAPI
 
 from app.settings import Settings
-from tests.lifecycle.support import PAYER, Driver, payers_toml
+from tests.lifecycle.support import PAYER, Driver, lifecycle_settings
 
 
 @pytest.fixture
@@ -22,17 +22,7 @@ def sync_budget() -> float:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, sync_budget: float) -> Settings:
-    payers = tmp_path / "payers.toml"
-    payers.write_text(payers_toml())
-    return Settings(
-        database_url=database_url,
-        development=True,
-        data_dir=tmp_path,
-        embedded_worker=False,
-        payers_file=payers,
-        payer_sync_budget_seconds=sync_budget,
-        _env_file=None,
-    )
+    return lifecycle_settings(database_url, tmp_path, payer_sync_budget_seconds=sync_budget)
 
 
 @pytest.fixture

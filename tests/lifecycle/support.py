@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from app.domain.codes import ReviewAction
 from app.domain.model import Coding, ItemDecision, Period
 from app.payers.contract import PayerAdapter, utc_now
 from app.runtime import Runtime
+from app.settings import Settings
 from app.worker import default_handlers
 from app.worker_loop import Worker
 from tests.fhir.factories import make_item, make_pas_bundle
@@ -36,6 +38,24 @@ ACME = "ACME-PAYER"  # its insurer identifier value (the sandbox takes everythin
 BOUND = 30.0  # seconds: the most a test waits for an event that should come at once (a loaded CI machine)
 CERTIFICATION_TYPE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType"
 X12_1322 = "https://codesystem.x12.org/005010/1322"
+
+
+def lifecycle_settings(database_url: str, tmp_path: Path, *, payers: str | None = None, **overrides: Any) -> Settings:
+    """The app's settings for an end-to-end lifecycle test: development mode, no embedded worker (the
+    `Driver` runs jobs on a moved clock), the payers file `payers` (default `payers_toml()`) and
+    `overrides` (a sync budget, a rules or programs directory, loopback webhooks, ...)."""
+    payers_file = tmp_path / "payers.toml"
+    payers_file.write_text(payers_toml() if payers is None else payers)
+    values: dict[str, Any] = {"payer_sync_budget_seconds": 10.0, **overrides}
+    return Settings(
+        database_url=database_url,
+        development=True,
+        data_dir=tmp_path,
+        embedded_worker=False,
+        payers_file=payers_file,
+        _env_file=None,
+        **values,
+    )
 
 
 def payers_toml() -> str:

@@ -34,6 +34,7 @@ from tests.lifecycle.support import (
     actions_of,
     claim_response_of,
     detail,
+    lifecycle_settings,
     pas_answer,
     request_bundle,
     submit_bundle,
@@ -64,8 +65,7 @@ def settings(database_url: str, tmp_path: Path, sync_budget: float) -> Settings:
     rules.write_text(
         resources.files("app.payers.sandbox").joinpath("default_rules.toml").read_text() + REVIEWED_APPEALS
     )
-    payers = tmp_path / "payers.toml"
-    payers.write_text(f"""
+    payers = f"""
 [[payer]]
 id = "sandbox"
 adapter = "sandbox"
@@ -85,17 +85,14 @@ appeal_expedited_window_hours = 48
 [payer.settings]
 base_url = "https://acme-payer.example/fhir"
 max_attempts = 1
-""")
-    return Settings(
-        database_url=database_url,
-        development=True,
-        data_dir=tmp_path,
-        embedded_worker=False,
-        payers_file=payers,
+"""
+    return lifecycle_settings(
+        database_url,
+        tmp_path,
+        payers=payers,
         payer_sync_budget_seconds=sync_budget,
         webhook_allow_private_targets=True,
         webhook_timeout_seconds=2.0,
-        _env_file=None,
     )
 
 

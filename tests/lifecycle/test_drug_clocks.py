@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Settings
 from tests.lifecycle import store_reads
-from tests.lifecycle.support import Driver, detail, payers_toml, request_bundle, submit_bundle, timeline
+from tests.lifecycle.support import (
+    Driver,
+    detail,
+    lifecycle_settings,
+    request_bundle,
+    submit_bundle,
+    timeline,
+)
 from tests.notifications.receiver import running_receiver
 
 Json = dict[str, Any]
@@ -50,23 +57,16 @@ def coverage_rules() -> str | None:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, coverage_rules: str | None) -> Settings:
-    payers = tmp_path / "payers.toml"
-    payers.write_text(payers_toml())
     rules_dir = None
     if coverage_rules is not None:
         rules_dir = tmp_path / "rules"
         rules_dir.mkdir()
         (rules_dir / "sandbox.toml").write_text(coverage_rules)
-    return Settings(
-        database_url=database_url,
-        development=True,
-        data_dir=tmp_path,
-        embedded_worker=False,
-        payers_file=payers,
+    return lifecycle_settings(
+        database_url,
+        tmp_path,
         coverage_rules_dir=rules_dir,
-        webhook_allow_private_targets=True,  # the loopback receiver
-        payer_sync_budget_seconds=10.0,
-        _env_file=None,
+        webhook_allow_private_targets=True,  # loopback receiver
     )
 
 

@@ -20,8 +20,8 @@ from tests.lifecycle.support import (
     PAYER,
     cancel_all_bundle,
     detail,
+    lifecycle_settings,
     pas_answer,
-    payers_toml,
     request_bundle,
     submit_bundle,
     timeline,
@@ -60,21 +60,10 @@ effective_from = 2026-01-01
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    payers = tmp_path / "payers.toml"
-    payers.write_text(payers_toml())
     programs = tmp_path / "programs"
     programs.mkdir()
     (programs / "programs.toml").write_text(PROGRAMS)
-    return Settings(
-        database_url=database_url,
-        development=True,
-        data_dir=tmp_path,
-        embedded_worker=False,
-        payers_file=payers,
-        programs_dir=programs,
-        payer_sync_budget_seconds=10.0,
-        _env_file=None,
-    )
+    return lifecycle_settings(database_url, tmp_path, programs_dir=programs)
 
 
 @pytest.fixture
