@@ -32,13 +32,13 @@ from app.api.usage import fhir_router as charge_item_router
 from app.api.usage import router as usage_router
 from app.console.install import install_console
 from app.console.sessions import signing_key
+from app.jobs.wakeups import doorbell_of
 from app.metrics import Instruments
 from app.metrics.middleware import MetricsMiddleware
 from app.metrics.payers import instrumented_registry
 from app.runtime import build_runtime
 from app.security.state import build_security
 from app.settings import Settings
-from app.store.wakeups import doorbell_of
 from app.worker import default_handlers, running_worker, worker_from_settings
 
 

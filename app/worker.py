@@ -6,7 +6,7 @@
   `epa serve` on SQLite, stopped gracefully when the `async with` block ends.
 - `default_handlers(runtime)`: the job kinds this service knows. Add real handlers there.
 
-The loop itself is `app.worker_loop.Worker`; the handler contract is `app.worker_contract`.
+The loop itself is `app.jobs.loop.Worker`; the handler contract is `app.jobs.contract`.
 """
 
 from __future__ import annotations
@@ -20,21 +20,21 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.authorizations.appeals.recording import APPEAL_FOLLOW_UP
+from app.authorizations.appeals.tasks import appeal_follow_up_handler
+from app.authorizations.attachments.service import FORWARD as ATTACHMENTS_FORWARD
+from app.authorizations.attachments.service import forward_handler as attachments_forward_handler
+from app.authorizations.clock_handlers import clock_handlers
+from app.authorizations.follow_up import follow_up_handler
+from app.authorizations.tasks import FOLLOW_UP
+from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.loop import JobObserver, Worker
+from app.jobs.repository import Clock, utc_now
+from app.jobs.wakeups import Doorbell, doorbell_of, listening
 from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
 from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
-from app.services.appeal_follow_up import appeal_follow_up_handler
-from app.services.appeal_recording import APPEAL_FOLLOW_UP
-from app.services.attachments import FORWARD as ATTACHMENTS_FORWARD
-from app.services.attachments import forward_handler as attachments_forward_handler
-from app.services.clock_tasks import clock_handlers
-from app.services.follow_up import follow_up_handler
-from app.services.followups import FOLLOW_UP
 from app.settings import Settings
-from app.store.jobs import Clock, utc_now
-from app.store.wakeups import Doorbell, doorbell_of, listening
-from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.worker_loop import JobObserver, Worker
 
 __all__ = [
     "Handler",

@@ -21,16 +21,16 @@ import orjson
 from sqlalchemy import event, func, select, update
 
 import app.fhir.submit
+from app.authorizations.submit import submit_prior_auth
 from app.fhir.submit import parse_submit
+from app.jobs.loop import Worker
 from app.runtime import build_runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
-from app.services.submit import submit_prior_auth
 from app.settings import Settings
 from app.store import migrate
 from app.store.database import create_engine
 from app.store.models import Job
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from bench.payload import pas_bundle
 from bench.submit import bodies_for
 

@@ -32,6 +32,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import event, func, select
 
+from app.jobs.loop import Worker
+from app.jobs.wakeups import doorbell_of
 from app.main import create_app
 from app.notifications import enqueue_event
 from app.runtime import Runtime
@@ -39,9 +41,7 @@ from app.settings import Settings
 from app.store import migrate
 from app.store.database import create_engine
 from app.store.models import Authorization, WebhookDelivery
-from app.store.wakeups import doorbell_of
 from app.worker import default_handlers
-from app.worker_loop import Worker
 
 BATCH = 50
 

@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.repository import Clock, enqueue, utc_now
 from app.payers.errors import PayerUnavailable
 from app.store.database import create_engine, create_session_factory
-from app.store.jobs import Clock, enqueue, utc_now
 from app.store.models import Job
 from app.worker import (
     Handler,

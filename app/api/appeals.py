@@ -19,6 +19,7 @@ from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.params import PlainText
 from app.api.security import require
+from app.authorizations.appeals import service as appeals
 from app.domain.bounds import (
     APPEAL_DOCUMENT_MAX_BYTES,
     APPEAL_DOCUMENT_TITLE_LENGTH,
@@ -26,11 +27,10 @@ from app.domain.bounds import (
     APPEAL_DOCUMENTS_MAX,
     APPEAL_REASON_LENGTH,
 )
+from app.operations.appeal_views import AppealView
+from app.operations.schemas import AuthorizationDetail
 from app.payers.appeals import AppealDocument
 from app.security.principal import AUTHORIZATIONS_WRITE, Principal
-from app.services import appeals
-from app.services.appeal_views import AppealView
-from app.services.operations_views import AuthorizationDetail
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])
 

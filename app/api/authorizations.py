@@ -16,11 +16,11 @@ from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
+from app.operations import service as operations
+from app.operations.cancel import cancel
+from app.operations.schemas import AuthorizationDetail, AuthorizationPage, CancelResult, RefreshResult
+from app.operations.worklist import MAX_PAGE, AuthorizationFilter
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Principal
-from app.services import operations
-from app.services.operations_cancel import cancel
-from app.services.operations_views import AuthorizationDetail, AuthorizationPage, CancelResult, RefreshResult
-from app.store.authorization_queries import MAX_PAGE, AuthorizationFilter
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])
 

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Response
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
+from app.authorizations.carry_over.input import CarryOverBody, carry_over_of
+from app.authorizations.carry_over.service import Window, import_carried_over, insurer_of, resubmission
 from app.errors import Issue, Unprocessable
+from app.operations.schemas import AuthorizationDetail
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Principal
-from app.services.carry_over import Window, import_carried_over, insurer_of, resubmission
-from app.services.carry_over_input import CarryOverBody, carry_over_of
-from app.services.operations_views import AuthorizationDetail
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])
 

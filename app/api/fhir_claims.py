@@ -12,6 +12,14 @@ from app import __version__
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.security import require
+from app.authorizations.inquire import (
+    ClaimResponseSearch,
+    TokenCriterion,
+    claim_response,
+    inquire,
+    search_claim_responses,
+)
+from app.authorizations.submit import submit_prior_auth
 from app.domain import bounds
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
@@ -22,14 +30,6 @@ from app.fhir.submit import parse_submit
 from app.fhir.subscription import PAS_TOPIC
 from app.metrics.submits import record_submit
 from app.security.principal import CLAIM_CREATE, CLAIM_RESPONSE_R, CLAIM_RESPONSE_S, Principal
-from app.services.queries import (
-    ClaimResponseSearch,
-    TokenCriterion,
-    claim_response,
-    inquire,
-    search_claim_responses,
-)
-from app.services.submit import submit_prior_auth
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.params import RowId
 from app.api.security import require
+from app.jobs.queries import MAX_PAGE, JobFilter, get_job, list_jobs, retry_job
+from app.jobs.repository import JobState
 from app.security.principal import JOBS_READ, JOBS_WRITE, Principal
-from app.store.jobs import JobState
-from app.store.jobs_ops import MAX_PAGE, JobFilter, get_job, list_jobs, retry_job
 from app.store.models import Job
 
 router = APIRouter(prefix="/jobs", tags=["operations"])

@@ -22,11 +22,7 @@ from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.params import PlainText
 from app.api.security import require
-from app.domain.bounds import INT32_MAX, QUANTITY_MAX, USAGE_REFERENCE_LENGTH
-from app.errors import InvalidRequest
-from app.fhir.charge_item import parse_charge_item
-from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, CLAIM_CREATE, Principal
-from app.services.usage import (
+from app.authorizations.usage.service import (
     UsageInput,
     UsageReport,
     UsageSummary,
@@ -35,6 +31,10 @@ from app.services.usage import (
     record_usage,
     usage_summary,
 )
+from app.domain.bounds import INT32_MAX, QUANTITY_MAX, USAGE_REFERENCE_LENGTH
+from app.errors import InvalidRequest
+from app.fhir.charge_item import parse_charge_item
+from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, CLAIM_CREATE, Principal
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])
 fhir_router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])

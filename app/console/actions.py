@@ -16,10 +16,10 @@ from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import CheckedOperatorDep
 from app.console.rendering import back_to
 from app.errors import EpaError
+from app.jobs.queries import retry_job
 from app.notifications.deliveries import WebhookDeliveries
-from app.services import operations
-from app.services.operations_cancel import cancel
-from app.store.jobs_ops import retry_job
+from app.operations import service as operations
+from app.operations.cancel import cancel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

@@ -17,15 +17,15 @@ from app.console.access import OperatorDep
 from app.console.chart import decision_time_chart
 from app.console.rendering import render
 from app.domain.codes import AuthorizationKind, AuthorizationStatus
+from app.jobs.queries import JobFilter, list_jobs
+from app.jobs.repository import JobState
 from app.notifications.deliveries import WebhookDeliveries
 from app.notifications.endpoints import WebhookEndpoints
+from app.operations import service as operations
+from app.operations.worklist import AuthorizationFilter
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import prior_auth_report
 from app.reports.render import report_json
-from app.services import operations
-from app.store.authorization_queries import AuthorizationFilter
-from app.store.jobs import JobState
-from app.store.jobs_ops import JobFilter, list_jobs
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

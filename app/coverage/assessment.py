@@ -1,6 +1,6 @@
 """A whole request against its payer's rules: per-item determinations, rule decisions, findings, clocks.
 
-Pure: `assess` takes everything it needs (the storage lookups are done by `app.services.precheck`).
+Pure: `assess` takes everything it needs (the storage lookups are done by `app.authorizations.precheck`).
 """
 
 from __future__ import annotations

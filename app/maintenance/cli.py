@@ -7,10 +7,10 @@ import asyncio
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.jobs.repository import utc_now
 from app.maintenance.retention import BATCH, RetentionPolicy, prune
 from app.settings import Settings
 from app.store.database import create_engine, create_session_factory
-from app.store.jobs import utc_now
 
 
 async def _prune_all(settings: Settings) -> dict[str, int]:

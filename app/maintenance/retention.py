@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.jobs.contract import Handler, JobContext, Reschedule
+from app.jobs.repository import JobState, enqueue
 from app.settings import Settings
-from app.store.jobs import JobState, enqueue
 from app.store.models import AuditRecord, Job, SubscriptionNotification, WebhookAttempt, WebhookDelivery
-from app.worker_contract import Handler, JobContext, Reschedule
 
 PRUNE = "maintenance.prune"
 BATCH = 5_000

@@ -18,9 +18,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import and_, case, func, literal, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.store.authorization_queries import OPEN_STATUSES
+from app.jobs.repository import JobState
+from app.operations.worklist import OPEN_STATUSES
 from app.store.durations import seconds_between
-from app.store.jobs import JobState
 from app.store.models import Authorization, Job, SubscriptionNotification, WebhookAttempt, WebhookDelivery
 
 DELAY_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0)

@@ -54,5 +54,5 @@ class Instruments:
         )
 
     def observe_job(self, kind: str, outcome: str) -> None:
-        """A worker's observer (`app.worker_loop.JobObserver`)."""
+        """A worker's observer (`app.jobs.loop.JobObserver`)."""
         self.jobs_finished.labels(kind, outcome).inc()

@@ -12,6 +12,7 @@ authorization, every attempt recorded; see docs/notifications.md.
 
 from __future__ import annotations
 
+from app.jobs.contract import Handler
 from app.notifications.context import OutboundDeps
 from app.notifications.events import (
     EVENT_TYPES,
@@ -26,7 +27,6 @@ from app.notifications.events import (
 from app.notifications.fanout import fan_out_handler
 from app.notifications.subscription_jobs import subscription_heartbeat_handler, subscription_notify_handler
 from app.notifications.webhook_jobs import webhook_delivery_handler
-from app.worker_contract import Handler
 
 __all__ = [
     "EVENT_TYPES",

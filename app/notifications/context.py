@@ -9,8 +9,8 @@ from typing import Protocol
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.jobs.repository import Clock
 from app.settings import Settings
-from app.store.jobs import Clock
 
 
 class OutboundDeps(Protocol):

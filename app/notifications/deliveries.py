@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound
+from app.jobs import repository as jobs
 from app.notifications.events import WEBHOOK_DELIVER
 from app.notifications.ordering import PENDING
-from app.store import jobs
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_PAGE = 200

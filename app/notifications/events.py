@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.store import jobs
+from app.jobs import repository as jobs
 from app.store.models import Authorization, AuthorizationItem, Job
 
 FAN_OUT = "notifications.fan_out"

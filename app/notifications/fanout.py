@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.jobs.contract import Handler, JobContext, JobError, JobOutcome
 from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import add_delivery
 from app.notifications.endpoints import wants
@@ -21,7 +22,6 @@ from app.notifications.events import item_snapshot
 from app.notifications.ordering import hold_if_behind, wake_next
 from app.notifications.subscriptions import add_event_notification, matching_subscriptions
 from app.store.models import Authorization, AuthorizationItem, WebhookEndpoint
-from app.worker_contract import Handler, JobContext, JobError, JobOutcome
 
 
 async def _items(session: AsyncSession, authorization_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -20,10 +20,10 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.jobs.repository import JobState
+from app.jobs.wakeups import ring_on_commit
 from app.notifications.events import FAN_OUT
-from app.store.jobs import JobState
 from app.store.models import Job, SubscriptionNotification, WebhookDelivery
-from app.store.wakeups import ring_on_commit
 
 PENDING = "pending"
 DELIVERED = "delivered"

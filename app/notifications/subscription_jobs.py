@@ -26,6 +26,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
+from app.jobs import repository as jobs
+from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.repository import JobState
 from app.notifications import outbound
 from app.notifications.context import OutboundDeps
 from app.notifications.events import SUBSCRIPTION_NOTIFY
@@ -42,11 +45,8 @@ from app.notifications.subscriptions import (
     number_event,
     schedule_heartbeat,
 )
-from app.store import jobs
 from app.store.database import commit_before_outbound_call
-from app.store.jobs import JobState
 from app.store.models import Authorization, FhirSubscription, Job, SubscriptionNotification
-from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.fhir.subscription import PAS_TOPIC, SubscriptionRequest
+from app.jobs import repository as jobs
 from app.notifications.events import SUBSCRIPTION_HEARTBEAT, SUBSCRIPTION_NOTIFY
 from app.notifications.ordering import PENDING
 from app.notifications.targets import check_url
 from app.settings import Settings
-from app.store import jobs
 from app.store.models import Authorization, FhirSubscription, SubscriptionNotification
 
 REQUESTED, ACTIVE, ERROR, OFF = "requested", "active", "error", "off"

@@ -17,6 +17,7 @@ from datetime import timedelta
 import orjson
 from sqlalchemy import select
 
+from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.notifications import outbound
 from app.notifications.context import OutboundDeps
 from app.notifications.endpoints import active_secrets
@@ -26,7 +27,6 @@ from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
 from app.store.database import commit_before_outbound_call
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from app.worker_contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.codes import AuthorizationKind, AuthorizationStatus
+from app.jobs.repository import utc_now
+from app.operations import service as operations
+from app.operations.schemas import AuthorizationDetail, AuthorizationPage
+from app.operations.worklist import MAX_PAGE, AuthorizationFilter
 from app.operator.common import print_json, run, table
-from app.services import operations
-from app.services.operations_views import AuthorizationDetail, AuthorizationPage
 from app.settings import Settings
-from app.store.authorization_queries import MAX_PAGE, AuthorizationFilter
-from app.store.jobs import utc_now
 
 authorizations_cli = typer.Typer(help="Authorizations (every client's).", no_args_is_help=True)
 

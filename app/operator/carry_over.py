@@ -9,14 +9,14 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.authorizations.carry_over.input import CarryOverBody, carry_over_of
+from app.authorizations.carry_over.service import Window, import_carried_over, insurer_of
+from app.jobs.repository import utc_now
+from app.operations.schemas import AuthorizationDetail
 from app.operator.common import print_json, run, stop
 from app.payers import PayerConfigError
 from app.payers.config import describe_validation_error, load_config
-from app.services.carry_over import Window, import_carried_over, insurer_of
-from app.services.carry_over_input import CarryOverBody, carry_over_of
-from app.services.operations_views import AuthorizationDetail
 from app.settings import Settings
-from app.store.jobs import utc_now
 
 carry_over_cli = typer.Typer(help="Authorizations carried over from a patient's previous plan.", no_args_is_help=True)
 

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.jobs.repository import utc_now
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries
 from app.notifications.endpoints import WebhookEndpoints
 from app.operator.common import run, table
 from app.settings import Settings
-from app.store.jobs import utc_now
 from app.store.models import WebhookDelivery
 
 webhooks_cli = typer.Typer(help="Webhook endpoints and their deliveries.", no_args_is_help=True)

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 # A statement-level trigger: one notification per INSERT statement (a multi-row insert is one), which
 # PostgreSQL folds with identical ones of the same transaction and delivers at commit, never before.
-# Listeners: app.store.wakeups.listening. SQLite has no NOTIFY; its workers are woken in-process.
+# Listeners: app.jobs.wakeups.listening. SQLite has no NOTIFY; its workers are woken in-process.
 
 
 def upgrade() -> None:

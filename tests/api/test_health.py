@@ -62,8 +62,8 @@ async def test_readyz_says_how_old_the_queue_head_is_and_whether_a_worker_was_se
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
+    from app.jobs.repository import enqueue
     from app.store.database import create_session_factory
-    from app.store.jobs import enqueue
 
     idle = (await client.get("/readyz")).json()["worker"]
     assert idle == {"last_activity_at": None, "active": False, "oldest_queued_job_seconds": 0.0}

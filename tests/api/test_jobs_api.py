@@ -10,9 +10,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.security import current_principal
+from app.jobs.repository import enqueue
 from app.security.principal import JOBS_READ, Principal
 from app.store.database import create_session_factory
-from app.store.jobs import enqueue
 from app.store.models import Job
 from app.worker import JobContext, Worker
 from tests.support.clock import FakeClock

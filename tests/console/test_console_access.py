@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from app.jobs.repository import JobState, enqueue
 from app.security.principal import ADMIN, AUTHORIZATIONS_READ
-from app.store.jobs import JobState, enqueue
 from app.store.models import Job
 from tests.console.conftest import csrf_of, log_in
 from tests.support.auth import token_for

@@ -22,12 +22,12 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Page, async_playwright, expect
 
+from app.jobs.loop import Worker
+from app.jobs.repository import enqueue
 from app.runtime import Runtime
 from app.security.principal import ADMIN, CLAIM_WRITE
-from app.store.jobs import enqueue
 from app.store.models import Authorization, Job
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.support.auth import bearer, token_for
 from tests.support.pas import claim_response, review_actions

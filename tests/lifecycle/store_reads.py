@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.authorizations.tasks import FOLLOW_UP
 from app.notifications.events import FAN_OUT
-from app.services.followups import FOLLOW_UP
 from app.store.models import Authorization, Job
 
 

@@ -22,11 +22,11 @@ from fastapi import FastAPI
 
 from app.domain.codes import ReviewAction
 from app.domain.model import Coding, ItemDecision, Period
+from app.jobs.loop import Worker
 from app.payers.contract import PayerAdapter, utc_now
 from app.runtime import Runtime
 from app.settings import Settings
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from tests.fhir.factories import make_item, make_pas_bundle
 from tests.payers.builders import claim_response_bundle
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit

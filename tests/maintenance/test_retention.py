@@ -9,12 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.jobs.loop import Worker
+from app.jobs.repository import JobState, enqueue
 from app.maintenance.retention import PRUNE, RetentionPolicy, ensure_prune_job, prune
 from app.runtime import Runtime
-from app.store.jobs import JobState, enqueue
 from app.store.models import AuditRecord, Job, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from tests.services.conftest import MovableClock
 from tests.support.processes import run_epa
 

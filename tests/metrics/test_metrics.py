@@ -13,13 +13,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import and_, or_, select, update
 
 from app.domain.codes import AuthorizationStatus
+from app.jobs.loop import Worker
+from app.jobs.repository import JobState, enqueue
 from app.metrics import Instruments
 from app.runtime import Runtime
 from app.settings import Settings
-from app.store.jobs import JobState, enqueue
 from app.store.models import Job
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.notifications.receiver import Received, running_receiver
 from tests.support.pas import claim_response, review_actions, submit

@@ -10,12 +10,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import and_, or_, select
 
+from app.jobs.loop import Worker
+from app.jobs.repository import JobState
 from app.runtime import Runtime
 from app.settings import Settings
-from app.store.jobs import JobState
 from app.store.models import Job
 from app.worker import default_handlers
-from app.worker_loop import Worker
 
 
 @pytest.fixture

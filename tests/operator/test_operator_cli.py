@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 from app.domain.codes import Priority
+from app.jobs.repository import enqueue
 from app.runtime import Runtime
 from app.security.registry import add_client, get_client
 from app.store import migrate
-from app.store.jobs import enqueue
 from app.store.models import Job, WebhookDelivery, WebhookEndpoint
 from tests.notifications.factories import make_authorization
 from tests.services.conftest import MovableClock

@@ -27,11 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
+from app.jobs.loop import Worker
 from app.main import create_app
 from app.settings import Settings
 from app.store.models import Authorization, Job
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.payers.builders import claim_response_bundle
 from tests.support.logs import MEMBER_ID, CapturedLogs, captured_logs, phi_in

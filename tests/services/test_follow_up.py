@@ -11,15 +11,15 @@ import orjson
 import respx
 from sqlalchemy import func, select
 
+from app.authorizations.submit import submit_prior_auth
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
 from app.fhir.submit import parse_submit
+from app.jobs.loop import Worker
 from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
-from app.services.submit import submit_prior_auth
 from app.store.models import Authorization, Event, Job
 from app.worker import default_handlers
-from app.worker_loop import Worker
 from tests.api.test_submit import _bundle
 from tests.payers.builders import claim_response_bundle
 from tests.services.conftest import PAYER, MovableClock

@@ -11,10 +11,10 @@ import orjson
 import respx
 from sqlalchemy import select
 
+from app.authorizations.submit import submit_prior_auth
 from app.fhir.submit import parse_submit
 from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
-from app.services.submit import submit_prior_auth
 from app.store.models import Authorization, Job
 from tests.api.test_submit import _bundle
 from tests.services.conftest import PAYER, MovableClock

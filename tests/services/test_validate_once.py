@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 import app.fhir.submit
+from app.operations.cancel import cancel
 from app.runtime import Runtime
-from app.services.operations_cancel import cancel
 from app.store.models import Authorization, Job
 from tests.api.test_submit import _bundle
 from tests.services.conftest import MovableClock

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.errors import Conflict, NotFound
-from app.store import jobs as queue
+from app.jobs import repository as queue
+from app.jobs.queries import JobFilter, get_job, list_jobs, retry_job
+from app.jobs.repository import JobState, backoff, enqueue
 from app.store.database import create_session_factory
-from app.store.jobs import JobState, backoff, enqueue
-from app.store.jobs_ops import JobFilter, get_job, list_jobs, retry_job
 from app.store.models import Job
 from tests.support.clock import FakeClock
 from tests.support.jobs import count_jobs, load_job

@@ -14,11 +14,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.jobs.contract import JobContext
+from app.jobs.loop import Worker
+from app.jobs.repository import JobState, enqueue, utc_now
+from app.jobs.wakeups import Doorbell, doorbell_of, listening
 from app.store.database import create_engine, create_session_factory
-from app.store.jobs import JobState, enqueue, utc_now
-from app.store.wakeups import Doorbell, doorbell_of, listening
-from app.worker_contract import JobContext
-from app.worker_loop import Worker
 from tests.support.jobs import load_job
 
 SLOW_POLL = 120.0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 
 class FakeClock:
-    """Callable like `app.store.jobs.utc_now`; `advance` moves it forward."""
+    """Callable like `app.jobs.repository.utc_now`; `advance` moves it forward."""
 
     def __init__(self, start: datetime = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)) -> None:
         self.at = start

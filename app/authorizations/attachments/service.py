@@ -1,0 +1,233 @@
+"""CDex `$submit-attachment`: store the documents a payer asked for, link them, forward them to the payer.
+
+Two paths, like `$submit`. A payer that answers in process (the sandbox) gets the documents in the
+same transaction that stores them, and its answer is recorded there: one commit. A remote payer is
+never called inside the request's transaction (it would hold the writer lock for as long as the
+payer takes): the documents are stored with an `authorization.attachments` job (the outbox), and the
+worker forwards them and records the answer in the job's own unit of work.
+
+Adapters with `submit_attachment` get the documents not yet forwarded; the others get every document
+sent so far on `inquire` (here and on every later follow-up).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.authorizations import tasks as followups
+from app.authorizations.attachments.repository import AttachmentRepository, documents_of
+from app.authorizations.deps import AttachmentDeps
+from app.authorizations.recording import record, record_rejection, save, state_of
+from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.stored import stored_request
+from app.domain.codes import AuthorizationStatus
+from app.domain.lifecycle import InvalidTransition
+from app.domain.model import PayerReply
+from app.errors import Conflict, Issue, NotFound, Unprocessable
+from app.fhir.attachments import AttachmentSubmission
+from app.jobs import repository as jobs
+from app.jobs.contract import Handler, JobContext, JobError, JobOutcome
+from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected
+from app.payers.contract import answers_in_process, receives_attachments
+from app.security.principal import Principal
+from app.store.database import writer_turn
+from app.store.models import Authorization
+
+FORWARD = "authorization.attachments"
+_TRACKING = "Parameters.parameter.where(name='TrackingId').valueIdentifier"
+
+
+@dataclass(frozen=True, slots=True)
+class AttachResult:
+    authorization_id: uuid.UUID
+    status: AuthorizationStatus
+    stored: int  # new documents
+    duplicates: int  # sent before (stored once)
+
+
+async def with_attachments(session: AsyncSession, reference: PayerReference) -> PayerReference:
+    """The reference with every document sent for the request so far (for `inquire`)."""
+    rows = await AttachmentRepository(session, None).for_authorization(uuid.UUID(reference.authorization_id))
+    return dataclasses.replace(reference, attachments=documents_of(rows)) if rows else reference
+
+
+async def _ask_payer(session: AsyncSession, entry: PayerEntry, authorization: Authorization) -> PayerReference:
+    _parsed, reference = stored_request(authorization)
+    rows = await AttachmentRepository(session, None).for_authorization(authorization.id)
+    if receives_attachments(entry.adapter):
+        rows = [row for row in rows if row.forwarded_at is None] or rows
+    return dataclasses.replace(reference, attachments=documents_of(rows))
+
+
+async def _call(entry: PayerEntry, reference: PayerReference) -> object:
+    adapter = entry.adapter
+    if receives_attachments(adapter):
+        return await adapter.submit_attachment(reference)  # type: ignore[attr-defined]
+    return await adapter.inquire(reference)
+
+
+async def _record_answer(
+    deps: AttachmentDeps,
+    repository: AuthorizationRepository,
+    entry: PayerEntry,
+    authorization: Authorization,
+    answer: object,
+) -> None:
+    """The payer's answer to the documents, through the aggregate; the follow-up moved or settled."""
+    session = repository.session
+    now = deps.clock()
+    await AttachmentRepository(session, None).mark_forwarded(authorization.id, now=now)
+    if isinstance(answer, PayerRejected):
+        await record_rejection(repository, authorization, answer, now=now)
+        return
+    assert isinstance(answer, PayerReply)
+    parsed, _reference = stored_request(authorization)
+    state = state_of(authorization)
+    change = state.answer(
+        {d.sequence: d for d in answer.decisions},
+        now=now,
+        timeline_type="payer-answered",
+        approval_validity=entry.approval_validity,
+        reply=answer,
+        keep_final=True,
+        detail={"payer_reference": answer.payer_reference, "action": "attachments"},
+    )
+    record(repository, authorization, state, change, parsed, reply=answer, base_url=deps.settings.base_url)
+    if change.after.is_open:
+        run_at = followups.follow_up_at(now, answer.retry_after)
+        action = followups.FollowUpAction.INQUIRE
+        if not await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action):
+            followups.plan(session, authorization, now=now, run_at=run_at, action=action)
+    else:
+        await followups.settle(session, authorization.id, now=now)
+
+
+async def submit_attachment(
+    deps: AttachmentDeps, principal: Principal, submission: AttachmentSubmission
+) -> AttachResult:
+    """Store the documents for the caller's authorization the TrackingId names, then forward them."""
+    async with writer_turn(deps.engine), deps.sessions.begin() as session:
+        attachments = AttachmentRepository(session, principal.client_id)
+        found = await attachments.authorization_id_for(submission.tracking_id)
+        repository = AuthorizationRepository(session, principal.client_id)
+        authorization = await repository.get_for_update(found) if found is not None else None
+        if authorization is None:
+            text = f"TrackingId {submission.tracking_id.value} names no prior authorization of this client"
+            raise Unprocessable(text, issues=[Issue(text=text, code="not-found", expression=_TRACKING)])
+        member = submission.member
+        if member is not None and authorization.patient_member_id not in (None, member.value):
+            text = "MemberId is not the member of the authorization the TrackingId names"
+            expression = "Parameters.parameter.where(name='MemberId').valueIdentifier"
+            raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression=expression)])
+        now = deps.clock()
+        state = state_of(authorization)
+        documents = submission.attachments
+        stored = await attachments.add_new(authorization, documents, now=now)
+        try:  # refused: the transaction rolls back, nothing is stored
+            detail = {"attach_to": submission.attach_to, "new": stored}
+            change = state.attach(len(documents), now=now, detail=detail)
+        except InvalidTransition:
+            text = f"the authorization is {authorization.status}; it awaits no documents"
+            raise Conflict(text, issues=[Issue(text=text, code="business-rule", expression=_TRACKING)]) from None
+        save(repository, authorization, state, change, items=False)
+        if stored == 0 and change.before is not AuthorizationStatus.INFO_REQUESTED:
+            # the payer has every one of them already and is not waiting for them
+            return AttachResult(authorization.id, authorization.status, 0, len(documents))
+        entry = deps.payers.get(authorization.payer_id) if authorization.payer_id in deps.payers else None
+        in_process = entry is not None and answers_in_process(entry.adapter)
+        answer: object = None
+        if entry is not None and in_process:
+            try:
+                answer = await _call(entry, await _ask_payer(session, entry, authorization))
+            except PayerRejected as rejection:
+                answer = rejection
+            except PayerError:
+                answer = None  # the worker forwards them again
+        if entry is not None and answer is not None:
+            await _record_answer(deps, repository, entry, authorization, answer)
+        else:
+            jobs.enqueue(
+                session,
+                FORWARD,
+                {},
+                now=now,
+                run_at=now,
+                client_id=authorization.client_id,
+                authorization_id=authorization.id,
+            )
+        return AttachResult(authorization.id, authorization.status, stored, len(documents) - stored)
+
+
+def forward_handler(deps: AttachmentDeps) -> Handler:
+    """The worker side: forward stored documents to a remote payer, then record its answer."""
+
+    async def forward(job: JobContext) -> JobOutcome | None:
+        if job.authorization_id is None:
+            raise JobError("attachments job without an authorization", permanent=True)
+        repository = AuthorizationRepository(job.session, None)
+        authorization = await repository.get(job.authorization_id)
+        if authorization is None or authorization.replaced_by_id is not None or not authorization.status.is_open:
+            return None
+        if authorization.payer_id not in deps.payers:
+            raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
+        entry = deps.payers.get(authorization.payer_id)
+        reference = await _ask_payer(job.session, entry, authorization)
+        answer: object
+        try:
+            answer = await _call(entry, reference)  # other PayerErrors propagate: the worker retries
+        except PayerRejected as rejection:
+            answer = rejection
+        locked = await repository.get_for_update(authorization.id)
+        if locked is None or not locked.status.is_open:
+            return None
+        await _record_answer(deps, repository, entry, locked, answer)
+        return None
+
+    return forward
+
+
+class AttachmentView(BaseModel):
+    """One stored document (never its content: it may hold PHI)."""
+
+    id: int
+    resource_type: str = Field(description="DocumentReference, QuestionnaireResponse, ...")
+    content_type: str
+    sha256: str = Field(description="Of the document's canonical JSON; the same document is stored once.")
+    size: int = Field(description="Bytes.")
+    received_at: datetime
+    forwarded_at: datetime | None = Field(description="When it went to the payer (null: not yet).")
+
+
+class AttachmentList(BaseModel):
+    authorization_id: uuid.UUID
+    attachments: list[AttachmentView]
+
+
+async def attachments_of(
+    session: AsyncSession, authorization_id: uuid.UUID, *, client_id: str | None
+) -> AttachmentList:
+    """The documents sent for one of the caller's authorizations (404 for another client's)."""
+    if await AuthorizationRepository(session, client_id).get(authorization_id, with_items=False) is None:
+        raise NotFound(f"authorization {authorization_id} not found")
+    rows = await AttachmentRepository(session, client_id).for_authorization(authorization_id)
+    return AttachmentList(
+        authorization_id=authorization_id,
+        attachments=[
+            AttachmentView(
+                id=row.id,
+                resource_type=row.resource_type,
+                content_type=row.content_type,
+                sha256=row.sha256,
+                size=row.size,
+                received_at=row.received_at,
+                forwarded_at=row.forwarded_at,
+            )
+            for row in rows
+        ],
+    )

@@ -1,0 +1,219 @@
+"""The storage side of coverage checks: active authorizations a request would duplicate, the one a
+concurrent request extends, and the CRD coverage assertions a request carries.
+
+The one module of app.coverage that reads the store (through AuthorizationRepository, scoped to
+the calling client); everything it finds is handed to the pure functions as plain data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.authorizations.repository import AuthorizationRepository
+from app.coverage.assessment import Assessment, assess
+from app.coverage.evaluate import PayerRules
+from app.coverage.programs import PayerPrograms
+from app.domain.codes import AuthorizationKind, AuthorizationStatus, ReviewAction
+from app.domain.facts import BundleFacts
+from app.domain.model import Period, PriorAuthRequest
+from app.store.models import Authorization, AuthorizationItem, CoverageAssertion
+
+ACTIVE = frozenset(s for s in AuthorizationStatus if s.is_open or s.grants)
+_NOT_GRANTED = frozenset({ReviewAction.NOT_CERTIFIED.value, ReviewAction.NO_ACTION_REQUIRED.value, "C"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnitUsage:
+    """Units (or visits) of one code of the extended authorization: authorized, used, newly requested."""
+
+    code: str
+    authorized: Decimal | None
+    used: Decimal
+    requested: Decimal | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "authorized": str(self.authorized) if self.authorized is not None else None,
+            "used": str(self.used),
+            "requested": str(self.requested) if self.requested is not None else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionCheck:
+    """The assessment of a request plus what storage said about it."""
+
+    assessment: Assessment
+    facts: BundleFacts
+    extends_id: uuid.UUID | None = None
+    usage: tuple[UnitUsage, ...] = field(default=())
+
+
+def _is_active(authorization: Authorization, now: datetime) -> bool:
+    if authorization.status not in ACTIVE:
+        return False
+    return authorization.expires_at is None or authorization.expires_at > now
+
+
+def _grants(item: AuthorizationItem, code: str) -> bool:
+    return item.product_code == code and not item.cancelled and item.decision_code not in _NOT_GRANTED
+
+
+async def active_authorization_for(
+    repository: AuthorizationRepository,
+    member: str,
+    code: str,
+    served: Period | None,
+    *,
+    now: datetime,
+    exclude: Sequence[uuid.UUID] = (),
+) -> Authorization | None:
+    """A current, unexpired authorization granting `code` to `member` on dates overlapping `served`."""
+    candidates = await repository.search_current(
+        member_id=member,
+        product_codes=[code],
+        serviced_from=served.start if served else None,
+        serviced_to=served.end if served else None,
+        limit=10,
+    )
+    for authorization in candidates:
+        if (
+            authorization.id not in exclude
+            and _is_active(authorization, now)
+            and any(_grants(i, code) for i in authorization.items)
+        ):
+            return authorization
+    return None
+
+
+def _overlaps(served: Period | None, start: date | None, end: date | None) -> bool:
+    if served is None:
+        return True
+    return (served.end is None or start is None or start <= served.end) and (
+        served.start is None or end is None or end >= served.start
+    )
+
+
+async def active_duplicates(
+    repository: AuthorizationRepository,
+    request: PriorAuthRequest,
+    *,
+    now: datetime,
+    exclude: Sequence[uuid.UUID] = (),
+) -> dict[int, str]:
+    """item sequence -> reference of an active authorization for the same member, code and overlapping dates.
+
+    One query for the whole request (this runs on every $submit).
+    """
+    items = [item for item in request.items if not item.cancelled]
+    if request.member_id is None or not items:
+        return {}
+    granted = await repository.granted_items(
+        request.member_id.value,
+        sorted({item.product_or_service.code for item in items}),
+        statuses=sorted(s.value for s in ACTIVE),
+        not_granted=sorted(_NOT_GRANTED),
+        now=now,
+    )
+    found: dict[int, str] = {}
+    for item in items:
+        for code, start, end, reference, authorization_id in granted:
+            if (
+                code == item.product_or_service.code
+                and authorization_id not in exclude
+                and _overlaps(item.serviced, start, end)
+            ):
+                found[item.sequence] = reference
+                break
+    return found
+
+
+async def extended_authorization(repository: AuthorizationRepository, refs: Sequence[str]) -> Authorization | None:
+    """The current authorization whose preAuthRef (or item authorization number) a concurrent request names."""
+    for ref in refs:
+        found = await repository.search_current(preauth_ref=ref, limit=1)
+        if found:
+            return found[0]
+    return None
+
+
+def unit_usage(extended: Authorization, request: PriorAuthRequest) -> tuple[UnitUsage, ...]:
+    """Authorized vs used units of the extended authorization, for the codes the extension asks for again."""
+    lines: list[UnitUsage] = []
+    for item in request.items:
+        code = item.product_or_service.code
+        for earlier in extended.items:
+            if earlier.product_code == code and not earlier.cancelled:
+                authorized = earlier.authorized_quantity or earlier.quantity
+                lines.append(UnitUsage(code, authorized, earlier.units_used or Decimal(0), item.quantity))
+                break
+    return tuple(lines)
+
+
+async def check_submission(
+    session: AsyncSession,
+    client_id: str,
+    payer_rules: PayerRules | None,
+    request: PriorAuthRequest,
+    facts: BundleFacts,
+    *,
+    now: datetime,
+    programs: PayerPrograms | None = None,
+    new: bool = False,
+) -> SubmissionCheck:
+    """Assess `request` against its payer's rules and the registry's exemptions with what storage knows
+    (read only).
+
+    `new`: the caller knows the Bundle identifier was never stored (so it skips that look-up)."""
+    repository = AuthorizationRepository(session, client_id)
+    if not new and await repository.by_bundle_identifier(request.bundle_identifier.key()) is not None:
+        # a replay (or a reused identifier): $submit answers it from the store, so nothing is looked up
+        return SubmissionCheck(assess(payer_rules, request, facts, today=now.date(), programs=programs), facts)
+    extended = None
+    if request.kind is AuthorizationKind.CONCURRENT:
+        extended = await extended_authorization(repository, facts.preauth_refs)
+    duplicates: dict[int, str] = {}
+    if not request.is_update and not request.cancels_all and request.kind is not AuthorizationKind.CONCURRENT:
+        duplicates = await active_duplicates(repository, request, now=now)
+    assessment = assess(payer_rules, request, facts, today=now.date(), duplicates=duplicates, programs=programs)
+    return SubmissionCheck(
+        assessment=assessment,
+        facts=facts,
+        extends_id=extended.id if extended else None,
+        usage=unit_usage(extended, request) if extended else (),
+    )
+
+
+async def link_assertions(
+    session: AsyncSession,
+    client_id: str,
+    authorization_id: uuid.UUID,
+    now: datetime,
+    *,
+    assertion_ids: Sequence[str] = (),
+    satisfied_pa_ids: Sequence[str] = (),
+) -> list[str]:
+    """Link the caller's CRD coverage assertions a $submit names (by assertion id or satisfied-pa-id); the ids."""
+    if not assertion_ids and not satisfied_pa_ids:
+        return []
+    statement = select(CoverageAssertion).where(
+        CoverageAssertion.client_id == client_id,
+        or_(
+            CoverageAssertion.id.in_(list(assertion_ids)),
+            CoverageAssertion.satisfied_pa_id.in_(list(satisfied_pa_ids)),
+        ),
+    )
+    linked: list[str] = []
+    for assertion in (await session.execute(statement)).scalars():
+        assertion.authorization_id = authorization_id
+        assertion.linked_at = now
+        linked.append(assertion.id)
+    return sorted(linked)

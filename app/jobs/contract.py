@@ -1,0 +1,95 @@
+"""What a job handler sees and may answer. Handlers are `async def handler(job: JobContext) -> JobOutcome | None`.
+
+- Return None: the job is done. The handler's writes (through `job.session`) and the job's
+  completion commit in ONE transaction; if the worker lost the lease meanwhile, both roll back.
+- Return `Reschedule(after=...)`: the step succeeded but the work goes on later ("still pended,
+  ask again in an hour"). The handler's writes commit with it; it does not count as a failure
+  (attempts start again from zero), and it may replace the payload to carry state forward.
+- Raise: the handler's writes roll back and a failed attempt is recorded in a separate
+  transaction. The job runs again after an exponential backoff with jitter, or after
+  `retry_after` when the exception carries one (`JobError(..., retry_after=...)`, or any exception
+  with a `retry_after: timedelta` attribute such as `app.payers.errors.PayerError`), and ends
+  `dead` once `max_attempts` are spent. `JobError(..., permanent=True)` goes dead at once.
+
+The failure recorded (`last_error`) and the logs hold the exception type and, for JobError
+only, its message: other exceptions' messages may quote PHI, so handlers should raise JobError
+with a message they know to be safe when they want one recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeAlias
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.jobs.repository import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """One claimed job, and the unit of work its handler writes through (the worker commits it)."""
+
+    job_id: int
+    kind: str
+    payload: Mapping[str, Any]
+    attempt: int  # 1 on the first try
+    max_attempts: int
+    client_id: str | None
+    authorization_id: uuid.UUID | None
+    session: AsyncSession
+    clock: Clock = field(repr=False)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+@dataclass(frozen=True, slots=True)
+class Reschedule:
+    """Run this job again after `after`, not as a failure; `payload` replaces the job's payload if given."""
+
+    after: timedelta
+    payload: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.after < timedelta(0):
+            raise ValueError("Reschedule.after must not be negative")
+
+
+JobOutcome: TypeAlias = Reschedule
+"""What a handler may return besides None (done); a union as more outcomes appear."""
+
+Handler: TypeAlias = Callable[[JobContext], Awaitable[JobOutcome | None]]
+
+
+class JobError(Exception):
+    """A failure a handler raises on purpose: its message is recorded (keep it free of PHI)."""
+
+    def __init__(self, message: str, *, retry_after: timedelta | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.permanent = permanent
+
+
+class UnknownJobKind(JobError):
+    """No handler is registered for the job's kind (the job fails, and ends dead when spent)."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """The `last_error` text: type and, for JobError, its (PHI-free) message."""
+    if isinstance(exc, JobError):
+        return f"{type(exc).__name__}: {exc.message}"
+    return type(exc).__name__
+
+
+def retry_after_of(exc: BaseException) -> timedelta | None:
+    value = getattr(exc, "retry_after", None)
+    return value if isinstance(value, timedelta) and value >= timedelta(0) else None
+
+
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, JobError) and exc.permanent

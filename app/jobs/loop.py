@@ -1,0 +1,319 @@
+"""The Worker: claims due jobs, runs their handlers, records the outcome, keeps its leases alive.
+
+One claim is one short transaction (`app.jobs.repository.claim`). Each job then runs in its own
+session, which the handler writes through; completion (or rescheduling) is written in that same
+session and committed once, so a handler's writes and its job's completion are atomic. A failure
+rolls the handler's session back and is recorded in a separate transaction. A heartbeat task
+extends the leases of the jobs in hand every third of the lease. On stop, the worker claims
+nothing more, waits up to `grace_period` for the jobs in hand, then cancels the rest and
+releases them (queued, lease cleared) so another worker takes them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.jobs import repository as queue
+from app.jobs.contract import (
+    Handler,
+    JobContext,
+    UnknownJobKind,
+    describe_failure,
+    is_permanent,
+    retry_after_of,
+)
+from app.jobs.repository import Clock, utc_now
+from app.jobs.wakeups import Doorbell
+from app.store.models import Job
+
+log = logging.getLogger("app.worker")
+
+JobObserver = Callable[[str, str], None]
+"""Told (kind, outcome) when a run ends: done, rescheduled, retry, dead or lease-lost (e.g. metrics)."""
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[-128:]
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """A snapshot of a claimed row, safe to use after the claim's session closed."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    client_id: str | None
+    authorization_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, job: Job) -> ClaimedJob:
+        return cls(
+            job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts, job.client_id, job.authorization_id
+        )
+
+
+class Worker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: Mapping[str, Handler],
+        *,
+        worker_id: str | None = None,
+        clock: Clock = utc_now,
+        batch_size: int = 10,
+        concurrency: int = 10,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 1.0,
+        idle_backoff: float = 10.0,
+        grace_period: float = 25.0,
+        observer: JobObserver | None = None,
+        wakeups: Doorbell | None = None,
+    ) -> None:
+        if batch_size < 1 or concurrency < 1 or lease <= timedelta(0) or poll_interval <= 0:
+            raise ValueError("batch_size, concurrency, lease and poll_interval must be positive")
+        self.sessions = sessions
+        self.handlers = dict(handlers)
+        self.worker_id = worker_id or default_worker_id()
+        self.clock = clock
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.idle_backoff = max(idle_backoff, poll_interval)
+        self.grace_period = grace_period
+        self.observer = observer
+        self.wakeups = wakeups  # rung when a due job is queued: claim at once instead of at the next poll
+        self._in_hand: dict[int, asyncio.Task[None]] = {}
+
+    @property
+    def in_hand(self) -> frozenset[int]:
+        """The ids of the jobs this worker holds right now."""
+        return frozenset(self._in_hand)
+
+    async def run_once(self) -> int:
+        """Claim one batch, run it to the end (`concurrency` at a time), return how many were claimed."""
+        async with self._heartbeating():
+            jobs = await self._claim(self.batch_size)
+            gate = asyncio.Semaphore(self.concurrency)
+
+            async def gated(job: ClaimedJob) -> None:
+                async with gate:
+                    await self._run(job)
+
+            await asyncio.gather(*(self._start(job, gated(job)) for job in jobs))
+        return len(jobs)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set, then drain: finish (within the grace period) or release."""
+        log.info("worker started", extra={"worker_id": self.worker_id})
+        stopping = asyncio.create_task(stop.wait())
+        delay = self.poll_interval
+        try:
+            async with self._heartbeating():
+                try:
+                    while not stop.is_set():
+                        free = self.concurrency - len(self._in_hand)
+                        if free <= 0:  # every slot busy: wait for one to free up
+                            await self._wait(stopping, seconds=None)
+                            continue
+                        limit = min(free, self.batch_size)
+                        rings = self.wakeups.rings if self.wakeups is not None else 0
+                        claimed = await self._claim_quietly(limit)
+                        for job in claimed:
+                            self._start(job, self._run(job))
+                        if len(claimed) == limit:
+                            delay = self.poll_interval
+                            continue  # a full batch: more may be due
+                        woken = await self._wait(
+                            stopping, seconds=self.poll_interval if claimed else delay, rings=rings
+                        )
+                        # Idle: poll less and less often, up to idle_backoff; any work or wake-up resets it.
+                        delay = self.poll_interval if claimed or woken else min(delay * 2, self.idle_backoff)
+                finally:
+                    await self._drain()
+        finally:
+            stopping.cancel()
+            log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    async def _wait(self, stopping: asyncio.Task[Any], *, seconds: float | None, rings: int | None = None) -> bool:
+        """Until stop, a job in hand ends, `seconds` pass or (given `rings`) a wake-up after it; True if woken."""
+        waiting: set[asyncio.Future[Any]] = {stopping, *self._in_hand.values()}
+        bell = None
+        if self.wakeups is not None and rings is not None:
+            bell = asyncio.ensure_future(self.wakeups.wait(rings))
+            waiting.add(bell)
+        try:
+            await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if bell is not None and not bell.done():
+                bell.cancel()
+        return bell is not None and bell.done() and not bell.cancelled()
+
+    def _start(self, job: ClaimedJob, work: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(work)
+        self._in_hand[job.id] = task
+        task.add_done_callback(lambda _t: self._in_hand.pop(job.id, None))
+        return task
+
+    async def _claim(self, limit: int) -> list[ClaimedJob]:
+        async with self.sessions() as session, session.begin():
+            now = self.clock()
+            buried = await queue.bury_abandoned(session, now=now)
+            if buried:
+                log.warning("jobs dead after their worker stopped", extra={"count": buried})
+            rows = await queue.claim(session, worker_id=self.worker_id, now=now, lease=self.lease, limit=limit)
+            return [ClaimedJob.of(row) for row in rows]
+
+    async def _claim_quietly(self, limit: int) -> list[ClaimedJob]:
+        try:
+            return await self._claim(limit)
+        except Exception as exc:  # the database may be briefly away: try again at the next poll
+            log.warning("claim failed", extra={"worker_id": self.worker_id, "error_type": type(exc).__name__})
+            return []
+
+    def _context(self, job: ClaimedJob, session: AsyncSession) -> JobContext:
+        return JobContext(
+            job_id=job.id,
+            kind=job.kind,
+            payload=job.payload,
+            attempt=job.attempt,
+            max_attempts=job.max_attempts,
+            client_id=job.client_id,
+            authorization_id=job.authorization_id,
+            session=session,
+            clock=self.clock,
+        )
+
+    async def _run(self, job: ClaimedJob) -> None:
+        try:
+            async with self.sessions() as session:
+                handler = self.handlers.get(job.kind)
+                if handler is None:
+                    raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
+                outcome = await handler(self._context(job, session))
+                now = self.clock()
+                if outcome is None:
+                    kept = await queue.complete(session, job.id, worker_id=self.worker_id, now=now)
+                else:
+                    kept = await queue.reschedule(
+                        session,
+                        job.id,
+                        worker_id=self.worker_id,
+                        now=now,
+                        run_at=now + outcome.after,
+                        payload=outcome.payload,
+                    )
+                if not kept:
+                    await session.rollback()
+                    log.warning("job lease lost; its writes were rolled back", extra=self._log_extra(job))
+                    self._observe(job, "lease-lost")
+                    return
+                await session.commit()
+        except Exception as exc:
+            await self._record_failure(job, exc)
+        else:
+            log.debug(
+                "job finished", extra={**self._log_extra(job), "outcome": "done" if outcome is None else "rescheduled"}
+            )
+            self._observe(job, "done" if outcome is None else "rescheduled")
+
+    def _observe(self, job: ClaimedJob, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer(job.kind, outcome)
+
+    async def _record_failure(self, job: ClaimedJob, exc: Exception) -> None:
+        extra = {**self._log_extra(job), "error_type": type(exc).__name__}
+        try:
+            async with self.sessions() as session, session.begin():
+                state = await queue.fail(
+                    session,
+                    job.id,
+                    worker_id=self.worker_id,
+                    now=self.clock(),
+                    error=describe_failure(exc),
+                    retry_after=retry_after_of(exc),
+                    permanent=is_permanent(exc),
+                )
+        except Exception as record_exc:
+            log.error(
+                "job failure not recorded; the lease will expire",
+                extra={**extra, "record_error_type": type(record_exc).__name__},
+            )
+            return
+        if state is queue.JobState.DEAD:
+            log.error("job dead", extra={**extra, "state": state.value})
+        else:
+            log.warning("job failed", extra={**extra, "state": state.value if state else "lease-lost"})
+        self._observe(job, "lease-lost" if state is None else "dead" if state is queue.JobState.DEAD else "retry")
+
+    def _log_extra(self, job: ClaimedJob) -> dict[str, Any]:
+        return {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, "worker_id": self.worker_id}
+
+    async def _drain(self) -> None:
+        tasks = dict(self._in_hand)
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks.values(), timeout=self.grace_period)
+        unfinished = [job_id for job_id, task in tasks.items() if task in pending]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if unfinished:
+            await asyncio.shield(self._release(unfinished))
+
+    async def _release(self, job_ids: list[int]) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                released = await queue.release(session, job_ids, worker_id=self.worker_id, now=self.clock())
+            log.info("jobs released at shutdown", extra={"worker_id": self.worker_id, "count": released})
+        except Exception as exc:
+            log.error(
+                "release failed; the leases will expire",
+                extra={"worker_id": self.worker_id, "error_type": type(exc).__name__},
+            )
+
+    @asynccontextmanager
+    async def _heartbeating(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._heartbeat_loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            await self.heartbeat()
+
+    async def heartbeat(self) -> None:
+        """Extend the leases of the jobs in hand (the heartbeat task calls this every lease/3)."""
+        job_ids = list(self._in_hand)
+        if not job_ids:
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                held = await queue.heartbeat(
+                    session, job_ids, worker_id=self.worker_id, now=self.clock(), lease=self.lease
+                )
+        except Exception as exc:
+            log.warning("heartbeat failed", extra={"worker_id": self.worker_id, "error_type": type(exc).__name__})
+            return
+        if held < len(job_ids):
+            log.warning("leases lost", extra={"worker_id": self.worker_id, "count": len(job_ids) - held})

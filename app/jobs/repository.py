@@ -1,0 +1,275 @@
+"""The durable job queue: rows in `jobs`, written in the caller's transaction (transactional outbox).
+
+    queued --claim--> running --complete--> done
+      ^                 |  \\--fail (attempts < max)--> queued (run_at = now + backoff)
+      |                 |   \\-fail (attempts >= max)--> dead --retry (ops)--> queued
+      |                 \\--reschedule / release--> queued (not counted as a failure)
+      \\-- a running job whose lease has expired is claimable again (its worker died)
+
+`enqueue` only adds to the caller's session; the claim is one statement that locks with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL (ignored on SQLite, where writers are serialized), so any
+number of workers can share the table. `attempts` counts claims; every state change after the
+claim requires `locked_by` to still be the worker, so a worker that lost its lease changes nothing.
+Nothing here commits: callers own their transactions.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.jobs.wakeups import ring_on_commit
+from app.store.models import Job
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware UTC datetime."""
+
+DEFAULT_MAX_ATTEMPTS = 20
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_CAP = timedelta(hours=1)
+ERROR_LIMIT = 2000  # characters of last_error kept
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    DEAD = "dead"
+
+
+def utc_now() -> datetime:
+    """The production clock."""
+    return datetime.now(UTC)
+
+
+def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: Mapping[str, Any],
+    *,
+    run_at: datetime | None = None,
+    client_id: str | None = None,
+    authorization_id: uuid.UUID | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    now: datetime | None = None,
+) -> Job:
+    """Add a queued job to the caller's unit of work; it exists only if the caller commits.
+
+    `payload` must be JSON-able; `run_at` defaults to `now` (the caller's clock, else the wall clock).
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    now = now or utc_now()
+    job = Job(
+        kind=kind,
+        state=JobState.QUEUED.value,
+        client_id=client_id,
+        authorization_id=authorization_id,
+        payload=dict(payload),
+        run_at=run_at or now,
+        attempts=0,
+        max_attempts=max_attempts,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(job)
+    if job.run_at <= now:
+        ring_on_commit(session)  # a worker of this process starts it at once
+    return job
+
+
+def backoff(attempts: int, *, rng: Callable[[], float] = random.random) -> timedelta:
+    """Delay before the next try after `attempts` failed tries: exponential, capped, "equal jitter".
+
+    A few lines instead of a library: half the exponential delay is fixed, half is random, so
+    retries of many jobs failing together spread out while the delay still grows.
+    """
+    exponent = min(max(attempts - 1, 0), 30)
+    delay = min(BACKOFF_BASE * (1 << exponent), BACKOFF_CAP)
+    return delay / 2 + delay / 2 * rng()
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Job.state == JobState.QUEUED.value, Job.run_at <= now),
+        and_(Job.state == JobState.RUNNING.value, Job.lease_until < now, Job.attempts < Job.max_attempts),
+    )
+
+
+async def bury_abandoned(session: AsyncSession, *, now: datetime, limit: int = 100) -> int:
+    """Mark dead the expired leases that were already on their last attempt (their worker died)."""
+    victims = (
+        select(Job.id)
+        .where(Job.state == JobState.RUNNING.value, Job.lease_until < now, Job.attempts >= Job.max_attempts)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(victims.scalar_subquery()))
+        .values(
+            state=JobState.DEAD.value,
+            lease_until=None,
+            locked_by=None,
+            last_error="lease expired on the last attempt (the worker stopped)",
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+async def claim(session: AsyncSession, *, worker_id: str, now: datetime, lease: timedelta, limit: int) -> list[Job]:
+    """Lease up to `limit` due jobs to `worker_id` in one statement; the caller commits at once."""
+    if limit < 1:
+        return []
+    due = (
+        select(Job.id)
+        .where(_claimable(now))
+        .order_by(Job.run_at, Job.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(due.scalar_subquery()))
+        .values(
+            state=JobState.RUNNING.value,
+            attempts=Job.attempts + 1,
+            lease_until=now + lease,
+            locked_by=worker_id,
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(result.scalars().all(), key=lambda job: (job.run_at, job.id))
+
+
+def _mine(job_id: int, worker_id: str) -> Any:
+    return and_(Job.id == job_id, Job.state == JobState.RUNNING.value, Job.locked_by == worker_id)
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+async def _update_mine(session: AsyncSession, job_id: int, worker_id: str, **values: Any) -> bool:
+    result = await session.execute(
+        update(Job).where(_mine(job_id, worker_id)).values(**values).execution_options(synchronize_session=False)
+    )
+    return _rowcount(result) == 1
+
+
+async def heartbeat(
+    session: AsyncSession, job_ids: Sequence[int], *, worker_id: str, now: datetime, lease: timedelta
+) -> int:
+    """Extend the leases `worker_id` still holds; returns how many it still holds."""
+    if not job_ids:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.state == JobState.RUNNING.value, Job.locked_by == worker_id)
+        .values(lease_until=now + lease, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+async def complete(session: AsyncSession, job_id: int, *, worker_id: str, now: datetime) -> bool:
+    """Mark done (in the handler's transaction); False when the lease was lost: roll back then."""
+    return await _update_mine(
+        session,
+        job_id,
+        worker_id,
+        state=JobState.DONE.value,
+        lease_until=None,
+        locked_by=None,
+        last_error=None,
+        updated_at=now,
+    )
+
+
+async def reschedule(
+    session: AsyncSession,
+    job_id: int,
+    *,
+    worker_id: str,
+    now: datetime,
+    run_at: datetime,
+    payload: Mapping[str, Any] | None = None,
+) -> bool:
+    """Queue again for `run_at` without counting a failure (the step succeeded; the work goes on)."""
+    values: dict[str, Any] = {"payload": dict(payload)} if payload is not None else {}
+    return await _update_mine(
+        session,
+        job_id,
+        worker_id,
+        state=JobState.QUEUED.value,
+        run_at=run_at,
+        attempts=0,
+        lease_until=None,
+        locked_by=None,
+        last_error=None,
+        updated_at=now,
+        **values,
+    )
+
+
+async def fail(
+    session: AsyncSession,
+    job_id: int,
+    *,
+    worker_id: str,
+    now: datetime,
+    error: str,
+    retry_after: timedelta | None = None,
+    permanent: bool = False,
+) -> JobState | None:
+    """Record a failed attempt: queued again after a backoff (or `retry_after`), or dead when spent.
+
+    Returns the new state, or None when the lease was lost (another worker owns the job now).
+    """
+    job = await session.get(Job, job_id, populate_existing=True, with_for_update=True)
+    if job is None or job.state != JobState.RUNNING.value or job.locked_by != worker_id:
+        return None
+    job.last_error = error[:ERROR_LIMIT]
+    job.lease_until = None
+    job.locked_by = None
+    job.updated_at = now
+    if permanent or job.attempts >= job.max_attempts:
+        job.state = JobState.DEAD.value
+    else:
+        job.state = JobState.QUEUED.value
+        job.run_at = now + (retry_after if retry_after is not None else backoff(job.attempts))
+    await session.flush()
+    return JobState(job.state)
+
+
+async def release(session: AsyncSession, job_ids: Sequence[int], *, worker_id: str, now: datetime) -> int:
+    """Give unfinished jobs back at shutdown: queued, runnable at once, the attempt not counted."""
+    if not job_ids:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.state == JobState.RUNNING.value, Job.locked_by == worker_id)
+        .values(
+            state=JobState.QUEUED.value,
+            attempts=Job.attempts - 1,
+            run_at=now,
+            lease_until=None,
+            locked_by=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)

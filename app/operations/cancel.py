@@ -1,0 +1,100 @@
+"""Operations cancel: tell the payer within the sync budget, cancel every item, keep the timeline.
+
+Two short transactions around the payer call, as in app.authorizations.submit: no write lock is held
+while the payer thinks. A payer that is down does not stop the cancel: the authorization is
+cancelled here at once and a follow-up job (action "cancel") tells the payer later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+
+from app.authorizations import tasks as followups
+from app.authorizations.deps import PayerCallDeps
+from app.authorizations.recording import record, state_of, state_without_items
+from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.stored import stored_request, stored_submission
+from app.authorizations.tasks import FollowUpAction
+from app.domain.codes import AuthorizationStatus
+from app.domain.lifecycle import Event
+from app.domain.model import PayerReply
+from app.errors import Conflict
+from app.logging import describe
+from app.operations.schemas import CancelResult, FollowUpView
+from app.operations.service import detail_of, not_found
+from app.operations.worklist import queued_job
+from app.payers import PayerError, PayerReference, PayerRejected
+from app.store.models import Authorization
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    reply: PayerReply | None
+    outcome: str  # notified | rejected | unreachable | not-configured
+
+
+def _check_cancellable(authorization: Authorization) -> None:
+    if authorization.replaced_by_id is not None:
+        raise Conflict(f"authorization {authorization.id} was replaced by {authorization.replaced_by_id}; cancel that")
+    if not state_without_items(authorization).can(Event.CANCELLED, AuthorizationStatus.CANCELLED):
+        raise Conflict(f"authorization {authorization.id} is {authorization.status} and cannot be cancelled")
+
+
+async def _ask_payer(deps: PayerCallDeps, payer_id: str, reference: PayerReference) -> _Answer:
+    if payer_id not in deps.payers:
+        return _Answer(None, "not-configured")
+    adapter = deps.payers.get(payer_id).adapter
+    try:
+        reply = await asyncio.wait_for(adapter.cancel(reference), timeout=deps.settings.payer_sync_budget_seconds)
+    except PayerRejected:
+        return _Answer(None, "rejected")  # asking again would not change its mind
+    except (TimeoutError, PayerError) as exc:
+        log.warning("payer cancel failed", extra={"payer_id": payer_id, "error_type": type(exc).__name__})
+        return _Answer(None, "unreachable")
+    except Exception as exc:  # an adapter bug must not lose the cancel: the follow-up tries again
+        log.error("payer adapter raised outside its error tree", extra=describe(exc))  # no message: PHI
+        return _Answer(None, "unreachable")
+    return _Answer(reply, "notified")
+
+
+async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> CancelResult:
+    async with deps.sessions() as session:  # transaction 1: read what the payer needs
+        authorization = await AuthorizationRepository(session, client_id).get(authorization_id)
+        if authorization is None:
+            raise not_found(authorization_id)
+        _check_cancellable(authorization)
+        payer_id = authorization.payer_id
+        _parsed, reference = stored_request(authorization)
+    answer = await _ask_payer(deps, payer_id, reference)
+    async with deps.sessions.begin() as session:  # transaction 2: record
+        repository = AuthorizationRepository(session, client_id)
+        locked = await repository.get_for_update(authorization_id)
+        if locked is None:
+            raise not_found(authorization_id)
+        _check_cancellable(locked)  # decided or cancelled meanwhile
+        now = deps.clock()
+        state = state_of(locked)
+        change = state.cancel(now=now, reply=answer.reply, detail={"by": "operations", "payer": answer.outcome})
+        parsed = stored_submission(locked)
+        record(repository, locked, state, change, parsed, reply=answer.reply, base_url=deps.settings.base_url)
+        follow_up = None
+        if answer.outcome == "unreachable":
+            run_at = followups.follow_up_at(now, None)
+            moved = await followups.replan(session, locked.id, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
+            if not moved:
+                followups.plan(session, locked, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
+            await session.flush()
+            job = await queued_job(session, locked.id, followups.FOLLOW_UP)
+            if job is not None:
+                await session.refresh(job)
+                follow_up = FollowUpView(job_id=job.id, action=FollowUpAction.CANCEL.value, run_at=job.run_at)
+        else:
+            await followups.settle(session, locked.id, now=now)
+        await session.flush()
+        detail = await detail_of(session, locked, client_id=client_id, now=now, base_url=deps.settings.base_url)
+    return CancelResult(payer_notified=answer.outcome == "notified", follow_up=follow_up, authorization=detail)

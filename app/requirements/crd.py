@@ -1,0 +1,351 @@
+"""CRD (Da Vinci CRD 2.2.1, 2.0.1 callers accepted) as CDS Hooks 2.0 services: discovery and hook answers.
+
+Primary hooks (order-sign, appointment-book, order-dispatch, encounter-discharge) answer one
+Coverage Information systemAction per order (`update`, the order with ext-coverage-information
+pointing at the prefetched Coverage), an Instructions card, and an External Reference card per
+rule that links documentation. An order without a code is answered too: covered and pa-needed
+`conditional`, `info-needed` `detail-code` (the rules cannot judge a service that is not named).
+order-select answers the same cards without systemActions; encounter-start answers no cards.
+A malformed context, or no active Coverage (with a member id) in prefetch, or no payer for it,
+is refused with 400 and an OperationOutcome; never a 500.
+Each coverage-assertion-id is stored, so a later `$submit` carrying it is linked to it.
+Cards name their type in the 2.2.1 code system, or in 2.0.1's `temp` one for a caller that says
+it speaks 2.0.1 (request extension `davinci-crd.version`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+
+from app.authorizations.deps import RequirementsDeps
+from app.authorizations.precheck import active_authorization_for
+from app.authorizations.repository import AuthorizationRepository
+from app.coverage.evaluate import Determination, ItemFacts, evaluate
+from app.coverage.facts import age_on
+from app.coverage.program_format import Routing
+from app.domain import bounds
+from app.domain.model import Identifier
+from app.errors import InvalidRequest, Issue, NotFound
+from app.fhir.crd import (
+    CARD_TYPES,
+    CARD_TYPES_2_0_1,
+    HookCoverage,
+    Order,
+    birth_date,
+    card,
+    coverage_information,
+    diagnosis_codes,
+    hook_coverage,
+    hook_orders,
+    info_needed,
+    provider_npis,
+    provider_state,
+    update_action,
+)
+from app.fhir.crd_hooks import (
+    CRD_VERSION,
+    EARLIER_CRD_VERSION,
+    HOOKS,
+    VERSION_EXTENSION,
+    caller_crd_version,
+    check_context,
+)
+from app.fhir.elements import as_dict
+from app.payers.registry import NoPayerMatches
+from app.security.principal import Principal
+from app.store.models import CoverageAssertion
+
+SOURCE_LABEL = "ePA hub coverage requirements (CRD)"
+_PA_TEXT = {
+    "auth-needed": "prior authorization required",
+    "no-auth": "no prior authorization needed",
+    "performpa": "the performing provider must obtain prior authorization",
+    "conditional": "prior authorization depends on the payer's review",
+    "satisfied": "an existing authorization covers it",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CdsService:
+    id: str
+    hook: str
+    title: str
+    primary: bool
+
+
+SERVICES = {
+    s.id: s
+    for s in (
+        CdsService("crd-order-sign", "order-sign", "Coverage requirements of signed orders", True),
+        CdsService("crd-order-select", "order-select", "Coverage requirements of selected orders", False),
+        CdsService("crd-appointment-book", "appointment-book", "Coverage requirements of booked appointments", True),
+        CdsService("crd-order-dispatch", "order-dispatch", "Coverage requirements of dispatched orders", True),
+        CdsService("crd-encounter-start", "encounter-start", "Coverage check at the start of an encounter", False),
+        CdsService(
+            "crd-encounter-discharge",
+            "encounter-discharge",
+            "Coverage requirements of discharge orders (home health, DME, post-acute care)",
+            True,
+        ),
+    )
+}
+
+
+def discovery() -> dict[str, Any]:
+    """The CDS Hooks discovery document; each service declares the CRD version it implements."""
+    return {
+        "services": [
+            {
+                "hook": s.hook,
+                "id": s.id,
+                "title": s.title,
+                "description": f"Da Vinci CRD {CRD_VERSION}: {s.title.lower()} from the payer's coverage rules.",
+                "prefetch": HOOKS[s.hook].templates(),
+                "extension": {VERSION_EXTENSION: CRD_VERSION},
+            }
+            for s in SERVICES.values()
+        ]
+    }
+
+
+def coverage_not_found(why: str) -> InvalidRequest:
+    """The refusal when the patient's coverage, member or payer is unknown (CRD 2.2.1: 400, OperationOutcome)."""
+    text = f"Coverage not found: {why}. Send the patient's active Coverage (with the member id) in prefetch `coverage`."
+    return InvalidRequest(text, issues=[Issue(text=text, code="not-found", expression="prefetch.coverage")])
+
+
+def routed_reason(reason: str | None, routing: Routing) -> str:
+    """The coverage-information reason of an order a program routes: who reviews it, under which program."""
+    text = f"prior authorization is reviewed by {routing.contractor} ({routing.program}; {routing.source})"
+    return (f"{reason}; {text}" if reason else text)[:300]
+
+
+def _line(order: Order, determination: Determination, pa: str | None, routing: Routing | None = None) -> str:
+    assert order.item is not None
+    code = order.item.product_or_service.code
+    if determination.covered == "not-covered":
+        return f"{code}: not covered ({determination.reason})"
+    text = f"{code}: {_PA_TEXT[pa or 'conditional']}"
+    if determination.gold_card:
+        text += " (gold card)"
+    if determination.exemption is not None or routing is not None:
+        text += f": {determination.reason}"
+    if determination.documentation:
+        text += "; documentation: " + ", ".join(d.text for d in determination.documentation)
+    if determination.referral:
+        text += "; a referral is required"
+    return text
+
+
+async def answer_hook(
+    deps: RequirementsDeps, principal: Principal, service_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """The CDS Hooks response for one call of a CRD service."""
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise NotFound(f"no CDS service {service_id!r}")
+    if body.get("hook") != service.hook:
+        raise InvalidRequest(
+            f"service {service_id} answers hook {service.hook}",
+            issues=[Issue(f"not {service.hook}", expression="hook")],
+        )
+    if not isinstance(body.get("hookInstance"), str):
+        raise InvalidRequest(
+            "a hookInstance is required",
+            issues=[Issue("a hookInstance is required", "required", expression="hookInstance")],
+        )
+    context = check_context(service.hook, body.get("context"))
+    prefetch = as_dict(body.get("prefetch"))
+    coverage = hook_coverage(prefetch)
+    if coverage is None or coverage.member_id is None:
+        raise coverage_not_found("no active Coverage with a member id was prefetched")
+    try:
+        entry = deps.payers.route((), coverage.payor)
+    except NoPayerMatches:
+        raise coverage_not_found("no payer is configured for the Coverage's payor") from None
+    orders = hook_orders(service.hook, context, prefetch)
+    if not orders:
+        return {"cards": [], **({"systemActions": []} if service.primary else {})}
+    topics = CARD_TYPES_2_0_1 if caller_crd_version(body) == EARLIER_CRD_VERSION else CARD_TYPES
+    answer = _Answer(service, entry.id, coverage, coverage.member_id, topics)
+    return await _answer(deps, principal, answer, orders, prefetch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    service: CdsService
+    payer_id: str
+    coverage: HookCoverage
+    member: Identifier
+    topic_system: str
+
+
+async def _answer(
+    deps: RequirementsDeps, principal: Principal, answer: _Answer, orders: list[Order], prefetch: dict[str, Any]
+) -> dict[str, Any]:
+    service, payer_id, coverage, member = answer.service, answer.payer_id, answer.coverage, answer.member
+    payer_rules = deps.coverage.current.for_payer(payer_id)
+    programs = deps.programs.for_payer(payer_id)
+    now = deps.clock()
+    born = birth_date(prefetch)
+    actions: list[dict[str, Any]] = []
+    lines: list[str] = []
+    links: dict[str, str] = {}
+    assertions: list[dict[str, Any]] = []
+    async with deps.sessions.begin() as session:
+        repository = AuthorizationRepository(session, principal.client_id)
+        for order in orders:
+            if order.item is None:
+                assertion, action, line = _uncoded(principal, answer, order, now)
+                assertions.append(assertion)
+                actions.append(action)
+                lines.append(line)
+                continue
+            item = order.item
+            day = item.serviced.start if item.serviced and item.serviced.start else now.date()
+            npis = provider_npis(order.resource, prefetch)
+            facts = ItemFacts(
+                item=item,
+                service_date=day,
+                diagnosis_codes=diagnosis_codes(order.resource),
+                age=age_on(born, day),
+                provider_npis=npis,
+                state=provider_state(order.resource, prefetch),
+            )
+            determination = programs.exempt(evaluate(payer_rules, facts), facts)
+            routing = programs.routing_for(facts) if determination.settled is None else None
+            if routing is not None:
+                determination = replace(determination, reason=routed_reason(determination.reason, routing))
+            pa: str | None = None if determination.covered == "not-covered" else determination.pa_needed
+            satisfied = None
+            if pa in ("auth-needed", "performpa"):
+                code = item.product_or_service.code
+                found = await active_authorization_for(repository, member.value, code, item.serviced, now=now)
+                if found is not None:
+                    pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
+            assertion_id = uuid.uuid4().hex
+            assertions.append(
+                _assertion_row(
+                    assertion_id,
+                    principal,
+                    answer,
+                    order,
+                    now,
+                    product_system=(item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
+                    product_code=item.product_or_service.code[: bounds.CODE_LENGTH],
+                    covered=determination.covered,
+                    pa_needed=pa,
+                    doc_needed=determination.doc_needed,
+                    rule_id=determination.rule_id,
+                    rules_version=determination.version,
+                    satisfied_pa_id=satisfied,
+                )
+            )
+            extension = coverage_information(
+                coverage_reference=coverage.reference,
+                covered=determination.covered,
+                pa_needed=pa,
+                doc_needed=determination.doc_needed if pa not in (None, "no-auth", "satisfied") else None,
+                reason=determination.reason,
+                day=now.date(),
+                assertion_id=assertion_id,
+                satisfied_pa_id=satisfied,
+                info_needed=info_needed(order, npis),
+            )
+            actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
+            lines.append(_line(order, determination, pa, routing))
+            if determination.info_url:
+                links[determination.info_url] = determination.program or "Payer documentation requirements"
+        if assertions:  # one multi-row Core INSERT, no unit of work: the hook's only write
+            await session.execute(insert(cast(Table, CoverageAssertion.__table__)), assertions)
+    cards = [_instructions(lines, answer.topic_system)]
+    cards += [
+        card(
+            label[:139],
+            card_type="external-reference",
+            label=SOURCE_LABEL,
+            links=[{"label": label[:80], "url": url}],
+            topic_system=answer.topic_system,
+        )
+        for url, label in links.items()
+    ]
+    return {"cards": cards, **({"systemActions": actions} if service.primary else {})}
+
+
+_UNCODED = "coverage and prior authorization depend on the service ordered"
+
+
+def _assertion_row(
+    assertion_id: str, principal: Principal, answer: _Answer, order: Order, now: datetime, **values: Any
+) -> dict[str, Any]:
+    """One `coverage_assertions` row (what a later $submit links to), every column given."""
+    return {
+        "id": assertion_id,
+        "client_id": principal.client_id,
+        "payer_id": answer.payer_id,
+        "hook": answer.service.hook,
+        "order_reference": order.reference[: bounds.ORDER_REFERENCE_LENGTH],
+        "product_system": None,
+        "doc_needed": None,
+        "rule_id": None,
+        "rules_version": None,
+        "satisfied_pa_id": None,
+        "authorization_id": None,
+        "linked_at": None,
+        "created_at": now,
+        **values,
+    }
+
+
+def _uncoded(
+    principal: Principal, answer: _Answer, order: Order, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """An order without a code still gets its Coverage Information (CRD 2.2.1: one per order): covered and
+    pa-needed `conditional`, `info-needed` asking for the code; its assertion is kept like any other."""
+    assertion_id = uuid.uuid4().hex
+    assertion = _assertion_row(
+        assertion_id,
+        principal,
+        answer,
+        order,
+        now,
+        product_code="",  # no code was ordered
+        covered="conditional",
+        pa_needed="conditional",
+    )
+    extension = coverage_information(
+        coverage_reference=answer.coverage.reference,
+        covered="conditional",
+        pa_needed="conditional",
+        doc_needed=None,
+        reason=f"the order carries no code: {_UNCODED}",
+        day=now.date(),
+        assertion_id=assertion_id,
+        satisfied_pa_id=None,
+        info_needed=info_needed(order, ()),
+    )
+    action = update_action(order.resource, extension, f"Coverage information for {order.reference}")
+    return assertion, action, f"{order.reference}: no code; {_UNCODED}"
+
+
+def _instructions(lines: list[str], topic_system: str) -> dict[str, Any]:
+    needs = sum(1 for line in lines if "prior authorization required" in line or "must obtain" in line)
+    summary = (
+        f"Prior authorization needed for {needs} of {len(lines)} order(s)"
+        if needs
+        else f"Coverage requirements for {len(lines)} order(s)"
+    )
+    detail = "\n".join(f"- {line}" for line in lines)
+    return card(
+        summary,
+        card_type="instructions",
+        label=SOURCE_LABEL,
+        detail=detail,
+        indicator="info",
+        topic_system=topic_system,
+    )

@@ -1,1 +1,0 @@
-"""Use cases that tie domain, FHIR, payers and the store together."""
