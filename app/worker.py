@@ -4,7 +4,8 @@
   number of them on PostgreSQL.
 - `running_worker(worker)`: one worker as a background task of another process, e.g. inside
   `epa serve` on SQLite, stopped gracefully when the `async with` block ends.
-- `default_handlers(runtime)`: the job kinds this service knows. Add real handlers there.
+- `default_handlers(runtime)`: the job kinds this service knows: each room's face exports its
+  handlers (`handlers(deps)`), merged here one line per room.
 
 The loop itself is `app.jobs.loop.Worker`; the handler contract is `app.jobs.contract`.
 """
@@ -20,19 +21,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.authorizations.appeals.recording import APPEAL_FOLLOW_UP
-from app.authorizations.appeals.tasks import appeal_follow_up_handler
-from app.authorizations.attachments.service import FORWARD as ATTACHMENTS_FORWARD
-from app.authorizations.attachments.service import forward_handler as attachments_forward_handler
-from app.authorizations.clock_handlers import clock_handlers
-from app.authorizations.follow_up import follow_up_handler
-from app.authorizations.tasks import FOLLOW_UP
+from app import authorizations, notifications
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.jobs.loop import JobObserver, Worker
 from app.jobs.repository import Clock, utc_now
 from app.jobs.wakeups import Doorbell, doorbell_of, listening
 from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
-from app.notifications import handlers as notification_handlers
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
 
@@ -69,20 +63,14 @@ async def test_sleep(job: JobContext) -> None:
 
 
 def default_handlers(runtime: Runtime) -> dict[str, Handler]:
-    """Every job kind the service handles, keyed by kind.
-
-    Extension point: add `"kind": handler` entries here; build handlers that need the runtime
-    (payer registry, http client, settings) as closures over `runtime`.
-    """
+    """Every job kind the service handles, keyed by kind: one line per room (a room's face exports
+    `handlers(deps)`; the runtime satisfies every room's deps Protocol)."""
     return {
         NOOP: noop,
         TEST_SLEEP: test_sleep,
-        FOLLOW_UP: follow_up_handler(runtime),
         PRUNE: prune_handler(runtime.settings),
-        **clock_handlers(),
-        **notification_handlers(runtime),
-        APPEAL_FOLLOW_UP: appeal_follow_up_handler(runtime),
-        ATTACHMENTS_FORWARD: attachments_forward_handler(runtime),
+        **authorizations.handlers(runtime),
+        **notifications.handlers(runtime),
     }
 
 

@@ -35,7 +35,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from app.operations.worklist import AuthorizationFilter, list_statement
+from app.operations.queries import AuthorizationFilter, list_statement
 from app.store.database import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]

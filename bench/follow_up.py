@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy import event, func, select, update
 
 import app.fhir.submit
-from app.authorizations.submit import submit_prior_auth
+from app.authorizations import submit_prior_auth
 from app.fhir.submit import parse_submit
 from app.jobs.loop import Worker
 from app.runtime import build_runtime

@@ -15,11 +15,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
+from app import operations
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.params import PlainText
 from app.api.security import require
-from app.authorizations.appeals import service as appeals
+from app.authorizations import appeals
 from app.domain.bounds import (
     APPEAL_DOCUMENT_MAX_BYTES,
     APPEAL_DOCUMENT_TITLE_LENGTH,
@@ -27,8 +28,7 @@ from app.domain.bounds import (
     APPEAL_DOCUMENTS_MAX,
     APPEAL_REASON_LENGTH,
 )
-from app.operations.appeal_views import AppealView
-from app.operations.schemas import AuthorizationDetail
+from app.operations import AppealView, AuthorizationDetail
 from app.payers.appeals import AppealDocument
 from app.security.principal import AUTHORIZATIONS_WRITE, Principal
 
@@ -92,7 +92,7 @@ class AppealResult(BaseModel):
 async def _result(
     runtime: RuntimeDep, authorization_id: uuid.UUID, principal: Principal, appeal_id: uuid.UUID | None
 ) -> AppealResult:
-    shown = await appeals.detail(runtime, authorization_id, client_id=principal.scope_client_id)
+    shown = await operations.show(runtime, authorization_id, client_id=principal.scope_client_id)
     found = [a for a in shown.appeals if a.id == appeal_id]
     return AppealResult(appeal=found[0] if found else None, authorization=shown)
 

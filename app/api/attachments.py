@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from app.api.auditing import AuditDep
 from app.api.deps import SessionDep
 from app.api.security import require
-from app.authorizations.attachments.service import AttachmentList, attachments_of
+from app.operations import AttachmentList, attachments_of
 from app.security.principal import AUTHORIZATIONS_READ, Principal
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])

@@ -12,14 +12,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
+from app import operations
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
-from app.operations import service as operations
-from app.operations.cancel import cancel
-from app.operations.schemas import AuthorizationDetail, AuthorizationPage, CancelResult, RefreshResult
-from app.operations.worklist import MAX_PAGE, AuthorizationFilter
+from app.operations import (
+    MAX_PAGE,
+    AuthorizationDetail,
+    AuthorizationFilter,
+    AuthorizationPage,
+    CancelResult,
+    RefreshResult,
+    cancel,
+)
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Principal
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])

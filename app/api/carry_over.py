@@ -13,10 +13,9 @@ from fastapi import APIRouter, Response
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
-from app.authorizations.carry_over.input import CarryOverBody, carry_over_of
-from app.authorizations.carry_over.service import Window, import_carried_over, insurer_of, resubmission
+from app.authorizations.carry_over import CarryOverBody, Window, carry_over_of, insurer_of, resubmission
 from app.errors import Issue, Unprocessable
-from app.operations.schemas import AuthorizationDetail
+from app.operations import AuthorizationDetail, import_carried_over
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Principal
 
 router = APIRouter(prefix="/authorizations", tags=["operations"])

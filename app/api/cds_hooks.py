@@ -17,7 +17,7 @@ from app.api.deps import RuntimeDep
 from app.api.security import require
 from app.errors import InvalidRequest, PayloadTooLarge
 from app.fhir.limits import ParseLimits, check_json_limits
-from app.requirements.crd import answer_hook, discovery
+from app.requirements import answer_hook, discovery
 from app.security.principal import CLAIM_CREATE, Principal
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks (Da Vinci CRD)"])

@@ -17,7 +17,7 @@ from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.authorizations.attachments.service import submit_attachment
+from app.authorizations.attachments import submit_attachment
 from app.errors import Issue
 from app.fhir.attachments import parse_submit_attachment
 from app.fhir.media import FHIR_JSON

@@ -12,14 +12,14 @@ from app import __version__
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep
 from app.api.security import require
-from app.authorizations.inquire import (
+from app.authorizations import (
     ClaimResponseSearch,
     TokenCriterion,
     claim_response,
     inquire,
     search_claim_responses,
+    submit_prior_auth,
 )
-from app.authorizations.submit import submit_prior_auth
 from app.domain import bounds
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement

@@ -19,7 +19,7 @@ from app.errors import InvalidRequest
 from app.fhir.media import FHIR_JSON
 from app.fhir.outcome import operation_outcome
 from app.fhir.submit import parse_submit
-from app.requirements.validate import validate_submission
+from app.requirements import validate_submission
 from app.security.principal import CLAIM_CREATE, Principal
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci PAS)"])

@@ -22,7 +22,7 @@ from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.params import PlainText
 from app.api.security import require
-from app.authorizations.usage.service import (
+from app.authorizations.usage import (
     UsageInput,
     UsageReport,
     UsageSummary,

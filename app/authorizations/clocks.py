@@ -1,82 +1,72 @@
-"""Clock and expiry events as jobs scheduled at the moment they fire (they survive restarts).
+"""Clock and expiry job handlers: `overdue`, `expiring`, `expired` and `info-overdue` through the aggregate.
 
-- `authorization.overdue`: at the decision due time; records `overdue` if still undecided.
-- `authorization.expiry`: ahead of and at the end of an approval; records `expiring`, then the
-  transition to `expired`. A job whose expiry no longer matches the authorization (an update
-  moved it) does nothing.
-- `appeal.deadline`: at an appeal's deadline; records `appeal-overdue` if the payer has not decided it.
+Planned by `app.authorizations.scheduling`; a job whose expiry (or due time) no longer matches the
+authorization (an update moved it) does nothing.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.domain.clocks import expiring_soon_at
-from app.jobs import repository as jobs
+from app.authorizations.recording import save, state_without_items
+from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.scheduling import EXPIRY, INFO_DUE, OVERDUE
+from app.domain.clocks import is_overdue
+from app.domain.codes import AuthorizationStatus
+from app.domain.lifecycle import Event
+from app.jobs.contract import Handler, JobContext, JobOutcome
 from app.store.models import Authorization
 
-OVERDUE = "authorization.overdue"
-EXPIRY = "authorization.expiry"
-INFO_DUE = "authorization.info-due"
-DEFAULT_EXPIRING_LEAD = timedelta(days=14)
-APPEAL_DEADLINE = "appeal.deadline"
+
+async def current(job: JobContext) -> tuple[AuthorizationRepository, Authorization | None]:
+    repository = AuthorizationRepository(job.session, None)
+    if job.authorization_id is None:
+        return repository, None
+    authorization = await repository.get_for_update(job.authorization_id)
+    if authorization is None or authorization.replaced_by_id is not None:
+        return repository, None
+    return repository, authorization
 
 
-def plan_overdue_check(session: AsyncSession, authorization: Authorization, *, now: datetime) -> None:
-    if authorization.due_at is not None:
-        jobs.enqueue(
-            session,
-            OVERDUE,
-            {},
-            now=now,
-            run_at=authorization.due_at,
-            client_id=authorization.client_id,
-            authorization_id=authorization.id,
-        )
+async def overdue(job: JobContext) -> JobOutcome | None:
+    repository, authorization = await current(job)
+    now = job.now()
+    if authorization is None:
+        return None
+    if is_overdue(authorization.due_at, authorization.status, now):
+        state = state_without_items(authorization)
+        save(repository, authorization, state, state.overdue(now=now), items=False)
+    return None
 
 
-def plan_expiry(session: AsyncSession, authorization: Authorization, *, now: datetime, lead: timedelta) -> None:
-    expires_at = authorization.expires_at
-    if expires_at is None:
-        return
-    for event, run_at in (("expiring", max(now, expiring_soon_at(expires_at, lead))), ("expired", expires_at)):
-        jobs.enqueue(
-            session,
-            EXPIRY,
-            {"event": event, "expires_at": expires_at.isoformat()},
-            now=now,
-            run_at=run_at,
-            client_id=authorization.client_id,
-            authorization_id=authorization.id,
-        )
+async def expiry(job: JobContext) -> JobOutcome | None:
+    repository, authorization = await current(job)
+    now = job.now()
+    if authorization is None or authorization.expires_at is None:
+        return None
+    if authorization.expires_at.isoformat() != job.payload.get("expires_at"):
+        return None  # the approval changed since this job was planned
+    state = state_without_items(authorization)
+    if not state.can(Event.EXPIRED, AuthorizationStatus.EXPIRED):
+        return None
+    if job.payload.get("event") == "expiring":
+        save(repository, authorization, state, state.expiring(now=now), items=False)
+    elif now >= authorization.expires_at:
+        save(repository, authorization, state, state.expire(now=now), items=False)
+    return None
 
 
-def plan_appeal_deadline(
-    session: AsyncSession, authorization: Authorization, *, appeal_id: str, due_at: datetime, now: datetime
-) -> None:
-    jobs.enqueue(
-        session,
-        APPEAL_DEADLINE,
-        {"appeal_id": appeal_id},
-        now=now,
-        run_at=due_at,
-        client_id=authorization.client_id,
-        authorization_id=authorization.id,
-    )
-
-
-def plan_information_due(session: AsyncSession, authorization: Authorization, *, now: datetime) -> None:
+async def information_due(job: JobContext) -> JobOutcome | None:
+    """The documents a payer asked for are due: `info-overdue` unless they came (or the payer decided)."""
+    repository, authorization = await current(job)
+    now = job.now()
+    if authorization is None or authorization.status is not AuthorizationStatus.INFO_REQUESTED:
+        return None
     due_at = authorization.info_due_at
-    if due_at is None:
-        return
-    jobs.enqueue(
-        session,
-        INFO_DUE,
-        {"due_at": due_at.isoformat()},
-        now=now,
-        run_at=max(now, due_at),
-        client_id=authorization.client_id,
-        authorization_id=authorization.id,
-    )
+    if due_at is None or due_at.isoformat() != job.payload.get("due_at") or now < due_at:
+        return None  # a later answer moved the due time (its own job fires then)
+    state = state_without_items(authorization)
+    save(repository, authorization, state, state.information_overdue(now=now), items=False)
+    return None
+
+
+def clock_handlers() -> dict[str, Handler]:
+    return {OVERDUE: overdue, EXPIRY: expiry, INFO_DUE: information_due}

@@ -1,24 +1,30 @@
 """The worker side of a pended authorization: ask the payer again until a final decision.
 
-Runs as the `authorization.follow_up` job. The payer is called before anything is written, so
-no write transaction stays open during the call; the answer is then recorded in the job's own
-unit of work, which commits together with the job's completion (or its rescheduling).
+Runs as the `authorization.follow_up` job (operations may move it to now: `follow_up_now`). The
+payer is called before anything is written, so no write transaction stays open during the call;
+the answer is then recorded in the job's own unit of work, which commits together with the job's
+completion (or its rescheduling).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from app.authorizations.attachments.service import with_attachments
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.authorizations import scheduling
 from app.authorizations.deps import FollowUpDeps
+from app.authorizations.documents import SentDocuments
 from app.authorizations.recording import record, record_rejection, save, state_of, state_without_items
 from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.scheduling import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
 from app.authorizations.stored import stored_request
-from app.authorizations.tasks import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
 from app.domain.model import PayerReply
+from app.errors import Conflict
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.payers import PayerRejected, PayerSubmission
-from app.store.models import Authorization
+from app.store.models import Authorization, Job
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +48,13 @@ async def _tell_payer_of_cancel(
     return None
 
 
-def follow_up_handler(deps: FollowUpDeps) -> Handler:
+def follow_up_handler(deps: FollowUpDeps, documents: SentDocuments) -> Handler:
     async def follow_up(job: JobContext) -> JobOutcome | None:
         if job.authorization_id is None:
             raise JobError("follow-up job without an authorization", permanent=True)
         repository = AuthorizationRepository(job.session, None)  # the worker acts for every client
         authorization = await repository.get(job.authorization_id)
-        action = FollowUpAction(job.payload.get("action", FollowUpAction.INQUIRE.value))
+        action = scheduling.action_of(job.payload)
         if authorization is None:
             return None
         if action is FollowUpAction.CANCEL:
@@ -61,7 +67,7 @@ def follow_up_handler(deps: FollowUpDeps) -> Handler:
             raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
         entry = deps.payers.get(authorization.payer_id)
         parsed, reference = stored_request(authorization)
-        reference = await with_attachments(job.session, reference)  # documents the provider sent, if any
+        reference = await documents.with_documents(job.session, reference)  # documents the provider sent, if any
         bundle = authorization.request_document
         submission = PayerSubmission(str(authorization.id), parsed.request, bundle)
         answer: PayerReply | PayerRejected
@@ -106,3 +112,23 @@ def follow_up_handler(deps: FollowUpDeps) -> Handler:
         return None
 
     return follow_up
+
+
+async def follow_up_now(session: AsyncSession, authorization: Authorization, *, now: datetime) -> Job:
+    """Operations' "follow up now": the queued follow-up moves to `now`, or one is planned if none is queued.
+
+    Refused (409) for a replaced version or a decided request: there is nothing to wait for."""
+    if authorization.replaced_by_id is not None:
+        raise Conflict(f"authorization {authorization.id} was replaced by {authorization.replaced_by_id}")
+    status = authorization.status
+    if not status.is_open:
+        raise Conflict(f"authorization {authorization.id} is {status.value}: there is no decision to wait for")
+    job = await scheduling.queued(session, authorization.id)
+    if job is not None:
+        await scheduling.replan(session, authorization.id, now=now, run_at=now, action=scheduling.action_of(job))
+        await session.refresh(job)
+        return job
+    action = FollowUpAction.INQUIRE if authorization.payer_reference else FollowUpAction.CONFIRM
+    job = scheduling.plan(session, authorization, now=now, run_at=now, action=action)
+    await session.flush()
+    return job

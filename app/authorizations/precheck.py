@@ -1,8 +1,9 @@
-"""The storage side of coverage checks: active authorizations a request would duplicate, the one a
-concurrent request extends, and the CRD coverage assertions a request carries.
+"""Pre-submission checks: the payer's coverage rules and exemptions (pure, `app.coverage`) with what the
+store knows: active authorizations a request would duplicate and the one a concurrent request extends.
 
-The one module of app.coverage that reads the store (through AuthorizationRepository, scoped to
-the calling client); everything it finds is handed to the pure functions as plain data.
+Read only, through AuthorizationRepository (scoped to the calling client); everything found is
+handed to the pure functions as plain data. `check_or_refuse` is `$submit`'s step: findings refuse
+the request (422, nothing stored) when the payer's rules say so.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authorizations.repository import AuthorizationRepository
@@ -23,7 +23,8 @@ from app.coverage.programs import PayerPrograms
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, ReviewAction
 from app.domain.facts import BundleFacts
 from app.domain.model import Period, PriorAuthRequest
-from app.store.models import Authorization, AuthorizationItem, CoverageAssertion
+from app.errors import Issue, Unprocessable
+from app.store.models import Authorization, AuthorizationItem
 
 ACTIVE = frozenset(s for s in AuthorizationStatus if s.is_open or s.grants)
 _NOT_GRANTED = frozenset({ReviewAction.NOT_CERTIFIED.value, ReviewAction.NO_ACTION_REQUIRED.value, "C"})
@@ -192,28 +193,45 @@ async def check_submission(
     )
 
 
-async def link_assertions(
+async def check_or_refuse(
     session: AsyncSession,
     client_id: str,
-    authorization_id: uuid.UUID,
-    now: datetime,
+    payer_rules: PayerRules | None,
+    request: PriorAuthRequest,
+    facts: BundleFacts,
     *,
-    assertion_ids: Sequence[str] = (),
-    satisfied_pa_ids: Sequence[str] = (),
-) -> list[str]:
-    """Link the caller's CRD coverage assertions a $submit names (by assertion id or satisfied-pa-id); the ids."""
-    if not assertion_ids and not satisfied_pa_ids:
-        return []
-    statement = select(CoverageAssertion).where(
-        CoverageAssertion.client_id == client_id,
-        or_(
-            CoverageAssertion.id.in_(list(assertion_ids)),
-            CoverageAssertion.satisfied_pa_id.in_(list(satisfied_pa_ids)),
-        ),
+    now: datetime,
+    programs: PayerPrograms,
+) -> SubmissionCheck:
+    """`check_submission` for a new request (the caller looked up its Bundle identifier already), refused (422,
+    nothing stored) when the payer's rules say findings refuse."""
+    check = await check_submission(
+        session, client_id, payer_rules, request, facts, now=now, programs=programs, new=True
     )
-    linked: list[str] = []
-    for assertion in (await session.execute(statement)).scalars():
-        assertion.authorization_id = authorization_id
-        assertion.linked_at = now
-        linked.append(assertion.id)
-    return sorted(linked)
+    findings = check.assessment.submit_findings()
+    if findings and check.assessment.on_findings == "refuse" and not request.cancels_all:
+        text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
+        raise Unprocessable(text, issues=[finding.issue("error") for finding in findings])
+    return check
+
+
+def exemptions_of(check: SubmissionCheck) -> dict[str, dict[str, str]]:
+    """item sequence -> the exemption that made it not-required, for the `received` event."""
+    return {str(sequence): cited for sequence, cited in check.assessment.exemptions().items()}
+
+
+def program_notes(request: PriorAuthRequest, check: SubmissionCheck) -> list[Issue]:
+    """ClaimResponse.processNote lines citing each exemption (its item is NA, its reason the same citation)."""
+    notes: list[Issue] = []
+    for position, item in enumerate(request.items):
+        determination = check.assessment.determinations.get(item.sequence)
+        if determination is not None and determination.exemption is not None:
+            notes.append(
+                Issue(
+                    text=f"item {item.sequence} ({item.product_or_service.code}): {determination.reason}",
+                    code="informational",
+                    severity="information",
+                    expression=f"Bundle.entry[0].resource.item[{position}]",
+                )
+            )
+    return notes

@@ -14,10 +14,10 @@ from decimal import Decimal
 
 import orjson
 
-from app.authorizations import tasks as followups
-from app.authorizations.clocks import DEFAULT_EXPIRING_LEAD, plan_expiry, plan_information_due
+from app.authorizations import scheduling
 from app.authorizations.items import apply_decision, decision_of
 from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.scheduling import DEFAULT_EXPIRING_LEAD, plan_expiry, plan_information_due
 from app.domain import authorization as aggregate
 from app.domain.codes import AuthorizationStatus
 from app.domain.model import Coding, InformationRequest, PayerReply, Period
@@ -152,6 +152,7 @@ def render_document(
         full_url=f"{base_url}/fhir/ClaimResponse/{row.id}" if base_url else None,
         version_id=str(state.version),
         information_request=_open_information_request(row, state),
+        request_index=parsed.index,
     )
     return orjson.dumps(bundle)
 
@@ -199,5 +200,5 @@ async def record_rejection(
     save(repository, row, state, change, items=False)
     row.response_document = orjson.dumps(operation_outcome(issues))
     row.response_status = 422
-    await followups.settle(repository.session, row.id, now=now)
+    await scheduling.settle(repository.session, row.id, now=now)
     return row.response_document

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.domain.codes import AuthorizationStatus
 from app.domain.model import Identifier
-from app.store.models import Authorization, AuthorizationIdentifier, AuthorizationItem, Event
+from app.store.models import Authorization, AuthorizationIdentifier, AuthorizationItem, CoverageAssertion, Event
 
 _MAX_REPLACEMENT_CHAIN = 100
 
@@ -225,8 +225,28 @@ class AuthorizationRepository:
         self.session.add(event)
         return event
 
-    async def timeline(self, authorization_id: uuid.UUID) -> list[Event]:
-        statement = select(Event).where(Event.authorization_id == authorization_id).order_by(Event.id)
+    async def link_assertions(
+        self,
+        authorization_id: uuid.UUID,
+        now: datetime,
+        *,
+        assertion_ids: Sequence[str] = (),
+        satisfied_pa_ids: Sequence[str] = (),
+    ) -> list[str]:
+        """Link the client's CRD coverage assertions a $submit names (by assertion id or satisfied-pa-id); the ids."""
+        if not assertion_ids and not satisfied_pa_ids:
+            return []
+        statement = select(CoverageAssertion).where(
+            or_(
+                CoverageAssertion.id.in_(list(assertion_ids)),
+                CoverageAssertion.satisfied_pa_id.in_(list(satisfied_pa_ids)),
+            ),
+        )
         if self.client_id is not None:
-            statement = statement.where(Event.client_id == self.client_id)
-        return list((await self.session.execute(statement)).scalars())
+            statement = statement.where(CoverageAssertion.client_id == self.client_id)
+        linked: list[str] = []
+        for assertion in (await self.session.execute(statement)).scalars():
+            assertion.authorization_id = authorization_id
+            assertion.linked_at = now
+            linked.append(assertion.id)
+        return sorted(linked)

@@ -8,29 +8,24 @@ dies during the payer call loses nothing: the worker carries the request on.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
-import orjson
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.authorizations import tasks as followups
-from app.authorizations.appeals.by_update import appeal_by_update, is_appeal
-from app.authorizations.attachments.repository import AttachmentRepository
-from app.authorizations.clocks import plan_overdue_check
+from app.authorizations import scheduling
 from app.authorizations.deps import SubmitDeps
+from app.authorizations.documents import SentDocuments
 from app.authorizations.items import items_for
-from app.authorizations.precheck import SubmissionCheck, check_submission, link_assertions
-from app.authorizations.recording import record, record_rejection, render_document, save, state_of
+from app.authorizations.payer_call import PayerOutcome, call_payer, next_follow_up
+from app.authorizations.precheck import SubmissionCheck, check_or_refuse, exemptions_of, program_notes
+from app.authorizations.recording import record, record_rejection, save, state_of
+from app.authorizations.replay import SubmitResult, audited, fingerprint, replay
 from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.routing import PayerChoice, choose_payer
+from app.authorizations.scheduling import FollowUpAction
 from app.authorizations.stored import normalized_form
-from app.authorizations.tasks import FollowUpAction
 from app.domain.authorization import received_change
 from app.domain.codes import AuthorizationStatus
 from app.domain.facts import BundleFacts
@@ -38,68 +33,15 @@ from app.domain.lifecycle import accepts_updates
 from app.domain.model import Attachment, PayerReply
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.attachments import supporting_documents
-from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
-from app.logging import describe, request_id
-from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected, PayerSubmission, PayerUnavailable
+from app.payers import PayerEntry, PayerRejected
 from app.payers.contract import answers_in_process
-from app.security.audit import AuditEntry, stage_audit
+from app.security.audit import AuditEntry
 from app.security.principal import Principal
 from app.store.database import writer_turn
 from app.store.models import Authorization
 
-log = logging.getLogger(__name__)
-
 SAFETY_MARGIN_SECONDS = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    authorization_id: uuid.UUID
-    status_code: int
-    body: bytes  # the PAS response Bundle, or an OperationOutcome for a payer rejection
-    payer_id: str
-    status: AuthorizationStatus  # as stored when the answer was given
-    replayed: bool = False
-    audited: bool = False  # its audit entry went into the transaction that stored the answer
-
-
-def _fingerprint(parsed: ParsedSubmission) -> str:
-    """What makes two submissions the same request: the canonical JSON of the parsed Bundle (keys sorted,
-    no whitespace), so a retry serialised with other whitespace, key order or as XML is the same request."""
-    return hashlib.sha256(orjson.dumps(parsed.bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-async def _replay(
-    repository: AuthorizationRepository, existing: Authorization, parsed: ParsedSubmission, base_url: str
-) -> SubmitResult:
-    # Rows stored before the canonical fingerprint hold the hash of the bytes as sent.
-    if existing.request_hash not in (_fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest()):
-        raise Conflict(
-            "this Bundle.identifier was already used for a different request; give each request its own identifier",
-            issues=[
-                Issue(
-                    text="Bundle.identifier already used for a different request",
-                    code="duplicate",
-                    expression="Bundle.identifier",
-                )
-            ],
-        )
-    if existing.response_document is None:
-        # Stored, not yet answered (in flight, or its process died before recording): answer from the
-        # current state (pended) at once; the follow-up job carries the request on.
-        loaded = await repository.get(existing.id)
-        assert loaded is not None
-        body = render_document(loaded, state_of(loaded), parsed, base_url=base_url)
-        return SubmitResult(existing.id, 200, body, existing.payer_id, existing.status, replayed=True)
-    return SubmitResult(
-        existing.id,
-        existing.response_status,
-        existing.response_document,
-        existing.payer_id,
-        existing.status,
-        replayed=True,
-    )
 
 
 async def _prior_for_update(repository: AuthorizationRepository, parsed: ParsedSubmission) -> Authorization:
@@ -154,7 +96,7 @@ def _new_authorization(
         created_at=now,
         updated_at=now,
         version=1,
-        request_hash=_fingerprint(parsed),
+        request_hash=fingerprint(parsed),
         request_document=parsed.bundle_bytes,
         request_form=normalized_form(parsed),
         response_status=200,
@@ -173,15 +115,6 @@ class _Stored:
     documents: tuple[Attachment, ...] = ()  # carried by an update for the payer
 
 
-def _audited(session: AsyncSession, audit: AuditEntry | None, result: SubmitResult) -> SubmitResult:
-    """Stage the request's audit entry in the transaction that stores its answer (no second commit)."""
-    if audit is None:
-        return result
-    audit.add(result.authorization_id)
-    stage_audit(session, [audit], result.status_code, request_id.get())
-    return replace(result, audited=True)
-
-
 async def _store(
     deps: SubmitDeps,
     principal: Principal,
@@ -189,6 +122,7 @@ async def _store(
     choice: PayerChoice,
     facts: BundleFacts,
     audit: AuditEntry | None,
+    sent: SentDocuments,
 ) -> SubmitResult | _Stored:
     """Idempotency, update checks, coverage rules and pre-submission checks, then the authorization and
     its first event. When the answer needs no I/O (the payer's rules settle every item, or the payer
@@ -202,7 +136,7 @@ async def _store(
         new_claim = request.claim_identifiers[0].key() if request.claim_identifiers and not changes_earlier else None
         seen = await repository.by_bundle_or_claim(request.bundle_identifier.key(), new_claim)
         if seen is not None and seen.bundle_identifier == request.bundle_identifier.key():
-            return _audited(session, audit, await _replay(repository, seen, parsed, deps.settings.base_url))
+            return audited(session, audit, await replay(repository, seen, parsed, deps.settings.base_url))
         prior = None
         if changes_earlier:
             prior = await _prior_for_update(repository, parsed)
@@ -216,7 +150,15 @@ async def _store(
             raise Conflict(
                 text, issues=[Issue(text=text, code="duplicate", expression="Bundle.entry[0].resource.identifier")]
             )
-        check = await _check(session, deps, principal, parsed, choice, facts)
+        check = await check_or_refuse(
+            session,
+            principal.client_id,
+            deps.coverage.current.for_payer(choice.rules_payer),
+            request,
+            facts,
+            now=deps.clock(),
+            programs=choice.programs,
+        )
         authorization = _new_authorization(deps, principal, parsed, entry, prior, check)
         if request.cancels_all:
             for item in authorization.items:
@@ -228,17 +170,17 @@ async def _store(
             change = replaced.replace(now=authorization.received_at, by=str(authorization.id))
             save(repository, prior, replaced, change, items=False)
             prior.replaced_by_id = authorization.id
-            await followups.settle(session, prior.id, now=authorization.received_at)
+            await scheduling.settle(session, prior.id, now=authorization.received_at)
         detail = {
             "kind": authorization.kind,
             "priority": authorization.priority,
             "payer": entry.id,
             **({"replaces": str(prior.id)} if prior else {}),
             **choice.detail(),
-            **({"exemptions": exempt} if (exempt := _exemptions(check)) else {}),
-            **await _coverage_links(session, repository, authorization, parsed, check),
+            **({"exemptions": exempt} if (exempt := exemptions_of(check)) else {}),
+            **await _coverage_links(repository, authorization, parsed, check),
         }
-        documents = supporting_documents(parsed.bundle) if prior is not None else ()
+        documents = supporting_documents(parsed.bundle, parsed.index) if prior is not None else ()
         if documents:  # a PASClaimUpdate that carries the documents a payer asked for
             detail["attachments"] = len(documents)
         received = received_change(now=authorization.received_at, detail=detail)
@@ -246,7 +188,7 @@ async def _store(
         settled = not request.cancels_all and check.assessment.settles(request)
         result: SubmitResult | _Stored
         if settled or answers_in_process(entry.adapter):
-            outcome = None if settled else await _call_payer(deps, entry, authorization, parsed, documents)
+            outcome = None if settled else await call_payer(deps, entry, authorization, parsed, documents)
             result = await _record_outcome(
                 deps, repository, entry, authorization, parsed, outcome, check, follow_up_queued=False
             )
@@ -254,7 +196,7 @@ async def _store(
             budget = deps.settings.payer_sync_budget_seconds + SAFETY_MARGIN_SECONDS
             # If this process dies during the payer call, the payer may have the request: ask before resending.
             action = FollowUpAction.CANCEL if request.cancels_all else FollowUpAction.CONFIRM
-            followups.plan(
+            scheduling.plan(
                 session,
                 authorization,
                 now=authorization.received_at,
@@ -271,15 +213,13 @@ async def _store(
                 raced = await other.by_bundle_identifier(request.bundle_identifier.key())
                 if raced is None:
                     raise
-                return await _replay(other, raced, parsed, deps.settings.base_url)
+                return await replay(other, raced, parsed, deps.settings.base_url)
         if documents:
-            attachments = AttachmentRepository(session, principal.client_id)
-            await attachments.add_new(authorization, documents, now=authorization.received_at)
-        return _audited(session, audit, result) if isinstance(result, SubmitResult) else result
+            await sent.keep(session, authorization, documents, now=authorization.received_at)
+        return audited(session, audit, result) if isinstance(result, SubmitResult) else result
 
 
 async def _coverage_links(
-    session: AsyncSession,
     repository: AuthorizationRepository,
     authorization: Authorization,
     parsed: ParsedSubmission,
@@ -287,9 +227,7 @@ async def _coverage_links(
 ) -> dict[str, object]:
     """Link CRD coverage assertions and the extended authorization; the details for the "received" event."""
     detail: dict[str, object] = {}
-    linked = await link_assertions(
-        session,
-        authorization.client_id,
+    linked = await repository.link_assertions(
         authorization.id,
         authorization.received_at,
         assertion_ids=parsed.request.coverage_assertion_ids,
@@ -313,46 +251,6 @@ async def _coverage_links(
     return detail
 
 
-PayerOutcome = PayerReply | PayerError | None  # None: no answer within the sync budget
-
-
-async def _call_payer(
-    deps: SubmitDeps,
-    entry: PayerEntry,
-    authorization: Authorization,
-    parsed: ParsedSubmission,
-    documents: tuple[Attachment, ...] = (),
-) -> PayerOutcome:
-    """The payer's answer within the sync budget; never raises (a fault means "ask again later")."""
-    request = parsed.request
-    try:
-        if request.cancels_all:
-            reference = PayerReference(
-                str(authorization.id), authorization.payer_reference, request, parsed.bundle_bytes
-            )
-            call = entry.adapter.cancel(reference)
-        else:
-            submission = PayerSubmission(str(authorization.id), request, parsed.bundle_bytes, documents)
-            call = entry.adapter.submit(submission)
-        return await asyncio.wait_for(call, timeout=deps.settings.payer_sync_budget_seconds)
-    except TimeoutError:
-        log.info(
-            "payer did not answer within the sync budget",
-            extra={"payer_id": entry.id, "authorization_id": str(authorization.id)},
-        )
-        return None
-    except PayerError as exc:
-        log.warning(
-            "payer call failed",
-            extra={"payer_id": entry.id, "authorization_id": str(authorization.id), "error_type": type(exc).__name__},
-        )
-        return exc
-    except Exception as exc:  # an adapter bug must not lose the request: it is followed up later
-        # error classes and stack only: an exception's message may quote request values
-        log.error("payer adapter raised outside its error tree", extra={"payer_id": entry.id, **describe(exc)})
-        return None
-
-
 async def _record(
     deps: SubmitDeps,
     principal: Principal,
@@ -371,7 +269,7 @@ async def _record(
         result = await _record_outcome(
             deps, repository, entry, authorization, parsed, outcome, check, follow_up_queued=True
         )
-        return _audited(session, audit, result)
+        return audited(session, audit, result)
 
 
 async def _record_outcome(
@@ -410,7 +308,7 @@ async def _record_outcome(
         detail=detail,
     )
     warnings = [finding.issue("warning") for finding in check.assessment.submit_findings()]
-    warnings += _program_notes(parsed, check)
+    warnings += program_notes(parsed.request, check)
     body = record(
         repository,
         authorization,
@@ -423,113 +321,41 @@ async def _record_outcome(
     )
     status = change.after
     if status.is_open or (parsed.request.cancels_all and reply is None):  # the payer must still hear of a cancel
-        action, retry_after = _next_follow_up(deps, parsed, outcome)
-        run_at = followups.follow_up_at(now, retry_after)
+        action, retry_after = next_follow_up(deps, parsed, outcome)
+        run_at = scheduling.follow_up_at(now, retry_after)
         if follow_up_queued:
-            await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action)
+            await scheduling.replan(session, authorization.id, now=now, run_at=run_at, action=action)
         else:
-            followups.plan(session, authorization, now=now, run_at=run_at, action=action)
+            scheduling.plan(session, authorization, now=now, run_at=run_at, action=action)
         if status.is_open:
-            plan_overdue_check(session, authorization, now=now)
+            scheduling.plan_overdue_check(session, authorization, now=now)
     elif follow_up_queued:
-        await followups.settle(session, authorization.id, now=now)
+        await scheduling.settle(session, authorization.id, now=now)
     return SubmitResult(authorization.id, 200, body, authorization.payer_id, status)
 
 
-def _next_follow_up(
-    deps: SubmitDeps, parsed: ParsedSubmission, outcome: PayerOutcome
-) -> tuple[FollowUpAction, timedelta | None]:
-    """What the follow-up does next and when: recovery asks before it repeats.
-
-    A pended answer is inquired after (at the payer's Retry-After, else the default interval). A
-    payer that was unreachable never had the request: send it again, soon. A call that timed out,
-    answered garbage or broke the adapter may have reached the payer: confirm by inquiry first.
-    """
-    if isinstance(outcome, PayerReply):
-        return FollowUpAction.INQUIRE, outcome.retry_after
-    first_retry = timedelta(seconds=deps.settings.payer_retry_first_seconds)
-    retry_after = (outcome.retry_after if isinstance(outcome, PayerError) else None) or first_retry
-    if parsed.request.cancels_all:
-        return FollowUpAction.CANCEL, retry_after
-    if isinstance(outcome, PayerUnavailable):
-        return FollowUpAction.SUBMIT, retry_after
-    return FollowUpAction.CONFIRM, retry_after
-
-
 async def submit_prior_auth(
-    deps: SubmitDeps, principal: Principal, parsed: ParsedSubmission, audit: AuditEntry | None = None
+    deps: SubmitDeps,
+    principal: Principal,
+    parsed: ParsedSubmission,
+    audit: AuditEntry | None = None,
+    *,
+    documents: SentDocuments,
 ) -> SubmitResult:
     """Store, ask the payer (within the sync budget), record, and return the PAS response.
 
-    `audit`, when given, is stored in the transaction that stores the answer (and marked `stored`
-    once that committed); a refusal or failure leaves it to the audit middleware."""
-    if is_appeal(parsed.request):  # an appeal of a decided request (certificationType 1 or 2): no new authorization
-        appealed = await appeal_by_update(deps, principal, parsed)
-        return SubmitResult(
-            appealed.authorization_id,
-            200,
-            appealed.body,
-            appealed.payer_id,
-            appealed.status,
-            replayed=appealed.replayed,
-        )
-    facts = bundle_facts(parsed.bundle)
+    A new request, an update (PASClaimUpdate) or a cancel; an appeal sent as an update is the appeals
+    sub-room's (the room's face decides which, once, from the parsed request). `documents` keeps what an
+    update carries for the payer. `audit`, when given, is stored in the transaction that stores the answer
+    (and marked `stored` once that committed); a refusal or failure leaves it to the audit middleware."""
+    facts = parsed.facts()
     choice = choose_payer(deps, parsed.request, facts)
-    stored = await _store(deps, principal, parsed, choice, facts, audit)
+    stored = await _store(deps, principal, parsed, choice, facts, audit, documents)
     if isinstance(stored, _Stored):
-        outcome = await _call_payer(deps, stored.entry, stored.authorization, parsed, stored.documents)
+        outcome = await call_payer(deps, stored.entry, stored.authorization, parsed, stored.documents)
         stored = await _record(
             deps, principal, stored.entry, stored.authorization.id, parsed, outcome, stored.check, audit
         )
     if audit is not None and stored.audited:
         audit.stored = True  # the transaction committed
     return stored
-
-
-async def _check(
-    session: AsyncSession,
-    deps: SubmitDeps,
-    principal: Principal,
-    parsed: ParsedSubmission,
-    choice: PayerChoice,
-    facts: BundleFacts,
-) -> SubmissionCheck:
-    """The payer's coverage rules, the registry's exemptions and pre-submission checks; refuses (422, nothing
-    stored) when the payer says so."""
-    check = await check_submission(
-        session,
-        principal.client_id,
-        deps.coverage.current.for_payer(choice.rules_payer),
-        parsed.request,
-        facts,
-        now=deps.clock(),
-        programs=choice.programs,
-        new=True,  # `_store` looked it up already: not a replay
-    )
-    findings = check.assessment.submit_findings()
-    if findings and check.assessment.on_findings == "refuse" and not parsed.request.cancels_all:
-        text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
-        raise Unprocessable(text, issues=[finding.issue("error") for finding in findings])
-    return check
-
-
-def _exemptions(check: SubmissionCheck) -> dict[str, dict[str, str]]:
-    """item sequence -> the exemption that made it not-required, for the `received` event."""
-    return {str(sequence): cited for sequence, cited in check.assessment.exemptions().items()}
-
-
-def _program_notes(parsed: ParsedSubmission, check: SubmissionCheck) -> list[Issue]:
-    """ClaimResponse.processNote lines citing each exemption (its item is NA, its reason the same citation)."""
-    notes: list[Issue] = []
-    for position, item in enumerate(parsed.request.items):
-        determination = check.assessment.determinations.get(item.sequence)
-        if determination is not None and determination.exemption is not None:
-            notes.append(
-                Issue(
-                    text=f"item {item.sequence} ({item.product_or_service.code}): {determination.reason}",
-                    code="informational",
-                    severity="information",
-                    expression=f"Bundle.entry[0].resource.item[{position}]",
-                )
-            )
-    return notes

@@ -11,6 +11,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app import operations
 from app.api.auditing import open_audit
 from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import CheckedOperatorDep
@@ -18,8 +19,7 @@ from app.console.rendering import back_to
 from app.errors import EpaError
 from app.jobs.queries import retry_job
 from app.notifications.deliveries import WebhookDeliveries
-from app.operations import service as operations
-from app.operations.cancel import cancel
+from app.operations import cancel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app import operations
 from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import OperatorDep
 from app.console.chart import decision_time_chart
@@ -21,8 +22,7 @@ from app.jobs.queries import JobFilter, list_jobs
 from app.jobs.repository import JobState
 from app.notifications.deliveries import WebhookDeliveries
 from app.notifications.endpoints import WebhookEndpoints
-from app.operations import service as operations
-from app.operations.worklist import AuthorizationFilter
+from app.operations import AuthorizationFilter
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import prior_auth_report
 from app.reports.render import report_json

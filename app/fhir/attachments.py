@@ -161,11 +161,12 @@ def parse_submit_attachment(
 ADDITIONAL_INFORMATION = "additionalInformation"
 
 
-def supporting_documents(bundle: dict[str, Any]) -> tuple[Attachment, ...]:
+def supporting_documents(bundle: dict[str, Any], index: BundleIndex | None = None) -> tuple[Attachment, ...]:
     """The documents a PAS request (e.g. a PASClaimUpdate answering an information request) carries in
     `Claim.supportingInfo` with category `additionalInformation`: a `valueReference` to a resource in
-    the Bundle, or a `valueAttachment` (kept as a DocumentReference). The Bundle was validated already."""
-    index = BundleIndex(bundle)
+    the Bundle, or a `valueAttachment` (kept as a DocumentReference). The Bundle was validated already;
+    `index`: its references, when the caller resolved them already."""
+    index = index if index is not None else BundleIndex(bundle)
     if not index.entries:
         return ()
     claim = index.entries[0][1]

@@ -83,9 +83,10 @@ def service_state(claim: dict[str, Any], index: BundleIndex) -> str | None:
     return None
 
 
-def bundle_facts(bundle: dict[str, Any]) -> BundleFacts:
-    """The coverage facts of a validated PAS request Bundle (Claim first)."""
-    index = BundleIndex(bundle)
+def bundle_facts(bundle: dict[str, Any], index: BundleIndex | None = None) -> BundleFacts:
+    """The coverage facts of a validated PAS request Bundle (Claim first); `index`: its references, when the
+    caller resolved them already."""
+    index = index if index is not None else BundleIndex(bundle)
     if not index.entries:
         return BundleFacts()
     claim = index.entries[0][1]

@@ -179,8 +179,10 @@ def render_response_bundle(
     full_url: str | None = None,
     version_id: str | None = None,
     information_request: InformationRequest | None = None,
+    request_index: BundleIndex | None = None,
 ) -> dict[str, Any]:
-    """The PAS response Bundle (a dict) answering `request` (parsed from `request_bundle`).
+    """The PAS response Bundle (a dict) answering `request` (parsed from `request_bundle`, whose references
+    `request_index` resolves when the caller has it already).
 
     `information_request` (the payer asks for documents) becomes a contained CommunicationRequest
     that `ClaimResponse.communicationRequest` names: what is needed (payload) and by when.
@@ -195,7 +197,7 @@ def render_response_bundle(
     id); a denied item's reason is in its reviewAction `reasonCode` and in a processNote that
     the item's `noteNumber` names.
     """
-    index = BundleIndex(request_bundle)
+    index = request_index if request_index is not None else BundleIndex(request_bundle)
     claim = index.entries[0][1]
     answered = [_decision_for(i.sequence, i.cancelled, decisions) for i in request.items]
     if not request.items and request.cancels_all:  # a cancel without items answers for the items it cancelled

@@ -12,12 +12,14 @@ Claims, no items, bare-UUID fullUrls that references cannot resolve).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
+from app.domain.facts import BundleFacts
 from app.domain.model import PriorAuthRequest
 from app.errors import InvalidRequest, Issue
 from app.fhir.bounds import check_request_bounds
+from app.fhir.coverage_facts import bundle_facts
 from app.fhir.extract import build_request
 from app.fhir.limits import ParseLimits
 from app.fhir.loading import invalid, load_bundle
@@ -36,13 +38,24 @@ class ParsedSubmission:
 
     `bundle` is the request Bundle as decoded JSON (never mutated by this layer); `bundle_bytes`
     the Bundle alone (the bytes as sent unless it came wrapped in Parameters); `warnings` the
-    non-fatal issues (to echo as ClaimResponse.processNote).
+    non-fatal issues (to echo as ClaimResponse.processNote); `index` the Bundle's references,
+    resolved once while parsing and handed on to every later reader of the Bundle (coverage
+    facts, documents, the response), so none builds it again.
     """
 
     request: PriorAuthRequest
     bundle: dict[str, Any]
     bundle_bytes: bytes
     warnings: list[Issue] = field(default_factory=list)
+    bundle_index: InitVar[BundleIndex | None] = None
+    index: BundleIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self, bundle_index: BundleIndex | None) -> None:
+        object.__setattr__(self, "index", bundle_index if bundle_index is not None else BundleIndex(self.bundle))
+
+    def facts(self) -> BundleFacts:
+        """The request's coverage facts (read from the Bundle with the index built while parsing)."""
+        return bundle_facts(self.bundle, self.index)
 
 
 def parse_submit(body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSubmission:
@@ -55,6 +68,7 @@ def parse_submit(body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSub
     try:
         issues = list(loaded.issues)
         request = None
+        index = None
         bundle = loaded.bundle
         issues += check_bundle_header(bundle)
         claim, claim_issues = first_claim(bundle)
@@ -76,7 +90,7 @@ def parse_submit(body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSub
     if errors or request is None:
         raise invalid(errors or [Issue(text=INTERNAL_FAILURE_TEXT, code="exception")])
     warnings = [i for i in issues if i.severity not in ("error", "fatal")]
-    return ParsedSubmission(request=request, bundle=bundle, bundle_bytes=loaded.bundle_bytes, warnings=warnings)
+    return ParsedSubmission(request, bundle, loaded.bundle_bytes, warnings, index)
 
 
 def _deduplicated(issues: list[Issue]) -> list[Issue]:

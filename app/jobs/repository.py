@@ -273,3 +273,41 @@ async def release(session: AsyncSession, job_ids: Sequence[int], *, worker_id: s
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result)
+
+
+async def move_queued(
+    session: AsyncSession,
+    kind: str,
+    authorization_id: uuid.UUID,
+    *,
+    payload: Mapping[str, Any],
+    now: datetime,
+    run_at: datetime,
+) -> int:
+    """Move the queued jobs of `kind` for an authorization; returns how many moved."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.authorization_id == authorization_id, Job.kind == kind, Job.state == JobState.QUEUED.value)
+        .values(run_at=run_at, payload=dict(payload), updated_at=now)
+    )
+    return _rowcount(result)
+
+
+async def settle_queued(session: AsyncSession, kind: str, authorization_id: uuid.UUID, *, now: datetime) -> None:
+    """Mark the queued jobs of `kind` for an authorization done (no longer needed)."""
+    await session.execute(
+        update(Job)
+        .where(Job.authorization_id == authorization_id, Job.kind == kind, Job.state == JobState.QUEUED.value)
+        .values(state=JobState.DONE.value, updated_at=now)
+    )
+
+
+async def next_queued(session: AsyncSession, kind: str, authorization_id: uuid.UUID) -> Job | None:
+    """The next queued job of `kind` for an authorization."""
+    statement = (
+        select(Job)
+        .where(Job.authorization_id == authorization_id, Job.kind == kind, Job.state == JobState.QUEUED.value)
+        .order_by(Job.run_at)
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalar_one_or_none()

@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, func, literal, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.repository import JobState
-from app.operations.worklist import OPEN_STATUSES
+from app.operations import OPEN_STATUSES
 from app.store.durations import seconds_between
 from app.store.models import Authorization, Job, SubscriptionNotification, WebhookAttempt, WebhookDelivery
 

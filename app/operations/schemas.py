@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from app.domain.clocks import is_overdue
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority, ReviewAction
 from app.operations.appeal_views import AppealView
-from app.operations.worklist import SummaryRow
-from app.store.models import AuthorizationItem, Event
+from app.operations.queries import SummaryRow
+from app.store.models import Attachment, AuthorizationItem, Event
 
 
 class Clocks(BaseModel):
@@ -207,4 +207,33 @@ def event_of(event: Event) -> EventView:
         from_status=event.from_status,
         to_status=event.to_status,
         detail=event.detail,
+    )
+
+
+class AttachmentView(BaseModel):
+    """One stored document (never its content: it may hold PHI)."""
+
+    id: int
+    resource_type: str = Field(description="DocumentReference, QuestionnaireResponse, ...")
+    content_type: str
+    sha256: str = Field(description="Of the document's canonical JSON; the same document is stored once.")
+    size: int = Field(description="Bytes.")
+    received_at: datetime
+    forwarded_at: datetime | None = Field(description="When it went to the payer (null: not yet).")
+
+
+class AttachmentList(BaseModel):
+    authorization_id: uuid.UUID
+    attachments: list[AttachmentView]
+
+
+def attachment_of(row: Attachment) -> AttachmentView:
+    return AttachmentView(
+        id=row.id,
+        resource_type=row.resource_type,
+        content_type=row.content_type,
+        sha256=row.sha256,
+        size=row.size,
+        received_at=row.received_at,
+        forwarded_at=row.forwarded_at,
     )

@@ -8,11 +8,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import operations
 from app.domain.codes import AuthorizationKind, AuthorizationStatus
 from app.jobs.repository import utc_now
-from app.operations import service as operations
-from app.operations.schemas import AuthorizationDetail, AuthorizationPage
-from app.operations.worklist import MAX_PAGE, AuthorizationFilter
+from app.operations import MAX_PAGE, AuthorizationDetail, AuthorizationFilter, AuthorizationPage
 from app.operator.common import print_json, run, table
 from app.settings import Settings
 

@@ -9,10 +9,9 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.authorizations.carry_over.input import CarryOverBody, carry_over_of
-from app.authorizations.carry_over.service import Window, import_carried_over, insurer_of
+from app.authorizations.carry_over import CarryOverBody, Window, carry_over_of, insurer_of
 from app.jobs.repository import utc_now
-from app.operations.schemas import AuthorizationDetail
+from app.operations import AuthorizationDetail, import_carried_over
 from app.operator.common import print_json, run, stop
 from app.payers import PayerConfigError
 from app.payers.config import describe_validation_error, load_config

@@ -18,13 +18,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
-
-from app.authorizations.deps import RequirementsDeps
-from app.authorizations.precheck import active_authorization_for
-from app.authorizations.repository import AuthorizationRepository
+from app.authorizations import RequirementsDeps, active_authorization_for
 from app.coverage.evaluate import Determination, ItemFacts, evaluate
 from app.coverage.facts import age_on
 from app.coverage.program_format import Routing
@@ -57,8 +53,8 @@ from app.fhir.crd_hooks import (
 )
 from app.fhir.elements import as_dict
 from app.payers.registry import NoPayerMatches
+from app.requirements.repository import add_assertions
 from app.security.principal import Principal
-from app.store.models import CoverageAssertion
 
 SOURCE_LABEL = "ePA hub coverage requirements (CRD)"
 _PA_TEXT = {
@@ -198,7 +194,6 @@ async def _answer(
     links: dict[str, str] = {}
     assertions: list[dict[str, Any]] = []
     async with deps.sessions.begin() as session:
-        repository = AuthorizationRepository(session, principal.client_id)
         for order in orders:
             if order.item is None:
                 assertion, action, line = _uncoded(principal, answer, order, now)
@@ -225,7 +220,9 @@ async def _answer(
             satisfied = None
             if pa in ("auth-needed", "performpa"):
                 code = item.product_or_service.code
-                found = await active_authorization_for(repository, member.value, code, item.serviced, now=now)
+                found = await active_authorization_for(
+                    session, principal.client_id, member.value, code, item.serviced, now=now
+                )
                 if found is not None:
                     pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
             assertion_id = uuid.uuid4().hex
@@ -261,8 +258,7 @@ async def _answer(
             lines.append(_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
-        if assertions:  # one multi-row Core INSERT, no unit of work: the hook's only write
-            await session.execute(insert(cast(Table, CoverageAssertion.__table__)), assertions)
+        await add_assertions(session, assertions)
     cards = [_instructions(lines, answer.topic_system)]
     cards += [
         card(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from app.authorizations.deps import RequirementsDeps
-from app.authorizations.precheck import check_submission
+from app.authorizations import RequirementsDeps, check_submission
 from app.coverage.evaluate import Determination
 from app.coverage.findings import CLAIM, FindingKind
 from app.domain.model import PriorAuthRequest
 from app.errors import Issue
-from app.fhir.coverage_facts import bundle_facts
 from app.fhir.submit import ParsedSubmission
 from app.security.principal import Principal
 
@@ -44,7 +42,7 @@ async def validate_submission(deps: RequirementsDeps, principal: Principal, pars
             principal.client_id,
             deps.coverage.current.for_payer(entry.id),
             request,
-            bundle_facts(parsed.bundle),
+            parsed.facts(),
             now=deps.clock(),
             programs=deps.programs.for_payer(entry.id),
         )

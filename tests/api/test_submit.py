@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.authorizations.tasks import FOLLOW_UP
+from app.authorizations import FOLLOW_UP
 from app.store.models import Authorization, Event, Job
 from tests.fhir.factories import make_item, make_pas_bundle
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.authorizations.tasks import FOLLOW_UP
+from app.authorizations import FOLLOW_UP
 from app.notifications.events import FAN_OUT
 from app.store.models import Authorization, Job
 

@@ -11,7 +11,7 @@ import orjson
 import respx
 from sqlalchemy import func, select
 
-from app.authorizations.submit import submit_prior_auth
+from app.authorizations import submit_prior_auth
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
 from app.fhir.submit import parse_submit

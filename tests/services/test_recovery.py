@@ -11,7 +11,7 @@ import orjson
 import respx
 from sqlalchemy import select
 
-from app.authorizations.submit import submit_prior_auth
+from app.authorizations import submit_prior_auth
 from app.fhir.submit import parse_submit
 from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 import app.fhir.submit
-from app.operations.cancel import cancel
+from app.operations import cancel
 from app.runtime import Runtime
 from app.store.models import Authorization, Job
 from tests.api.test_submit import _bundle

@@ -10,18 +10,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authorizations.recording import record, save, state_of
 from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.stored import stored_submission
 from app.domain.codes import AuthorizationStatus
-from app.jobs import repository as jobs
+from app.jobs.planning import AuthorizationJobs
 from app.payers.appeals import AppealOutcome, AppealReply, PeerToPeer
 from app.store.models import Appeal, Authorization, Job
 
 APPEAL_FOLLOW_UP = "appeal.follow_up"
+APPEAL_DEADLINE = "appeal.deadline"
+FOLLOW_UPS = AuthorizationJobs(APPEAL_FOLLOW_UP)
+DEADLINES = AuthorizationJobs(APPEAL_DEADLINE)
 SEND = "send"  # the payer has not acknowledged the appeal yet: send it (again)
 STATUS = "status"  # the payer has it: ask for its outcome
 DEFAULT_APPEAL_INTERVAL = timedelta(minutes=15)
@@ -31,14 +33,8 @@ MINIMUM_APPEAL_INTERVAL = timedelta(seconds=1)
 def plan_follow_up(
     session: AsyncSession, authorization: Authorization, appeal_id: uuid.UUID, *, now: datetime, run_at: datetime
 ) -> Job:
-    return jobs.enqueue(
-        session,
-        APPEAL_FOLLOW_UP,
-        {"appeal_id": str(appeal_id), "action": SEND},
-        now=now,
-        run_at=run_at,
-        client_id=authorization.client_id,
-        authorization_id=authorization.id,
+    return FOLLOW_UPS.plan(
+        session, authorization, {"appeal_id": str(appeal_id), "action": SEND}, now=now, run_at=run_at
     )
 
 
@@ -47,20 +43,19 @@ async def replan_follow_up(
 ) -> None:
     """The payer has the appeal and reviews it: the queued follow-up (one undecided appeal at a time) asks for
     its status at `run_at`."""
-    await session.execute(
-        update(Job)
-        .where(Job.authorization_id == authorization_id, Job.kind == APPEAL_FOLLOW_UP, Job.state == "queued")
-        .values(run_at=run_at, payload={"appeal_id": str(appeal_id), "action": STATUS}, updated_at=now)
+    await FOLLOW_UPS.replan(
+        session, authorization_id, {"appeal_id": str(appeal_id), "action": STATUS}, now=now, run_at=run_at
     )
 
 
 async def settle_follow_up(session: AsyncSession, authorization_id: uuid.UUID, *, now: datetime) -> None:
     """The appeal is decided (or refused): no queued follow-up is needed any more."""
-    await session.execute(
-        update(Job)
-        .where(Job.authorization_id == authorization_id, Job.kind == APPEAL_FOLLOW_UP, Job.state == "queued")
-        .values(state="done", updated_at=now)
-    )
+    await FOLLOW_UPS.settle(session, authorization_id, now=now)
+
+
+def plan_deadline(session: AsyncSession, authorization: Authorization, appeal: Appeal, *, now: datetime) -> None:
+    """`appeal-overdue` at the payer's deadline, unless the appeal is decided by then."""
+    DEADLINES.plan(session, authorization, {"appeal_id": str(appeal.id)}, now=now, run_at=appeal.due_at)
 
 
 def record_peer_to_peer(

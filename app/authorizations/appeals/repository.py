@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 
-from app.store.models import Appeal, AppealDocument
+from app.store.models import Appeal
 
 
 class AppealRepository:
@@ -29,18 +29,6 @@ class AppealRepository:
         if with_documents:
             statement = statement.options(selectinload(Appeal.documents))
         return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def of_authorization(self, authorization_id: uuid.UUID) -> list[Appeal]:
-        """The authorization's appeals, oldest first, with their documents' metadata (not their bytes)."""
-        statement = (
-            select(Appeal)
-            .where(Appeal.authorization_id == authorization_id)
-            .options(selectinload(Appeal.documents).options(defer(AppealDocument.content)))
-            .order_by(Appeal.submitted_at, Appeal.id)
-        )
-        if self.client_id is not None:
-            statement = statement.where(Appeal.client_id == self.client_id)
-        return list((await self.session.execute(statement)).scalars())
 
     async def by_request_identifier(self, request_identifier: str) -> Appeal | None:
         statement = select(Appeal).where(Appeal.request_identifier == request_identifier)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.authorizations.appeals.recording import (
     DEFAULT_APPEAL_INTERVAL,
     MINIMUM_APPEAL_INTERVAL,
+    plan_deadline,
     plan_follow_up,
     record_outcome,
     record_peer_to_peer,
@@ -30,18 +31,16 @@ from app.authorizations.appeals.recording import (
     settle_follow_up,
 )
 from app.authorizations.appeals.repository import AppealRepository
-from app.authorizations.clocks import plan_appeal_deadline
 from app.authorizations.deps import PayerCallDeps
+from app.authorizations.errors import not_found
 from app.authorizations.recording import record, save, state_of
 from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.stored import stored_submission
 from app.domain.authorization import APPEALABLE, PEER_TO_PEER
 from app.domain.clocks import APPEAL_WINDOWS, DecisionWindows
 from app.domain.codes import AuthorizationStatus, Priority
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.logging import describe
-from app.operations.schemas import AuthorizationDetail
-from app.operations.service import read
 from app.payers import PayerError, PayerRejected
 from app.payers.appeals import AppealDocument as Document
 from app.payers.appeals import AppealingAdapter, AppealOutcome, AppealReply, PayerAppeal
@@ -66,10 +65,6 @@ class AppealRequest:
     documents: tuple[Document, ...] = ()
     channel: str = "operations"  # operations | pas-update
     request_identifier: str | None = None  # pas-update: the update's Bundle identifier
-
-
-def _not_found(authorization_id: uuid.UUID) -> NotFound:
-    return NotFound(f"authorization {authorization_id} not found")
 
 
 def refusal(authorization: Authorization) -> str | None:
@@ -116,7 +111,7 @@ async def _store(
         repository = AuthorizationRepository(session, client_id)
         row = await repository.get_for_update(authorization_id)
         if row is None:
-            raise _not_found(authorization_id)
+            raise not_found(authorization_id)
         if (why := refusal(row)) is not None:
             raise AppealRefused(why)
         now = deps.clock()
@@ -159,7 +154,7 @@ async def _store(
         }
         change = state.appeal(now=now, detail=detail)
         record(repository, row, state, change, stored_submission(row), base_url=deps.settings.base_url)
-        plan_appeal_deadline(session, row, appeal_id=str(appeal.id), due_at=appeal.due_at, now=now)
+        plan_deadline(session, row, appeal, now=now)
         message = None
         if adapter is not None:
             budget = timedelta(seconds=deps.settings.payer_sync_budget_seconds)
@@ -256,7 +251,7 @@ async def decide(
         repository = AuthorizationRepository(session, client_id)
         row = await repository.get_for_update(authorization_id)
         if row is None:
-            raise _not_found(authorization_id)
+            raise not_found(authorization_id)
         appeal = await AppealRepository(session, client_id).undecided(row.id)
         if appeal is None or row.status is not AuthorizationStatus.APPEAL_SUBMITTED:
             raise AppealRefused(f"authorization {authorization_id} is {row.status.value}: it has no appeal to decide")
@@ -285,7 +280,7 @@ async def peer_to_peer(
         repository = AuthorizationRepository(session, client_id)
         row = await repository.get_for_update(authorization_id)
         if row is None:
-            raise _not_found(authorization_id)
+            raise not_found(authorization_id)
         if row.replaced_by_id is not None or row.status not in PEER_TO_PEER:
             raise AppealRefused(
                 f"authorization {authorization_id} is {row.status.value}: a peer-to-peer review is recorded for a "
@@ -294,14 +289,3 @@ async def peer_to_peer(
         appeal = await AppealRepository(session, client_id).undecided(row.id)
         record_peer_to_peer(repository, row, appeal, held, now=deps.clock(), by="operations", note=note)
         return appeal.id if appeal is not None else None
-
-
-async def detail(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> AuthorizationDetail:
-    """The authorization as the operations API shows it, appeals included (read after the change committed)."""
-    async with deps.sessions() as session:
-        answer = await read(
-            session, authorization_id, client_id=client_id, now=deps.clock(), base_url=deps.settings.base_url
-        )
-    if answer.detail is None:  # only a conditional read answers without a detail
-        raise _not_found(authorization_id)
-    return answer.detail

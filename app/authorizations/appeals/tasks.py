@@ -1,19 +1,31 @@
-"""The worker side of an appeal: send it (again) or ask the payer for its outcome until it is decided.
+"""The worker side of an appeal: its follow-up and its deadline.
 
-Runs as the `appeal.follow_up` job. The payer is called before anything is written, so no write
-transaction stays open during the call; the answer is recorded in the job's own unit of work.
+- `appeal.follow_up`: send the appeal (again) or ask the payer for its outcome until it is decided.
+  The payer is called before anything is written, so no write transaction stays open during the
+  call; the answer is recorded in the job's own unit of work.
+- `appeal.deadline`: the payer's deadline passed: `appeal-overdue` if the appeal is still undecided.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from app.authorizations.appeals.recording import DEFAULT_APPEAL_INTERVAL, MINIMUM_APPEAL_INTERVAL, SEND, STATUS
+from app.authorizations.appeals.recording import (
+    APPEAL_DEADLINE,
+    APPEAL_FOLLOW_UP,
+    DEFAULT_APPEAL_INTERVAL,
+    MINIMUM_APPEAL_INTERVAL,
+    SEND,
+    STATUS,
+)
 from app.authorizations.appeals.repository import AppealRepository
 from app.authorizations.appeals.service import apply_answer
+from app.authorizations.clocks import current
 from app.authorizations.deps import PayerCallDeps
+from app.authorizations.recording import save, state_without_items
 from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.stored import stored_submission
+from app.domain.codes import AuthorizationStatus
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.payers import PayerRejected
 from app.payers.appeals import AppealDocument as Document
@@ -70,3 +82,22 @@ def appeal_follow_up_handler(deps: PayerCallDeps) -> Handler:
         return None
 
     return follow_up
+
+
+async def appeal_deadline(job: JobContext) -> JobOutcome | None:
+    """The payer's appeal deadline passed: `appeal-overdue` if the appeal is still undecided."""
+    repository, authorization = await current(job)
+    now = job.now()
+    if authorization is None or authorization.status is not AuthorizationStatus.APPEAL_SUBMITTED:
+        return None
+    appeal = await AppealRepository(job.session, None).get(uuid.UUID(str(job.payload.get("appeal_id"))))
+    if appeal is None or appeal.outcome is not None or now < appeal.due_at:
+        return None
+    state = state_without_items(authorization)
+    save(repository, authorization, state, state.appeal_overdue(now=now, due_at=appeal.due_at), items=False)
+    return None
+
+
+def handlers(deps: PayerCallDeps) -> dict[str, Handler]:
+    """The appeals sub-room's job kinds."""
+    return {APPEAL_FOLLOW_UP: appeal_follow_up_handler(deps), APPEAL_DEADLINE: appeal_deadline}

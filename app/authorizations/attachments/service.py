@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.authorizations import tasks as followups
+from app.authorizations import scheduling
 from app.authorizations.attachments.repository import AttachmentRepository, documents_of
 from app.authorizations.deps import AttachmentDeps
 from app.authorizations.recording import record, record_rejection, save, state_of
@@ -28,11 +28,10 @@ from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.stored import stored_request
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import InvalidTransition
-from app.domain.model import PayerReply
-from app.errors import Conflict, Issue, NotFound, Unprocessable
+from app.domain.model import Attachment, PayerReply
+from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.attachments import AttachmentSubmission
-from app.jobs import repository as jobs
-from app.jobs.contract import Handler, JobContext, JobError, JobOutcome
+from app.jobs.planning import AuthorizationJobs
 from app.payers import PayerEntry, PayerError, PayerReference, PayerRejected
 from app.payers.contract import answers_in_process, receives_attachments
 from app.security.principal import Principal
@@ -40,6 +39,7 @@ from app.store.database import writer_turn
 from app.store.models import Authorization
 
 FORWARD = "authorization.attachments"
+FORWARDS = AuthorizationJobs(FORWARD)
 _TRACKING = "Parameters.parameter.where(name='TrackingId').valueIdentifier"
 
 
@@ -51,13 +51,23 @@ class AttachResult:
     duplicates: int  # sent before (stored once)
 
 
-async def with_attachments(session: AsyncSession, reference: PayerReference) -> PayerReference:
-    """The reference with every document sent for the request so far (for `inquire`)."""
-    rows = await AttachmentRepository(session, None).for_authorization(uuid.UUID(reference.authorization_id))
-    return dataclasses.replace(reference, attachments=documents_of(rows)) if rows else reference
+class StoredDocuments:
+    """The core's `SentDocuments`, kept in this sub-room's table (the room's face hands it to the core)."""
+
+    async def keep(
+        self, session: AsyncSession, authorization: Authorization, documents: Sequence[Attachment], *, now: datetime
+    ) -> int:
+        return await AttachmentRepository(session, authorization.client_id).add_new(authorization, documents, now=now)
+
+    async def with_documents(self, session: AsyncSession, reference: PayerReference) -> PayerReference:
+        rows = await AttachmentRepository(session, None).for_authorization(uuid.UUID(reference.authorization_id))
+        return dataclasses.replace(reference, attachments=documents_of(rows)) if rows else reference
 
 
-async def _ask_payer(session: AsyncSession, entry: PayerEntry, authorization: Authorization) -> PayerReference:
+SENT_DOCUMENTS = StoredDocuments()
+
+
+async def ask_payer(session: AsyncSession, entry: PayerEntry, authorization: Authorization) -> PayerReference:
     _parsed, reference = stored_request(authorization)
     rows = await AttachmentRepository(session, None).for_authorization(authorization.id)
     if receives_attachments(entry.adapter):
@@ -65,14 +75,14 @@ async def _ask_payer(session: AsyncSession, entry: PayerEntry, authorization: Au
     return dataclasses.replace(reference, attachments=documents_of(rows))
 
 
-async def _call(entry: PayerEntry, reference: PayerReference) -> object:
+async def call(entry: PayerEntry, reference: PayerReference) -> object:
     adapter = entry.adapter
     if receives_attachments(adapter):
         return await adapter.submit_attachment(reference)  # type: ignore[attr-defined]
     return await adapter.inquire(reference)
 
 
-async def _record_answer(
+async def record_answer(
     deps: AttachmentDeps,
     repository: AuthorizationRepository,
     entry: PayerEntry,
@@ -100,12 +110,11 @@ async def _record_answer(
     )
     record(repository, authorization, state, change, parsed, reply=answer, base_url=deps.settings.base_url)
     if change.after.is_open:
-        run_at = followups.follow_up_at(now, answer.retry_after)
-        action = followups.FollowUpAction.INQUIRE
-        if not await followups.replan(session, authorization.id, now=now, run_at=run_at, action=action):
-            followups.plan(session, authorization, now=now, run_at=run_at, action=action)
+        run_at = scheduling.follow_up_at(now, answer.retry_after)
+        action = scheduling.FollowUpAction.INQUIRE
+        await scheduling.plan_or_replan(session, authorization, now=now, run_at=run_at, action=action)
     else:
-        await followups.settle(session, authorization.id, now=now)
+        await scheduling.settle(session, authorization.id, now=now)
 
 
 async def submit_attachment(
@@ -144,90 +153,13 @@ async def submit_attachment(
         answer: object = None
         if entry is not None and in_process:
             try:
-                answer = await _call(entry, await _ask_payer(session, entry, authorization))
+                answer = await call(entry, await ask_payer(session, entry, authorization))
             except PayerRejected as rejection:
                 answer = rejection
             except PayerError:
                 answer = None  # the worker forwards them again
         if entry is not None and answer is not None:
-            await _record_answer(deps, repository, entry, authorization, answer)
+            await record_answer(deps, repository, entry, authorization, answer)
         else:
-            jobs.enqueue(
-                session,
-                FORWARD,
-                {},
-                now=now,
-                run_at=now,
-                client_id=authorization.client_id,
-                authorization_id=authorization.id,
-            )
+            FORWARDS.plan(session, authorization, {}, now=now, run_at=now)
         return AttachResult(authorization.id, authorization.status, stored, len(documents) - stored)
-
-
-def forward_handler(deps: AttachmentDeps) -> Handler:
-    """The worker side: forward stored documents to a remote payer, then record its answer."""
-
-    async def forward(job: JobContext) -> JobOutcome | None:
-        if job.authorization_id is None:
-            raise JobError("attachments job without an authorization", permanent=True)
-        repository = AuthorizationRepository(job.session, None)
-        authorization = await repository.get(job.authorization_id)
-        if authorization is None or authorization.replaced_by_id is not None or not authorization.status.is_open:
-            return None
-        if authorization.payer_id not in deps.payers:
-            raise JobError(f"payer {authorization.payer_id!r} is no longer configured", permanent=True)
-        entry = deps.payers.get(authorization.payer_id)
-        reference = await _ask_payer(job.session, entry, authorization)
-        answer: object
-        try:
-            answer = await _call(entry, reference)  # other PayerErrors propagate: the worker retries
-        except PayerRejected as rejection:
-            answer = rejection
-        locked = await repository.get_for_update(authorization.id)
-        if locked is None or not locked.status.is_open:
-            return None
-        await _record_answer(deps, repository, entry, locked, answer)
-        return None
-
-    return forward
-
-
-class AttachmentView(BaseModel):
-    """One stored document (never its content: it may hold PHI)."""
-
-    id: int
-    resource_type: str = Field(description="DocumentReference, QuestionnaireResponse, ...")
-    content_type: str
-    sha256: str = Field(description="Of the document's canonical JSON; the same document is stored once.")
-    size: int = Field(description="Bytes.")
-    received_at: datetime
-    forwarded_at: datetime | None = Field(description="When it went to the payer (null: not yet).")
-
-
-class AttachmentList(BaseModel):
-    authorization_id: uuid.UUID
-    attachments: list[AttachmentView]
-
-
-async def attachments_of(
-    session: AsyncSession, authorization_id: uuid.UUID, *, client_id: str | None
-) -> AttachmentList:
-    """The documents sent for one of the caller's authorizations (404 for another client's)."""
-    if await AuthorizationRepository(session, client_id).get(authorization_id, with_items=False) is None:
-        raise NotFound(f"authorization {authorization_id} not found")
-    rows = await AttachmentRepository(session, client_id).for_authorization(authorization_id)
-    return AttachmentList(
-        authorization_id=authorization_id,
-        attachments=[
-            AttachmentView(
-                id=row.id,
-                resource_type=row.resource_type,
-                content_type=row.content_type,
-                sha256=row.sha256,
-                size=row.size,
-                received_at=row.received_at,
-                forwarded_at=row.forwarded_at,
-            )
-            for row in rows
-        ],
-    )

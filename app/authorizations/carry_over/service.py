@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.authorizations.errors import not_found
 from app.authorizations.items import items_for
 from app.authorizations.recording import render_document, save, state_of
 from app.authorizations.repository import AuthorizationRepository
@@ -34,8 +35,6 @@ from app.domain.model import Identifier, ItemDecision, PayerReply, Period
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.prepared import CarriedService, resubmission_request, window_end
 from app.fhir.submit import parse_submit
-from app.operations.schemas import AuthorizationDetail
-from app.operations.service import detail_of, not_found
 from app.store.models import Authorization
 
 CARRIED_OVER_SYSTEM = "urn:epa-hub:carried-over"
@@ -96,8 +95,9 @@ async def import_carried_over(
     now: datetime,
     window: Window,
     base_url: str,
-) -> AuthorizationDetail:
-    """Store the carried-over authorization, approved for its window (409 if this client imported it already)."""
+) -> Authorization:
+    """Store the carried-over authorization, approved for its window (409 if this client imported it already);
+    the stored row, with its items."""
     start, end = _check(request, now.date())
     repository = AuthorizationRepository(session, client_id)
     bundle_key = f"{CARRIED_OVER_SYSTEM}|{request.payer_id}|{request.authorization_number}"
@@ -172,7 +172,7 @@ async def import_carried_over(
     save(repository, row, state, change, expiring_lead=window.warning)
     row.response_document = render_document(row, state, parsed, reply=reply, base_url=base_url)
     await repository.session.flush()
-    return await detail_of(repository.session, row, client_id=client_id, now=now, base_url=base_url)
+    return row
 
 
 async def resubmission(session: AsyncSession, authorization_id: uuid.UUID, *, client_id: str | None) -> bytes:

@@ -19,18 +19,18 @@ from decimal import Decimal
 
 import orjson
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.authorizations.errors import not_found
 from app.authorizations.recording import save, state_of
 from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.usage.repository import UsageRepository
 from app.domain import bounds
 from app.domain.authorization import USABLE, Item, UsageRefused, authorized_units
 from app.domain.codes import AuthorizationStatus
 from app.errors import Conflict, Issue, Unprocessable
 from app.fhir.charge_item import ChargeItemUsage
 from app.fhir.prepared import ExtensionLine, extension_request
-from app.operations.service import not_found
 from app.store.models import Authorization, AuthorizationUsage
 
 
@@ -145,11 +145,7 @@ async def record_usage(
         raise Conflict(f"authorization {row.id} was replaced by {row.replaced_by_id}; report usage there")
     state = state_of(row)
     if report.reference is not None:
-        earlier = await session.scalar(
-            select(AuthorizationUsage).where(
-                AuthorizationUsage.authorization_id == row.id, AuthorizationUsage.reference == report.reference
-            )
-        )
+        earlier = await UsageRepository(session).by_reference(row.id, report.reference)
         if earlier is not None:
             return _replayed(row.id, state.version, state.items, earlier, report)
     try:
@@ -175,8 +171,7 @@ async def record_usage(
         recorded_at=now,
         reference=report.reference,
     )
-    session.add(usage)
-    await session.flush()
+    await UsageRepository(session).add(usage)
     return UsageReport(
         authorization_id=row.id,
         item=item.sequence,
@@ -224,13 +219,7 @@ async def usage_summary(session: AsyncSession, authorization_id: uuid.UUID, *, c
     """Every authorized item's count, and the reports in the order they came."""
     row = await _current(session, authorization_id, client_id)
     state = state_of(row)
-    reports = (
-        await session.scalars(
-            select(AuthorizationUsage)
-            .where(AuthorizationUsage.authorization_id == row.id)
-            .order_by(AuthorizationUsage.id)
-        )
-    ).all()
+    reports = await UsageRepository(session).of_authorization(row.id)
     return UsageSummary(
         authorization_id=row.id,
         lines=[_line(item) for item in state.items if _usable(item)],

@@ -7,13 +7,13 @@ from typing import Any
 
 import orjson
 
+from app.authorizations import queries
 from app.authorizations.deps import LookupDeps
+from app.authorizations.queries import ClaimResponseSearch, TokenCriterion
 from app.authorizations.repository import AuthorizationRepository
 from app.errors import NotFound
 from app.fhir.inquiry import InquiryCriteria
 from app.fhir.response import RESPONSE_IDENTIFIER_SYSTEM
-from app.operations import worklist as authorization_queries
-from app.operations.worklist import ClaimResponseSearch, TokenCriterion
 from app.security.principal import Principal
 from app.store.models import Authorization
 
@@ -98,7 +98,7 @@ async def search_claim_responses(
 ) -> tuple[list[dict[str, Any]], int, str | None]:
     """One page of the caller's current ClaimResponses matching `search`, the exact total, the next cursor."""
     async with deps.sessions() as session:
-        page = await authorization_queries.search_claim_responses(
+        page = await queries.search_claim_responses(
             session,
             client_id=principal.scope_client_id,
             search=search,

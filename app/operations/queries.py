@@ -1,16 +1,18 @@
-"""Worklist queries over authorizations: filters, keyset pages, the few columns a summary needs.
+"""The operations read model: worklists over authorizations, and one authorization's page.
 
-Every query is scoped to a client (`client_id=None`: an admin, every client). Pages are ordered
-by (updated_at desc, id desc); the cursor is that pair of the last row, base64url-encoded, so
-a page never repeats or skips a row that did not change between requests. Several statuses
-become one branch per status (UNION ALL), so each branch walks the (client, status, updated)
-index in order instead of sorting every matching row.
+Every query is scoped to a client (`client_id=None`: an admin, every client); the lifecycle
+(`app.authorizations`) writes these tables, this room only reads them.
+
+Worklists: filters, keyset pages, the few columns a summary needs. Pages are ordered by
+(updated_at desc, id desc); the cursor is that pair of the last row, so a page never repeats or
+skips a row that did not change between requests. Several statuses become one branch per status
+(UNION ALL), so each branch walks the (client, status, updated) index in order instead of sorting
+every matching row. One authorization: the row with its items (not its documents), its timeline,
+its appeals and the documents sent for it (metadata only).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +21,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer, selectinload
 
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
-from app.errors import InvalidRequest
-from app.store.models import Authorization, AuthorizationIdentifier, AuthorizationItem, Job
+from app.store.models import Appeal, AppealDocument, Attachment, Authorization, AuthorizationItem, Event
+from app.store.pages import decode_cursor, encode_cursor
 
 MAX_PAGE = 200
 OPEN_STATUSES = tuple(s.value for s in AuthorizationStatus if s.is_open)  # received, pended, info-requested
@@ -87,23 +90,6 @@ class SummaryRow:
 class SummaryPage:
     rows: list[SummaryRow]
     next_cursor: str | None
-
-
-def encode_cursor(updated_at: datetime, authorization_id: uuid.UUID) -> str:
-    raw = f"{updated_at.isoformat()}|{authorization_id.hex}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, ident = raw.partition("|")
-        updated_at, authorization_id = datetime.fromisoformat(when), uuid.UUID(hex=ident)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise InvalidRequest("malformed cursor") from None
-    if updated_at.tzinfo is None:
-        raise InvalidRequest("malformed cursor")
-    return updated_at, authorization_id
 
 
 def _conditions(client_id: str | None, where: AuthorizationFilter, now: datetime) -> list[ColumnElement[bool]]:
@@ -215,126 +201,59 @@ async def validator_of(
     return None if row is None else Validator(row.version, row.status, row.replaced_by_id is not None)
 
 
-async def queued_job(session: AsyncSession, authorization_id: uuid.UUID, kind: str) -> Job | None:
-    """The next queued job of this kind for the authorization (the follow-up, for polling hints)."""
+async def authorization(
+    session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None
+) -> Authorization | None:
+    """The authorization with its items, without its request and response documents."""
     statement = (
-        select(Job)
-        .where(Job.authorization_id == authorization_id, Job.kind == kind, Job.state == "queued")
-        .order_by(Job.run_at)
-        .limit(1)
+        select(Authorization)
+        .where(Authorization.id == authorization_id)
+        .options(
+            defer(Authorization.request_document),
+            defer(Authorization.response_document),
+            selectinload(Authorization.items),
+        )
     )
+    if client_id is not None:
+        statement = statement.where(Authorization.client_id == client_id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCriterion:
-    """A FHIR token search value: `value` (any system), `system|value`, or `|value` (no system)."""
-
-    system: str | None  # None: any system; "": no system
-    value: str
-
-    @classmethod
-    def parse(cls, token: str) -> TokenCriterion:
-        system, bar, value = token.partition("|")
-        return cls(system, value) if bar else cls(None, token)
+async def exists(session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None) -> bool:
+    statement = select(Authorization.id).where(Authorization.id == authorization_id)
+    if client_id is not None:
+        statement = statement.where(Authorization.client_id == client_id)
+    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimResponseSearch:
-    """What `GET /fhir/ClaimResponse` asks for (every given criterion must hold)."""
-
-    identifier: TokenCriterion | None = None
-    patient: TokenCriterion | None = None  # patient.identifier: a Patient identifier or the member id
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimResponsePage:
-    rows: list[Authorization]
-    total: int
-    next_cursor: str | None
+async def timeline(session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None) -> list[Event]:
+    statement = select(Event).where(Event.authorization_id == authorization_id).order_by(Event.id)
+    if client_id is not None:
+        statement = statement.where(Event.client_id == client_id)
+    return list((await session.execute(statement)).scalars())
 
 
-def _like_suffix(value: str) -> str:
-    return "%|" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _response_id(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value.removeprefix("urn:uuid:"))
-    except ValueError:
-        return None
-
-
-def _identifier_condition(token: TokenCriterion, response_system: str) -> ColumnElement[bool]:
-    """ClaimResponse.identifier (its own id), the Claim's identifier it answers, or an authorization number."""
-    a = Authorization
-    numbers = or_(
-        a.preauth_ref == token.value,
-        select(AuthorizationItem.id)
-        .where(AuthorizationItem.authorization_id == a.id, AuthorizationItem.authorization_number == token.value)
-        .exists(),
+async def appeals(session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None) -> list[Appeal]:
+    """The authorization's appeals, oldest first, with their documents' metadata (not their bytes)."""
+    statement = (
+        select(Appeal)
+        .where(Appeal.authorization_id == authorization_id)
+        .options(selectinload(Appeal.documents).options(defer(AppealDocument.content)))
+        .order_by(Appeal.submitted_at, Appeal.id)
     )
-    own = _response_id(token.value)
-    if token.system is None:
-        found = [a.claim_identifier.like(_like_suffix(token.value), escape="\\"), numbers]
-        return or_(*found, a.id == own) if own else or_(*found)
-    if token.system == "":
-        return or_(a.claim_identifier == f"|{token.value}", numbers)
-    claim = a.claim_identifier == f"{token.system}|{token.value}"
-    return or_(claim, a.id == own) if own and token.system == response_system else claim
-
-
-def _patient_condition(token: TokenCriterion, client_id: str | None) -> ColumnElement[bool]:
-    """One of the patient's identifiers (the Patient's own, or the member id) matches the token."""
-    i = AuthorizationIdentifier
-    found: list[ColumnElement[bool]] = [i.authorization_id == Authorization.id, i.value == token.value]
     if client_id is not None:
-        found.append(i.client_id == client_id)  # the (client, value) index
-    if token.system == "":
-        found.append(i.system.is_(None))
-    elif token.system is not None:
-        found.append(i.system == token.system)
-    return select(i.id).where(*found).exists()
+        statement = statement.where(Appeal.client_id == client_id)
+    return list((await session.execute(statement)).scalars())
 
 
-def _claim_response_conditions(
-    client_id: str | None, search: ClaimResponseSearch, response_system: str
-) -> list[ColumnElement[bool]]:
-    a = Authorization
-    found: list[ColumnElement[bool]] = [
-        a.replaced_by_id.is_(None),
-        a.response_document.is_not(None),
-        a.response_status == 200,
-    ]
+async def attachments(session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None) -> list[Attachment]:
+    """The documents sent for the authorization, oldest first (their bytes stay unread)."""
+    statement = (
+        select(Attachment)
+        .where(Attachment.authorization_id == authorization_id)
+        .options(defer(Attachment.content))
+        .order_by(Attachment.id)
+    )
     if client_id is not None:
-        found.append(a.client_id == client_id)
-    if search.identifier is not None:
-        found.append(_identifier_condition(search.identifier, response_system))
-    if search.patient is not None:
-        found.append(_patient_condition(search.patient, client_id))
-    return found
-
-
-async def search_claim_responses(
-    session: AsyncSession,
-    *,
-    client_id: str | None,
-    search: ClaimResponseSearch,
-    response_system: str,
-    cursor: str | None,
-    limit: int,
-) -> ClaimResponsePage:
-    """One page of current ClaimResponses (newest first, keyset cursor as for worklists) and the exact total."""
-    a = Authorization
-    conditions = _claim_response_conditions(client_id, search, response_system)
-    total = int((await session.execute(select(func.count()).select_from(a).where(*conditions))).scalar_one())
-    if limit <= 0:
-        return ClaimResponsePage([], total, None)
-    if cursor is not None:
-        updated_at, authorization_id = decode_cursor(cursor)
-        conditions.append(tuple_(a.updated_at, a.id) < tuple_(updated_at, authorization_id))
-    statement = select(a).where(*conditions).order_by(a.updated_at.desc(), a.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(statement)).scalars().all())
-    page = rows[:limit]
-    more = len(rows) > limit and bool(page)
-    return ClaimResponsePage(page, total, encode_cursor(page[-1].updated_at, page[-1].id) if more else None)
+        statement = statement.where(Attachment.client_id == client_id)
+    return list((await session.execute(statement)).scalars())

@@ -1,8 +1,9 @@
-"""Operations cancel: tell the payer within the sync budget, cancel every item, keep the timeline.
+"""Cancel by operations: tell the payer within the sync budget, cancel every item, keep the timeline.
 
 Two short transactions around the payer call, as in app.authorizations.submit: no write lock is held
 while the payer thinks. A payer that is down does not stop the cancel: the authorization is
 cancelled here at once and a follow-up job (action "cancel") tells the payer later.
+(A client cancels by PAS instead: a `$submit` whose Claim cancels every item.)
 """
 
 from __future__ import annotations
@@ -12,22 +13,20 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from app.authorizations import tasks as followups
+from app.authorizations import scheduling
 from app.authorizations.deps import PayerCallDeps
+from app.authorizations.errors import not_found
 from app.authorizations.recording import record, state_of, state_without_items
 from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.scheduling import FollowUpAction
 from app.authorizations.stored import stored_request, stored_submission
-from app.authorizations.tasks import FollowUpAction
 from app.domain.codes import AuthorizationStatus
 from app.domain.lifecycle import Event
 from app.domain.model import PayerReply
 from app.errors import Conflict
 from app.logging import describe
-from app.operations.schemas import CancelResult, FollowUpView
-from app.operations.service import detail_of, not_found
-from app.operations.worklist import queued_job
 from app.payers import PayerError, PayerReference, PayerRejected
-from app.store.models import Authorization
+from app.store.models import Authorization, Job
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,16 @@ async def _ask_payer(deps: PayerCallDeps, payer_id: str, reference: PayerReferen
     return _Answer(reply, "notified")
 
 
-async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> CancelResult:
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """What the cancel did: whether the payer heard of it, and the follow-up that will tell it otherwise."""
+
+    authorization_id: uuid.UUID
+    payer_notified: bool
+    follow_up: Job | None  # queued (action "cancel") when the payer was unreachable
+
+
+async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> Cancelled:
     async with deps.sessions() as session:  # transaction 1: read what the payer needs
         authorization = await AuthorizationRepository(session, client_id).get(authorization_id)
         if authorization is None:
@@ -84,17 +92,13 @@ async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id:
         record(repository, locked, state, change, parsed, reply=answer.reply, base_url=deps.settings.base_url)
         follow_up = None
         if answer.outcome == "unreachable":
-            run_at = followups.follow_up_at(now, None)
-            moved = await followups.replan(session, locked.id, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
-            if not moved:
-                followups.plan(session, locked, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
+            run_at = scheduling.follow_up_at(now, None)
+            await scheduling.plan_or_replan(session, locked, now=now, run_at=run_at, action=FollowUpAction.CANCEL)
             await session.flush()
-            job = await queued_job(session, locked.id, followups.FOLLOW_UP)
-            if job is not None:
-                await session.refresh(job)
-                follow_up = FollowUpView(job_id=job.id, action=FollowUpAction.CANCEL.value, run_at=job.run_at)
+            follow_up = await scheduling.queued(session, locked.id)
+            if follow_up is not None:
+                await session.refresh(follow_up)
         else:
-            await followups.settle(session, locked.id, now=now)
+            await scheduling.settle(session, locked.id, now=now)
         await session.flush()
-        detail = await detail_of(session, locked, client_id=client_id, now=now, base_url=deps.settings.base_url)
-    return CancelResult(payer_notified=answer.outcome == "notified", follow_up=follow_up, authorization=detail)
+    return Cancelled(authorization_id, answer.outcome == "notified", follow_up)
