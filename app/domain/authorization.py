@@ -4,6 +4,11 @@ Plain Python, no SQL and no FHIR. Every change to an authorization goes through 
 below; each checks the transition against the written spec (`app.domain.transitions`), applies it,
 bumps the version and returns a `Change`: the timeline entries and notifications it implies and
 whether the approval's expiry moved. The services persist a `Change`; they never set a status.
+
+What the methods build on lives beside this module, and is importable from here as before:
+`items` (Item, the units used of it, UsageRefused), `changes` (Change, TimelineEntry,
+received_change), `clocks` (an approval's expiry and span) and `information` (the entry of a
+payer's request for documents).
 """
 
 from __future__ import annotations
@@ -14,97 +19,31 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from app.domain.clocks import expiry
+from app.domain.changes import Change, TimelineEntry, notification_for, received_change
+from app.domain.clocks import approval_expiry, authorized_span
 from app.domain.codes import AuthorizationStatus as S
 from app.domain.codes import ReviewAction as A
+from app.domain.information import information_entries
+from app.domain.items import USABLE, Item, UsageRefused, authorized_periods, authorized_units, count_units, overturn
 from app.domain.lifecycle import Event, InvalidTransition, allows, roll_up
-from app.domain.model import Coding, InformationRequest, ItemDecision, PayerReply, Period, ServiceItem
+from app.domain.model import InformationRequest, ItemDecision, PayerReply, Period, ServiceItem
+
+__all__ = [
+    "APPEALABLE",
+    "APPROVALS",
+    "PEER_TO_PEER",
+    "USABLE",
+    "Authorization",
+    "Change",
+    "Item",
+    "TimelineEntry",
+    "UsageRefused",
+    "authorized_units",
+    "notification_for",
+    "received_change",
+]
 
 APPROVALS = frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.MODIFIED})
-
-
-@dataclass(slots=True)
-class Item:
-    """One service line of an authorization, keyed by the request's item.sequence."""
-
-    sequence: int
-    service: Coding
-    quantity: Any = None  # Decimal | None (kept as stored)
-    serviced: Period | None = None
-    cancelled: bool = False
-    decision: ItemDecision | None = None
-    units_used: Decimal = Decimal(0)  # units (or visits) used so far against the authorized quantity
-
-    @classmethod
-    def requested(cls, item: ServiceItem) -> Item:
-        return cls(item.sequence, item.product_or_service, item.quantity, item.serviced, item.cancelled)
-
-    @property
-    def action(self) -> A:
-        """The item's X12 306 action as it stands (A4 until decided, C once cancelled)."""
-        if self.cancelled:
-            return A.CANCELLED
-        return self.decision.action if self.decision is not None else A.PENDED
-
-    @property
-    def finally_decided(self) -> bool:
-        return self.decision is not None and self.decision.action.is_final
-
-    def decide(self, decision: ItemDecision) -> None:
-        """Apply a decision; a cancelled item stays cancelled whatever a payer says."""
-        if self.cancelled:
-            self.decision = ItemDecision(self.sequence, A.CANCELLED)
-            return
-        self.decision = decision
-        if decision.action is A.CANCELLED:
-            self.cancelled = True
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        self.decision = ItemDecision(self.sequence, A.CANCELLED)
-
-    @property
-    def authorized_period(self) -> Period | None:
-        if self.cancelled or self.decision is None or self.decision.authorized_period is None:
-            return None
-        return self.decision.authorized_period
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineEntry:
-    type: str
-    at: datetime
-    from_status: S | None = None
-    to_status: S | None = None
-    detail: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one event did: for the timeline, the notifications and the clocks."""
-
-    before: S
-    after: S
-    timeline: tuple[TimelineEntry, ...]
-    notifications: tuple[str, ...] = ()  # event types (`authorization.<name>`)
-    expiry_moved: bool = False  # plan the expiring / expired clock events again
-    versioned: bool = True  # the version (and so the ETag) moved
-    info_due_moved: bool = False  # plan the information request's due clock again
-
-    @property
-    def status_changed(self) -> bool:
-        return self.before is not self.after
-
-
-def notification_for(name: str) -> str:
-    """The event type of a transition into a status, or of a clock event (`authorization.<name>`)."""
-    return f"authorization.{name}"
-
-
-def received_change(*, now: datetime, detail: dict[str, Any] | None = None) -> Change:
-    """What receiving a new request records: the `received` entry and its notification."""
-    entry = TimelineEntry("received", now, to_status=S.RECEIVED, detail=detail)
-    return Change(S.RECEIVED, S.RECEIVED, (entry,), (notification_for(S.RECEIVED.value),), versioned=False)
 
 
 @dataclass(slots=True)
@@ -225,17 +164,13 @@ class Authorization:
 
     def overdue(self, *, now: datetime) -> Change:
         """The decision is past its due time (a clock event; the status stays)."""
-        self._stamp(now)
         due = self.due_at.isoformat() if self.due_at else None
-        entry = TimelineEntry("overdue", now, detail={"due_at": due})
-        return Change(self.status, self.status, (entry,), (notification_for("overdue"),))
+        return self._notable("overdue", now, {"due_at": due})
 
     def expiring(self, *, now: datetime) -> Change:
         """The approval ends soon (a clock event ahead of expiry; the status stays, the version moves)."""
-        self._stamp(now)
         expires = self.expires_at.isoformat() if self.expires_at else None
-        entry = TimelineEntry("expiring", now, detail={"expires_at": expires})
-        return Change(self.status, self.status, (entry,), (notification_for("expiring"),))
+        return self._notable("expiring", now, {"expires_at": expires})
 
     def note(self, type_: str, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
         """A fact for the timeline that changes no state (e.g. the payer was told of a cancel)."""
@@ -251,6 +186,12 @@ class Authorization:
     def _stamp(self, now: datetime) -> None:
         self.updated_at = now
         self.version += 1
+
+    def _notable(self, name: str, now: datetime, detail: dict[str, Any] | None) -> Change:
+        """An event that keeps the status but moves the version and is notified (`authorization.<name>`)."""
+        self._stamp(now)
+        entry = TimelineEntry(name, now, detail=detail)
+        return Change(self.status, self.status, (entry,), (notification_for(name),))
 
     def _settle(
         self,
@@ -271,28 +212,17 @@ class Authorization:
             self.decided_at = now  # the decision time never moves (a later cancel or expiry keeps it)
         expiry_moved = False
         if after in APPROVALS:
-            periods = [p for p in (i.authorized_period for i in self.items) if p is not None and p.end is not None]
-            if not periods:
-                start = self.received_at.date()
-                periods = [Period(start, start + approval_validity)]
-            expires_at = expiry(periods)
-            if expires_at != self.expires_at:
-                self.expires_at, expiry_moved = expires_at, True
+            expiry_moved = self._approval_expiry(approval_validity, start=self.received_at.date())
         self._stamp(now)
         entry = TimelineEntry(timeline_type, now, before, after, detail)
         notifications = (notification_for(after.value),) if after is not before else ()
         asked = information if info_due_moved or after is not before else None  # a repeated request is no news
-        entries = (entry, *self._information_entries(now, asked, after))
+        entries = (entry, *information_entries(now, asked, after))
         return Change(before, after, entries, notifications, expiry_moved, info_due_moved=info_due_moved)
 
     def preauth_period(self) -> Period | None:
         """The span of what was authorized (for ClaimResponse.preAuthPeriod)."""
-        periods = [p for p in (i.authorized_period for i in self.items) if p is not None and p.end is not None]
-        if not periods:
-            return None
-        starts: list[date] = [p.start for p in periods if p.start is not None]
-        ends: list[date] = [p.end for p in periods if p.end is not None]
-        return Period(min(starts) if starts else None, max(ends) if ends else None)
+        return authorized_span(authorized_periods(self.items))
 
     def decisions(self) -> dict[int, ItemDecision]:
         """Every item's decision as it stands: its own, else C for a cancelled item and A4 for an undecided one."""
@@ -330,17 +260,7 @@ class Authorization:
         before = self._check(Event.APPEAL_DECIDED, target)
         expiry_moved = False
         if approved:
-            for item in self.items:
-                given = (decisions or {}).get(item.sequence)
-                if item.cancelled or item.action is A.NO_ACTION_REQUIRED:
-                    continue
-                if given is not None:
-                    item.decide(given)
-                elif not decisions and item.action is not A.CERTIFIED:
-                    number = item.decision.authorization_number if item.decision is not None else None
-                    item.decide(
-                        ItemDecision(item.sequence, A.CERTIFIED, authorization_number=number or self.preauth_ref)
-                    )
+            overturn(self.items, decisions, preauth_ref=self.preauth_ref)
             expiry_moved = self._approval_expiry(approval_validity, start=now.date())
         self.status = target
         self._stamp(now)
@@ -349,23 +269,15 @@ class Authorization:
 
     def peer_to_peer(self, held: bool, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
         """A peer-to-peer review was requested (or held): a timeline event and a notification, no status change."""
-        name = "peer-to-peer-held" if held else "peer-to-peer-requested"
-        self._stamp(now)
-        entry = TimelineEntry(name, now, detail=detail)
-        return Change(self.status, self.status, (entry,), (notification_for(name),))
+        return self._notable("peer-to-peer-held" if held else "peer-to-peer-requested", now, detail)
 
     def appeal_overdue(self, *, now: datetime, due_at: datetime) -> Change:
         """The appeal's decision is past the payer's appeal deadline (a clock event; the status stays)."""
-        self._stamp(now)
-        entry = TimelineEntry("appeal-overdue", now, detail={"due_at": due_at.isoformat()})
-        return Change(self.status, self.status, (entry,), (notification_for("appeal-overdue"),))
+        return self._notable("appeal-overdue", now, {"due_at": due_at.isoformat()})
 
     def _approval_expiry(self, approval_validity: timedelta, *, start: date) -> bool:
         """The expiry of what is approved now (from `start` for `approval_validity` when no item has a period)."""
-        periods = [p for p in (i.authorized_period for i in self.items) if p is not None and p.end is not None]
-        if not periods:
-            periods = [Period(start, start + approval_validity)]
-        expires_at = expiry(periods)
+        expires_at = approval_expiry(authorized_periods(self.items), start=start, validity=approval_validity)
         if expires_at == self.expires_at:
             return False
         self.expires_at = expires_at
@@ -390,30 +302,11 @@ class Authorization:
         """
         if self.replaced or not self.status.grants:
             raise UsageRefused(f"an authorization that is {self.status} takes no usage")
-        item = next((i for i in self.items if i.sequence == sequence), None)
-        if item is None or item.cancelled or item.decision is None or item.decision.action not in USABLE:
-            raise UsageRefused(f"item {sequence} is not an authorized item of this authorization")
-        authorized = authorized_units(item)
-        if authorized is None or authorized <= 0:
-            raise UsageRefused(f"item {sequence} has no authorized quantity to count against")
-        before, after = item.units_used, item.units_used + units
-        item.units_used = after
+        counts, crossed = count_units(self.items, sequence, units, threshold)
         self._stamp(now)
-        counts = {
-            "item": sequence,
-            "units": str(units),
-            "used": str(after),
-            "authorized": str(authorized),
-            "remaining": str(max(authorized - after, Decimal(0))),
-            "over": after > authorized,
-        }
         entries = [TimelineEntry("units-used", now, detail={**counts, **(detail or {})})]
-        notifications: list[str] = []
-        for name, level in (("exhausting", authorized * threshold), ("exhausted", authorized)):
-            if before < level <= after:
-                entries.append(TimelineEntry(name, now, detail=counts))
-                notifications.append(notification_for(name))
-        return Change(self.status, self.status, tuple(entries), tuple(notifications))
+        entries += [TimelineEntry(name, now, detail=counts) for name in crossed]
+        return Change(self.status, self.status, tuple(entries), tuple(notification_for(name) for name in crossed))
 
     # --- information requests (PAS 2.2.1 + CDex) ---------------------------------------------
 
@@ -429,22 +322,6 @@ class Authorization:
         if after is not S.INFO_REQUESTED:
             self.info_due_at = None
         return after, False
-
-    @staticmethod
-    def _information_entries(
-        now: datetime, information: InformationRequest | None, after: S
-    ) -> tuple[TimelineEntry, ...]:
-        if information is None or after is not S.INFO_REQUESTED:
-            return ()
-        detail: dict[str, Any] = {
-            "codes": [f"{c.system or ''}|{c.code}" for c in information.codes],
-            "due_at": information.due_at.isoformat() if information.due_at else None,
-        }
-        if information.questionnaire:
-            detail["questionnaire"] = information.questionnaire
-        if information.text:
-            detail["text"] = information.text
-        return (TimelineEntry("info-requested", now, detail=detail),)
 
     def attach(self, count: int, *, now: datetime, detail: dict[str, Any] | None = None) -> Change:
         """The provider sent documents: an information request goes back to the payer's review (pended);
@@ -463,27 +340,11 @@ class Authorization:
 
     def information_overdue(self, *, now: datetime) -> Change:
         """The documents the payer asked for are past their due time (a clock event; the status stays)."""
-        self._stamp(now)
         due = self.info_due_at.isoformat() if self.info_due_at else None
-        entry = TimelineEntry("info-overdue", now, detail={"due_at": due})
-        return Change(self.status, self.status, (entry,), (notification_for("info-overdue"),))
+        return self._notable("info-overdue", now, {"due_at": due})
 
 
 APPEALABLE = frozenset({S.DENIED, S.PARTIALLY_APPROVED, S.MODIFIED})
 """Statuses an appeal may be lodged from (the spec's `appealed` rows)."""
 PEER_TO_PEER = APPEALABLE | {S.APPEAL_SUBMITTED}
 """Statuses in which a peer-to-peer review is recorded (before an appeal, or during one)."""
-
-
-USABLE = frozenset({A.CERTIFIED, A.PARTIAL, A.MODIFIED})
-
-
-class UsageRefused(ValueError):
-    """Usage the authorization cannot take (not approved, replaced, an item without authorized units)."""
-
-
-def authorized_units(item: Item) -> Decimal | None:
-    """What an item's use counts against: the decision's authorized quantity, else the requested one."""
-    if item.decision is not None and item.decision.authorized_quantity is not None:
-        return Decimal(item.decision.authorized_quantity)
-    return Decimal(item.quantity) if item.quantity is not None else None

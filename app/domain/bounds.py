@@ -1,6 +1,6 @@
 """How big a stored or searched value may be: one place for the column sizes and the input rules.
 
-`app/store/models.py` sizes its columns with these constants and the input edges (`app/fhir/`
+`app/store/models/` sizes its columns with these constants and the input edges (`app/fhir/`
 for FHIR bodies, the payer adapters for payer answers, the API for query and path parameters)
 refuse what would not fit, so PostgreSQL never sees a value it would reject. A test compares the
 models' column lengths with these numbers.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.domain.codes import AuthorizationStatus, Priority
 from app.domain.model import Period
@@ -48,6 +48,21 @@ def expiry(periods: Iterable[Period | None]) -> datetime | None:
     if not ends:
         return None
     return datetime.combine(max(ends), time.max, tzinfo=UTC)
+
+
+def approval_expiry(periods: Sequence[Period], *, start: date, validity: timedelta) -> datetime | None:
+    """When an approval expires: the end of its last authorized period, else (no item has one) the end
+    of `validity` counted from `start`."""
+    return expiry(periods or [Period(start, start + validity)])
+
+
+def authorized_span(periods: Sequence[Period]) -> Period | None:
+    """From the earliest start to the latest end of authorized periods (ClaimResponse.preAuthPeriod)."""
+    if not periods:
+        return None
+    starts: list[date] = [p.start for p in periods if p.start is not None]
+    ends: list[date] = [p.end for p in periods if p.end is not None]
+    return Period(min(starts) if starts else None, max(ends) if ends else None)
 
 
 def expiring_soon_at(expires_at: datetime, lead: timedelta) -> datetime:

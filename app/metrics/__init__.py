@@ -4,6 +4,8 @@
     middleware.py    HTTP requests by route template and status, durations
     payers.py        a payer adapter wrapper that times every call and counts its errors
     database.py      a collector that reads queue, delivery and clock figures from the database at scrape
+    queries.py       the statements those figures (and `/readyz`'s worker status) are read with
+    readiness.py     what `/readyz` answers: database reachable, schema current, how the worker is doing
     exposition.py    renders one scrape (multi-process aware)
 
 Figures that several processes share (jobs, deliveries, overdue authorizations) are read from

@@ -1,1 +1,1 @@
-"""SQL storage: SQLAlchemy 2.0 models, engine and session, repositories, job queue."""
+"""SQL storage: engine and session, the models (one module per room), column types, the migrations driver."""

@@ -109,4 +109,5 @@ def test_the_wheel_ships_py_typed_and_the_sdk(tmp_path: Path) -> None:
 
     wheel = Path(next(iter(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"app/py.typed", "app/payers/sdk.py", "app/payers/testing.py"} <= names
+    kit = {f"app/payers/testing/{path.name}" for path in (ROOT / "app" / "payers" / "testing").glob("*.py")}
+    assert {"app/py.typed", "app/payers/sdk.py", "app/payers/testing/__init__.py", *kit} <= names

@@ -1,0 +1,60 @@
+"""The tables, one module per room; every model is importable from here, as it always was.
+
+    base.py            Base (naming convention), BigIntId, QuantityNumeric
+    authorizations.py  authorizations, their items, identifiers, timeline events, usage; CRD coverage assertions
+    appeals.py         appeals and their documents
+    attachments.py     documents sent for an authorization
+    jobs.py            the job queue
+    notifications.py   webhook endpoints, deliveries and attempts; FHIR Subscriptions and their notifications
+    security.py        client registrations, used client assertions, audit records
+
+Importing this package registers every table on `Base.metadata` (what Alembic compares).
+"""
+
+from app.store.models.appeals import Appeal, AppealDocument
+from app.store.models.attachments import Attachment
+from app.store.models.authorizations import (
+    Authorization,
+    AuthorizationIdentifier,
+    AuthorizationItem,
+    AuthorizationUsage,
+    CoverageAssertion,
+    Event,
+)
+from app.store.models.base import NAMING_CONVENTION, Base, BigIntId, QuantityNumeric
+from app.store.models.jobs import Job
+from app.store.models.notifications import (
+    DeliveryState,
+    FhirSubscription,
+    SubscriptionNotification,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from app.store.models.security import AuditRecord, ClientRegistration, UsedAssertion
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Appeal",
+    "AppealDocument",
+    "Attachment",
+    "AuditRecord",
+    "Authorization",
+    "AuthorizationIdentifier",
+    "AuthorizationItem",
+    "AuthorizationUsage",
+    "Base",
+    "BigIntId",
+    "ClientRegistration",
+    "CoverageAssertion",
+    "DeliveryState",
+    "Event",
+    "FhirSubscription",
+    "Job",
+    "QuantityNumeric",
+    "SubscriptionNotification",
+    "UsedAssertion",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]
