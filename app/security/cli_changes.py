@@ -6,7 +6,6 @@ registration on every call, and keys are read when the next assertion is verifie
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,15 +13,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.security.cli import _fail, _read_jwks, _run, clients_cli
-from app.security.registry import RegistrationError, check_jwks, check_scopes, get_client
-from app.store.models import ClientRegistration
-
-
-async def _registration(session: AsyncSession, client_id: str) -> ClientRegistration:
-    registration = await get_client(session, client_id)
-    if registration is None:
-        raise RegistrationError(f"no client {client_id!r}")
-    return registration
+from app.security.registry import check_jwks, remove_client, replace_keys, update_client
 
 
 @clients_cli.command("update")
@@ -38,13 +29,7 @@ def update(
         raise _fail("nothing to change: give --scope and/or --admin/--no-admin")
 
     async def work(session: AsyncSession) -> list[str]:
-        registration = await _registration(session, client_id)
-        if scope is not None:
-            registration.scopes = check_scopes(scope)
-        if admin is not None:
-            registration.admin = admin
-        registration.updated_at = datetime.now(UTC)
-        await session.flush()
+        registration = await update_client(session, client_id, scopes=scope, admin=admin)
         return list(registration.scopes)
 
     scopes = _run(work)
@@ -65,10 +50,7 @@ def rotate_keys(
     jwks = check_jwks(_read_jwks(jwks_file)) if jwks_file is not None else None
 
     async def work(session: AsyncSession) -> None:
-        registration = await _registration(session, client_id)
-        registration.jwks, registration.jwks_url = jwks, jwks_url
-        registration.updated_at = datetime.now(UTC)
-        await session.flush()
+        await replace_keys(session, client_id, jwks=jwks, jwks_url=jwks_url)
 
     _run(work)
     typer.echo(f"new keys for client {client_id}")
@@ -79,8 +61,7 @@ def remove(client_id: Annotated[str, typer.Argument()]) -> None:
     """Delete the registration: its tokens stop working at once (its stored requests stay)."""
 
     async def work(session: AsyncSession) -> None:
-        await session.delete(await _registration(session, client_id))
-        await session.flush()
+        await remove_client(session, client_id)
 
     _run(work)
     typer.echo(f"removed client {client_id}")
