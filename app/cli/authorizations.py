@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cli.common import print_json, run, table
 from app.domain.codes import AuthorizationKind, AuthorizationStatus
 from app.jobs.repository import utc_now
 from app.operations import service as operations
 from app.operations.schemas import AuthorizationDetail, AuthorizationPage
 from app.operations.worklist import MAX_PAGE, AuthorizationFilter
-from app.operator.common import print_json, run, table
 from app.settings import Settings
 
 authorizations_cli = typer.Typer(help="Authorizations (every client's).", no_args_is_help=True)
