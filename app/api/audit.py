@@ -14,10 +14,9 @@ from pydantic import AwareDatetime, BaseModel
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
 from app.errors import InvalidRequest
-from app.security.audit import AuditQuery, find_audit
+from app.security.audit import AuditQuery, find_audit, next_audit_cursor
 from app.security.audit_event import audit_bundle
 from app.security.principal import ADMIN, Principal
-from app.store.models import AuditRecord
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -54,10 +53,6 @@ def _query(
     return AuditQuery(client_id=client, operation=operation, since=since, before_id=before, limit=limit)
 
 
-def _next_cursor(records: list[AuditRecord], limit: int) -> str | None:
-    return str(records[-1].id) if len(records) == limit else None
-
-
 @router.get("", summary="Audit records, newest first", response_model=AuditPage)
 async def list_audit(
     session: SessionDep,
@@ -70,7 +65,7 @@ async def list_audit(
 ) -> AuditPage:
     records = await find_audit(session, _query(client, operation, since, cursor, limit))
     items = [AuditItem.model_validate(record, from_attributes=True) for record in records]
-    return AuditPage(items=items, next_cursor=_next_cursor(records, limit))
+    return AuditPage(items=items, next_cursor=next_audit_cursor(records, limit))
 
 
 @router.get(
@@ -91,7 +86,7 @@ async def audit_events(
 ) -> Response:
     records = await find_audit(session, _query(client, operation, since, cursor, limit))
     base = runtime.settings.base_url
-    next_cursor = _next_cursor(records, limit)
+    next_cursor = next_audit_cursor(records, limit)
     next_url = None
     if next_cursor is not None:
         params: dict[str, Any] = {"client": client, "operation": operation, "since": since and since.isoformat()}

@@ -11,13 +11,13 @@ codes only, never PHI.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.security import repository
 from app.store.models import AuditRecord
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _rows(entries: Iterable[AuditEntry], outcome: int, request_id: str | None) -
 
 def stage_audit(session: AsyncSession, entries: Iterable[AuditEntry], outcome: int, request_id: str | None) -> None:
     """Add the entries' rows to `session`'s transaction; mark them `stored` after it commits."""
-    session.add_all(_rows(entries, outcome, request_id))
+    repository.add_audit_records(session, _rows(entries, outcome, request_id))
 
 
 async def write_audit(
@@ -91,7 +91,7 @@ async def write_audit(
     if not rows:
         return
     async with sessions() as session:
-        session.add_all(rows)
+        repository.add_audit_records(session, rows)
         await session.commit()
 
 
@@ -106,13 +106,16 @@ class AuditQuery:
 
 async def find_audit(session: AsyncSession, query: AuditQuery) -> list[AuditRecord]:
     """Newest first. Pass the last returned id as `before_id` for the next page."""
-    statement = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(query.limit)
-    if query.client_id is not None:
-        statement = statement.where(AuditRecord.client_id == query.client_id)
-    if query.operation is not None:
-        statement = statement.where(AuditRecord.operation == query.operation)
-    if query.since is not None:
-        statement = statement.where(AuditRecord.at >= query.since)
-    if query.before_id is not None:
-        statement = statement.where(AuditRecord.id < query.before_id)
-    return list((await session.scalars(statement)).all())
+    return await repository.find_audit_records(
+        session,
+        client_id=query.client_id,
+        operation=query.operation,
+        since=query.since,
+        before_id=query.before_id,
+        limit=query.limit,
+    )
+
+
+def next_audit_cursor(records: Sequence[AuditRecord], limit: int) -> str | None:
+    """The `before_id` of the next page, or None when this page was the last (shorter than `limit`)."""
+    return str(records[-1].id) if len(records) == limit else None

@@ -1,4 +1,9 @@
-"""Client registrations: who may ask for tokens, with which keys and scopes."""
+"""Client registrations: who may ask for tokens, with which keys and scopes.
+
+A change (scopes, admin flag, keys, removal, disabling) takes effect on the client's next request:
+scopes are intersected with the registration on every call, and keys are read when the next
+assertion is verified. Nothing here commits; the statements are in `repository`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.security import repository
 from app.security.principal import ADMIN, ALL_SCOPES
 from app.store.models import ClientRegistration
 
@@ -48,7 +53,14 @@ def check_scopes(scopes: Iterable[str]) -> list[str]:
 async def get_client(session: AsyncSession, client_id: str) -> ClientRegistration | None:
     if not client_id or len(client_id) > 128:
         return None
-    return await session.get(ClientRegistration, client_id)
+    return await repository.get_registration(session, client_id)
+
+
+async def _registered(session: AsyncSession, client_id: str) -> ClientRegistration:
+    registration = await get_client(session, client_id)
+    if registration is None:
+        raise RegistrationError(f"no client {client_id!r}")
+    return registration
 
 
 async def add_client(
@@ -67,7 +79,7 @@ async def add_client(
         raise RegistrationError("give exactly one of an inline JWKS or a JWKS URL")
     if jwks_url is not None and not jwks_url.startswith("https://"):
         raise RegistrationError("a JWKS URL must use https")
-    if await session.get(ClientRegistration, client_id) is not None:
+    if await repository.get_registration(session, client_id) is not None:
         raise RegistrationError(f"client {client_id!r} is already registered")
     now = datetime.now(UTC)
     registration = ClientRegistration(
@@ -80,23 +92,50 @@ async def add_client(
         created_at=now,
         updated_at=now,
     )
-    session.add(registration)
-    await session.flush()
+    await repository.add_registration(session, registration)
     return registration
 
 
 async def list_clients(session: AsyncSession) -> list[ClientRegistration]:
-    return list((await session.scalars(select(ClientRegistration).order_by(ClientRegistration.client_id))).all())
+    return await repository.list_registrations(session)
 
 
 async def set_enabled(session: AsyncSession, client_id: str, enabled: bool) -> ClientRegistration:
-    registration = await get_client(session, client_id)
-    if registration is None:
-        raise RegistrationError(f"no client {client_id!r}")
+    registration = await _registered(session, client_id)
     registration.enabled = enabled
     registration.updated_at = datetime.now(UTC)
-    await session.flush()
+    await repository.save_registration(session, registration)
     return registration
+
+
+async def update_client(
+    session: AsyncSession, client_id: str, *, scopes: Iterable[str] | None, admin: bool | None
+) -> ClientRegistration:
+    """Replace the allowed scopes and/or the admin flag (None leaves it as it is)."""
+    registration = await _registered(session, client_id)
+    if scopes is not None:
+        registration.scopes = check_scopes(scopes)
+    if admin is not None:
+        registration.admin = admin
+    registration.updated_at = datetime.now(UTC)
+    await repository.save_registration(session, registration)
+    return registration
+
+
+async def replace_keys(
+    session: AsyncSession, client_id: str, *, jwks: dict[str, Any] | None, jwks_url: str | None
+) -> ClientRegistration:
+    """Replace the client's public keys: an inline JWKS (already checked with `check_jwks`) or a JWKS URL."""
+    registration = await _registered(session, client_id)
+    registration.jwks, registration.jwks_url = jwks, jwks_url
+    registration.updated_at = datetime.now(UTC)
+    await repository.save_registration(session, registration)
+    return registration
+
+
+async def remove_client(session: AsyncSession, client_id: str) -> None:
+    """Delete the registration: its tokens stop working at once (its stored requests stay)."""
+    await repository.delete_registration(session, await _registered(session, client_id))
 
 
 def allowed_scopes(registration: ClientRegistration) -> frozenset[str]:

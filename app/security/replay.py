@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.store.models import UsedAssertion
+from app.security import repository
 
 
 async def use_assertion_once(
@@ -20,8 +19,8 @@ async def use_assertion_once(
     The unique constraint decides races between processes.
     """
     async with sessions() as session:
-        await session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < datetime.now(UTC)))
-        session.add(UsedAssertion(client_id=client_id, jti=jti, expires_at=expires_at))
+        await repository.forget_expired_assertions(session, datetime.now(UTC))
+        repository.add_used_assertion(session, client_id, jti, expires_at)
         try:
             await session.commit()
         except IntegrityError:

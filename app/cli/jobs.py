@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cli.common import run, table
 from app.jobs.queries import MAX_PAGE, JobFilter, JobPage, list_jobs, retry_job
 from app.jobs.repository import JobState, utc_now
-from app.operator.common import run, table
 from app.settings import Settings
 
 jobs_cli = typer.Typer(help="Background jobs.", no_args_is_help=True)

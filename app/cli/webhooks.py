@@ -8,10 +8,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cli.common import run, table
 from app.jobs.repository import utc_now
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries
 from app.notifications.endpoints import WebhookEndpoints
-from app.operator.common import run, table
 from app.settings import Settings
 from app.store.models import WebhookDelivery
 

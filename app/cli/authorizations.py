@@ -9,10 +9,10 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import operations
+from app.cli.common import print_json, run, table
 from app.domain.codes import AuthorizationKind, AuthorizationStatus
-from app.jobs.repository import utc_now
+from app.jobs import utc_now
 from app.operations import MAX_PAGE, AuthorizationDetail, AuthorizationFilter, AuthorizationPage
-from app.operator.common import print_json, run, table
 from app.settings import Settings
 
 authorizations_cli = typer.Typer(help="Authorizations (every client's).", no_args_is_help=True)

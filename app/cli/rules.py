@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from app.cli.common import fail
 from app.coverage.book import read_rules
 from app.coverage.loader import RulesError
 
@@ -28,8 +29,7 @@ def check(
     try:
         rules = read_rules(directory)
     except RulesError as exc:
-        typer.echo(f"epa: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     for payer, summary in rules.summary().items():
         typer.echo(
             f"{payer}: {summary['source']} version {summary['version']}, "
@@ -57,8 +57,7 @@ def check_programs(
     try:
         registry = load_programs(directory)
     except RulesError as exc:
-        typer.echo(f"epa: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc))
     for summary in registry.summary():
         sample = " (sample data)" if summary["sample"] else ""
         typer.echo(

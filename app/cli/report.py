@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.cli.common import fail, load_settings
 from app.errors import InvalidRequest
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import PriorAuthReport, ReportQuery, prior_auth_report
@@ -42,8 +43,6 @@ def report(
     output: Annotated[Format, typer.Option("--format", help="csv or json.")] = Format.CSV,
 ) -> None:
     """CMS-0057-F figures per payer, kind and priority (every client's requests)."""
-    from app.cli import fail, load_settings  # late: app.cli registers this command
-
     settings = load_settings()
     try:
         query = report_query(as_instant(start), as_instant(end), payer, None, datetime.now(UTC))

@@ -9,7 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from app.operator.common import stop, table
+from app.cli.common import fail, table
 from app.payers import PayerConfigError, PayerRegistry, build_registry
 
 payers_cli = typer.Typer(help="Payer configuration.", no_args_is_help=True)
@@ -28,10 +28,10 @@ async def _build(path: Path) -> list[tuple[str, str, bool, str]]:
 def check(path: Annotated[Path, typer.Argument(help="A payers file (TOML).")]) -> None:
     """Load every adapter the file names; print the payers, or stop with one line naming the problem."""
     if not path.is_file():
-        stop(f"payer configuration: no file {path}")
+        fail(f"payer configuration: no file {path}")
     try:
         rows = asyncio.run(_build(path))
     except PayerConfigError as exc:
-        stop(f"payer configuration: {exc}")
+        fail(f"payer configuration: {exc}")
     table([(payer, adapter, "default" if default else "-", match) for payer, adapter, default, match in rows])
     typer.echo(f"{path}: {len(rows)} payer(s) OK", err=True)

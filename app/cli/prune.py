@@ -7,6 +7,7 @@ import asyncio
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.cli.common import fail, load_settings
 from app.jobs.repository import utc_now
 from app.maintenance.retention import BATCH, RetentionPolicy, prune
 from app.settings import Settings
@@ -33,8 +34,6 @@ async def _prune_all(settings: Settings) -> dict[str, int]:
 
 def prune_command() -> None:
     """Delete done jobs, delivered notifications and audit rows past their retention periods."""
-    from app.cli import fail, load_settings  # late: app.cli registers this command
-
     settings = load_settings()
     try:
         totals = asyncio.run(_prune_all(settings))

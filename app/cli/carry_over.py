@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authorizations.carry_over import CarryOverBody, Window, carry_over_of, insurer_of
-from app.jobs.repository import utc_now
+from app.cli.common import fail, print_json, run
+from app.jobs import utc_now
 from app.operations import AuthorizationDetail, import_carried_over
-from app.operator.common import print_json, run, stop
 from app.payers import PayerConfigError
 from app.payers.config import describe_validation_error, load_config
 from app.settings import Settings
@@ -58,15 +58,15 @@ def import_(
             }
         )
     except ValidationError as exc:
-        stop(describe_validation_error(exc))
+        fail(describe_validation_error(exc))
 
     async def work(session: AsyncSession, settings: Settings) -> AuthorizationDetail:
         try:
             configured = {p.id: p for p in load_config(settings.payers_file).payers}
         except PayerConfigError as exc:
-            stop(f"payer configuration: {exc}")
+            fail(f"payer configuration: {exc}")
         if body.payer not in configured:
-            stop(f"no payer {body.payer!r} is configured")
+            fail(f"no payer {body.payer!r} is configured")
         patterns = [(p.system, p.value) for p in configured[body.payer].patterns]
         return await import_carried_over(
             session,

@@ -1,0 +1,127 @@
+"""What the `epa` commands share: the settings, the database, one unit of work, plain output.
+
+A command stops with one `epa: ...` line on stderr and exit code 2 on any error it expects (bad
+configuration, an unusable database, a refused change), never a traceback. Commands that read or
+change rows run as operations (every client's rows), one transaction per command, and print ids,
+codes and states only (never PHI).
+
+Command modules import this module, never the package face (`app.cli`), which imports them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import EpaError
+from app.settings import Settings, unknown_settings
+from app.store import migrate
+from app.store.database import create_engine, create_session_factory
+
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Stop with one clear line on stderr (no traceback)."""
+    typer.echo(f"epa: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings(**overrides: object) -> Settings:
+    unknown = unknown_settings(os.environ)
+    if unknown:
+        fail(f"configuration error: unknown setting {', '.join(unknown)}")
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"EPA_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
+            + err["msg"].removeprefix("Value error, ")
+            for err in exc.errors()
+        )
+        fail(f"configuration error: {problems}")
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def database_error(settings: Settings, exc: BaseException) -> NoReturn:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    fail(f"cannot use the database at {safe_url(settings.effective_database_url)}: {type(exc).__name__}: {detail}")
+
+
+async def _prepare_database(settings: Settings, *, upgrade: bool) -> str | None:
+    if settings.is_sqlite and not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        if upgrade:
+            await migrate.upgrade(engine, settings=settings)
+        return await migrate.current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+def prepare_database(settings: Settings, *, upgrade: bool) -> str | None:
+    try:
+        return asyncio.run(_prepare_database(settings, upgrade=upgrade))
+    except Exception as exc:  # one line for the operator, whatever the driver raised
+        database_error(settings, exc)
+
+
+def require_current_schema(settings: Settings, *, upgrade: bool) -> None:
+    current = prepare_database(settings, upgrade=upgrade)
+    head = migrate.head_revision()
+    if current != head:
+        fail(
+            f"database schema is at {current or 'no revision (empty database)'}, this version needs {head}: "
+            "run `epa db upgrade` first"
+        )
+
+
+async def _unit_of_work(settings: Settings, work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            result = await work(session, settings)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def run(
+    work: Callable[[AsyncSession, Settings], Awaitable[T]],
+    *,
+    refused: tuple[type[Exception], ...] = (EpaError,),
+) -> T:
+    """Run `work` in one transaction on the configured database; an error of `refused` stops with its message."""
+    settings = load_settings()
+    try:
+        return asyncio.run(_unit_of_work(settings, work))
+    except refused as exc:
+        fail(str(exc))
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"database error ({type(exc).__name__}); is the schema current? try `epa db upgrade`")
+
+
+def print_json(value: BaseModel | dict[str, Any] | list[Any]) -> None:
+    if isinstance(value, BaseModel):
+        typer.echo(value.model_dump_json(indent=2))
+    else:
+        typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def table(rows: list[tuple[Any, ...]]) -> None:
+    for row in rows:
+        typer.echo("\t".join("" if v is None else str(v) for v in row))

@@ -1,0 +1,101 @@
+"""`epa db`: the schema (Alembic): upgrade, current, history, downgrade, and re-encrypting stored secrets."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from alembic.script import ScriptDirectory
+
+from app.cli.common import (
+    database_error,
+    fail,
+    load_settings,
+    prepare_database,
+    require_current_schema,
+    safe_url,
+)
+from app.settings import Settings
+from app.store import migrate
+from app.store.database import create_engine
+
+db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+
+
+@db_cli.command("history")
+def history() -> None:
+    """Every migration, newest first; the database's current one marked."""
+    current = prepare_database(load_settings(), upgrade=False)
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    for revision in script.walk_revisions():
+        mark = " (current)" if revision.revision == current else ""
+        typer.echo(f"{revision.revision}{mark}\t{(revision.doc or '').strip()}")
+
+
+async def _downgrade(url: str, target: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        await migrate.downgrade(engine, target)
+        return await migrate.current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+@db_cli.command("downgrade")
+def downgrade(
+    target: Annotated[str, typer.Argument(help="A revision id or base (default: one step back).")] = "-1",
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: a downgrade may drop columns and their data.")] = False,
+) -> None:
+    """Step the schema back to `target` (run the older release afterwards)."""
+    if not yes:
+        fail("a downgrade may drop data: repeat with --yes")
+    settings = load_settings()
+    typer.echo(f"epa: downgrading the database ({settings.database_description}) to {target} ...", err=True)
+    try:
+        revision = asyncio.run(_downgrade(settings.effective_database_url, target))
+    except Exception as exc:  # Alembic raises its own errors for unknown revisions
+        fail(f"downgrade failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    typer.echo(f"database is at revision {revision or 'base (empty)'}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = load_settings()
+    typer.echo(f"epa: upgrading the database ({settings.database_description}) ...", err=True)
+    revision = prepare_database(settings, upgrade=True)
+    typer.echo(f"database at {safe_url(settings.effective_database_url)} is at revision {revision}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the database's revision and the one this version needs."""
+    settings = load_settings()
+    revision = prepare_database(settings, upgrade=False)
+    typer.echo(f"current: {revision or 'none'}\nhead:    {migrate.head_revision()}")
+
+
+async def _reencrypt(settings: Settings) -> int:
+    from app.notifications.endpoints import reencrypt_secrets
+    from app.notifications.secret_box import SecretBox
+    from app.store.database import create_session_factory
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with create_session_factory(engine).begin() as session:
+            return await reencrypt_secrets(session, SecretBox(settings))
+    finally:
+        await engine.dispose()
+
+
+@db_cli.command("reencrypt-secrets")
+def db_reencrypt_secrets() -> None:
+    """Re-encrypt every webhook signing secret with the first of EPA_WEBHOOK_SECRET_KEYS (after a key rotation)."""
+    settings = load_settings()
+    require_current_schema(settings, upgrade=False)
+    try:
+        count = asyncio.run(_reencrypt(settings))
+    except Exception as exc:
+        database_error(settings, exc)
+    typer.echo(f"re-encrypted the signing secrets of {count} webhook endpoints")

@@ -1,0 +1,50 @@
+"""`epa token --client ID --key FILE`: a SMART Backend Services access token for a registered client.
+
+Signs a client assertion with the client's private key (`app.security.client_assertion`), posts it
+to `POST /auth/token` and prints the access token alone on stdout, so `TOKEN=$(epa token ...)` feeds
+the curl examples of the docs. The key is never printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from app.cli.common import fail, load_settings
+from app.security.client_assertion import ASSERTION_TYPE, SigningKeyError, client_assertion
+
+DEFAULT_SCOPES = "system/Claim.write system/ClaimResponse.read system/Subscription.*"
+
+
+def token(
+    client: Annotated[str, typer.Option("--client", help="The registered client id (`epa clients add`).")],
+    key: Annotated[Path, typer.Option("--key", help="The client's private key, PEM (RSA or EC P-384).")],
+    scope: Annotated[str, typer.Option(help="Space-separated scopes to ask for.")] = DEFAULT_SCOPES,
+    url: Annotated[str | None, typer.Option(help="The service's base URL (default EPA_PUBLIC_BASE_URL).")] = None,
+    kid: Annotated[str | None, typer.Option(help="The key id (`kid`) in the client's JWKS, if it has several.")] = None,
+) -> None:
+    """Print an access token for a registered client (SMART Backend Services, private_key_jwt)."""
+    base = (url or load_settings().base_url).rstrip("/")
+    token_url = f"{base}/auth/token"
+    try:
+        assertion = client_assertion(client, key, token_url, kid)
+    except SigningKeyError as exc:
+        fail(str(exc))
+    form = {
+        "grant_type": "client_credentials",
+        "scope": scope,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": assertion,
+    }
+    try:
+        response = httpx.post(token_url, data=form, timeout=10.0)
+    except httpx.HTTPError as exc:
+        fail(f"cannot reach {token_url} ({type(exc).__name__})")
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code != 200 or "access_token" not in body:
+        detail = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
+        fail(f"token refused: {detail}")
+    typer.echo(body["access_token"])
