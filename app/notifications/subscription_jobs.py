@@ -18,35 +18,36 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
 from app.jobs import repository as jobs
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.jobs.repository import JobState
-from app.notifications import outbound
+from app.notifications import outbound, queries
 from app.notifications.context import OutboundDeps
 from app.notifications.events import SUBSCRIPTION_NOTIFY
-from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
+from app.notifications.ordering import wait_for_earlier, wake_next
 from app.notifications.schedule import retry_delay
-from app.notifications.subscriptions import (
+from app.notifications.states import (
     ACTIVE,
+    DELIVERED,
     ERROR,
     EVENT,
+    FAILED,
     HANDSHAKE,
+    HEARTBEAT,
     OFF,
+    PENDING,
     REQUESTED,
-    add_notification,
-    number_event,
-    schedule_heartbeat,
+    SKIPPED,
 )
+from app.notifications.subscription_repository import SubscriptionRepository, claim_notify_job
+from app.notifications.subscriptions import add_notification
 from app.store.database import commit_before_outbound_call
-from app.store.models import Authorization, FhirSubscription, Job, SubscriptionNotification
+from app.store.models import FhirSubscription, SubscriptionNotification
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,9 @@ async def _body(
     if row.kind == EVENT and row.authorization_id is not None and row.event_number is not None:
         events = [NotificationEvent(row.event_number, row.occurred_at, str(row.authorization_id))]
         if subscription.content == "full-resource":
-            authorization = await job.session.get(Authorization, row.authorization_id)
-            if authorization is not None and authorization.response_document:
-                response = orjson.loads(authorization.response_document)
+            document = await queries.response_document(job.session, row.authorization_id)
+            if document:
+                response = orjson.loads(document)
     status = subscription_status(
         subscription_url=subscription_url,
         status=subscription.status,
@@ -101,11 +102,12 @@ def subscription_notify_handler(deps: OutboundDeps) -> Handler:
         if not isinstance(notification_id, int):
             raise JobError("subscription.notify without a notification_id", permanent=True)
         session = job.session
-        row = await session.get(SubscriptionNotification, notification_id)
-        if row is None or row.state != PENDING:
+        repository = SubscriptionRepository(session, job.client_id)
+        found = await repository.notification_with_subscription(notification_id)  # in one statement
+        if found is None or found[0].state != PENDING:
             return None
+        row, subscription = found
         now = job.now()
-        subscription = await session.get(FhirSubscription, row.subscription_id)
         if subscription is None or subscription.status == OFF or (subscription.end_at and subscription.end_at <= now):
             if subscription is not None:
                 subscription.status = OFF
@@ -118,7 +120,7 @@ def subscription_notify_handler(deps: OutboundDeps) -> Handler:
         if wait is not None:
             return Reschedule(after=wait)
         if row.kind == EVENT and row.event_number is None:  # numbered once, at the first try: in event order
-            row.event_number = await number_event(session, subscription.id)
+            row.event_number = await repository.number_event(subscription.id)
         body = await _body(deps, job, subscription, row)
         url, headers = subscription.endpoint, _headers(subscription)
         await commit_before_outbound_call(session)
@@ -139,8 +141,8 @@ def subscription_notify_handler(deps: OutboundDeps) -> Handler:
             row.state, row.delivered_at, row.next_attempt_at = DELIVERED, done, None
             if subscription.status in (REQUESTED, ERROR):
                 if subscription.status == REQUESTED:
-                    schedule_heartbeat(session, subscription, now=done)
-                    await _wake_waiting_events(session, subscription, now=done)
+                    repository.schedule_heartbeat(subscription, now=done)
+                    await repository.wake_waiting_events(subscription.id, now=done)
                 subscription.status, subscription.error, subscription.updated_at = ACTIVE, None, done
             await wake_next(session, row, now=done)
             return None
@@ -166,21 +168,6 @@ def subscription_notify_handler(deps: OutboundDeps) -> Handler:
     return notify
 
 
-async def _wake_waiting_events(session: AsyncSession, subscription: FhirSubscription, *, now: datetime) -> None:
-    """The handshake is delivered: the events queued behind it run now (each still in its authorization's order)."""
-    waiting = select(SubscriptionNotification.job_id).where(
-        SubscriptionNotification.subscription_id == subscription.id,
-        SubscriptionNotification.state == PENDING,
-        SubscriptionNotification.kind == EVENT,
-    )
-    await session.execute(
-        update(Job)
-        .where(Job.id.in_(waiting.scalar_subquery()), Job.state == JobState.QUEUED.value, Job.run_at > now)
-        .values(run_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
 async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
     """Run this queued `subscription.notify` job here and now (see the module docstring); never raises."""
     if job_id is None:
@@ -190,21 +177,7 @@ async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
     try:
         async with deps.sessions() as session, session.begin():
             now = deps.clock()
-            job = (
-                await session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.state == JobState.QUEUED.value, Job.kind == SUBSCRIPTION_NOTIFY)
-                    .values(
-                        state=JobState.RUNNING.value,
-                        attempts=Job.attempts + 1,
-                        lease_until=now + lease,
-                        locked_by=worker_id,
-                        updated_at=now,
-                    )
-                    .returning(Job)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalar_one_or_none()
+            job = await claim_notify_job(session, job_id, worker_id=worker_id, now=now, lease=lease)
             claimed = (
                 None if job is None else (job.id, dict(job.payload), job.attempts, job.max_attempts, job.client_id)
             )
@@ -239,7 +212,8 @@ def subscription_heartbeat_handler(deps: OutboundDeps) -> Handler:
             subscription_id = uuid.UUID(str(job.payload.get("subscription_id")))
         except ValueError:
             raise JobError("subscription.heartbeat without a subscription_id", permanent=True) from None
-        subscription = await job.session.get(FhirSubscription, subscription_id)
+        repository = SubscriptionRepository(job.session, job.client_id)
+        subscription = await repository.get(subscription_id)
         if (
             subscription is None
             or subscription.version != job.payload.get("version")
@@ -247,7 +221,7 @@ def subscription_heartbeat_handler(deps: OutboundDeps) -> Handler:
             or subscription.status != ACTIVE
         ):
             return None  # gone, replaced (the new version schedules its own), or not active
-        await add_notification(job.session, subscription, kind="heartbeat", now=job.now())
+        await add_notification(repository, subscription, kind=HEARTBEAT, now=job.now())
         return Reschedule(after=timedelta(seconds=subscription.heartbeat_seconds))
 
     return heartbeat

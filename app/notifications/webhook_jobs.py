@@ -15,18 +15,18 @@ import logging
 from datetime import timedelta
 
 import orjson
-from sqlalchemy import select
 
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.notifications import outbound
 from app.notifications.context import OutboundDeps
 from app.notifications.endpoints import active_secrets
-from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
+from app.notifications.ordering import wait_for_earlier, wake_next
+from app.notifications.repository import WebhookRepository
 from app.notifications.schedule import retry_delay
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
+from app.notifications.states import DELIVERED, FAILED, PENDING, SKIPPED
 from app.store.database import commit_before_outbound_call
-from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,8 @@ def webhook_delivery_handler(deps: OutboundDeps) -> Handler:
         if not isinstance(delivery_id, int):
             raise JobError("webhook.deliver without a delivery_id", permanent=True)
         session = job.session
-        found = (
-            await session.execute(
-                select(WebhookDelivery, WebhookEndpoint)
-                .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .where(WebhookDelivery.id == delivery_id)
-            )
-        ).one_or_none()  # the delivery and its endpoint in one statement
+        repository = WebhookRepository(session, job.client_id)
+        found = await repository.delivery_with_endpoint(delivery_id)  # the delivery and its endpoint in one statement
         if found is None or found[0].state != PENDING:
             return None
         delivery, endpoint = found
@@ -73,15 +68,7 @@ def webhook_delivery_handler(deps: OutboundDeps) -> Handler:
             now=now,
         )
         done = job.now()
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
-                at=now,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-            )
-        )
+        repository.add_attempt(delivery, result, at=now)
         delivery.attempts += 1
         delivery.last_status_code = result.status_code
         delivery.last_error = result.error
