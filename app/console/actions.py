@@ -17,7 +17,7 @@ from app.console.access import CheckedOperatorDep
 from app.console.rendering import back_to
 from app.errors import EpaError
 from app.jobs.queries import retry_job
-from app.notifications.deliveries import WebhookDeliveries
+from app.notifications import WebhookDeliveries
 from app.operations import service as operations
 from app.operations.cancel import cancel
 

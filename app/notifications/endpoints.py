@@ -1,7 +1,8 @@
 """Webhook endpoints: registration, changes, secret rotation; every read scoped to the client.
 
 `client_id=None` is an admin (every client). Another client's endpoint is simply not found.
-The statements are `WebhookRepository`'s; nothing here commits: the caller's unit of work does.
+Answers are views (`app.notifications.views`); the statements are `WebhookRepository`'s, and
+nothing here commits: the caller's unit of work does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.notifications.repository import WebhookRepository
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import new_secret
 from app.notifications.targets import check_url
+from app.notifications.views import WebhookEndpointView, WebhookEndpointWithSecret
 from app.settings import Settings
 from app.store.models import WebhookEndpoint
 
@@ -78,6 +80,13 @@ class WebhookEndpoints:
             url, development=self.settings.development, allow_private=self.settings.webhook_allow_private_targets
         )
 
+    def _with_secret(
+        self, endpoint: WebhookEndpoint, previous_valid_until: datetime | None = None
+    ) -> WebhookEndpointWithSecret:
+        return WebhookEndpointWithSecret(
+            WebhookEndpointView.of(endpoint), self.box.open(endpoint.secret), previous_valid_until
+        )
+
     async def create(
         self,
         *,
@@ -87,7 +96,8 @@ class WebhookEndpoints:
         description: str | None,
         enabled: bool,
         now: datetime,
-    ) -> WebhookEndpoint:
+    ) -> WebhookEndpointWithSecret:
+        """A new endpoint; the answer holds its signing secret, the only time it is shown."""
         endpoint = WebhookEndpoint(
             id=uuid.uuid4(),
             client_id=client_id,
@@ -99,15 +109,15 @@ class WebhookEndpoints:
             created_at=now,
             updated_at=now,
         )
-        return await self.repository.add_endpoint(endpoint)
+        return self._with_secret(await self.repository.add_endpoint(endpoint))
 
-    async def all(self) -> list[WebhookEndpoint]:
-        return await self.repository.endpoints()
+    async def all(self) -> list[WebhookEndpointView]:
+        return [WebhookEndpointView.of(endpoint) for endpoint in await self.repository.endpoints()]
 
-    async def get(self, endpoint_id: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint:
-        return await owned_endpoint(self.repository, endpoint_id, for_update=for_update)
+    async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpointView:
+        return WebhookEndpointView.of(await owned_endpoint(self.repository, endpoint_id))
 
-    async def update(self, endpoint_id: uuid.UUID, changes: EndpointChanges, *, now: datetime) -> WebhookEndpoint:
+    async def update(self, endpoint_id: uuid.UUID, changes: EndpointChanges, *, now: datetime) -> WebhookEndpointView:
         endpoint = await owned_endpoint(self.repository, endpoint_id, for_update=True)
         if changes.url is not None:
             endpoint.url = self._check_url(changes.url)
@@ -120,16 +130,12 @@ class WebhookEndpoints:
             endpoint.disabled_reason = None if changes.enabled else "disabled by the client"
         endpoint.updated_at = now
         await self.repository.flush()
-        return endpoint
+        return WebhookEndpointView.of(endpoint)
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
         await self.repository.delete_endpoint(await owned_endpoint(self.repository, endpoint_id))
 
-    def revealed_secret(self, endpoint: WebhookEndpoint) -> str:
-        """The current signing secret in plain text, for the answer to its creation or rotation only."""
-        return self.box.open(endpoint.secret)
-
-    async def rotate_secret(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookEndpoint:
+    async def rotate_secret(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookEndpointWithSecret:
         """A new secret; the old one keeps signing (alongside) for the grace period."""
         endpoint = await owned_endpoint(self.repository, endpoint_id, for_update=True)
         endpoint.previous_secret = endpoint.secret
@@ -137,7 +143,7 @@ class WebhookEndpoints:
         endpoint.secret = self.box.seal(new_secret())
         endpoint.updated_at = now
         await self.repository.flush()
-        return endpoint
+        return self._with_secret(endpoint, endpoint.previous_secret_until)
 
 
 async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> int:

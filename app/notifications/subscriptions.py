@@ -6,7 +6,7 @@ job makes it `active` when the handshake is delivered. Events reach the client's
 `active` (and `error`, which keep trying) Subscriptions whose org filter matches the
 authorization's provider identifier: those of a `requested` one wait, queued in order, until
 its handshake is delivered, and then go out. Reads are scoped to the client (`client_id=None`: admin).
-The statements are `SubscriptionRepository`'s; nothing here commits.
+Answers are views; the statements are `SubscriptionRepository`'s, and nothing here commits.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from app.notifications.queries import Audience
 from app.notifications.states import EVENT, HANDSHAKE, PENDING, REQUESTED
 from app.notifications.subscription_repository import SubscriptionRepository
 from app.notifications.targets import check_url
+from app.notifications.views import SubscriptionView
 from app.settings import Settings
 from app.store.models import FhirSubscription, SubscriptionNotification
 
@@ -133,32 +134,33 @@ class FhirSubscriptions:
         handshake = await add_notification(self.repository, subscription, kind=HANDSHAKE, now=now)
         self.handshake_job_id = handshake.job_id
 
-    async def create(self, request: SubscriptionRequest, *, client_id: str, now: datetime) -> FhirSubscription:
+    async def create(self, request: SubscriptionRequest, *, client_id: str, now: datetime) -> SubscriptionView:
         """A `requested` Subscription and its handshake notification (`handshake_job_id` names its job)."""
         subscription = FhirSubscription(id=uuid.uuid4(), client_id=client_id, events_since_start=0, version=1)
         subscription.created_at = now
         self._apply(subscription, request, now)
         await self.repository.add(subscription)
         await self._handshake(subscription, now)
-        return subscription
+        return SubscriptionView.of(subscription)
 
-    async def owned(self, *, limit: int, offset: int = 0) -> tuple[list[FhirSubscription], int]:
+    async def owned(self, *, limit: int, offset: int = 0) -> tuple[list[SubscriptionView], int]:
         """The caller's Subscriptions (oldest first) and how many there are."""
-        return await self.repository.page(limit=limit, offset=offset)
+        rows, total = await self.repository.page(limit=limit, offset=offset)
+        return [SubscriptionView.of(row) for row in rows], total
 
-    async def get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> FhirSubscription:
-        return await self._get(subscription_id, for_update=for_update)
+    async def get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> SubscriptionView:
+        return SubscriptionView.of(await self._get(subscription_id, for_update=for_update))
 
     async def replace(
         self, subscription_id: uuid.UUID, request: SubscriptionRequest, *, now: datetime
-    ) -> FhirSubscription:
+    ) -> SubscriptionView:
         """PUT: new settings, back to `requested`, a new handshake (events-since-start is kept)."""
         subscription = await self._get(subscription_id, for_update=True)
         self._apply(subscription, request, now)
         subscription.version += 1
         await self.repository.flush()
         await self._handshake(subscription, now)
-        return subscription
+        return SubscriptionView.of(subscription)
 
     async def delete(self, subscription_id: uuid.UUID) -> None:
         await self.repository.delete(await self._get(subscription_id))
