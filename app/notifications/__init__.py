@@ -11,7 +11,8 @@ The room's face: what other rooms, the edges and the worker may call.
 - `reencrypt_secrets` and `SecretBox`: the signing secrets at rest, after a key rotation.
 
 Delivery is at least once: a job per (event, target), in event order per target and
-authorization, every attempt recorded; see docs/notifications.md.
+authorization, every attempt recorded; one delivery skeleton (`delivery.py`) serves both
+channels. See docs/notifications.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The `subscription.notify` and `subscription.heartbeat` jobs.
 
-`subscription.notify` POSTs one history Bundle (handshake, heartbeat or event-notification) to
-the Subscription's endpoint with its custom headers. A delivered handshake makes the
+`subscription.notify` is the Subscription channel of the delivery skeleton (`app.notifications.delivery`):
+it POSTs one history Bundle (handshake, heartbeat or event-notification) to the Subscription's
+endpoint with its custom headers, unsigned (receivers authenticate the hub by those headers, e.g.
+a bearer token they issued). A delivered handshake makes the
 Subscription `active` (and starts heartbeats if asked); `subscription_handshake_attempts` failed
 handshakes make it `error`. Event notifications retry on the webhook schedule; one that is never
 delivered makes the Subscription `error` (it keeps receiving events, and a later success makes it
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -26,27 +28,15 @@ import orjson
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
 from app.jobs import repository as jobs
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.notifications import outbound, queries
+from app.notifications import queries
 from app.notifications.context import OutboundDeps
+from app.notifications.delivery import Message, delivery_handler
 from app.notifications.events import SUBSCRIPTION_NOTIFY
-from app.notifications.ordering import wait_for_earlier, wake_next
-from app.notifications.schedule import retry_delay
-from app.notifications.states import (
-    ACTIVE,
-    DELIVERED,
-    ERROR,
-    EVENT,
-    FAILED,
-    HANDSHAKE,
-    HEARTBEAT,
-    OFF,
-    PENDING,
-    REQUESTED,
-    SKIPPED,
-)
+from app.notifications.outbound import AttemptResult
+from app.notifications.states import ACTIVE, ERROR, EVENT, HANDSHAKE, HEARTBEAT, OFF, REQUESTED
 from app.notifications.subscription_repository import SubscriptionRepository, claim_notify_job
 from app.notifications.subscriptions import add_notification
-from app.store.database import commit_before_outbound_call
+from app.settings import Settings
 from app.store.models import FhirSubscription, SubscriptionNotification
 
 log = logging.getLogger(__name__)
@@ -61,9 +51,9 @@ def _headers(subscription: FhirSubscription) -> dict[str, str]:
 
 
 async def _body(
-    deps: OutboundDeps, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
+    settings: Settings, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
 ) -> bytes:
-    base_url = deps.settings.base_url
+    base_url = settings.base_url
     subscription_url = f"{base_url}/fhir/Subscription/{subscription.id}"
     events: list[NotificationEvent] = []
     response: dict[str, Any] | None = None
@@ -93,79 +83,65 @@ async def _body(
     return orjson.dumps(bundle)
 
 
-def subscription_notify_handler(deps: OutboundDeps) -> Handler:
-    settings = deps.settings
-    budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
+class SubscriptionChannel:
+    kind = SUBSCRIPTION_NOTIFY
+    id_key = "notification_id"
 
-    async def notify(job: JobContext) -> JobOutcome | None:
-        notification_id = job.payload.get("notification_id")
-        if not isinstance(notification_id, int):
-            raise JobError("subscription.notify without a notification_id", permanent=True)
-        session = job.session
-        repository = SubscriptionRepository(session, job.client_id)
-        found = await repository.notification_with_subscription(notification_id)  # in one statement
-        if found is None or found[0].state != PENDING:
-            return None
-        row, subscription = found
-        now = job.now()
-        if subscription is None or subscription.status == OFF or (subscription.end_at and subscription.end_at <= now):
-            if subscription is not None:
-                subscription.status = OFF
-            row.state = SKIPPED
-            await wake_next(session, row, now=now)
-            return None
-        if row.kind != HANDSHAKE and subscription.status == REQUESTED:
-            return Reschedule(after=budget)  # the delivered handshake wakes it; this only bounds a lost wake-up
-        wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget)
-        if wait is not None:
-            return Reschedule(after=wait)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def load(
+        self, job: JobContext, row_id: int
+    ) -> tuple[SubscriptionNotification, FhirSubscription | None] | None:
+        return await SubscriptionRepository(job.session, job.client_id).notification_with_subscription(row_id)
+
+    def accepts(self, target: FhirSubscription, now: datetime) -> bool:
+        return target.status != OFF and not (target.end_at and target.end_at <= now)
+
+    def skipped(self, row: SubscriptionNotification, target: FhirSubscription | None) -> None:
+        if target is not None:
+            target.status = OFF
+
+    def held(self, row: SubscriptionNotification, target: FhirSubscription) -> bool:
+        return row.kind != HANDSHAKE and target.status == REQUESTED  # the delivered handshake wakes it
+
+    async def message(
+        self, job: JobContext, row: SubscriptionNotification, target: FhirSubscription, now: datetime
+    ) -> Message:
         if row.kind == EVENT and row.event_number is None:  # numbered once, at the first try: in event order
-            row.event_number = await repository.number_event(subscription.id)
-        body = await _body(deps, job, subscription, row)
-        url, headers = subscription.endpoint, _headers(subscription)
-        await commit_before_outbound_call(session)
-        result = await outbound.post(
-            deps.http,
-            url,
-            body,
-            headers,
-            attempt_seconds=settings.webhook_timeout_seconds,
-            development=settings.development,
-            allow_private=settings.webhook_allow_private_targets,
-            now=now,
-        )
-        done = job.now()
-        row.attempts += 1
-        row.last_status_code, row.last_error = result.status_code, result.error
-        if result.delivered:
-            row.state, row.delivered_at, row.next_attempt_at = DELIVERED, done, None
-            if subscription.status in (REQUESTED, ERROR):
-                if subscription.status == REQUESTED:
-                    repository.schedule_heartbeat(subscription, now=done)
-                    await repository.wake_waiting_events(subscription.id, now=done)
-                subscription.status, subscription.error, subscription.updated_at = ACTIVE, None, done
-            await wake_next(session, row, now=done)
-            return None
-        if row.kind == HANDSHAKE:
-            spent = row.attempts >= settings.subscription_handshake_attempts
-            delay = None if spent or result.gone else retry_delay(row.attempts, settings.webhook_retry_schedule)
-        else:
-            delay = (
-                None if result.gone or result.refused else retry_delay(row.attempts, settings.webhook_retry_schedule)
-            )
-        if delay is None:
-            row.state, row.next_attempt_at = FAILED, None
-            subscription.status, subscription.updated_at = ERROR, done
-            subscription.error = f"{row.kind} not delivered: {result.error}"
-            await wake_next(session, row, now=done)
-            log.info("subscription notification failed", extra={"subscription_id": str(subscription.id)})
-            return None
-        if result.retry_after is not None:
-            delay = result.retry_after
-        row.next_attempt_at = done + delay
-        return Reschedule(after=delay)
+            row.event_number = await SubscriptionRepository(job.session, job.client_id).number_event(target.id)
+        return Message(target.endpoint, await _body(self.settings, job, target, row), _headers(target))
 
-    return notify
+    def attempted(
+        self, job: JobContext, row: SubscriptionNotification, result: AttemptResult, *, started: datetime
+    ) -> None:
+        return None  # a notification keeps its last answer only
+
+    async def delivered(
+        self, job: JobContext, row: SubscriptionNotification, target: FhirSubscription, *, at: datetime
+    ) -> None:
+        if target.status in (REQUESTED, ERROR):
+            if target.status == REQUESTED:
+                repository = SubscriptionRepository(job.session, job.client_id)
+                repository.schedule_heartbeat(target, now=at)
+                await repository.wake_waiting_events(target.id, now=at)
+            target.status, target.error, target.updated_at = ACTIVE, None, at
+
+    def gives_up(self, row: SubscriptionNotification, result: AttemptResult) -> bool:
+        if row.kind == HANDSHAKE:
+            return row.attempts >= self.settings.subscription_handshake_attempts or result.gone
+        return result.gone or result.refused
+
+    def failed(
+        self, row: SubscriptionNotification, target: FhirSubscription, result: AttemptResult, *, at: datetime
+    ) -> None:
+        target.status, target.updated_at = ERROR, at
+        target.error = f"{row.kind} not delivered: {result.error}"
+        log.info("subscription notification failed", extra={"subscription_id": str(target.id)})
+
+
+def subscription_notify_handler(deps: OutboundDeps) -> Handler:
+    return delivery_handler(deps, SubscriptionChannel(deps.settings))
 
 
 async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
