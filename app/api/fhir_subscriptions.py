@@ -18,8 +18,7 @@ from app.fhir.notification import status_bundle, subscription_status
 from app.fhir.outcome import operation_outcome
 from app.fhir.searchset import parse_search, searchset, strict_handling
 from app.fhir.subscription import parse_subscription, render_subscription
-from app.notifications.subscription_jobs import send_now
-from app.notifications.subscriptions import FhirSubscriptions
+from app.notifications import FhirSubscriptions, SubscriptionView, send_now
 from app.security.principal import (
     SUBSCRIPTION_C,
     SUBSCRIPTION_D,
@@ -28,7 +27,6 @@ from app.security.principal import (
     SUBSCRIPTION_U,
     Principal,
 )
-from app.store.models import FhirSubscription
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 _FHIR_BODY: dict[int | str, dict[str, Any]] = {
@@ -36,7 +34,7 @@ _FHIR_BODY: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _render(subscription: FhirSubscription) -> dict[str, Any]:
+def _render(subscription: SubscriptionView) -> dict[str, Any]:
     return render_subscription(
         subscription.resource,
         subscription_id=str(subscription.id),
@@ -58,7 +56,7 @@ async def _resource(request: Request, limit: int) -> dict[str, Any]:
     return resource
 
 
-def _location(runtime_base: str, subscription: FhirSubscription) -> dict[str, str]:
+def _location(runtime_base: str, subscription: SubscriptionView) -> dict[str, str]:
     # No `_history/{vid}` in the Location: only the current version is served (no vread).
     return {"Location": f"{runtime_base}/fhir/Subscription/{subscription.id}", "ETag": f'W/"{subscription.version}"'}
 
@@ -71,7 +69,7 @@ def _subscription_id(value: str) -> uuid.UUID:
         raise NotFound(f"Subscription/{value} is not known") from None
 
 
-def _check_if_match(request: Request, subscription: FhirSubscription) -> None:
+def _check_if_match(request: Request, subscription: SubscriptionView) -> None:
     """`If-Match: W/"n"` (or `"n"`) must name the current version, else 412."""
     wanted = request.headers.get("if-match")
     if wanted is None:

@@ -13,11 +13,17 @@ from app.api.deps import RuntimeDep, SessionDep
 from app.api.params import PlainText, RowId
 from app.api.security import require
 from app.domain.bounds import URL_LENGTH
-from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries, add_delivery
-from app.notifications.endpoints import EndpointChanges, WebhookEndpoints
-from app.notifications.events import PING
+from app.notifications import (
+    MAX_PAGE,
+    EndpointChanges,
+    WebhookAttemptView,
+    WebhookDeliveries,
+    WebhookDeliveryView,
+    WebhookEndpoints,
+    WebhookEndpointView,
+    WebhookEndpointWithSecret,
+)
 from app.security.principal import WEBHOOKS_READ, WEBHOOKS_WRITE, Principal
-from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 ReadPrincipal = Annotated[Principal, require(WEBHOOKS_READ)]
@@ -49,7 +55,7 @@ class EndpointView(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, e: WebhookEndpoint) -> EndpointView:
+    def of(cls, e: WebhookEndpointView) -> EndpointView:
         return cls(
             id=e.id,
             url=e.url,
@@ -68,6 +74,14 @@ class EndpointWithSecret(EndpointView):
     secret: str
     previous_secret_valid_until: datetime | None = None
 
+    @classmethod
+    def revealed(cls, e: WebhookEndpointWithSecret) -> EndpointWithSecret:
+        return cls(
+            **EndpointView.of(e.endpoint).model_dump(),
+            secret=e.secret,
+            previous_secret_valid_until=e.previous_secret_valid_until,
+        )
+
 
 class AttemptView(BaseModel):
     at: datetime
@@ -76,7 +90,7 @@ class AttemptView(BaseModel):
     error: str | None
 
     @classmethod
-    def of(cls, a: WebhookAttempt) -> AttemptView:
+    def of(cls, a: WebhookAttemptView) -> AttemptView:
         return cls(at=a.at, status_code=a.status_code, latency_ms=a.latency_ms, error=a.error)
 
 
@@ -97,7 +111,7 @@ class DeliveryView(BaseModel):
     attempt_log: list[AttemptView] | None = None
 
     @classmethod
-    def of(cls, d: WebhookDelivery, attempts: list[WebhookAttempt] | None = None) -> DeliveryView:
+    def of(cls, d: WebhookDeliveryView) -> DeliveryView:
         return cls(
             id=d.id,
             endpoint_id=d.endpoint_id,
@@ -112,15 +126,13 @@ class DeliveryView(BaseModel):
             created_at=d.created_at,
             delivered_at=d.delivered_at,
             payload=d.payload,
-            attempt_log=[AttemptView.of(a) for a in attempts] if attempts is not None else None,
+            attempt_log=[AttemptView.of(a) for a in d.attempt_log] if d.attempt_log is not None else None,
         )
 
 
 @router.get("/deliveries/{delivery_id}", summary="One delivery with every attempt")
 async def delivery_detail(delivery_id: RowId, session: SessionDep, principal: ReadPrincipal) -> DeliveryView:
-    deliveries = WebhookDeliveries(session, principal.scope_client_id)
-    delivery = await deliveries.get(delivery_id)
-    return DeliveryView.of(delivery, await deliveries.attempts(delivery.id))
+    return DeliveryView.of(await WebhookDeliveries(session, principal.scope_client_id).detail(delivery_id))
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", status_code=202, summary="Send a settled delivery again")
@@ -136,7 +148,7 @@ async def create_endpoint(
     body: EndpointIn, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> EndpointWithSecret:
     endpoints = WebhookEndpoints(session, principal.scope_client_id, runtime.settings)
-    endpoint = await endpoints.create(
+    created = await endpoints.create(
         client_id=principal.client_id,
         url=body.url,
         event_types=body.event_types,
@@ -144,7 +156,7 @@ async def create_endpoint(
         enabled=body.enabled,
         now=runtime.clock(),
     )
-    return EndpointWithSecret(**EndpointView.of(endpoint).model_dump(), secret=endpoints.revealed_secret(endpoint))
+    return EndpointWithSecret.revealed(created)
 
 
 class EndpointPage(BaseModel):
@@ -199,29 +211,14 @@ async def rotate_secret(
     endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> EndpointWithSecret:
     endpoints = WebhookEndpoints(session, principal.scope_client_id, runtime.settings)
-    endpoint = await endpoints.rotate_secret(endpoint_id, now=runtime.clock())
-    return EndpointWithSecret(
-        **EndpointView.of(endpoint).model_dump(),
-        secret=endpoints.revealed_secret(endpoint),
-        previous_secret_valid_until=endpoint.previous_secret_until,
-    )
+    return EndpointWithSecret.revealed(await endpoints.rotate_secret(endpoint_id, now=runtime.clock()))
 
 
 @router.post("/{endpoint_id}/ping", status_code=202, summary="Queue a signed `webhook.ping` delivery")
 async def ping(
     endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal
 ) -> DeliveryView:
-    endpoint = await WebhookEndpoints(session, principal.scope_client_id, runtime.settings).get(endpoint_id)
-    now = runtime.clock()
-    delivery = await add_delivery(
-        session,
-        endpoint,
-        event_type=PING,
-        occurred_at=now,
-        data={"endpoint_id": str(endpoint.id)},
-        authorization_id=None,
-        now=now,
-    )
+    delivery = await WebhookDeliveries(session, principal.scope_client_id).ping(endpoint_id, now=runtime.clock())
     return DeliveryView.of(delivery)
 
 

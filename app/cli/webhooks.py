@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli.common import run, table
 from app.jobs.repository import utc_now
+from app.notifications import WebhookDeliveryView
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries
 from app.notifications.endpoints import WebhookEndpoints
 from app.settings import Settings
-from app.store.models import WebhookDelivery
 
 webhooks_cli = typer.Typer(help="Webhook endpoints and their deliveries.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def deliveries(
 ) -> None:
     """Newest first: delivery id, event type, state, attempts, last status code, created."""
 
-    async def work(session: AsyncSession, settings: Settings) -> list[WebhookDelivery]:
+    async def work(session: AsyncSession, settings: Settings) -> list[WebhookDeliveryView]:
         await WebhookEndpoints(session, None, settings).get(endpoint_id)
         return await WebhookDeliveries(session, None).for_endpoint(endpoint_id, state=state, before=None, limit=limit)
 

@@ -18,7 +18,7 @@ from app.console.access import CheckedOperatorDep
 from app.console.rendering import back_to
 from app.errors import EpaError
 from app.jobs.queries import retry_job
-from app.notifications.deliveries import WebhookDeliveries
+from app.notifications import WebhookDeliveries
 from app.operations import cancel
 
 router = APIRouter(prefix="/console", include_in_schema=False)

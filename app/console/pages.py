@@ -20,8 +20,7 @@ from app.console.rendering import render
 from app.domain.codes import AuthorizationKind, AuthorizationStatus
 from app.jobs.queries import JobFilter, list_jobs
 from app.jobs.repository import JobState
-from app.notifications.deliveries import WebhookDeliveries
-from app.notifications.endpoints import WebhookEndpoints
+from app.notifications import WebhookDeliveries, WebhookEndpoints
 from app.operations import AuthorizationFilter
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import prior_auth_report

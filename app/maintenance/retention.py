@@ -3,7 +3,8 @@
 `maintenance.prune` is a job like any other: it deletes in bounded batches, then reschedules
 itself (soon when a batch was full, else after EPA_RETENTION_INTERVAL_HOURS). Every worker makes
 sure one is queued when it starts (`ensure_prune_job`); should two appear, the younger one ends
-itself. Nothing here commits: the worker commits the job's unit of work.
+itself. The statements live in `app.maintenance.repository`; nothing here commits: the worker
+commits the job's unit of work.
 
 Periods (settings): done jobs EPA_RETENTION_JOBS_DAYS (14), delivered webhook deliveries and
 Subscription notifications EPA_RETENTION_DELIVERIES_DAYS (30), audit rows
@@ -15,15 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.contract import Handler, JobContext, Reschedule
-from app.jobs.repository import JobState, enqueue
+from app.jobs.repository import enqueue
+from app.maintenance import repository
 from app.settings import Settings
-from app.store.models import AuditRecord, Job, SubscriptionNotification, WebhookAttempt, WebhookDelivery
 
 PRUNE = "maintenance.prune"
 BATCH = 5_000
@@ -47,35 +46,17 @@ class RetentionPolicy:
         )
 
 
-async def _delete_ids(session: AsyncSession, model: Any, condition: Any, limit: int) -> int:
-    ids = list((await session.scalars(select(model.id).where(condition).order_by(model.id).limit(limit))).all())
-    if ids:
-        if model is WebhookDelivery:
-            await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
-        await session.execute(delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False))
-    return len(ids)
-
-
 async def prune(session: AsyncSession, policy: RetentionPolicy, *, now: datetime, limit: int = BATCH) -> dict[str, int]:
     """One bounded pass: at most `limit` rows of each kind; returns how many went, per kind."""
     return {
-        "jobs": await _delete_ids(
-            session, Job, (Job.state == JobState.DONE.value) & (Job.updated_at < now - policy.jobs), limit
+        "jobs": await repository.delete_done_jobs(session, updated_before=now - policy.jobs, limit=limit),
+        "webhook_deliveries": await repository.delete_delivered_webhooks(
+            session, delivered_before=now - policy.deliveries, limit=limit
         ),
-        "webhook_deliveries": await _delete_ids(
-            session,
-            WebhookDelivery,
-            (WebhookDelivery.state == "delivered") & (WebhookDelivery.delivered_at < now - policy.deliveries),
-            limit,
+        "subscription_notifications": await repository.delete_delivered_notifications(
+            session, delivered_before=now - policy.deliveries, limit=limit
         ),
-        "subscription_notifications": await _delete_ids(
-            session,
-            SubscriptionNotification,
-            (SubscriptionNotification.state == "delivered")
-            & (SubscriptionNotification.delivered_at < now - policy.deliveries),
-            limit,
-        ),
-        "audit_records": await _delete_ids(session, AuditRecord, AuditRecord.at < now - policy.audit, limit),
+        "audit_records": await repository.delete_audit_records(session, before=now - policy.audit, limit=limit),
     }
 
 
@@ -83,14 +64,7 @@ def prune_handler(settings: Settings) -> Handler:
     policy = RetentionPolicy.of(settings)
 
     async def handle(job: JobContext) -> Reschedule | None:
-        older = await job.session.scalar(
-            select(Job.id)
-            .where(
-                Job.kind == PRUNE, Job.id < job.job_id, Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value])
-            )
-            .limit(1)
-        )
-        if older is not None:
+        if await repository.live_job_of_kind(job.session, PRUNE, before_id=job.job_id) is not None:
             return None  # a twin from two workers starting together: the older one carries on
         removed = await prune(job.session, policy, now=job.now())
         return Reschedule(after=SOON if max(removed.values()) >= BATCH else policy.interval)
@@ -100,10 +74,7 @@ def prune_handler(settings: Settings) -> Handler:
 
 async def ensure_prune_job(session: AsyncSession, *, now: datetime) -> bool:
     """Queue the pruning job unless one is queued or running; True when one was added."""
-    found = await session.scalar(
-        select(Job.id).where(Job.kind == PRUNE, Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value])).limit(1)
-    )
-    if found is not None:
+    if await repository.live_job_of_kind(session, PRUNE) is not None:
         return False
     enqueue(session, PRUNE, {}, now=now, max_attempts=5)
     await session.flush()

@@ -1,7 +1,8 @@
-"""Webhook deliveries: one row per (event, endpoint) with its job, the delivery log, and redelivery.
+"""Webhook deliveries: one row per (event, endpoint) with its job, the delivery log, redelivery and ping.
 
 A delivery's `message_id` is its `webhook-id`: the same on every attempt and on a redelivery,
-so receivers use it as their idempotency key.
+so receivers use it as their idempotency key. Answers are views; the statements are
+`WebhookRepository`'s, and nothing here commits.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound
-from app.jobs import repository as jobs
-from app.notifications.events import WEBHOOK_DELIVER
-from app.notifications.ordering import PENDING
-from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.notifications.endpoints import owned_endpoint
+from app.notifications.events import PING
+from app.notifications.repository.webhooks import MAX_PAGE, WebhookRepository
+from app.notifications.states import PENDING
+from app.notifications.views import WebhookDeliveryView
+from app.store.models import WebhookDelivery, WebhookEndpoint
 
-MAX_PAGE = 200
+__all__ = ["MAX_PAGE", "WebhookDeliveries", "add_delivery", "new_message_id", "webhook_payload"]
 
 
 def new_message_id() -> str:
@@ -57,64 +59,55 @@ async def add_delivery(
         next_attempt_at=now,
         created_at=now,
     )
-    session.add(delivery)
-    await session.flush()
-    await _schedule(session, delivery, now=now)
-    return delivery
-
-
-async def _schedule(session: AsyncSession, delivery: WebhookDelivery, *, now: datetime) -> None:
-    job = jobs.enqueue(
-        session,
-        WEBHOOK_DELIVER,
-        {"delivery_id": delivery.id},
-        now=now,
-        client_id=delivery.client_id,
-        authorization_id=delivery.authorization_id,
-    )
-    await session.flush()
-    delivery.job_id = job.id
+    return await WebhookRepository(session, endpoint.client_id).add_delivery(delivery, now=now)
 
 
 class WebhookDeliveries:
-    """The delivery log a caller may see, and redelivery."""
+    """The delivery log a caller may see, redelivery, and pings."""
 
     def __init__(self, session: AsyncSession, client_id: str | None) -> None:
-        self.session = session
-        self.client_id = client_id
+        self.repository = WebhookRepository(session, client_id)
 
-    async def for_endpoint(
-        self, endpoint_id: uuid.UUID, *, state: str | None = None, before: int | None = None, limit: int = 50
-    ) -> list[WebhookDelivery]:
-        """Newest first; `before` (a delivery id) pages further back."""
-        statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-        if self.client_id is not None:
-            statement = statement.where(WebhookDelivery.client_id == self.client_id)
-        if state is not None:
-            statement = statement.where(WebhookDelivery.state == state)
-        if before is not None:
-            statement = statement.where(WebhookDelivery.id < before)
-        statement = statement.order_by(WebhookDelivery.id.desc()).limit(min(max(limit, 1), MAX_PAGE))
-        return list((await self.session.scalars(statement)).all())
-
-    async def get(self, delivery_id: int, *, for_update: bool = False) -> WebhookDelivery:
-        delivery = await self.session.get(WebhookDelivery, delivery_id, with_for_update=for_update)
-        if delivery is None or (self.client_id is not None and delivery.client_id != self.client_id):
+    async def _get(self, delivery_id: int, *, for_update: bool = False) -> WebhookDelivery:
+        delivery = await self.repository.delivery(delivery_id, for_update=for_update)
+        if delivery is None:
             raise NotFound(f"webhook delivery {delivery_id} not found")
         return delivery
 
-    async def attempts(self, delivery_id: int) -> list[WebhookAttempt]:
-        statement = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
-        return list((await self.session.scalars(statement)).all())
+    async def for_endpoint(
+        self, endpoint_id: uuid.UUID, *, state: str | None = None, before: int | None = None, limit: int = 50
+    ) -> list[WebhookDeliveryView]:
+        """Newest first; `before` (a delivery id) pages further back."""
+        rows = await self.repository.deliveries(endpoint_id, state=state, before=before, limit=limit)
+        return [WebhookDeliveryView.of(row) for row in rows]
 
-    async def redeliver(self, delivery_id: int, *, now: datetime) -> WebhookDelivery:
+    async def detail(self, delivery_id: int) -> WebhookDeliveryView:
+        """One delivery with every attempt."""
+        delivery = await self._get(delivery_id)
+        return WebhookDeliveryView.of(delivery, await self.repository.attempts(delivery.id))
+
+    async def redeliver(self, delivery_id: int, *, now: datetime) -> WebhookDeliveryView:
         """Send a settled delivery again (same `webhook-id`, a fresh retry schedule)."""
-        delivery = await self.get(delivery_id, for_update=True)
+        delivery = await self._get(delivery_id, for_update=True)
         if delivery.state == PENDING:
             raise Conflict(f"webhook delivery {delivery_id} is still pending")
         delivery.state = PENDING
         delivery.attempts = 0
         delivery.next_attempt_at = now
         delivery.delivered_at = None
-        await _schedule(self.session, delivery, now=now)
-        return delivery
+        await self.repository.schedule(delivery, now=now)
+        return WebhookDeliveryView.of(delivery)
+
+    async def ping(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookDeliveryView:
+        """Queue a signed `webhook.ping` to the endpoint (never ordered, always sent)."""
+        endpoint = await owned_endpoint(self.repository, endpoint_id)
+        delivery = await add_delivery(
+            self.repository.session,
+            endpoint,
+            event_type=PING,
+            occurred_at=now,
+            data={"endpoint_id": str(endpoint.id)},
+            authorization_id=None,
+            now=now,
+        )
+        return WebhookDeliveryView.of(delivery)

@@ -1,7 +1,8 @@
 """Webhook endpoints: registration, changes, secret rotation; every read scoped to the client.
 
 `client_id=None` is an admin (every client). Another client's endpoint is simply not found.
-Nothing here commits: the caller's unit of work does.
+Answers are views (`app.notifications.views`); the statements are `WebhookRepository`'s, and
+nothing here commits: the caller's unit of work does.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidRequest, NotFound
 from app.notifications.events import EVENT_TYPES, PING, WILDCARD
+from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import new_secret
 from app.notifications.targets import check_url
+from app.notifications.views import WebhookEndpointView, WebhookEndpointWithSecret
 from app.settings import Settings
 from app.store.models import WebhookEndpoint
 
@@ -55,18 +57,34 @@ def active_secrets(endpoint: WebhookEndpoint, now: datetime, box: SecretBox) -> 
     return [box.open(secret) for secret in stored]
 
 
+async def owned_endpoint(
+    repository: WebhookRepository, endpoint_id: uuid.UUID, *, for_update: bool = False
+) -> WebhookEndpoint:
+    """The endpoint if the repository's client may see it, else NotFound."""
+    endpoint = await repository.endpoint(endpoint_id, for_update=for_update)
+    if endpoint is None:
+        raise NotFound(f"webhook endpoint {endpoint_id} not found")
+    return endpoint
+
+
 class WebhookEndpoints:
     """The endpoints a caller may see and change."""
 
     def __init__(self, session: AsyncSession, client_id: str | None, settings: Settings) -> None:
-        self.session = session
-        self.client_id = client_id
+        self.repository = WebhookRepository(session, client_id)
         self.settings = settings
         self.box = SecretBox(settings)
 
     def _check_url(self, url: str) -> str:
         return check_url(
             url, development=self.settings.development, allow_private=self.settings.webhook_allow_private_targets
+        )
+
+    def _with_secret(
+        self, endpoint: WebhookEndpoint, previous_valid_until: datetime | None = None
+    ) -> WebhookEndpointWithSecret:
+        return WebhookEndpointWithSecret(
+            WebhookEndpointView.of(endpoint), self.box.open(endpoint.secret), previous_valid_until
         )
 
     async def create(
@@ -78,7 +96,8 @@ class WebhookEndpoints:
         description: str | None,
         enabled: bool,
         now: datetime,
-    ) -> WebhookEndpoint:
+    ) -> WebhookEndpointWithSecret:
+        """A new endpoint; the answer holds its signing secret, the only time it is shown."""
         endpoint = WebhookEndpoint(
             id=uuid.uuid4(),
             client_id=client_id,
@@ -90,24 +109,16 @@ class WebhookEndpoints:
             created_at=now,
             updated_at=now,
         )
-        self.session.add(endpoint)
-        await self.session.flush()
-        return endpoint
+        return self._with_secret(await self.repository.add_endpoint(endpoint))
 
-    async def all(self) -> list[WebhookEndpoint]:
-        statement = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-        if self.client_id is not None:
-            statement = statement.where(WebhookEndpoint.client_id == self.client_id)
-        return list((await self.session.scalars(statement)).all())
+    async def all(self) -> list[WebhookEndpointView]:
+        return [WebhookEndpointView.of(endpoint) for endpoint in await self.repository.endpoints()]
 
-    async def get(self, endpoint_id: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint:
-        endpoint = await self.session.get(WebhookEndpoint, endpoint_id, with_for_update=for_update)
-        if endpoint is None or (self.client_id is not None and endpoint.client_id != self.client_id):
-            raise NotFound(f"webhook endpoint {endpoint_id} not found")
-        return endpoint
+    async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpointView:
+        return WebhookEndpointView.of(await owned_endpoint(self.repository, endpoint_id))
 
-    async def update(self, endpoint_id: uuid.UUID, changes: EndpointChanges, *, now: datetime) -> WebhookEndpoint:
-        endpoint = await self.get(endpoint_id, for_update=True)
+    async def update(self, endpoint_id: uuid.UUID, changes: EndpointChanges, *, now: datetime) -> WebhookEndpointView:
+        endpoint = await owned_endpoint(self.repository, endpoint_id, for_update=True)
         if changes.url is not None:
             endpoint.url = self._check_url(changes.url)
         if changes.event_types is not None:
@@ -118,34 +129,30 @@ class WebhookEndpoints:
             endpoint.enabled = changes.enabled
             endpoint.disabled_reason = None if changes.enabled else "disabled by the client"
         endpoint.updated_at = now
-        await self.session.flush()
-        return endpoint
+        await self.repository.flush()
+        return WebhookEndpointView.of(endpoint)
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
-        await self.session.delete(await self.get(endpoint_id))
-        await self.session.flush()
+        await self.repository.delete_endpoint(await owned_endpoint(self.repository, endpoint_id))
 
-    def revealed_secret(self, endpoint: WebhookEndpoint) -> str:
-        """The current signing secret in plain text, for the answer to its creation or rotation only."""
-        return self.box.open(endpoint.secret)
-
-    async def rotate_secret(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookEndpoint:
+    async def rotate_secret(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookEndpointWithSecret:
         """A new secret; the old one keeps signing (alongside) for the grace period."""
-        endpoint = await self.get(endpoint_id, for_update=True)
+        endpoint = await owned_endpoint(self.repository, endpoint_id, for_update=True)
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_until = now + timedelta(seconds=self.settings.webhook_secret_grace_seconds)
         endpoint.secret = self.box.seal(new_secret())
         endpoint.updated_at = now
-        await self.session.flush()
-        return endpoint
+        await self.repository.flush()
+        return self._with_secret(endpoint, endpoint.previous_secret_until)
 
 
 async def reencrypt_secrets(session: AsyncSession, box: SecretBox) -> int:
     """Every stored signing secret re-encrypted with the newest key (after a key rotation); how many rows."""
-    endpoints = list((await session.scalars(select(WebhookEndpoint).with_for_update())).all())
+    repository = WebhookRepository(session, None)
+    endpoints = await repository.endpoints_for_update()
     for endpoint in endpoints:
         endpoint.secret = box.reseal(endpoint.secret)
         if endpoint.previous_secret is not None:
             endpoint.previous_secret = box.reseal(endpoint.previous_secret)
-    await session.flush()
+    await repository.flush()
     return len(endpoints)

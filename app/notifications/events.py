@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs import repository as jobs
+from app.notifications.queries import loaded_items
 from app.store.models import Authorization, AuthorizationItem, Job
 
 FAN_OUT = "notifications.fan_out"
@@ -83,8 +83,9 @@ def snapshot(authorization: Authorization, event_type: str, *, now: datetime) ->
         "preauth_ref": authorization.preauth_ref,
         "claim_identifier": authorization.claim_identifier,
     }
-    if "items" not in inspect(authorization).unloaded:
-        data["items"] = [item_snapshot(item) for item in authorization.items]
+    items = loaded_items(authorization)
+    if items is not None:
+        data["items"] = [item_snapshot(item) for item in items]
     return data
 
 

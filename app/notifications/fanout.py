@@ -11,26 +11,15 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome
+from app.notifications import queries
 from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import add_delivery
 from app.notifications.endpoints import wants
 from app.notifications.events import item_snapshot
 from app.notifications.ordering import hold_if_behind, wake_next
+from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.subscriptions import add_event_notification, matching_subscriptions
-from app.store.models import Authorization, AuthorizationItem, WebhookEndpoint
-
-
-async def _items(session: AsyncSession, authorization_id: uuid.UUID) -> list[dict[str, Any]]:
-    statement = (
-        select(AuthorizationItem)
-        .where(AuthorizationItem.authorization_id == authorization_id)
-        .order_by(AuthorizationItem.sequence)
-    )
-    return [item_snapshot(item) for item in (await session.scalars(statement)).all()]
 
 
 def event_data(authorization_id: uuid.UUID, event: dict[str, Any], base_url: str) -> dict[str, Any]:
@@ -56,16 +45,11 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
         now = job.now()
         event = dict(job.payload)
         if "items" not in event:
-            event["items"] = await _items(session, job.authorization_id)
+            event["items"] = [item_snapshot(item) for item in await queries.items_of(session, job.authorization_id)]
         event_type = str(event["event_type"])
         occurred_at = datetime.fromisoformat(str(event["occurred_at"]))
-        endpoints = await session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.client_id == job.client_id, WebhookEndpoint.enabled.is_(True))
-            .order_by(WebhookEndpoint.id)
-        )
         data = event_data(job.authorization_id, event, deps.settings.base_url)
-        for endpoint in endpoints.all():
+        for endpoint in await WebhookRepository(session, job.client_id).enabled_endpoints():
             if wants(endpoint, event_type):
                 delivery = await add_delivery(
                     session,
@@ -79,14 +63,14 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
                 )
                 await hold_if_behind(session, delivery, now=now, attempt_budget=budget)
                 await wake_next(session, delivery, now=now)  # a later event may be waiting for this one
-        authorization = await session.get(Authorization, job.authorization_id)
-        if authorization is None:
+        audience = await queries.audience_of(session, job.authorization_id)
+        if audience is None:
             return None
-        for subscription in await matching_subscriptions(session, authorization):
+        for subscription in await matching_subscriptions(session, audience):
             notification = await add_event_notification(
                 session,
                 subscription,
-                authorization,
+                job.authorization_id,
                 event_type=event_type,
                 occurred_at=occurred_at,
                 event_seq=job.job_id,

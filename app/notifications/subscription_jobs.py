@@ -1,7 +1,9 @@
 """The `subscription.notify` and `subscription.heartbeat` jobs.
 
-`subscription.notify` POSTs one history Bundle (handshake, heartbeat or event-notification) to
-the Subscription's endpoint with its custom headers. A delivered handshake makes the
+`subscription.notify` is the Subscription channel of the delivery skeleton (`app.notifications.delivery`):
+it POSTs one history Bundle (handshake, heartbeat or event-notification) to the Subscription's
+endpoint with its custom headers, unsigned (receivers authenticate the hub by those headers, e.g.
+a bearer token they issued). A delivered handshake makes the
 Subscription `active` (and starts heartbeats if asked); `subscription_handshake_attempts` failed
 handshakes make it `error`. Event notifications retry on the webhook schedule; one that is never
 delivered makes the Subscription `error` (it keeps receiving events, and a later success makes it
@@ -22,31 +24,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
 from app.jobs import repository as jobs
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.jobs.repository import JobState
-from app.notifications import outbound
+from app.notifications import queries
 from app.notifications.context import OutboundDeps
+from app.notifications.delivery import Message, delivery_handler
 from app.notifications.events import SUBSCRIPTION_NOTIFY
-from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
-from app.notifications.schedule import retry_delay
-from app.notifications.subscriptions import (
-    ACTIVE,
-    ERROR,
-    EVENT,
-    HANDSHAKE,
-    OFF,
-    REQUESTED,
-    add_notification,
-    number_event,
-    schedule_heartbeat,
-)
-from app.store.database import commit_before_outbound_call
-from app.store.models import Authorization, FhirSubscription, Job, SubscriptionNotification
+from app.notifications.outbound import AttemptResult
+from app.notifications.repository.subscriptions import SubscriptionRepository, claim_notify_job
+from app.notifications.states import ACTIVE, ERROR, EVENT, HANDSHAKE, HEARTBEAT, OFF, REQUESTED
+from app.notifications.subscriptions import add_notification
+from app.settings import Settings
+from app.store.models import FhirSubscription, SubscriptionNotification
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +51,18 @@ def _headers(subscription: FhirSubscription) -> dict[str, str]:
 
 
 async def _body(
-    deps: OutboundDeps, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
+    settings: Settings, job: JobContext, subscription: FhirSubscription, row: SubscriptionNotification
 ) -> bytes:
-    base_url = deps.settings.base_url
+    base_url = settings.base_url
     subscription_url = f"{base_url}/fhir/Subscription/{subscription.id}"
     events: list[NotificationEvent] = []
     response: dict[str, Any] | None = None
     if row.kind == EVENT and row.authorization_id is not None and row.event_number is not None:
         events = [NotificationEvent(row.event_number, row.occurred_at, str(row.authorization_id))]
         if subscription.content == "full-resource":
-            authorization = await job.session.get(Authorization, row.authorization_id)
-            if authorization is not None and authorization.response_document:
-                response = orjson.loads(authorization.response_document)
+            document = await queries.response_document(job.session, row.authorization_id)
+            if document:
+                response = orjson.loads(document)
     status = subscription_status(
         subscription_url=subscription_url,
         status=subscription.status,
@@ -92,93 +83,65 @@ async def _body(
     return orjson.dumps(bundle)
 
 
-def subscription_notify_handler(deps: OutboundDeps) -> Handler:
-    settings = deps.settings
-    budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
+class SubscriptionChannel:
+    kind = SUBSCRIPTION_NOTIFY
+    id_key = "notification_id"
 
-    async def notify(job: JobContext) -> JobOutcome | None:
-        notification_id = job.payload.get("notification_id")
-        if not isinstance(notification_id, int):
-            raise JobError("subscription.notify without a notification_id", permanent=True)
-        session = job.session
-        row = await session.get(SubscriptionNotification, notification_id)
-        if row is None or row.state != PENDING:
-            return None
-        now = job.now()
-        subscription = await session.get(FhirSubscription, row.subscription_id)
-        if subscription is None or subscription.status == OFF or (subscription.end_at and subscription.end_at <= now):
-            if subscription is not None:
-                subscription.status = OFF
-            row.state = SKIPPED
-            await wake_next(session, row, now=now)
-            return None
-        if row.kind != HANDSHAKE and subscription.status == REQUESTED:
-            return Reschedule(after=budget)  # the delivered handshake wakes it; this only bounds a lost wake-up
-        wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget)
-        if wait is not None:
-            return Reschedule(after=wait)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def load(
+        self, job: JobContext, row_id: int
+    ) -> tuple[SubscriptionNotification, FhirSubscription | None] | None:
+        return await SubscriptionRepository(job.session, job.client_id).notification_with_subscription(row_id)
+
+    def accepts(self, target: FhirSubscription, now: datetime) -> bool:
+        return target.status != OFF and not (target.end_at and target.end_at <= now)
+
+    def skipped(self, row: SubscriptionNotification, target: FhirSubscription | None) -> None:
+        if target is not None:
+            target.status = OFF
+
+    def held(self, row: SubscriptionNotification, target: FhirSubscription) -> bool:
+        return row.kind != HANDSHAKE and target.status == REQUESTED  # the delivered handshake wakes it
+
+    async def message(
+        self, job: JobContext, row: SubscriptionNotification, target: FhirSubscription, now: datetime
+    ) -> Message:
         if row.kind == EVENT and row.event_number is None:  # numbered once, at the first try: in event order
-            row.event_number = await number_event(session, subscription.id)
-        body = await _body(deps, job, subscription, row)
-        url, headers = subscription.endpoint, _headers(subscription)
-        await commit_before_outbound_call(session)
-        result = await outbound.post(
-            deps.http,
-            url,
-            body,
-            headers,
-            attempt_seconds=settings.webhook_timeout_seconds,
-            development=settings.development,
-            allow_private=settings.webhook_allow_private_targets,
-            now=now,
-        )
-        done = job.now()
-        row.attempts += 1
-        row.last_status_code, row.last_error = result.status_code, result.error
-        if result.delivered:
-            row.state, row.delivered_at, row.next_attempt_at = DELIVERED, done, None
-            if subscription.status in (REQUESTED, ERROR):
-                if subscription.status == REQUESTED:
-                    schedule_heartbeat(session, subscription, now=done)
-                    await _wake_waiting_events(session, subscription, now=done)
-                subscription.status, subscription.error, subscription.updated_at = ACTIVE, None, done
-            await wake_next(session, row, now=done)
-            return None
+            row.event_number = await SubscriptionRepository(job.session, job.client_id).number_event(target.id)
+        return Message(target.endpoint, await _body(self.settings, job, target, row), _headers(target))
+
+    def attempted(
+        self, job: JobContext, row: SubscriptionNotification, result: AttemptResult, *, started: datetime
+    ) -> None:
+        return None  # a notification keeps its last answer only
+
+    async def delivered(
+        self, job: JobContext, row: SubscriptionNotification, target: FhirSubscription, *, at: datetime
+    ) -> None:
+        if target.status in (REQUESTED, ERROR):
+            if target.status == REQUESTED:
+                repository = SubscriptionRepository(job.session, job.client_id)
+                repository.schedule_heartbeat(target, now=at)
+                await repository.wake_waiting_events(target.id, now=at)
+            target.status, target.error, target.updated_at = ACTIVE, None, at
+
+    def gives_up(self, row: SubscriptionNotification, result: AttemptResult) -> bool:
         if row.kind == HANDSHAKE:
-            spent = row.attempts >= settings.subscription_handshake_attempts
-            delay = None if spent or result.gone else retry_delay(row.attempts, settings.webhook_retry_schedule)
-        else:
-            delay = (
-                None if result.gone or result.refused else retry_delay(row.attempts, settings.webhook_retry_schedule)
-            )
-        if delay is None:
-            row.state, row.next_attempt_at = FAILED, None
-            subscription.status, subscription.updated_at = ERROR, done
-            subscription.error = f"{row.kind} not delivered: {result.error}"
-            await wake_next(session, row, now=done)
-            log.info("subscription notification failed", extra={"subscription_id": str(subscription.id)})
-            return None
-        if result.retry_after is not None:
-            delay = result.retry_after
-        row.next_attempt_at = done + delay
-        return Reschedule(after=delay)
+            return row.attempts >= self.settings.subscription_handshake_attempts or result.gone
+        return result.gone or result.refused
 
-    return notify
+    def failed(
+        self, row: SubscriptionNotification, target: FhirSubscription, result: AttemptResult, *, at: datetime
+    ) -> None:
+        target.status, target.updated_at = ERROR, at
+        target.error = f"{row.kind} not delivered: {result.error}"
+        log.info("subscription notification failed", extra={"subscription_id": str(target.id)})
 
 
-async def _wake_waiting_events(session: AsyncSession, subscription: FhirSubscription, *, now: datetime) -> None:
-    """The handshake is delivered: the events queued behind it run now (each still in its authorization's order)."""
-    waiting = select(SubscriptionNotification.job_id).where(
-        SubscriptionNotification.subscription_id == subscription.id,
-        SubscriptionNotification.state == PENDING,
-        SubscriptionNotification.kind == EVENT,
-    )
-    await session.execute(
-        update(Job)
-        .where(Job.id.in_(waiting.scalar_subquery()), Job.state == JobState.QUEUED.value, Job.run_at > now)
-        .values(run_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+def subscription_notify_handler(deps: OutboundDeps) -> Handler:
+    return delivery_handler(deps, SubscriptionChannel(deps.settings))
 
 
 async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
@@ -190,21 +153,7 @@ async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
     try:
         async with deps.sessions() as session, session.begin():
             now = deps.clock()
-            job = (
-                await session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.state == JobState.QUEUED.value, Job.kind == SUBSCRIPTION_NOTIFY)
-                    .values(
-                        state=JobState.RUNNING.value,
-                        attempts=Job.attempts + 1,
-                        lease_until=now + lease,
-                        locked_by=worker_id,
-                        updated_at=now,
-                    )
-                    .returning(Job)
-                    .execution_options(synchronize_session=False)
-                )
-            ).scalar_one_or_none()
+            job = await claim_notify_job(session, job_id, worker_id=worker_id, now=now, lease=lease)
             claimed = (
                 None if job is None else (job.id, dict(job.payload), job.attempts, job.max_attempts, job.client_id)
             )
@@ -239,7 +188,8 @@ def subscription_heartbeat_handler(deps: OutboundDeps) -> Handler:
             subscription_id = uuid.UUID(str(job.payload.get("subscription_id")))
         except ValueError:
             raise JobError("subscription.heartbeat without a subscription_id", permanent=True) from None
-        subscription = await job.session.get(FhirSubscription, subscription_id)
+        repository = SubscriptionRepository(job.session, job.client_id)
+        subscription = await repository.get(subscription_id)
         if (
             subscription is None
             or subscription.version != job.payload.get("version")
@@ -247,7 +197,7 @@ def subscription_heartbeat_handler(deps: OutboundDeps) -> Handler:
             or subscription.status != ACTIVE
         ):
             return None  # gone, replaced (the new version schedules its own), or not active
-        await add_notification(job.session, subscription, kind="heartbeat", now=job.now())
+        await add_notification(repository, subscription, kind=HEARTBEAT, now=job.now())
         return Reschedule(after=timedelta(seconds=subscription.heartbeat_seconds))
 
     return heartbeat

@@ -6,27 +6,25 @@ job makes it `active` when the handshake is delivered. Events reach the client's
 `active` (and `error`, which keep trying) Subscriptions whose org filter matches the
 authorization's provider identifier: those of a `requested` one wait, queued in order, until
 its handshake is delivered, and then go out. Reads are scoped to the client (`client_id=None`: admin).
+Answers are views; the statements are `SubscriptionRepository`'s, and nothing here commits.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.fhir.subscription import PAS_TOPIC, SubscriptionRequest
-from app.jobs import repository as jobs
-from app.notifications.events import SUBSCRIPTION_HEARTBEAT, SUBSCRIPTION_NOTIFY
-from app.notifications.ordering import PENDING
+from app.notifications.queries import Audience
+from app.notifications.repository.subscriptions import SubscriptionRepository
+from app.notifications.states import EVENT, HANDSHAKE, PENDING, REQUESTED
 from app.notifications.targets import check_url
+from app.notifications.views import SubscriptionView
 from app.settings import Settings
-from app.store.models import Authorization, FhirSubscription, SubscriptionNotification
-
-REQUESTED, ACTIVE, ERROR, OFF = "requested", "active", "error", "off"
-HANDSHAKE, HEARTBEAT, EVENT = "handshake", "heartbeat", "event-notification"
+from app.store.models import FhirSubscription, SubscriptionNotification
 
 
 def org_matches(org_filter: str | None, provider_identifier: str | None) -> bool:
@@ -41,23 +39,23 @@ def org_matches(org_filter: str | None, provider_identifier: str | None) -> bool
 
 
 async def add_notification(
-    session: AsyncSession,
+    repository: SubscriptionRepository,
     subscription: FhirSubscription,
     *,
     kind: str,
     now: datetime,
-    event_number: int | None = None,
     event_type: str | None = None,
     authorization_id: uuid.UUID | None = None,
     occurred_at: datetime | None = None,
     event_seq: int | None = None,
 ) -> SubscriptionNotification:
-    """A pending notification and its `subscription.notify` job, in the caller's transaction."""
+    """A pending notification and its `subscription.notify` job, in the caller's transaction. An event's is
+    numbered when first sent (`SubscriptionRepository.number_event`), so numbers follow event order."""
     notification = SubscriptionNotification(
         subscription_id=subscription.id,
         client_id=subscription.client_id,
         kind=kind,
-        event_number=event_number,
+        event_number=None,
         event_type=event_type,
         authorization_id=authorization_id,
         event_seq=event_seq,
@@ -67,89 +65,44 @@ async def add_notification(
         next_attempt_at=now,
         created_at=now,
     )
-    session.add(notification)
-    await session.flush()
-    job = jobs.enqueue(
-        session,
-        SUBSCRIPTION_NOTIFY,
-        {"notification_id": notification.id},
-        now=now,
-        client_id=subscription.client_id,
-        authorization_id=authorization_id,
-    )
-    await session.flush()
-    notification.job_id = job.id
+    await repository.add_notification(notification, now=now)
     return notification
+
+
+async def matching_subscriptions(session: AsyncSession, audience: Audience) -> list[FhirSubscription]:
+    """The client's live Subscriptions whose org filter matches the authorization's provider."""
+    live = await SubscriptionRepository(session, audience.client_id).live()
+    return [s for s in live if org_matches(s.org_identifier, audience.provider_identifier)]
 
 
 async def add_event_notification(
     session: AsyncSession,
     subscription: FhirSubscription,
-    authorization: Authorization,
+    authorization_id: uuid.UUID,
     *,
     event_type: str,
     occurred_at: datetime,
     event_seq: int,
     now: datetime,
 ) -> SubscriptionNotification:
-    """The event's notification; it is numbered when first sent (`number_event`), so numbers follow event order."""
+    """The event's notification for one Subscription (a fan-out writes one per matching Subscription)."""
     return await add_notification(
-        session,
+        SubscriptionRepository(session, subscription.client_id),
         subscription,
         kind=EVENT,
         now=now,
         event_type=event_type,
-        authorization_id=authorization.id,
+        authorization_id=authorization_id,
         occurred_at=occurred_at,
         event_seq=event_seq,
     )
-
-
-async def number_event(session: AsyncSession, subscription_id: uuid.UUID) -> int:
-    """The Subscription's next event number (atomic: concurrent senders never share a number)."""
-    number = (
-        await session.execute(
-            update(FhirSubscription)
-            .where(FhirSubscription.id == subscription_id)
-            .values(events_since_start=FhirSubscription.events_since_start + 1)
-            .returning(FhirSubscription.events_since_start)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
-    return int(number)
-
-
-async def matching_subscriptions(session: AsyncSession, authorization: Authorization) -> list[FhirSubscription]:
-    """The client's live Subscriptions whose org filter matches the authorization."""
-    rows = await session.scalars(
-        select(FhirSubscription)
-        .where(
-            FhirSubscription.client_id == authorization.client_id,
-            FhirSubscription.status.in_((REQUESTED, ACTIVE, ERROR)),
-        )
-        .order_by(FhirSubscription.id)
-    )
-    return [s for s in rows.all() if org_matches(s.org_identifier, authorization.provider_identifier)]
-
-
-def schedule_heartbeat(session: AsyncSession, subscription: FhirSubscription, *, now: datetime) -> None:
-    if subscription.heartbeat_seconds:
-        jobs.enqueue(
-            session,
-            SUBSCRIPTION_HEARTBEAT,
-            {"subscription_id": str(subscription.id), "version": subscription.version},
-            now=now,
-            run_at=now + timedelta(seconds=subscription.heartbeat_seconds),
-            client_id=subscription.client_id,
-        )
 
 
 class FhirSubscriptions:
     """The Subscriptions a caller may see and change."""
 
     def __init__(self, session: AsyncSession, client_id: str | None, settings: Settings) -> None:
-        self.session = session
-        self.client_id = client_id
+        self.repository = SubscriptionRepository(session, client_id)
         self.settings = settings
         self.handshake_job_id: int | None = None
 
@@ -171,48 +124,43 @@ class FhirSubscriptions:
         subscription.status, subscription.error = REQUESTED, None
         subscription.updated_at = now
 
-    async def create(self, request: SubscriptionRequest, *, client_id: str, now: datetime) -> FhirSubscription:
+    async def _get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> FhirSubscription:
+        subscription = await self.repository.get(subscription_id, for_update=for_update)
+        if subscription is None:
+            raise NotFound(f"Subscription/{subscription_id} not found")
+        return subscription
+
+    async def _handshake(self, subscription: FhirSubscription, now: datetime) -> None:
+        handshake = await add_notification(self.repository, subscription, kind=HANDSHAKE, now=now)
+        self.handshake_job_id = handshake.job_id
+
+    async def create(self, request: SubscriptionRequest, *, client_id: str, now: datetime) -> SubscriptionView:
         """A `requested` Subscription and its handshake notification (`handshake_job_id` names its job)."""
         subscription = FhirSubscription(id=uuid.uuid4(), client_id=client_id, events_since_start=0, version=1)
         subscription.created_at = now
         self._apply(subscription, request, now)
-        self.session.add(subscription)
-        await self.session.flush()
-        handshake = await add_notification(self.session, subscription, kind=HANDSHAKE, now=now)
-        self.handshake_job_id = handshake.job_id
-        return subscription
+        await self.repository.add(subscription)
+        await self._handshake(subscription, now)
+        return SubscriptionView.of(subscription)
 
-    async def owned(self, *, limit: int, offset: int = 0) -> tuple[list[FhirSubscription], int]:
+    async def owned(self, *, limit: int, offset: int = 0) -> tuple[list[SubscriptionView], int]:
         """The caller's Subscriptions (oldest first) and how many there are."""
-        scope = [FhirSubscription.client_id == self.client_id] if self.client_id is not None else []
-        total = await self.session.scalar(select(func.count()).select_from(FhirSubscription).where(*scope))
-        rows = await self.session.scalars(
-            select(FhirSubscription)
-            .where(*scope)
-            .order_by(FhirSubscription.created_at, FhirSubscription.id)
-            .offset(offset)
-            .limit(limit)
-        )
-        return list(rows.all()), int(total or 0)
+        rows, total = await self.repository.page(limit=limit, offset=offset)
+        return [SubscriptionView.of(row) for row in rows], total
 
-    async def get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> FhirSubscription:
-        subscription = await self.session.get(FhirSubscription, subscription_id, with_for_update=for_update)
-        if subscription is None or (self.client_id is not None and subscription.client_id != self.client_id):
-            raise NotFound(f"Subscription/{subscription_id} not found")
-        return subscription
+    async def get(self, subscription_id: uuid.UUID, *, for_update: bool = False) -> SubscriptionView:
+        return SubscriptionView.of(await self._get(subscription_id, for_update=for_update))
 
     async def replace(
         self, subscription_id: uuid.UUID, request: SubscriptionRequest, *, now: datetime
-    ) -> FhirSubscription:
+    ) -> SubscriptionView:
         """PUT: new settings, back to `requested`, a new handshake (events-since-start is kept)."""
-        subscription = await self.get(subscription_id, for_update=True)
+        subscription = await self._get(subscription_id, for_update=True)
         self._apply(subscription, request, now)
         subscription.version += 1
-        await self.session.flush()
-        handshake = await add_notification(self.session, subscription, kind=HANDSHAKE, now=now)
-        self.handshake_job_id = handshake.job_id
-        return subscription
+        await self.repository.flush()
+        await self._handshake(subscription, now)
+        return SubscriptionView.of(subscription)
 
     async def delete(self, subscription_id: uuid.UUID) -> None:
-        await self.session.delete(await self.get(subscription_id))
-        await self.session.flush()
+        await self.repository.delete(await self._get(subscription_id))

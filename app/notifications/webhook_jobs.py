@@ -1,110 +1,81 @@
-"""The `webhook.deliver` job: sign and POST one delivery, record the attempt, decide what next.
+"""The `webhook.deliver` job: the webhook channel of the delivery skeleton (`app.notifications.delivery`).
 
+- The message: the delivery's payload, signed with the endpoint's secrets (Standard Webhooks,
+  `webhook-id` = the delivery's message id, the same on every attempt).
 - 2xx: delivered. 410: the endpoint is disabled, the delivery failed. Anything else (timeout,
   connection error, other status): retried on the schedule (`webhook_retry_schedule`, jittered),
-  or after `Retry-After` on 429/503, until the schedule is spent, then failed.
-- Every attempt is a `webhook_attempts` row. The job commits the attempt and its outcome in one
-  transaction; a worker that dies after sending and before committing leaves the job's lease to
-  expire, and the next worker sends again with the same `webhook-id` (at least once).
-- A delivery waits while an earlier delivery for the same endpoint and authorization is pending.
+  or after `Retry-After` on 429/503, until the schedule is spent, then failed. A refused target
+  (SSRF check) fails at once.
+- Every attempt is a `webhook_attempts` row, committed with the delivery's outcome (at least once:
+  see the skeleton).
+- A delivery to a disabled or deleted endpoint is skipped. A delivery waits while an earlier
+  delivery for the same endpoint and authorization is pending.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime
 
 import orjson
-from sqlalchemy import select
 
-from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
-from app.notifications import outbound
+from app.jobs.contract import Handler, JobContext
 from app.notifications.context import OutboundDeps
+from app.notifications.delivery import Message, delivery_handler
 from app.notifications.endpoints import active_secrets
-from app.notifications.ordering import DELIVERED, FAILED, PENDING, SKIPPED, wait_for_earlier, wake_next
-from app.notifications.schedule import retry_delay
+from app.notifications.events import WEBHOOK_DELIVER
+from app.notifications.outbound import AttemptResult
+from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
-from app.store.database import commit_before_outbound_call
-from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.settings import Settings
+from app.store.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
 
-def webhook_delivery_handler(deps: OutboundDeps) -> Handler:
-    settings = deps.settings
-    budget = timedelta(seconds=settings.webhook_timeout_seconds + 1)
+class WebhookChannel:
+    kind = WEBHOOK_DELIVER
+    id_key = "delivery_id"
 
-    async def deliver(job: JobContext) -> JobOutcome | None:
-        delivery_id = job.payload.get("delivery_id")
-        if not isinstance(delivery_id, int):
-            raise JobError("webhook.deliver without a delivery_id", permanent=True)
-        session = job.session
-        found = (
-            await session.execute(
-                select(WebhookDelivery, WebhookEndpoint)
-                .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .where(WebhookDelivery.id == delivery_id)
-            )
-        ).one_or_none()  # the delivery and its endpoint in one statement
-        if found is None or found[0].state != PENDING:
-            return None
-        delivery, endpoint = found
-        now = job.now()
-        if endpoint is None or not endpoint.enabled:
-            delivery.state, delivery.last_error = SKIPPED, "endpoint disabled"
-            await wake_next(session, delivery, now=now)
-            return None
-        wait = await wait_for_earlier(session, delivery, now=now, attempt_budget=budget)
-        if wait is not None:
-            return Reschedule(after=wait)
-        body = orjson.dumps(delivery.payload)
-        headers = signed_headers(active_secrets(endpoint, now, SecretBox(settings)), delivery.message_id, now, body)
-        url, message_id = endpoint.url, delivery.message_id
-        await commit_before_outbound_call(session)
-        result = await outbound.post(
-            deps.http,
-            url,
-            body,
-            headers,
-            attempt_seconds=settings.webhook_timeout_seconds,
-            development=settings.development,
-            allow_private=settings.webhook_allow_private_targets,
-            now=now,
+    def __init__(self, settings: Settings) -> None:
+        self.box = SecretBox(settings)
+
+    async def load(self, job: JobContext, row_id: int) -> tuple[WebhookDelivery, WebhookEndpoint | None] | None:
+        return await WebhookRepository(job.session, job.client_id).delivery_with_endpoint(row_id)
+
+    def accepts(self, target: WebhookEndpoint, now: datetime) -> bool:
+        return target.enabled
+
+    def skipped(self, row: WebhookDelivery, target: WebhookEndpoint | None) -> None:
+        row.last_error = "endpoint disabled"
+
+    def held(self, row: WebhookDelivery, target: WebhookEndpoint) -> bool:
+        return False
+
+    async def message(self, job: JobContext, row: WebhookDelivery, target: WebhookEndpoint, now: datetime) -> Message:
+        body = orjson.dumps(row.payload)
+        return Message(
+            target.url, body, signed_headers(active_secrets(target, now, self.box), row.message_id, now, body)
         )
-        done = job.now()
-        session.add(
-            WebhookAttempt(
-                delivery_id=delivery.id,
-                at=now,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-            )
-        )
-        delivery.attempts += 1
-        delivery.last_status_code = result.status_code
-        delivery.last_error = result.error
-        if result.delivered:
-            delivery.state, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, done, None
-            await wake_next(session, delivery, now=done)
-            return None
+
+    def attempted(self, job: JobContext, row: WebhookDelivery, result: AttemptResult, *, started: datetime) -> None:
+        WebhookRepository(job.session, job.client_id).add_attempt(row, result, at=started)
+
+    async def delivered(self, job: JobContext, row: WebhookDelivery, target: WebhookEndpoint, *, at: datetime) -> None:
+        return None
+
+    def gives_up(self, row: WebhookDelivery, result: AttemptResult) -> bool:
+        return result.gone or result.refused
+
+    def failed(self, row: WebhookDelivery, target: WebhookEndpoint, result: AttemptResult, *, at: datetime) -> None:
         if result.gone:
-            endpoint.enabled = False
-            endpoint.disabled_reason = "the receiver answered 410 Gone"
-            endpoint.updated_at = done
-            log.warning("webhook endpoint disabled after 410", extra={"endpoint_id": str(endpoint.id)})
-        delay = (
-            None if result.gone or result.refused else retry_delay(delivery.attempts, settings.webhook_retry_schedule)
-        )
-        if delay is None:
-            delivery.state, delivery.next_attempt_at = FAILED, None
-            await wake_next(session, delivery, now=done)
-            log.info("webhook delivery failed", extra={"delivery_id": delivery.id, "message_id": message_id})
-            return None
-        if result.retry_after is not None:
-            delay = max(result.retry_after, timedelta(0))
-        delivery.next_attempt_at = done + delay
-        return Reschedule(after=delay)
+            target.enabled = False
+            target.disabled_reason = "the receiver answered 410 Gone"
+            target.updated_at = at
+            log.warning("webhook endpoint disabled after 410", extra={"endpoint_id": str(target.id)})
+        log.info("webhook delivery failed", extra={"delivery_id": row.id, "message_id": row.message_id})
 
-    return deliver
+
+def webhook_delivery_handler(deps: OutboundDeps) -> Handler:
+    return delivery_handler(deps, WebhookChannel(deps.settings))

@@ -1,0 +1,139 @@
+"""WebhookRepository: every statement on webhook endpoints, their deliveries and the attempts of each.
+
+Scoped to one client (`client_id=None`: an admin, every client): another client's row is simply
+not found. The worker scopes by its job's client. Repositories add, flush and execute; they
+never commit (the caller's unit of work does). The Subscription tables have their own
+(`repository.subscriptions`), the order of delivery rows too (`repository.ordering`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.jobs import repository as jobs
+from app.notifications.events import WEBHOOK_DELIVER
+from app.notifications.outbound import AttemptResult
+from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+MAX_PAGE = 200
+
+_Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
+
+
+class WebhookRepository:
+    def __init__(self, session: AsyncSession, client_id: str | None) -> None:
+        self.session = session
+        self.client_id = client_id
+
+    def _mine(self, row: WebhookEndpoint | WebhookDelivery | None) -> bool:
+        return row is not None and (self.client_id is None or row.client_id == self.client_id)
+
+    def _scoped(self, statement: _Statement, column: Any) -> _Statement:
+        return statement if self.client_id is None else statement.where(column == self.client_id)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # Endpoints
+
+    async def add_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+        self.session.add(endpoint)
+        await self.session.flush()
+        return endpoint
+
+    async def endpoints(self) -> list[WebhookEndpoint]:
+        """Oldest first."""
+        statement = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        return list((await self.session.scalars(self._scoped(statement, WebhookEndpoint.client_id))).all())
+
+    async def endpoints_for_update(self) -> list[WebhookEndpoint]:
+        """Every endpoint in scope, locked (re-encrypting their secrets)."""
+        statement = self._scoped(select(WebhookEndpoint), WebhookEndpoint.client_id).with_for_update()
+        return list((await self.session.scalars(statement)).all())
+
+    async def enabled_endpoints(self) -> list[WebhookEndpoint]:
+        """The enabled endpoints in scope, in id order (an event's fan-out)."""
+        statement = self._scoped(select(WebhookEndpoint), WebhookEndpoint.client_id)
+        statement = statement.where(WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def endpoint(self, endpoint_id: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint | None:
+        endpoint = await self.session.get(WebhookEndpoint, endpoint_id, with_for_update=for_update)
+        return endpoint if self._mine(endpoint) else None
+
+    async def delete_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        """The endpoint and (by cascade) its delivery log."""
+        await self.session.delete(endpoint)
+        await self.session.flush()
+
+    # Deliveries
+
+    async def add_delivery(self, delivery: WebhookDelivery, *, now: datetime) -> WebhookDelivery:
+        """A pending delivery and its `webhook.deliver` job, in the caller's transaction."""
+        self.session.add(delivery)
+        await self.session.flush()
+        await self.schedule(delivery, now=now)
+        return delivery
+
+    async def schedule(self, delivery: WebhookDelivery, *, now: datetime) -> None:
+        """A `webhook.deliver` job for the delivery, named by its `job_id`."""
+        job = jobs.enqueue(
+            self.session,
+            WEBHOOK_DELIVER,
+            {"delivery_id": delivery.id},
+            now=now,
+            client_id=delivery.client_id,
+            authorization_id=delivery.authorization_id,
+        )
+        await self.session.flush()
+        delivery.job_id = job.id
+
+    async def deliveries(
+        self, endpoint_id: uuid.UUID, *, state: str | None = None, before: int | None = None, limit: int = 50
+    ) -> list[WebhookDelivery]:
+        """Newest first; `before` (a delivery id) pages further back."""
+        statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+        statement = self._scoped(statement, WebhookDelivery.client_id)
+        if state is not None:
+            statement = statement.where(WebhookDelivery.state == state)
+        if before is not None:
+            statement = statement.where(WebhookDelivery.id < before)
+        statement = statement.order_by(WebhookDelivery.id.desc()).limit(min(max(limit, 1), MAX_PAGE))
+        return list((await self.session.scalars(statement)).all())
+
+    async def delivery(self, delivery_id: int, *, for_update: bool = False) -> WebhookDelivery | None:
+        delivery = await self.session.get(WebhookDelivery, delivery_id, with_for_update=for_update)
+        return delivery if self._mine(delivery) else None
+
+    async def delivery_with_endpoint(self, delivery_id: int) -> tuple[WebhookDelivery, WebhookEndpoint | None] | None:
+        """The delivery and its endpoint (None once deleted) in one statement: the delivery job's look-up."""
+        statement = (
+            select(WebhookDelivery, WebhookEndpoint)
+            .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.id == delivery_id)
+        )
+        found = (await self.session.execute(self._scoped(statement, WebhookDelivery.client_id))).one_or_none()
+        return None if found is None else (found[0], found[1])
+
+    # Attempts
+
+    async def attempts(self, delivery_id: int) -> list[WebhookAttempt]:
+        statement = select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
+        return list((await self.session.scalars(statement)).all())
+
+    def add_attempt(self, delivery: WebhookDelivery, result: AttemptResult, *, at: datetime) -> None:
+        """One attempt of the delivery, written with the delivery's outcome."""
+        self.session.add(
+            WebhookAttempt(
+                delivery_id=delivery.id,
+                at=at,
+                status_code=result.status_code,
+                latency_ms=result.latency_ms,
+                error=result.error,
+            )
+        )
