@@ -20,7 +20,7 @@ import pytest
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
 from tests.api.test_pas_examples import ACCEPTED
-from tests.fhir.factories import BASE, make_item, make_pas_bundle
+from tests.support.bundles import BASE, make_item, make_pas_bundle
 from tests.support.pas import FHIR_JSON, claim_response, load_example, submit, with_fresh_identifiers
 from tests.support.references import dangling_references, each_bundle, echo_drift, restyle
 

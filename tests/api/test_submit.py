@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.authorizations import FOLLOW_UP
 from app.store.models import Authorization, Event, Job
-from tests.fhir.factories import make_item, make_pas_bundle
+from tests.support.bundles import make_item, make_pas_bundle
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")

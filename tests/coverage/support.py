@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.main import create_app
 from app.settings import Settings
 from app.store.models import Authorization, Event
-from tests.fhir.factories import make_item, make_pas_bundle
+from tests.support.bundles import make_item, make_pas_bundle
 
 FHIR_JSON = {"content-type": "application/fhir+json"}
 HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from app.errors import InvalidRequest, Issue
 from app.fhir.inquiry import parse_inquire
 from app.fhir.submit import INTERNAL_FAILURE_TEXT, parse_submit
-from tests.fhir.factories import make_pas_bundle
+from tests.support.bundles import make_pas_bundle
 
 BASE = make_pas_bundle()
 
