@@ -18,7 +18,7 @@ from app.runtime import Runtime
 from app.security.principal import AUTHORIZATIONS_READ, Principal
 from app.store.database import create_session_factory
 from app.store.models import Authorization, AuthorizationItem, Job
-from tests.api.test_submit import _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import submit
 
 DEV = "development"
@@ -68,7 +68,7 @@ def _as(app: FastAPI, principal: Principal) -> None:
 
 
 async def _submitted(client: httpx.AsyncClient, *codes: str, member: str = "MEMBER-123") -> str:
-    response = await submit(client, _bundle(*codes, member=member, tag=uuid.uuid4().hex[:8]))
+    response = await submit(client, pas_request(*codes, member=member, tag=uuid.uuid4().hex[:8]))
     assert response.status_code == 200, response.text
     claim_response_id: str = response.json()["entry"][0]["resource"]["id"]
     return claim_response_id

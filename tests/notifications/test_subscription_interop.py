@@ -10,11 +10,11 @@ from fastapi import FastAPI
 
 from app.runtime import Runtime
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, SUBSCRIPTION_ALL
-from tests.api.test_submit import _bundle
 from tests.notifications.conftest import drain
 from tests.notifications.receiver import Received, running_receiver
 from tests.notifications.test_subscriptions import _create, _status, subscription
 from tests.support.auth import bearer, token_for
+from tests.support.bundles import pas_request as _bundle
 from tests.support.pas import FHIR_JSON, submit
 
 

@@ -13,9 +13,9 @@ from fhir.resources.R4B.parameters import Parameters
 from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC, PAYLOAD_CONTENT
 from app.notifications.subscriptions import org_matches
 from app.runtime import Runtime
-from tests.api.test_submit import _bundle
 from tests.notifications.conftest import drain
 from tests.notifications.receiver import Received, running_receiver
+from tests.support.bundles import pas_request as _bundle
 from tests.support.pas import FHIR_JSON, submit
 
 

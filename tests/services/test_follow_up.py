@@ -20,9 +20,9 @@ from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
 from app.store.models import Authorization, Event, Job
 from app.worker import default_handlers
-from tests.api.test_submit import _bundle
 from tests.payers.builders import claim_response_bundle
 from tests.services.conftest import PAYER, MovableClock
+from tests.support.bundles import pas_request
 from tests.support.pas import review_actions
 
 
@@ -53,7 +53,7 @@ async def _state(runtime: Runtime) -> tuple[str, list[str], Job]:
 
 
 async def test_sandbox_pend_is_decided_by_the_worker_after_its_delay(runtime: Runtime, clock: MovableClock) -> None:
-    body = await _submit(runtime, _bundle("E0470"))
+    body = await _submit(runtime, pas_request("E0470"))
     assert review_actions(body) == {1: "A4"}
     status, _, job = await _state(runtime)
     assert status == "pended"
@@ -98,7 +98,7 @@ async def test_pended_three_times_then_approved_is_followed_to_the_decision(
     with respx.mock(assert_all_called=True) as payer:
         payer.post(f"{PAYER}/Claim/$submit").mock(return_value=_pended())
         inquire = payer.post(f"{PAYER}/Claim/$inquire").mock(side_effect=[_pended(), _pended(), _approved()])
-        body = await _submit(runtime, _bundle("99212"))
+        body = await _submit(runtime, pas_request("99212"))
         assert review_actions(body) == {1: "A4"}
         run_times = []
         for _ in range(3):
@@ -122,7 +122,7 @@ async def test_payer_down_at_first_still_ends_in_a_decision(fhir_pas_runtime: Ru
         submit = payer.post(f"{PAYER}/Claim/$submit").mock(
             side_effect=[httpx.ConnectError("down")] * 3 + [httpx.Response(503)] + [_approved()]
         )
-        body = await _submit(runtime, _bundle("99212"))
+        body = await _submit(runtime, pas_request("99212"))
         assert review_actions(body) == {1: "A4"}
         for _ in range(6):
             status, _, job = await _state(runtime)
@@ -145,8 +145,8 @@ async def test_cancel_while_the_payer_is_down_reaches_the_payer_later(
         payer.post(f"{PAYER}/Claim/$submit").mock(
             side_effect=[_approved()] + [httpx.ConnectError("down")] * 3 + [_approved()] * 5
         )
-        assert review_actions(await _submit(runtime, _bundle("99212", tag="c1"))) == {1: "A1"}
-        cancel = _bundle("99212", tag="c2")
+        assert review_actions(await _submit(runtime, pas_request("99212", tag="c1"))) == {1: "A1"}
+        cancel = pas_request("99212", tag="c2")
         claim = cancel["entry"][0]["resource"]
         claim.pop("item")
         claim["identifier"][0]["value"] = "CLAIM-c1"

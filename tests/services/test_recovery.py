@@ -16,9 +16,9 @@ from app.fhir.submit import parse_submit
 from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
 from app.store.models import Authorization, Job
-from tests.api.test_submit import _bundle
 from tests.services.conftest import PAYER, MovableClock
 from tests.services.test_follow_up import _approved, _submit, _work
+from tests.support.bundles import pas_request
 from tests.support.pas import review_actions
 
 NOT_FOUND = httpx.Response(
@@ -59,7 +59,7 @@ async def test_a_timed_out_call_is_confirmed_by_inquiry_not_sent_again(
         slow = SlowPayer(_approved())
         payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=slow)
         inquired = payer.post(f"{PAYER}/Claim/$inquire").mock(return_value=_approved())
-        assert review_actions(await _submit(runtime, _bundle("99212"))) == {1: "A4"}
+        assert review_actions(await _submit(runtime, pas_request("99212"))) == {1: "A4"}
         job = await _follow_up(runtime)
         assert job.payload == {"action": "confirm"}
         assert job.run_at - clock.now == timedelta(seconds=5)
@@ -82,7 +82,7 @@ async def test_a_confirmation_the_payer_does_not_recognise_sends_the_request(
 
         submitted = payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=first_slow_then_approved)
         inquired = payer.post(f"{PAYER}/Claim/$inquire").mock(return_value=NOT_FOUND)
-        await _submit(runtime, _bundle("99212"))
+        await _submit(runtime, pas_request("99212"))
         job = await _follow_up(runtime)
         clock.advance(job.run_at - clock.now)
         await _work(runtime, clock)
@@ -101,7 +101,7 @@ async def test_a_stored_request_without_an_answer_replays_as_pended_at_once(
         await asyncio.sleep(30)
         return _approved()
 
-    body = orjson.dumps(_bundle("99212"))
+    body = orjson.dumps(pas_request("99212"))
     with respx.mock(assert_all_called=False) as payer:
         payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=hangs)
         first = asyncio.create_task(submit_prior_auth(runtime, DEVELOPMENT_PRINCIPAL, parse_submit(body)))
@@ -119,7 +119,7 @@ async def test_the_first_retry_after_an_outage_comes_in_seconds(fhir_pas_runtime
     runtime = fhir_pas_runtime
     with respx.mock(assert_all_called=False) as payer:
         payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=httpx.ConnectError("down"))
-        assert review_actions(await _submit(runtime, _bundle("99212"))) == {1: "A4"}
+        assert review_actions(await _submit(runtime, pas_request("99212"))) == {1: "A4"}
     job = await _follow_up(runtime)
     assert job.payload == {"action": "submit"}  # unreachable: the payer never had it
     assert job.run_at - clock.now == timedelta(seconds=runtime.settings.payer_retry_first_seconds)

@@ -12,9 +12,9 @@ import app.fhir.submit
 from app.operations import cancel
 from app.runtime import Runtime
 from app.store.models import Authorization, Job
-from tests.api.test_submit import _bundle
 from tests.services.conftest import MovableClock
 from tests.services.test_follow_up import _submit, _work
+from tests.support.bundles import pas_request
 from tests.support.pas import review_actions
 
 
@@ -32,7 +32,7 @@ def _forbid_validation(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 async def test_a_follow_up_decides_without_validating_the_stored_request_again(
     runtime: Runtime, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert review_actions(await _submit(runtime, _bundle("E0470"))) == {1: "A4"}
+    assert review_actions(await _submit(runtime, pas_request("E0470"))) == {1: "A4"}
     calls = _forbid_validation(monkeypatch)
     for _ in range(3):
         async with runtime.sessions() as session:
@@ -53,7 +53,7 @@ async def test_a_follow_up_decides_without_validating_the_stored_request_again(
 async def test_an_operations_cancel_does_not_validate_again(
     runtime: Runtime, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    body = await _submit(runtime, _bundle("E0486"))
+    body = await _submit(runtime, pas_request("E0486"))
     calls = _forbid_validation(monkeypatch)
     result = await cancel(runtime, uuid.UUID(body["entry"][0]["resource"]["id"]), client_id=None)
     assert result.authorization.status == "cancelled"

@@ -159,6 +159,22 @@ def make_pas_bundle(items: int = 3, *, claim_overrides: Json | None = None, **ov
     return bundle
 
 
+def pas_request(*codes: str, member: str = "MEMBER-123", tag: str = "1") -> Json:
+    """A PAS request Bundle with one item per code in `codes`, for the member `member`, identified as
+    CLAIM-`tag` (Claim) and BUNDLE-`tag` (Bundle): the same tag twice is the same request again."""
+    bundle = make_pas_bundle(
+        items=len(codes),
+        claim_overrides={"identifier": [{"system": "http://provider.example.org/claims", "value": f"CLAIM-{tag}"}]},
+        identifier={"system": "http://provider.example.org/bundles", "value": f"BUNDLE-{tag}"},
+    )
+    claim = bundle["entry"][0]["resource"]
+    claim["item"] = [make_item(n, code=code) for n, code in enumerate(codes, 1)]
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "Coverage":
+            entry["resource"]["subscriberId"] = member
+    return bundle
+
+
 def as_parameters(bundle: Json) -> Json:
     """`bundle` wrapped as the `resource` parameter of a Parameters (the other accepted $submit form)."""
     return {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": bundle}]}
