@@ -11,17 +11,10 @@ from fastapi import FastAPI
 
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE
 from tests.support.auth import bearer, token_for
-from tests.support.bundles import pas_request
+from tests.support.bundles import inquiry_for, pas_request
 from tests.support.pas import FHIR_JSON, claim_response
 
 SCOPES = [CLAIM_WRITE, CLAIM_RESPONSE_READ]
-
-
-def _inquiry(bundle: dict[str, Any]) -> dict[str, Any]:
-    """An inquiry for the request: the same Claim (member, provider, insurer), use preauthorization."""
-    inquiry: dict[str, Any] = orjson.loads(orjson.dumps(bundle))
-    inquiry["identifier"]["value"] += "-inquiry"
-    return inquiry
 
 
 async def _as(client: httpx.AsyncClient, token: str, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -45,10 +38,10 @@ async def test_another_client_cannot_read_search_or_inquire(client: httpx.AsyncC
     assert search.json()["total"] == 0
 
     app.state.runtime.settings.inquire_by_non_submitters = False
-    refused = await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))
+    refused = await _as(client, bob, "/fhir/Claim/$inquire", inquiry_for(bundle))
     assert refused.status_code == 200
     assert "parameter" not in refused.json()
-    own = await _as(client, alice, "/fhir/Claim/$inquire", _inquiry(bundle))
+    own = await _as(client, alice, "/fhir/Claim/$inquire", inquiry_for(bundle))
     assert [p["name"] for p in own.json()["parameter"]] == ["return"]
 
 
@@ -85,7 +78,7 @@ async def test_provider_of_record_may_inquire_only_when_configured(
     bundle = pas_request("99212", tag=f"pr-{allowed}")
     assert (await _as(client, alice, "/fhir/Claim/$submit", bundle)).status_code == 200
     app.state.runtime.settings.inquire_by_non_submitters = allowed
-    answer = (await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))).json()
+    answer = (await _as(client, bob, "/fhir/Claim/$inquire", inquiry_for(bundle))).json()
     assert ("parameter" in answer) is allowed
 
 
@@ -95,7 +88,7 @@ async def test_pas_calls_leave_audit_records_with_the_ids_touched(client: httpx.
     bundle = pas_request("99212", tag="audit")
     response_id = claim_response((await _as(client, alice, "/fhir/Claim/$submit", bundle)).json())["id"]
     await client.get(f"/fhir/ClaimResponse/{response_id}", headers=bearer(alice))
-    await _as(client, alice, "/fhir/Claim/$inquire", _inquiry(bundle))
+    await _as(client, alice, "/fhir/Claim/$inquire", inquiry_for(bundle))
     page = (await client.get("/audit", params={"client": "ehr-alice"}, headers=bearer(admin))).json()
     records = {(r["operation"], tuple(r["resource_ids"]), r["outcome"]) for r in page["items"]}
     assert ("claim.submit", (response_id,), 200) in records

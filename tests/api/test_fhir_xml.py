@@ -14,8 +14,7 @@ from fhir.resources.R4B.claimresponse import ClaimResponse
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from lxml import etree
 
-from tests.api.test_fhir_isolation import _inquiry
-from tests.support.bundles import pas_request
+from tests.support.bundles import inquiry_for, pas_request
 from tests.support.pas import FHIR_JSON, claim_response, submit
 
 XML = "application/fhir+xml"
@@ -53,7 +52,7 @@ async def test_an_xml_submit_reaches_the_core_as_the_json_request(client: httpx.
 async def test_inquire_in_xml_answers_xml(client: httpx.AsyncClient) -> None:
     bundle = pas_request("99212", tag="x3")
     assert (await submit(client, bundle)).status_code == 200
-    response = await client.post("/fhir/Claim/$inquire", content=as_xml(_inquiry(bundle)), headers=XML_IN)
+    response = await client.post("/fhir/Claim/$inquire", content=as_xml(inquiry_for(bundle)), headers=XML_IN)
     assert response.status_code == 200, response.text
     root = etree.QName(etree.fromstring(response.content)).localname  # Parameters (return) or the Bundle itself
     parsed = read_xml(response, get_fhir_model_class(root))

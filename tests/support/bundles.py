@@ -175,6 +175,14 @@ def pas_request(*codes: str, member: str = "MEMBER-123", tag: str = "1") -> Json
     return bundle
 
 
+def inquiry_for(bundle: Json) -> Json:
+    """An inquiry for the request `bundle`: the same Claim (member, provider, insurer), use preauthorization;
+    its Bundle identifier gets "-inquiry" appended."""
+    inquiry: Json = orjson.loads(orjson.dumps(bundle))
+    inquiry["identifier"]["value"] += "-inquiry"
+    return inquiry
+
+
 def as_parameters(bundle: Json) -> Json:
     """`bundle` wrapped as the `resource` parameter of a Parameters (the other accepted $submit form)."""
     return {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": bundle}]}
