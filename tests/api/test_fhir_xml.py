@@ -143,7 +143,7 @@ async def test_a_body_neither_json_nor_xml_is_415(client: httpx.AsyncClient) -> 
 
 
 async def test_a_subscription_is_created_and_read_in_xml(client: httpx.AsyncClient) -> None:
-    from tests.notifications.test_subscriptions import subscription
+    from tests.support.subscriptions import subscription
 
     resource = subscription("https://ehr.example.org/hook")
     created = await client.post("/fhir/Subscription", content=as_xml(resource), headers=XML_IN)

@@ -29,8 +29,8 @@ from tests.lifecycle.support import (
     timeline,
     update_bundle,
 )
-from tests.notifications.receiver import Receiver, running_receiver
 from tests.support.pas import FHIR_JSON, claim_response
+from tests.support.receiver import Receiver, running_receiver
 
 R4B_BUNDLE = pytest.importorskip("fhir.resources.R4B.bundle")
 

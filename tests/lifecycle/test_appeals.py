@@ -41,10 +41,10 @@ from tests.lifecycle.support import (
     timeline,
     update_bundle,
 )
-from tests.notifications.receiver import running_receiver
-from tests.notifications.test_subscriptions import subscription
 from tests.support.auth import bearer, token_for
 from tests.support.pas import FHIR_JSON, submit
+from tests.support.receiver import running_receiver
+from tests.support.subscriptions import subscription
 
 # Appended to the sandbox's published rules: an appeal whose reason says "second look" is reviewed, the
 # payer asks for a peer-to-peer review, and it is approved at the first follow-up.

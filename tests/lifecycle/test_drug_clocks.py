@@ -24,7 +24,7 @@ from tests.lifecycle.support import (
     submit_bundle,
     timeline,
 )
-from tests.notifications.receiver import running_receiver
+from tests.support.receiver import running_receiver
 
 Json = dict[str, Any]
 HCPCS = "https://bluebutton.cms.gov/resources/codesystem/hcpcs"

@@ -20,9 +20,9 @@ from app.runtime import Runtime
 from app.settings import Settings
 from app.store.models import Job
 from app.worker import default_handlers
-from tests.notifications.receiver import Received, running_receiver
 from tests.support.bundles import pas_request
 from tests.support.pas import claim_response, review_actions, submit
+from tests.support.receiver import Received, running_receiver
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -150,7 +150,7 @@ async def test_overdue_and_expiring_authorizations_are_counted_per_payer(
 ) -> None:
     from datetime import timedelta
 
-    from tests.notifications.factories import make_authorization
+    from tests.support.rows import make_authorization
 
     runtime = _runtime(app)
     now = runtime.clock()
