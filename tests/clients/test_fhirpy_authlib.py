@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.principal import AUTHORIZATIONS_WRITE
 from app.settings import Settings
-from tests.security.conftest import SIGNING_KEY
 from tests.support.auth import Algorithm, client_key, register_client
 from tests.support.bundles import pas_request
 from tests.support.live import serving_app
 from tests.support.pas import review_actions
 from tests.support.processes import free_port
 from tests.support.receiver import running_receiver
+from tests.support.secure import SIGNING_KEY
 from tests.support.subscriptions import subscription
 
 SCOPES = "system/Claim.c system/ClaimResponse.rs system/Subscription.cruds"
