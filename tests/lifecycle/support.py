@@ -27,9 +27,9 @@ from app.payers.contract import PayerAdapter, utc_now
 from app.runtime import Runtime
 from app.settings import Settings
 from app.worker import default_handlers
-from tests.payers.builders import claim_response_bundle
 from tests.support.bundles import make_item, make_pas_bundle
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
+from tests.support.payer_answers import claim_response_bundle
 
 Json = dict[str, Any]
 

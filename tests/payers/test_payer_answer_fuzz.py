@@ -32,10 +32,10 @@ from app.main import create_app
 from app.settings import Settings
 from app.store.models import Authorization, Job
 from app.worker import default_handlers
-from tests.payers.builders import claim_response_bundle
 from tests.support.bundles import pas_request
 from tests.support.logs import MEMBER_ID, CapturedLogs, captured_logs, phi_in
 from tests.support.pas import FHIR_JSON, review_actions
+from tests.support.payer_answers import claim_response_bundle
 
 PAYER = "https://payer.example/fhir"
 Json = dict[str, Any]

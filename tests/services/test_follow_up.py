@@ -20,10 +20,10 @@ from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
 from app.store.models import Authorization, Event, Job
 from app.worker import default_handlers
-from tests.payers.builders import claim_response_bundle
 from tests.services.conftest import PAYER, MovableClock
 from tests.support.bundles import pas_request
 from tests.support.pas import review_actions
+from tests.support.payer_answers import claim_response_bundle
 
 
 async def _submit(runtime: Runtime, bundle: dict[str, Any]) -> dict[str, Any]:
