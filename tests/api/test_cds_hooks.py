@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store.models import CoverageAssertion
-from tests.coverage.support import HCPCS, authorizations, claim_of, pas_bundle, post_fhir
+from tests.support.coverage import HCPCS, authorizations, claim_of, pas_bundle, post_fhir
 from tests.support.pas import claim_response
 
 CRD_INFO = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.coverage.support import authorizations, claim_of, event_types, pas_bundle, post_fhir
+from tests.support.coverage import authorizations, claim_of, event_types, pas_bundle, post_fhir
 
 VALIDATE = "/fhir/Claim/$validate"
 

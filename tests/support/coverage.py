@@ -1,4 +1,5 @@
-"""Helpers for coverage tests that drive the HTTP routes: PAS Bundles, an app with given rules, DB reads."""
+"""Helpers for tests of the coverage rules through the HTTP routes ($submit, $validate, CRD): PAS Bundles,
+an app with given rules, DB reads."""
 
 from __future__ import annotations
 
