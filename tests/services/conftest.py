@@ -1,47 +1,30 @@
-"""Fixtures for the use cases: a runtime whose clock the test moves."""
+"""Fixtures for the use cases: a runtime whose clock the test moves, and one whose payer is fhir-pas."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.payers import PayerRegistry, build_registry
 from app.runtime import Runtime, build_runtime
-from app.settings import Settings
+from tests.support.clock import MovableClock
+from tests.support.runtime import clock, development_settings, runtime
+from tests.support.use_cases import PAYER
 
-PAYER = "https://payer.example/fhir"
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = datetime(2030, 5, 2, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
+__all__ = ["MovableClock", "clock", "fhir_pas_runtime", "runtime"]
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
-
-
-@pytest.fixture
-async def runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
-    async with build_runtime(settings, clock=clock) as built:
-        yield built
-
-
-@pytest.fixture
-async def fhir_pas_runtime(settings: Settings, engine: Any, clock: MovableClock) -> AsyncIterator[Runtime]:
+async def fhir_pas_runtime(
+    database_url: str, tmp_path: Path, engine: AsyncEngine, clock: MovableClock
+) -> AsyncIterator[Runtime]:
+    """A runtime (as `runtime`) whose one payer is `acme`, the fhir-pas payer at `PAYER` (mocked by the test)."""
     config = {"payer": [{"id": "acme", "adapter": "fhir-pas", "default": True, "settings": {"base_url": PAYER}}]}
     async with httpx.AsyncClient() as http:
         registry: PayerRegistry = build_registry(config, http, clock=clock)
-        async with build_runtime(settings, payers=registry, clock=clock) as built:
+        async with build_runtime(development_settings(database_url, tmp_path), payers=registry, clock=clock) as built:
             yield built

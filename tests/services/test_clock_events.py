@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app.notifications.events import FAN_OUT
 from app.runtime import Runtime
 from app.store.models import Authorization, Event, Job
-from tests.services.conftest import MovableClock
-from tests.services.test_follow_up import _submit, _work
 from tests.support.bundles import pas_request
+from tests.support.clock import MovableClock
+from tests.support.use_cases import run_due, submit_directly
 
 
 async def _events(runtime: Runtime) -> list[str]:
@@ -36,12 +36,12 @@ async def _run_until(runtime: Runtime, clock: MovableClock, moment: timedelta) -
     target = clock.now + moment
     while clock.now < target:
         clock.advance(min(timedelta(hours=6), target - clock.now))
-        while await _work(runtime, clock):
+        while await run_due(runtime, clock):
             pass
 
 
 async def test_standard_request_is_overdue_after_seven_days_not_before(runtime: Runtime, clock: MovableClock) -> None:
-    await _submit(runtime, pas_request("99212", member="SBX-HOLD"))  # the sandbox holds it until released
+    await submit_directly(runtime, pas_request("99212", member="SBX-HOLD"))  # the sandbox holds it until released
     received = (await _authorization(runtime)).received_at
     await _run_until(runtime, clock, timedelta(days=7) - timedelta(seconds=1))
     assert "overdue" not in await _events(runtime)
@@ -58,7 +58,7 @@ async def test_expedited_request_is_due_in_72_hours(runtime: Runtime, clock: Mov
     bundle["entry"][0]["resource"]["priority"] = {
         "coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "stat"}]
     }
-    await _submit(runtime, bundle)
+    await submit_directly(runtime, bundle)
     authorization = await _authorization(runtime)
     assert authorization.priority == "expedited"
     assert authorization.due_at == authorization.received_at + timedelta(hours=72)
@@ -67,7 +67,7 @@ async def test_expedited_request_is_due_in_72_hours(runtime: Runtime, clock: Mov
 
 
 async def test_approval_warns_before_it_expires_then_expires(runtime: Runtime, clock: MovableClock) -> None:
-    await _submit(runtime, pas_request("99212"))
+    await submit_directly(runtime, pas_request("99212"))
     authorization = await _authorization(runtime)
     assert authorization.status == "approved"
     assert authorization.expires_at is not None

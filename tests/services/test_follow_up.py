@@ -4,44 +4,21 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import orjson
 import respx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from app.authorizations import submit_prior_auth
 from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
-from app.fhir.submit import parse_submit
-from app.jobs.loop import Worker
 from app.runtime import Runtime
-from app.security.principal import DEVELOPMENT_PRINCIPAL
 from app.store.models import Authorization, Event, Job
-from app.worker import default_handlers
-from tests.services.conftest import PAYER, MovableClock
 from tests.support.bundles import pas_request
+from tests.support.clock import MovableClock
 from tests.support.pas import review_actions
 from tests.support.payer_answers import claim_response_bundle
-
-
-async def _submit(runtime: Runtime, bundle: dict[str, Any]) -> dict[str, Any]:
-    result = await submit_prior_auth(runtime, DEVELOPMENT_PRINCIPAL, parse_submit(orjson.dumps(bundle)))
-    body: dict[str, Any] = orjson.loads(result.body)
-    return body
-
-
-async def _work(runtime: Runtime, clock: MovableClock) -> int:
-    """Run the due jobs once; how many follow-ups were due (notification jobs run alongside)."""
-    async with runtime.sessions() as session:
-        due = await session.scalar(
-            select(func.count())
-            .select_from(Job)
-            .where(Job.kind == "authorization.follow_up", Job.state == "queued", Job.run_at <= clock.now)
-        )
-    await Worker(runtime.sessions, default_handlers(runtime), clock=clock).run_once()
-    return int(due or 0)
+from tests.support.use_cases import PAYER, approved_answer, run_due, submit_directly
 
 
 async def _state(runtime: Runtime) -> tuple[str, list[str], Job]:
@@ -53,16 +30,16 @@ async def _state(runtime: Runtime) -> tuple[str, list[str], Job]:
 
 
 async def test_sandbox_pend_is_decided_by_the_worker_after_its_delay(runtime: Runtime, clock: MovableClock) -> None:
-    body = await _submit(runtime, pas_request("E0470"))
+    body = await submit_directly(runtime, pas_request("E0470"))
     assert review_actions(body) == {1: "A4"}
     status, _, job = await _state(runtime)
     assert status == "pended"
     clock.advance(job.run_at - clock.now)
-    assert await _work(runtime, clock) == 1
+    assert await run_due(runtime, clock) == 1
     status, events, job = await _state(runtime)
     if status == "pended":  # the sandbox's own delay had not passed yet: the job was rescheduled
         clock.advance(job.run_at - clock.now)
-        await _work(runtime, clock)
+        await run_due(runtime, clock)
         status, events, job = await _state(runtime)
     assert status == "approved"
     assert job.state == "done"
@@ -82,30 +59,21 @@ def _pended(reference: str = "PAYER-REF-1") -> httpx.Response:
     )
 
 
-def _approved() -> httpx.Response:
-    decision = ItemDecision(1, ReviewAction.CERTIFIED, authorization_number="AUTH-9")
-    return httpx.Response(
-        200,
-        content=claim_response_bundle((decision,), preauth_ref="AUTH-9"),
-        headers={"content-type": "application/fhir+json"},
-    )
-
-
 async def test_pended_three_times_then_approved_is_followed_to_the_decision(
     fhir_pas_runtime: Runtime, clock: MovableClock
 ) -> None:
     runtime = fhir_pas_runtime
     with respx.mock(assert_all_called=True) as payer:
         payer.post(f"{PAYER}/Claim/$submit").mock(return_value=_pended())
-        inquire = payer.post(f"{PAYER}/Claim/$inquire").mock(side_effect=[_pended(), _pended(), _approved()])
-        body = await _submit(runtime, pas_request("99212"))
+        inquire = payer.post(f"{PAYER}/Claim/$inquire").mock(side_effect=[_pended(), _pended(), approved_answer()])
+        body = await submit_directly(runtime, pas_request("99212"))
         assert review_actions(body) == {1: "A4"}
         run_times = []
         for _ in range(3):
             _, _, job = await _state(runtime)
             run_times.append(job.run_at)
             clock.advance(job.run_at - clock.now)
-            assert await _work(runtime, clock) == 1
+            assert await run_due(runtime, clock) == 1
         status, events, job = await _state(runtime)
     assert inquire.call_count == 3
     assert status == "approved"
@@ -120,16 +88,16 @@ async def test_payer_down_at_first_still_ends_in_a_decision(fhir_pas_runtime: Ru
     runtime = fhir_pas_runtime
     with respx.mock() as payer:
         submit = payer.post(f"{PAYER}/Claim/$submit").mock(
-            side_effect=[httpx.ConnectError("down")] * 3 + [httpx.Response(503)] + [_approved()]
+            side_effect=[httpx.ConnectError("down")] * 3 + [httpx.Response(503)] + [approved_answer()]
         )
-        body = await _submit(runtime, pas_request("99212"))
+        body = await submit_directly(runtime, pas_request("99212"))
         assert review_actions(body) == {1: "A4"}
         for _ in range(6):
             status, _, job = await _state(runtime)
             if status == "approved":
                 break
             clock.advance(max(job.run_at - clock.now, timedelta(0)))
-            await _work(runtime, clock)
+            await run_due(runtime, clock)
         status, events, job = await _state(runtime)
     assert status == "approved"
     assert submit.call_count >= 2
@@ -143,9 +111,9 @@ async def test_cancel_while_the_payer_is_down_reaches_the_payer_later(
     runtime = fhir_pas_runtime
     with respx.mock() as payer:
         payer.post(f"{PAYER}/Claim/$submit").mock(
-            side_effect=[_approved()] + [httpx.ConnectError("down")] * 3 + [_approved()] * 5
+            side_effect=[approved_answer()] + [httpx.ConnectError("down")] * 3 + [approved_answer()] * 5
         )
-        assert review_actions(await _submit(runtime, pas_request("99212", tag="c1"))) == {1: "A1"}
+        assert review_actions(await submit_directly(runtime, pas_request("99212", tag="c1"))) == {1: "A1"}
         cancel = pas_request("99212", tag="c2")
         claim = cancel["entry"][0]["resource"]
         claim.pop("item")
@@ -156,7 +124,7 @@ async def test_cancel_while_the_payer_is_down_reaches_the_payer_later(
                 "valueCodeableConcept": {"coding": [{"system": "https://codesystem.x12.org/005010/1322", "code": "3"}]},
             }
         )
-        await _submit(runtime, cancel)
+        await submit_directly(runtime, cancel)
         async with runtime.sessions() as session:
             statuses = list(
                 (
@@ -169,7 +137,7 @@ async def test_cancel_while_the_payer_is_down_reaches_the_payer_later(
         assert statuses == ["approved", "cancelled"]
         assert job.payload == {"action": "cancel"}
         clock.advance(job.run_at - clock.now)
-        await _work(runtime, clock)
+        await run_due(runtime, clock)
         async with runtime.sessions() as session:
             events = list((await session.execute(select(Event.type))).scalars())
         assert "payer-notified-of-cancel" in events

@@ -16,10 +16,10 @@ from app.fhir.submit import parse_submit
 from app.runtime import Runtime
 from app.security.principal import DEVELOPMENT_PRINCIPAL
 from app.store.models import Authorization, Job
-from tests.services.conftest import PAYER, MovableClock
-from tests.services.test_follow_up import _approved, _submit, _work
 from tests.support.bundles import pas_request
+from tests.support.clock import MovableClock
 from tests.support.pas import review_actions
+from tests.support.use_cases import PAYER, approved_answer, run_due, submit_directly
 
 NOT_FOUND = httpx.Response(
     404,
@@ -56,15 +56,15 @@ async def test_a_timed_out_call_is_confirmed_by_inquiry_not_sent_again(
     runtime = fhir_pas_runtime
     object.__setattr__(runtime.settings, "payer_sync_budget_seconds", 0.1)
     with respx.mock(assert_all_called=False) as payer:
-        slow = SlowPayer(_approved())
+        slow = SlowPayer(approved_answer())
         payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=slow)
-        inquired = payer.post(f"{PAYER}/Claim/$inquire").mock(return_value=_approved())
-        assert review_actions(await _submit(runtime, pas_request("99212"))) == {1: "A4"}
+        inquired = payer.post(f"{PAYER}/Claim/$inquire").mock(return_value=approved_answer())
+        assert review_actions(await submit_directly(runtime, pas_request("99212"))) == {1: "A4"}
         job = await _follow_up(runtime)
         assert job.payload == {"action": "confirm"}
         assert job.run_at - clock.now == timedelta(seconds=5)
         clock.advance(job.run_at - clock.now)
-        await _work(runtime, clock)
+        await run_due(runtime, clock)
         assert await _status(runtime) == "approved"
         assert (slow.received, inquired.call_count) == (1, 1)
 
@@ -78,14 +78,14 @@ async def test_a_confirmation_the_payer_does_not_recognise_sends_the_request(
         slow = SlowPayer(NOT_FOUND)
 
         async def first_slow_then_approved(request: httpx.Request) -> httpx.Response:
-            return await slow(request) if slow.received == 0 else _approved()
+            return await slow(request) if slow.received == 0 else approved_answer()
 
         submitted = payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=first_slow_then_approved)
         inquired = payer.post(f"{PAYER}/Claim/$inquire").mock(return_value=NOT_FOUND)
-        await _submit(runtime, pas_request("99212"))
+        await submit_directly(runtime, pas_request("99212"))
         job = await _follow_up(runtime)
         clock.advance(job.run_at - clock.now)
-        await _work(runtime, clock)
+        await run_due(runtime, clock)
         assert await _status(runtime) == "approved"
         assert (slow.received, inquired.call_count, submitted.call_count) == (1, 1, 1)  # + the one cut short
 
@@ -99,7 +99,7 @@ async def test_a_stored_request_without_an_answer_replays_as_pended_at_once(
     async def hangs(_request: httpx.Request) -> httpx.Response:
         called.set()
         await asyncio.sleep(30)
-        return _approved()
+        return approved_answer()
 
     body = orjson.dumps(pas_request("99212"))
     with respx.mock(assert_all_called=False) as payer:
@@ -119,7 +119,7 @@ async def test_the_first_retry_after_an_outage_comes_in_seconds(fhir_pas_runtime
     runtime = fhir_pas_runtime
     with respx.mock(assert_all_called=False) as payer:
         payer.post(f"{PAYER}/Claim/$submit").mock(side_effect=httpx.ConnectError("down"))
-        assert review_actions(await _submit(runtime, pas_request("99212"))) == {1: "A4"}
+        assert review_actions(await submit_directly(runtime, pas_request("99212"))) == {1: "A4"}
     job = await _follow_up(runtime)
     assert job.payload == {"action": "submit"}  # unreachable: the payer never had it
     assert job.run_at - clock.now == timedelta(seconds=runtime.settings.payer_retry_first_seconds)

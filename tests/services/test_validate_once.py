@@ -12,10 +12,10 @@ import app.fhir.submit
 from app.operations import cancel
 from app.runtime import Runtime
 from app.store.models import Authorization, Job
-from tests.services.conftest import MovableClock
-from tests.services.test_follow_up import _submit, _work
 from tests.support.bundles import pas_request
+from tests.support.clock import MovableClock
 from tests.support.pas import review_actions
+from tests.support.use_cases import run_due, submit_directly
 
 
 def _forbid_validation(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
@@ -32,7 +32,7 @@ def _forbid_validation(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 async def test_a_follow_up_decides_without_validating_the_stored_request_again(
     runtime: Runtime, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert review_actions(await _submit(runtime, pas_request("E0470"))) == {1: "A4"}
+    assert review_actions(await submit_directly(runtime, pas_request("E0470"))) == {1: "A4"}
     calls = _forbid_validation(monkeypatch)
     for _ in range(3):
         async with runtime.sessions() as session:
@@ -42,7 +42,7 @@ async def test_a_follow_up_decides_without_validating_the_stored_request_again(
         if run_at is None:
             break
         clock.advance(max(run_at - clock.now, timedelta(0)))
-        await _work(runtime, clock)
+        await run_due(runtime, clock)
     async with runtime.sessions() as session:
         authorization = (await session.execute(select(Authorization))).scalar_one()
     assert authorization.status == "approved"
@@ -53,7 +53,7 @@ async def test_a_follow_up_decides_without_validating_the_stored_request_again(
 async def test_an_operations_cancel_does_not_validate_again(
     runtime: Runtime, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    body = await _submit(runtime, pas_request("E0486"))
+    body = await submit_directly(runtime, pas_request("E0486"))
     calls = _forbid_validation(monkeypatch)
     result = await cancel(runtime, uuid.UUID(body["entry"][0]["resource"]["id"]), client_id=None)
     assert result.authorization.status == "cancelled"
