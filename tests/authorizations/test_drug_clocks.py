@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Settings
-from tests.lifecycle import store_reads
-from tests.lifecycle.support import (
+from tests.authorizations import store_reads
+from tests.authorizations.support import (
     Driver,
     detail,
     lifecycle_settings,

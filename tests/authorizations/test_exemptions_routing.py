@@ -16,7 +16,7 @@ import respx
 
 from app.domain.codes import ReviewAction
 from app.settings import Settings
-from tests.lifecycle.support import (
+from tests.authorizations.support import (
     PAYER,
     cancel_all_bundle,
     detail,

@@ -13,9 +13,9 @@ import respx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.lifecycle import store_reads
-from tests.lifecycle.states import FINAL, UPDATABLE, reach
-from tests.lifecycle.support import (
+from tests.authorizations import store_reads
+from tests.authorizations.states import FINAL, UPDATABLE, reach
+from tests.authorizations.support import (
     Driver,
     cancel_all_bundle,
     detail,

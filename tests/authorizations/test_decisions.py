@@ -11,9 +11,9 @@ import respx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.codes import ReviewAction
-from tests.lifecycle import store_reads
-from tests.lifecycle.states import SANDBOX_ANSWERS
-from tests.lifecycle.support import (
+from tests.authorizations import store_reads
+from tests.authorizations.states import SANDBOX_ANSWERS
+from tests.authorizations.support import (
     Driver,
     Item,
     cancel_all_bundle,

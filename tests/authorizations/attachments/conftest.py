@@ -11,7 +11,7 @@ import respx
 from fastapi import FastAPI
 
 from app.settings import Settings
-from tests.lifecycle.support import Driver, lifecycle_settings
+from tests.authorizations.support import Driver, lifecycle_settings
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.lifecycle import store_reads
-from tests.lifecycle.states import SANDBOX_ANSWERS
-from tests.lifecycle.support import (
+from tests.authorizations import store_reads
+from tests.authorizations.states import SANDBOX_ANSWERS
+from tests.authorizations.support import (
     Driver,
     assert_recorded,
     detail,

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.codes import ReviewAction
-from tests.lifecycle.states import stored_but_never_recorded
-from tests.lifecycle.support import (
+from tests.authorizations.states import stored_but_never_recorded
+from tests.authorizations.support import (
     Driver,
     Json,
     assert_recorded,

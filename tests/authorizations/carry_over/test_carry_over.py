@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE
 from app.settings import Settings
-from tests.lifecycle import store_reads
-from tests.lifecycle.support import Driver, Item, detail, request_bundle, submit_bundle, timeline
+from tests.authorizations import store_reads
+from tests.authorizations.support import Driver, Item, detail, request_bundle, submit_bundle, timeline
 from tests.support.auth import bearer, token_for
 from tests.support.pas import FHIR_JSON, submit
 from tests.support.processes import run_epa

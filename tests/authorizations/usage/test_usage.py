@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, CLAIM_WRITE
-from tests.lifecycle import store_reads
-from tests.lifecycle.states import SANDBOX_ANSWERS
-from tests.lifecycle.support import Item, detail, request_bundle, submit_bundle, timeline
+from tests.authorizations import store_reads
+from tests.authorizations.states import SANDBOX_ANSWERS
+from tests.authorizations.support import Item, detail, request_bundle, submit_bundle, timeline
 from tests.support.auth import bearer, token_for
 from tests.support.pas import FHIR_JSON
 

@@ -2,7 +2,7 @@
 the worker with a moved clock, and payers that answer as a test scripts them.
 
 Everything here goes through public behaviour (HTTP routes, `Worker.run_once`, payer adapters);
-the facts no route shows are read in `tests.lifecycle.store_reads`.
+the facts no route shows are read in `tests.authorizations.store_reads`.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.lifecycle import store_reads
-from tests.lifecycle.support import BOUND, Gate, actions_of, detail, request_bundle, sandbox, timeline
+from tests.authorizations import store_reads
+from tests.authorizations.support import BOUND, Gate, actions_of, detail, request_bundle, sandbox, timeline
 from tests.support.pas import submit
 
 

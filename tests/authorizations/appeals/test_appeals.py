@@ -23,9 +23,9 @@ from standardwebhooks.webhooks import Webhook
 from app.domain.codes import ReviewAction
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE
 from app.settings import Settings
-from tests.lifecycle import store_reads
-from tests.lifecycle.states import SANDBOX_ANSWERS
-from tests.lifecycle.support import (
+from tests.authorizations import store_reads
+from tests.authorizations.states import SANDBOX_ANSWERS
+from tests.authorizations.support import (
     ACME,
     CERTIFICATION_TYPE,
     X12_1322,

@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.codes import ReviewAction
-from tests.lifecycle import store_reads
-from tests.lifecycle.support import (
+from tests.authorizations import store_reads
+from tests.authorizations.support import (
     Driver,
     detail,
     last_transition,

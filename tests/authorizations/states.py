@@ -14,7 +14,7 @@ import respx
 from fastapi import FastAPI
 
 from app.domain.codes import ReviewAction
-from tests.lifecycle.support import (
+from tests.authorizations.support import (
     BOUND,
     CERTIFICATION_TYPE,
     Driver,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.domain.codes import ReviewAction
-from tests.lifecycle.support import (
+from tests.authorizations.support import (
     PAYER,
     Driver,
     claim_value,
