@@ -39,7 +39,7 @@ DEFAULT_TESTS = (
     "tests/authorizations",  # the lifecycle end to end and through its use cases, with its sub-rooms' tests
     "tests/api/test_submit.py",
     "tests/api/test_updates.py",
-    "tests/api/test_authorizations_api.py",
+    "tests/operations/test_authorizations_api.py",
 )
 
 
