@@ -36,12 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC_FILE = Path("app/domain/transitions.py")
 DEFAULT_TESTS = (
     "tests/domain",
-    "tests/lifecycle",
-    "tests/attachments",  # the information-request path's end-to-end tests
+    "tests/authorizations",  # the lifecycle end to end and through its use cases, with its sub-rooms' tests
     "tests/api/test_submit.py",
     "tests/api/test_updates.py",
-    "tests/api/test_authorizations_api.py",
-    "tests/services",
+    "tests/operations/test_authorizations_api.py",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fhir.factories import make_pas_bundle
+from tests.support.bundles import make_pas_bundle
 
 
 def pas_bundle(items: int = 3) -> dict[str, Any]:

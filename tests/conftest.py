@@ -29,6 +29,7 @@ from tests.support.databases import (
     drop_database,
     postgres_admin_url,
 )
+from tests.support.runtime import development_settings
 
 SHARED_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "pas-examples"
 
@@ -73,9 +74,7 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=database_url, development=True, data_dir=tmp_path, embedded_worker=False, _env_file=None
-    )
+    return development_settings(database_url, tmp_path)
 
 
 @pytest.fixture

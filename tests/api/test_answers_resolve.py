@@ -19,9 +19,8 @@ import orjson
 import pytest
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
-from tests.api.test_pas_examples import ACCEPTED
-from tests.fhir.factories import BASE, make_item, make_pas_bundle
-from tests.support.pas import FHIR_JSON, claim_response, load_example, submit, with_fresh_identifiers
+from tests.support.bundles import BASE, make_item, make_pas_bundle
+from tests.support.pas import ACCEPTED_EXAMPLES, FHIR_JSON, claim_response, load_example, submit, with_fresh_identifiers
 from tests.support.references import dangling_references, each_bundle, echo_drift, restyle
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")
@@ -191,7 +190,7 @@ async def test_every_answer_to_a_generated_request_resolves_every_reference(
     _assert_resolves(cancelled.json(), cancel)
 
 
-@pytest.mark.parametrize("name", ACCEPTED)
+@pytest.mark.parametrize("name", ACCEPTED_EXAMPLES)
 async def test_every_answer_to_a_public_example_resolves_every_reference(
     client: httpx.AsyncClient, shared_examples: Path, name: str
 ) -> None:

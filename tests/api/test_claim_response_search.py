@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_submit import _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import claim_response, submit
 
 CLAIMS = "http://provider.example.org/claims"
@@ -32,7 +32,7 @@ async def _submit(
     patient: list[Json] | None = None,
     member_system: str | None = None,
 ) -> str:
-    bundle = _bundle("99212", member=member, tag=tag)
+    bundle = pas_request("99212", member=member, tag=tag)
     if not system:
         del bundle["entry"][0]["resource"]["identifier"][0]["system"]
     if patient is not None:
@@ -162,10 +162,10 @@ async def test_identifier_and_patient_identifier_must_both_hold(client: httpx.As
 
 
 async def test_an_update_is_found_by_the_patient_identifiers_it_carries(client: httpx.AsyncClient) -> None:
-    original = _bundle("99212", tag="up1")
+    original = pas_request("99212", tag="up1")
     _resource(original, "Patient")["identifier"] = [{"system": MRN, "value": "MRN-UP"}]
     assert (await submit(client, original)).status_code == 200
-    update = _bundle("99212", "99213", tag="up1-update")
+    update = pas_request("99212", "99213", tag="up1-update")
     _resource(update, "Patient")["identifier"] = [{"system": MRN, "value": "MRN-UP"}]
     update["entry"][0]["resource"]["identifier"][0]["value"] = "CLAIM-up1-update"
     update["entry"][0]["resource"]["related"] = [{"claim": {"identifier": {"system": CLAIMS, "value": "CLAIM-up1"}}}]

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.fhir.capability import CRD_IG, PAS_IG
-from tests.api.test_submit import _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, claim_response, submit
 
 R4B = pytest.importorskip("fhir.resources.R4B.capabilitystatement")
@@ -93,7 +93,7 @@ async def test_capability_statement_names_guides_profiles_security_and_the_fhir_
 async def test_claim_response_carries_its_version_an_etag_and_a_location_that_answers(
     client: httpx.AsyncClient,
 ) -> None:
-    submitted = await submit(client, _bundle("99212", tag="versions"))
+    submitted = await submit(client, pas_request("99212", tag="versions"))
     assert submitted.status_code == 200
     resource = claim_response(submitted.json())
     assert resource["meta"]["versionId"]

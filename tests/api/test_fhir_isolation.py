@@ -10,18 +10,11 @@ import pytest
 from fastapi import FastAPI
 
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE
-from tests.api.test_submit import _bundle
 from tests.support.auth import bearer, token_for
+from tests.support.bundles import inquiry_for, pas_request
 from tests.support.pas import FHIR_JSON, claim_response
 
 SCOPES = [CLAIM_WRITE, CLAIM_RESPONSE_READ]
-
-
-def _inquiry(bundle: dict[str, Any]) -> dict[str, Any]:
-    """An inquiry for the request: the same Claim (member, provider, insurer), use preauthorization."""
-    inquiry: dict[str, Any] = orjson.loads(orjson.dumps(bundle))
-    inquiry["identifier"]["value"] += "-inquiry"
-    return inquiry
 
 
 async def _as(client: httpx.AsyncClient, token: str, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -31,7 +24,7 @@ async def _as(client: httpx.AsyncClient, token: str, path: str, body: dict[str, 
 async def test_another_client_cannot_read_search_or_inquire(client: httpx.AsyncClient, app: FastAPI) -> None:
     alice = await token_for(client, app, "ehr-alice", SCOPES)
     bob = await token_for(client, app, "ehr-bob", SCOPES)
-    bundle = _bundle("99212", tag="iso")
+    bundle = pas_request("99212", tag="iso")
     submitted = await _as(client, alice, "/fhir/Claim/$submit", bundle)
     assert submitted.status_code == 200, submitted.text
     response_id = claim_response(submitted.json())["id"]
@@ -45,10 +38,10 @@ async def test_another_client_cannot_read_search_or_inquire(client: httpx.AsyncC
     assert search.json()["total"] == 0
 
     app.state.runtime.settings.inquire_by_non_submitters = False
-    refused = await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))
+    refused = await _as(client, bob, "/fhir/Claim/$inquire", inquiry_for(bundle))
     assert refused.status_code == 200
     assert "parameter" not in refused.json()
-    own = await _as(client, alice, "/fhir/Claim/$inquire", _inquiry(bundle))
+    own = await _as(client, alice, "/fhir/Claim/$inquire", inquiry_for(bundle))
     assert [p["name"] for p in own.json()["parameter"]] == ["return"]
 
 
@@ -60,7 +53,7 @@ async def test_another_client_never_finds_a_request_by_patient_identifier(
     carol = await token_for(client, app, "ehr-carol", SCOPES)
     ids = {}
     for name, token in (("alice", alice), ("bob", bob)):  # the same patient (MRN-1, MEMBER-123) at two clients
-        submitted = await _as(client, token, "/fhir/Claim/$submit", _bundle("99212", tag=f"pid-{name}"))
+        submitted = await _as(client, token, "/fhir/Claim/$submit", pas_request("99212", tag=f"pid-{name}"))
         assert submitted.status_code == 200, submitted.text
         ids[name] = claim_response(submitted.json())["id"]
 
@@ -82,20 +75,20 @@ async def test_provider_of_record_may_inquire_only_when_configured(
 ) -> None:
     alice = await token_for(client, app, "ehr-alice", SCOPES)
     bob = await token_for(client, app, "ehr-bob", SCOPES)
-    bundle = _bundle("99212", tag=f"pr-{allowed}")
+    bundle = pas_request("99212", tag=f"pr-{allowed}")
     assert (await _as(client, alice, "/fhir/Claim/$submit", bundle)).status_code == 200
     app.state.runtime.settings.inquire_by_non_submitters = allowed
-    answer = (await _as(client, bob, "/fhir/Claim/$inquire", _inquiry(bundle))).json()
+    answer = (await _as(client, bob, "/fhir/Claim/$inquire", inquiry_for(bundle))).json()
     assert ("parameter" in answer) is allowed
 
 
 async def test_pas_calls_leave_audit_records_with_the_ids_touched(client: httpx.AsyncClient, app: FastAPI) -> None:
     alice = await token_for(client, app, "ehr-alice", SCOPES)
     admin = await token_for(client, app, "ops-admin", ["ops/admin"], admin=True)
-    bundle = _bundle("99212", tag="audit")
+    bundle = pas_request("99212", tag="audit")
     response_id = claim_response((await _as(client, alice, "/fhir/Claim/$submit", bundle)).json())["id"]
     await client.get(f"/fhir/ClaimResponse/{response_id}", headers=bearer(alice))
-    await _as(client, alice, "/fhir/Claim/$inquire", _inquiry(bundle))
+    await _as(client, alice, "/fhir/Claim/$inquire", inquiry_for(bundle))
     page = (await client.get("/audit", params={"client": "ehr-alice"}, headers=bearer(admin))).json()
     records = {(r["operation"], tuple(r["resource_ids"]), r["outcome"]) for r in page["items"]}
     assert ("claim.submit", (response_id,), 200) in records

@@ -14,8 +14,7 @@ from fhir.resources.R4B.claimresponse import ClaimResponse
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from lxml import etree
 
-from tests.api.test_fhir_isolation import _inquiry
-from tests.api.test_submit import _bundle
+from tests.support.bundles import inquiry_for, pas_request
 from tests.support.pas import FHIR_JSON, claim_response, submit
 
 XML = "application/fhir+xml"
@@ -33,27 +32,27 @@ def read_xml(response: httpx.Response, model: Any) -> Any:
 
 
 async def test_submit_in_xml_answers_the_pas_response_bundle_in_xml(client: httpx.AsyncClient) -> None:
-    response = await client.post("/fhir/Claim/$submit", content=as_xml(_bundle("99212", tag="x1")), headers=XML_IN)
+    response = await client.post("/fhir/Claim/$submit", content=as_xml(pas_request("99212", tag="x1")), headers=XML_IN)
     assert response.status_code == 200, response.text
     bundle = read_xml(response, Bundle)
     assert bundle.entry[0].resource.get_resource_type() == "ClaimResponse"
 
 
 async def test_an_xml_submit_reaches_the_core_as_the_json_request(client: httpx.AsyncClient) -> None:
-    bundle = _bundle("99212", tag="x2")
+    bundle = pas_request("99212", tag="x2")
     first = await client.post("/fhir/Claim/$submit", content=as_xml(bundle), headers={"content-type": XML})
     again = await client.post("/fhir/Claim/$submit", content=as_xml(bundle), headers={"content-type": XML})
     assert first.status_code == again.status_code == 200  # a retry: the same stored request
     assert claim_response(first.json())["id"] == claim_response(again.json())["id"]
     answer = claim_response(first.json())
     assert answer["request"]["identifier"]["value"] == "CLAIM-x2"
-    assert (await submit(client, _bundle("99212", tag="x2b"))).status_code == 200
+    assert (await submit(client, pas_request("99212", tag="x2b"))).status_code == 200
 
 
 async def test_inquire_in_xml_answers_xml(client: httpx.AsyncClient) -> None:
-    bundle = _bundle("99212", tag="x3")
+    bundle = pas_request("99212", tag="x3")
     assert (await submit(client, bundle)).status_code == 200
-    response = await client.post("/fhir/Claim/$inquire", content=as_xml(_inquiry(bundle)), headers=XML_IN)
+    response = await client.post("/fhir/Claim/$inquire", content=as_xml(inquiry_for(bundle)), headers=XML_IN)
     assert response.status_code == 200, response.text
     root = etree.QName(etree.fromstring(response.content)).localname  # Parameters (return) or the Bundle itself
     parsed = read_xml(response, get_fhir_model_class(root))
@@ -69,7 +68,7 @@ async def test_inquire_in_xml_answers_xml(client: httpx.AsyncClient) -> None:
 async def test_reads_answer_xml_by_format_or_accept(
     client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str]
 ) -> None:
-    submitted = await submit(client, _bundle("99212", tag="x4"))
+    submitted = await submit(client, pas_request("99212", tag="x4"))
     response_id = claim_response(submitted.json())["id"]
     response = await client.get(f"/fhir/ClaimResponse/{response_id}", params=params, headers=headers)
     assert response.status_code == 200
@@ -137,14 +136,14 @@ async def test_bad_xml_is_400_with_an_operation_outcome_in_xml(client: httpx.Asy
 
 
 async def test_a_body_neither_json_nor_xml_is_415(client: httpx.AsyncClient) -> None:
-    bundle = orjson.dumps(_bundle("99212", tag="x5"))
+    bundle = orjson.dumps(pas_request("99212", tag="x5"))
     response = await client.post("/fhir/Claim/$submit", content=bundle, headers={"content-type": "text/plain"})
     assert response.status_code == 415
     assert response.json()["resourceType"] == "OperationOutcome"
 
 
 async def test_a_subscription_is_created_and_read_in_xml(client: httpx.AsyncClient) -> None:
-    from tests.notifications.test_subscriptions import subscription
+    from tests.support.subscriptions import subscription
 
     resource = subscription("https://ehr.example.org/hook")
     created = await client.post("/fhir/Subscription", content=as_xml(resource), headers=XML_IN)

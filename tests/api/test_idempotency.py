@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store.models import Authorization
-from tests.api.test_submit import _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import submit
 
 
@@ -25,7 +25,7 @@ def _reordered(value: object) -> object:
 async def test_a_retry_with_other_whitespace_and_key_order_replays_the_first_answer(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    bundle = _bundle("99212", "E0486")
+    bundle = pas_request("99212", "E0486")
     first = await submit(client, orjson.dumps(bundle))
     again = json.dumps(_reordered(bundle), indent=3).encode()
     assert again != orjson.dumps(bundle)
@@ -37,7 +37,7 @@ async def test_a_retry_with_other_whitespace_and_key_order_replays_the_first_ans
 
 
 async def test_the_same_identifier_with_other_content_is_still_a_conflict(client: httpx.AsyncClient) -> None:
-    bundle = _bundle("99212")
+    bundle = pas_request("99212")
     await submit(client, bundle)
     bundle["entry"][0]["resource"]["item"][0]["quantity"] = {"value": 2}
     assert (await submit(client, bundle)).status_code == 409

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store.database import create_session_factory
 from app.store.models import Authorization
-from tests.fhir.factories import make_pas_bundle
+from tests.support.bundles import make_pas_bundle
 from tests.support.pas import submit
 
 Json = dict[str, Any]

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from app.fhir import urls
-from tests.api.test_submit import _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")
@@ -49,7 +49,7 @@ def _ids(bundles: list[Json]) -> set[str]:
 
 async def _three(client: httpx.AsyncClient) -> tuple[Json, list[Json]]:
     """Three requests of one member, provider and payer: approved 99212, approved 99215 later, denied A9270."""
-    sent = [_bundle("99212", tag="a"), _bundle("99215", tag="b"), _bundle("A9270", tag="c")]
+    sent = [pas_request("99212", tag="a"), pas_request("99215", tag="b"), pas_request("A9270", tag="c")]
     sent[1]["entry"][0]["resource"]["item"][0]["servicedDate"] = "2030-09-01"
     answers = []
     for bundle in sent:

@@ -12,27 +12,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store.models import Authorization, Event, Job
-from tests.support.pas import claim_response, load_example, review_actions, submit, with_fresh_identifiers
+from tests.support.pas import (
+    ACCEPTED_EXAMPLES,
+    REJECTED_EXAMPLES,
+    claim_response,
+    load_example,
+    review_actions,
+    submit,
+    with_fresh_identifiers,
+)
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")
-
-ACCEPTED = [
-    "ig-2.2.1/Bundle-ReferralAuthorizationBundleExample.json",
-    "ig-2.2.1/Bundle-HomecareAuthorizationBundleExample.json",
-    "ig-2.2.1/Bundle-MedicalServicesAuthorizationBundleExample.json",
-    "ig-2.2.1/Bundle-SurgicalRequestBundleExample.json",
-    "ig-2.0.1/Bundle-ReferralAuthorizationBundleExample.json",
-    "ig-2.0.1/Bundle-HomecareAuthorizationDifferentialBundleExample.json",
-    "inferno-fixtures/conformant_pas_bundle_v110_uuid.json",
-]
-REJECTED = [
-    "inferno-fixtures/missing_referenced_resource_request_bundle.json",
-    "inferno-fixtures/nonconformant_pas_bundle.json",
-    "ri-legacy/bundle-prior-auth.json",
-    "ri-legacy/bundle-request.json",
-    "ri-legacy/DatabaseResources-Claim.json",
-    "ri-legacy/DatabaseResources-ClaimUpdate1.json",
-]
 
 
 async def _rows(engine: AsyncEngine) -> tuple[int, int, int]:
@@ -48,7 +38,7 @@ def _entries_by_full_url(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["fullUrl"]: entry["resource"] for entry in bundle["entry"] if "fullUrl" in entry}
 
 
-@pytest.mark.parametrize("name", ACCEPTED)
+@pytest.mark.parametrize("name", ACCEPTED_EXAMPLES)
 async def test_public_examples_answer_a_valid_response(
     client: httpx.AsyncClient, shared_examples: Path, name: str
 ) -> None:
@@ -70,7 +60,7 @@ async def test_public_examples_answer_a_valid_response(
         assert included[reference].get("identifier") == requested[reference].get("identifier")
 
 
-@pytest.mark.parametrize("name", REJECTED)
+@pytest.mark.parametrize("name", REJECTED_EXAMPLES)
 async def test_negative_examples_are_400_and_store_nothing(
     client: httpx.AsyncClient, engine: AsyncEngine, shared_examples: Path, name: str
 ) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.authorizations import FOLLOW_UP
 from app.store.models import Authorization, Event, Job
-from tests.fhir.factories import make_item, make_pas_bundle
+from tests.support.bundles import make_pas_bundle, pas_request
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")
@@ -23,22 +23,8 @@ async def _count(engine: AsyncEngine, model: Any) -> int:
         return int((await connection.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-def _bundle(*codes: str, member: str = "MEMBER-123", tag: str = "1") -> dict[str, Any]:
-    bundle = make_pas_bundle(
-        items=len(codes),
-        claim_overrides={"identifier": [{"system": "http://provider.example.org/claims", "value": f"CLAIM-{tag}"}]},
-        identifier={"system": "http://provider.example.org/bundles", "value": f"BUNDLE-{tag}"},
-    )
-    claim = bundle["entry"][0]["resource"]
-    claim["item"] = [make_item(n, code=code) for n, code in enumerate(codes, 1)]
-    for entry in bundle["entry"]:
-        if entry["resource"]["resourceType"] == "Coverage":
-            entry["resource"]["subscriberId"] = member
-    return bundle
-
-
 async def test_approved_request_answers_a_conformant_response_bundle(client: httpx.AsyncClient) -> None:
-    response = await submit(client, _bundle("99212", "99211", "99213"))
+    response = await submit(client, pas_request("99212", "99211", "99213"))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/fhir+json"
     body = response.json()
@@ -59,7 +45,7 @@ async def test_approved_request_answers_a_conformant_response_bundle(client: htt
 
 
 async def test_denied_item_carries_a_reason(client: httpx.AsyncClient) -> None:
-    body = (await submit(client, _bundle("A9270"))).json()
+    body = (await submit(client, pas_request("A9270"))).json()
     assert review_actions(body) == {1: "A3"}
     item = claim_response(body)["item"][0]
     review = next(e for e in item["adjudication"][0]["extension"] if e["url"].endswith("extension-reviewAction"))
@@ -68,7 +54,7 @@ async def test_denied_item_carries_a_reason(client: httpx.AsyncClient) -> None:
 
 
 async def test_pended_request_is_followed_up_by_a_queued_job(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
-    body = (await submit(client, _bundle("E0470"))).json()
+    body = (await submit(client, pas_request("E0470"))).json()
     assert review_actions(body) == {1: "A4"}
     assert claim_response(body)["outcome"] == "partial"
     async with engine.connect() as connection:
@@ -79,7 +65,7 @@ async def test_pended_request_is_followed_up_by_a_queued_job(client: httpx.Async
 
 
 async def test_payer_outage_answers_pended_and_loses_nothing(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
-    response = await submit(client, _bundle("99212", member="SBX-DOWN"))
+    response = await submit(client, pas_request("99212", member="SBX-DOWN"))
     assert response.status_code == 200
     assert review_actions(response.json()) == {1: "A4"}
     async with engine.connect() as connection:
@@ -92,7 +78,7 @@ async def test_payer_outage_answers_pended_and_loses_nothing(client: httpx.Async
 async def test_same_bundle_again_replays_the_same_answer_and_stores_nothing(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    bundle = _bundle("99212")
+    bundle = pas_request("99212")
     first = await submit(client, bundle)
     counts = (await _count(engine, Authorization), await _count(engine, Event), await _count(engine, Job))
     second = await submit(client, bundle)
@@ -102,8 +88,8 @@ async def test_same_bundle_again_replays_the_same_answer_and_stores_nothing(
 
 
 async def test_bundle_identifier_reused_for_other_content_is_a_conflict(client: httpx.AsyncClient) -> None:
-    await submit(client, _bundle("99212"))
-    response = await submit(client, _bundle("99211"))
+    await submit(client, pas_request("99212"))
+    response = await submit(client, pas_request("99211"))
     assert response.status_code == 409
     outcome = response.json()
     assert outcome["resourceType"] == "OperationOutcome"
@@ -113,8 +99,8 @@ async def test_bundle_identifier_reused_for_other_content_is_a_conflict(client: 
 async def test_claim_identifier_reused_without_related_is_a_conflict(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    await submit(client, _bundle("99212", tag="1"))
-    again = _bundle("99212", tag="2")
+    await submit(client, pas_request("99212", tag="1"))
+    again = pas_request("99212", tag="2")
     again["entry"][0]["resource"]["identifier"][0]["value"] = "CLAIM-1"
     response = await submit(client, again)
     assert response.status_code == 409
@@ -125,7 +111,7 @@ async def test_claim_identifier_reused_without_related_is_a_conflict(
 async def test_invalid_bundle_is_400_with_every_issue_and_nothing_stored(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    bundle = _bundle("99212", "99211")
+    bundle = pas_request("99212", "99211")
     claim = bundle["entry"][0]["resource"]
     claim["use"] = "claim"
     claim["item"][1]["sequence"] = 1

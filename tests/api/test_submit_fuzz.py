@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from app.settings import Settings
-from tests.fhir.test_fhir_fuzz import mutated_bundles
+from tests.support.fuzz import mutated_bundles
 from tests.support.logs import CapturedLogs, captured_logs, marked_bundle, phi_in
 
 HEADERS = {"content-type": "application/fhir+json"}

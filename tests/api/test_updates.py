@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store.models import Authorization
-from tests.api.test_submit import _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import claim_response, review_actions, submit
 
 CERTIFICATION_TYPE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType"
 
 
 def _cancel_all(tag: str, claim_value: str) -> dict[str, Any]:
-    bundle = _bundle("99212", tag=tag)
+    bundle = pas_request("99212", tag=tag)
     claim = bundle["entry"][0]["resource"]
     claim.pop("item")
     claim["identifier"][0]["value"] = claim_value
@@ -40,7 +40,7 @@ async def _statuses(engine: AsyncEngine) -> list[tuple[str, bool]]:
 async def test_cancel_all_cancels_every_item_and_later_updates_are_refused(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    first = await submit(client, _bundle("99212", "99211", tag="1"))
+    first = await submit(client, pas_request("99212", "99211", tag="1"))
     assert first.status_code == 200
     cancel = await submit(client, _cancel_all("2", "CLAIM-1"))
     assert cancel.status_code == 200, cancel.text
@@ -64,7 +64,7 @@ async def test_cancel_of_an_unknown_claim_is_refused_and_stores_nothing(
 
 
 async def test_denied_authorization_takes_no_update(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
-    denied = await submit(client, _bundle("A9270", tag="1"))
+    denied = await submit(client, pas_request("A9270", tag="1"))
     assert review_actions(denied.json()) == {1: "A3"}
     response = await submit(client, _cancel_all("2", "CLAIM-1"))
     assert response.status_code == 422

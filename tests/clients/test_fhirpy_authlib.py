@@ -22,14 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.principal import AUTHORIZATIONS_WRITE
 from app.settings import Settings
-from tests.api.test_submit import _bundle
-from tests.notifications.receiver import running_receiver
-from tests.notifications.test_subscriptions import subscription
-from tests.security.conftest import SIGNING_KEY
 from tests.support.auth import Algorithm, client_key, register_client
+from tests.support.bundles import pas_request
 from tests.support.live import serving_app
 from tests.support.pas import review_actions
 from tests.support.processes import free_port
+from tests.support.receiver import running_receiver
+from tests.support.secure import SIGNING_KEY
+from tests.support.subscriptions import subscription
 
 SCOPES = "system/Claim.c system/ClaimResponse.rs system/Subscription.cruds"
 REGISTERED = ["system/Claim.write", "system/ClaimResponse.read", "system/Subscription.*"]
@@ -108,7 +108,9 @@ async def test_fhirpy_drives_metadata_submit_read_search_and_paging(live: tuple[
     assert metadata["resourceType"] == "CapabilityStatement"
     submitted = []
     for n in range(5):
-        bundle = await fhir.execute("Claim/$submit", method="post", data=_bundle("99212", member="M-FP", tag=f"fp{n}"))
+        bundle = await fhir.execute(
+            "Claim/$submit", method="post", data=pas_request("99212", member="M-FP", tag=f"fp{n}")
+        )
         assert bundle["entry"][0]["resource"]["resourceType"] == "ClaimResponse"
         submitted.append(bundle["entry"][0]["resource"]["id"])
     read = await fhir.reference("ClaimResponse", submitted[0]).to_resource()
@@ -128,7 +130,7 @@ async def test_fhirpy_refresh_brings_a_claim_responses_new_version_after_a_cance
     app, base = live
     token = await _token(app, base, extra=(AUTHORIZATIONS_WRITE,))  # the practice's operations tool cancels
     fhir = AsyncFHIRClient(f"{base}/fhir", authorization=f"Bearer {token}")
-    submitted = await fhir.execute("Claim/$submit", method="post", data=_bundle("99212", "99211", tag="fp-refresh"))
+    submitted = await fhir.execute("Claim/$submit", method="post", data=pas_request("99212", "99211", tag="fp-refresh"))
     response = await fhir.reference("ClaimResponse", submitted["entry"][0]["resource"]["id"]).to_resource()
     before = response["meta"]["versionId"]
     assert _review_actions(response) == {1: "A1", 2: "A1"}

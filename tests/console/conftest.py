@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.settings import Settings
@@ -24,14 +22,3 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         rate_limit_per_minute=0,
         _env_file=None,
     )
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "no CSRF field in the page"
-    return found.group(1)
-
-
-async def log_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
-    form = await client.get("/console/login")
-    return await client.post("/console/login", data={"token": token, "csrf": csrf_of(form.text)})

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from app.jobs.repository import JobState, enqueue
 from app.security.principal import ADMIN, AUTHORIZATIONS_READ
 from app.store.models import Job
-from tests.console.conftest import csrf_of, log_in
 from tests.support.auth import token_for
+from tests.support.console import csrf_of, log_in
 
 
 async def test_pages_redirect_to_the_login_until_an_admin_logs_in(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -28,8 +28,8 @@ from app.runtime import Runtime
 from app.security.principal import ADMIN, CLAIM_WRITE
 from app.store.models import Authorization, Job
 from app.worker import default_handlers
-from tests.api.test_submit import _bundle
 from tests.support.auth import bearer, token_for
+from tests.support.bundles import pas_request
 from tests.support.pas import claim_response, review_actions
 
 MEMBER = "MEMBER-BROWSER-7"
@@ -83,7 +83,7 @@ async def _pended_request_and_dead_job(app: FastAPI, client: httpx.AsyncClient) 
 async def submit_as(client: httpx.AsyncClient, token: str) -> httpx.Response:
     response = await client.post(
         "/fhir/Claim/$submit",
-        content=orjson.dumps(_bundle("E0470", member=MEMBER, tag="browser")),
+        content=orjson.dumps(pas_request("E0470", member=MEMBER, tag="browser")),
         headers={"Content-Type": "application/fhir+json", **bearer(token)},
     )
     assert response.status_code == 200, response.text

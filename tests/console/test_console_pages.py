@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from app.domain.codes import AuthorizationStatus
 from app.security.principal import ADMIN
 from app.store.models import WebhookDelivery, WebhookEndpoint
-from tests.console.conftest import log_in
-from tests.notifications.factories import make_authorization
 from tests.support.auth import token_for
+from tests.support.console import log_in
+from tests.support.rows import make_authorization
 
 
 async def _admin(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.settings import Settings
-from tests.coverage.support import client_with_rules, pas_bundle, post_fhir
+from tests.support.coverage import client_with_rules, pas_bundle, post_fhir
 from tests.support.pas import review_actions
 
 V1 = 'format = 1\nversion = "v1"\npayers = ["sandbox"]\n'

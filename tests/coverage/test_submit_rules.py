@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.settings import Settings
-from tests.coverage.support import authorizations, claim_of, client_with_rules, event_types, pas_bundle, post_fhir
+from tests.support.coverage import authorizations, claim_of, client_with_rules, event_types, pas_bundle, post_fhir
 from tests.support.pas import claim_response, review_actions
 
 RULES = """format = 1

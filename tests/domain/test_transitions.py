@@ -3,7 +3,7 @@
 The spec (`app.domain.transitions.SPEC`) is the one source: this test reads its rows with a parser of
 its own and checks the lifecycle's compiled tables against them for every (status, status) pair and
 every (status, event, status) triple, so a table that drifts from the spec fails here. Whether each
-row is *right* is pinned by the end-to-end tests in tests/lifecycle/, which drive every transition
+row is *right* is pinned by the end-to-end tests in tests/authorizations/, which drive every transition
 through HTTP (a row deleted from the spec makes one of them fail: see `bench/mutate.py`).
 """
 

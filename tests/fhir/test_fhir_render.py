@@ -19,7 +19,7 @@ from app.fhir.media import answer_format, is_fhir_json
 from app.fhir.outcome import operation_outcome
 from app.fhir.response import render_response_bundle, response_outcome
 from app.fhir.submit import parse_submit
-from tests.fhir.factories import make_pas_bundle, to_bytes
+from tests.support.bundles import make_pas_bundle, to_bytes
 
 REVIEW = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-reviewAction"
 

@@ -11,7 +11,7 @@ from app.domain.codes import AuthorizationKind, Priority
 from app.errors import InvalidRequest
 from app.fhir.limits import ParseLimits
 from app.fhir.submit import parse_submit
-from tests.fhir.factories import as_parameters, make_item, make_pas_bundle, to_bytes
+from tests.support.bundles import as_parameters, make_item, make_pas_bundle, to_bytes
 
 C = "Bundle.entry[0].resource"
 Json = dict[str, Any]

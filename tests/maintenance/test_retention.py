@@ -15,7 +15,7 @@ from app.maintenance.retention import PRUNE, RetentionPolicy, ensure_prune_job, 
 from app.runtime import Runtime
 from app.store.models import AuditRecord, Job, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.worker import default_handlers
-from tests.services.conftest import MovableClock
+from tests.support.clock import MovableClock
 from tests.support.processes import run_epa
 
 POLICY = RetentionPolicy(

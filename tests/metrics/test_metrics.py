@@ -20,9 +20,9 @@ from app.runtime import Runtime
 from app.settings import Settings
 from app.store.models import Job
 from app.worker import default_handlers
-from tests.api.test_submit import _bundle
-from tests.notifications.receiver import Received, running_receiver
+from tests.support.bundles import pas_request
 from tests.support.pas import claim_response, review_actions, submit
+from tests.support.receiver import Received, running_receiver
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -98,7 +98,7 @@ async def test_metrics_count_a_submit_a_follow_up_a_dead_job_and_a_failed_delive
     async with running_receiver(always_failing) as receiver:
         hook = await client.post("/webhooks", json={"url": receiver.url, "event_types": ["*"]})
         assert hook.status_code == 201, hook.text
-        pended = await submit(client, _bundle("E0470", member="MEMBER-METRICS", tag="metrics"))
+        pended = await submit(client, pas_request("E0470", member="MEMBER-METRICS", tag="metrics"))
         assert pended.status_code == 200, pended.text
         assert review_actions(pended.json()) == {1: "A4"}
         authorization_id = claim_response(pended.json())["id"]
@@ -150,7 +150,7 @@ async def test_overdue_and_expiring_authorizations_are_counted_per_payer(
 ) -> None:
     from datetime import timedelta
 
-    from tests.notifications.factories import make_authorization
+    from tests.support.rows import make_authorization
 
     runtime = _runtime(app)
     now = runtime.clock()

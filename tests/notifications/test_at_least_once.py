@@ -11,9 +11,9 @@ import orjson
 
 from app.notifications import enqueue_event
 from app.runtime import Runtime
-from tests.notifications.conftest import drain
-from tests.notifications.factories import add_authorizations
-from tests.notifications.receiver import Received, running_receiver
+from tests.support.receiver import Received, running_receiver
+from tests.support.rows import add_authorizations
+from tests.support.worker import drain
 
 AUTHORIZATIONS = 50
 EVENTS_EACH = 20  # 1,000 events

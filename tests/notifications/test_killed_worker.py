@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from app.runtime import Runtime
 from app.store.models import WebhookAttempt, WebhookDelivery
-from tests.notifications.conftest import drain
-from tests.notifications.receiver import Received, running_receiver
 from tests.support.processes import epa_env
+from tests.support.receiver import Received, running_receiver
+from tests.support.worker import drain
 
 
 async def test_killed_worker_means_redelivery_with_the_same_webhook_id(

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 
 from app.runtime import Runtime
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, SUBSCRIPTION_ALL
-from tests.api.test_submit import _bundle
-from tests.notifications.conftest import drain
-from tests.notifications.receiver import Received, running_receiver
-from tests.notifications.test_subscriptions import _create, _status, subscription
 from tests.support.auth import bearer, token_for
+from tests.support.bundles import pas_request as _bundle
 from tests.support.pas import FHIR_JSON, submit
+from tests.support.receiver import Received, running_receiver
+from tests.support.subscriptions import create_subscription as _create
+from tests.support.subscriptions import status_parameters as _status
+from tests.support.subscriptions import subscription
+from tests.support.worker import drain
 
 
 def _kinds(bodies: list[dict[str, Any]]) -> list[str]:

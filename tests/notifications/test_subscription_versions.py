@@ -7,8 +7,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.notifications.test_subscriptions import subscription
 from tests.support.pas import FHIR_JSON
+from tests.support.subscriptions import subscription
 
 ENDPOINT = "http://127.0.0.1:9/hook"  # never reached: these tests do not run the worker
 

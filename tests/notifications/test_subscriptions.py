@@ -8,44 +8,17 @@ import httpx
 import orjson
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.parameters import Parameters
 
-from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC, PAYLOAD_CONTENT
+from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC
 from app.notifications.subscriptions import org_matches
 from app.runtime import Runtime
-from tests.api.test_submit import _bundle
-from tests.notifications.conftest import drain
-from tests.notifications.receiver import Received, running_receiver
+from tests.support.bundles import pas_request as _bundle
 from tests.support.pas import FHIR_JSON, submit
-
-
-def subscription(endpoint: str, content: str = "full-resource", **extra: Any) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "Subscription",
-        "status": "requested",
-        "reason": "PAS decisions",
-        "criteria": PAS_TOPIC,
-        "channel": {
-            "type": "rest-hook",
-            "endpoint": endpoint,
-            "payload": "application/fhir+json",
-            "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": content}]},
-            "header": ["Authorization: Bearer receiver-token"],
-        },
-    }
-    resource.update(extra)
-    return resource
-
-
-def _status(bundle: dict[str, Any]) -> dict[str, Any]:
-    Bundle.model_validate(bundle)
-    status = bundle["entry"][0]["resource"]
-    Parameters.model_validate(status)
-    return {p["name"]: p for p in status["parameter"]}
-
-
-async def _create(client: httpx.AsyncClient, resource: dict[str, Any]) -> httpx.Response:
-    return await client.post("/fhir/Subscription", content=orjson.dumps(resource), headers=FHIR_JSON)
+from tests.support.receiver import Received, running_receiver
+from tests.support.subscriptions import create_subscription as _create
+from tests.support.subscriptions import status_parameters as _status
+from tests.support.subscriptions import subscription
+from tests.support.worker import drain
 
 
 async def test_handshake_then_full_resource_notifications(client: httpx.AsyncClient, runtime: Runtime) -> None:

@@ -14,10 +14,10 @@ import pytest
 from app.notifications import outbound
 from app.notifications.targets import UnsafeTarget, check_url, pinned_request, resolve_target
 from app.runtime import Runtime
-from tests.notifications.conftest import drain
-from tests.notifications.receiver import running_receiver
-from tests.notifications.test_subscriptions import subscription
 from tests.support.pas import FHIR_JSON
+from tests.support.receiver import running_receiver
+from tests.support.subscriptions import subscription
+from tests.support.worker import drain
 
 DISGUISED = [
     "http://2130706433/hook",  # 127.0.0.1 as one decimal number

@@ -10,11 +10,11 @@ import orjson
 from standardwebhooks.webhooks import Webhook
 
 from app.runtime import Runtime
-from tests.api.test_submit import _bundle
-from tests.notifications.conftest import drain
-from tests.notifications.receiver import running_receiver
-from tests.notifications.test_subscriptions import subscription
+from tests.support.bundles import pas_request as _bundle
 from tests.support.pas import FHIR_JSON, submit
+from tests.support.receiver import running_receiver
+from tests.support.subscriptions import subscription
+from tests.support.worker import drain
 
 
 def _approved_for(units: int) -> dict[str, Any]:

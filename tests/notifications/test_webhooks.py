@@ -10,10 +10,10 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from app.runtime import Runtime
-from tests.api.test_submit import _bundle
-from tests.notifications.conftest import drain
-from tests.notifications.receiver import Received, running_receiver
+from tests.support.bundles import pas_request as _bundle
 from tests.support.pas import submit
+from tests.support.receiver import Received, running_receiver
+from tests.support.worker import drain
 
 PHI_KEYS = {"name", "birthDate", "birth_date", "member_id", "patient_member_id", "gender", "address"}
 

@@ -12,8 +12,9 @@ from app.payers.contract import AdapterContext, PayerAdapter, PayerReference, Pa
 from app.payers.fhir_pas import create_adapter as fhir_pas_factory
 from app.payers.sandbox import create_adapter as sandbox_factory
 from app.payers.testing import AdapterContractSuite, AppealScript, ContractHarness, Decide, Fail, sample_request
-from tests.payers.builders import Clock, RecordingSleep, claim_response_bundle, operation_outcome
+from tests.payers.builders import Clock, RecordingSleep
 from tests.payers.fhir_pas_support import settings
+from tests.support.payer_answers import claim_response_bundle, operation_outcome
 
 SANDBOX_OUTCOMES = {
     ReviewAction.CERTIFIED: "approve",

@@ -15,16 +15,9 @@ from app.domain.codes import ReviewAction
 from app.domain.model import Coding, ItemDecision, Period
 from app.payers.errors import PayerProtocolError, PayerRejected, PayerTimeout, PayerUnavailable
 from app.payers.fhir_pas import FhirPasAdapter, cancellation_bundle
-from tests.payers.builders import (
-    RecordingSleep,
-    claim_response_bundle,
-    item,
-    operation_outcome,
-    reference,
-    request,
-    submission,
-)
+from tests.payers.builders import RecordingSleep, item, reference, request, submission
 from tests.payers.fhir_pas_support import BASE, fhir_pas, settings
+from tests.support.payer_answers import claim_response_bundle, operation_outcome
 
 SUBMIT = f"{BASE}/Claim/$submit"
 INQUIRE = f"{BASE}/Claim/$inquire"

@@ -15,8 +15,9 @@ from app.domain.codes import ReviewAction
 from app.domain.model import ItemDecision
 from app.payers.errors import PayerProtocolError, PayerUnavailable
 from app.payers.fhir_pas.auth import ASSERTION_TYPE
-from tests.payers.builders import Clock, claim_response_bundle, item, request, submission
+from tests.payers.builders import Clock, item, request, submission
 from tests.payers.fhir_pas_support import BASE, TOKEN_URL, ec_key_pem, fhir_pas, settings
+from tests.support.payer_answers import claim_response_bundle
 
 SUBMIT = f"{BASE}/Claim/$submit"
 SUB = submission(request(item(1, "E0100")))

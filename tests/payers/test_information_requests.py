@@ -20,8 +20,9 @@ from app.payers.errors import PayerRejected
 from app.payers.fhir_pas import create_adapter as fhir_pas_factory
 from app.payers.fhir_pas.information import information_request
 from app.payers.sandbox import create_adapter as sandbox_factory
-from tests.payers.builders import Clock, claim_response_bundle, item, reference, request, submission
+from tests.payers.builders import Clock, item, reference, request, submission
 from tests.payers.fhir_pas_support import BASE, settings
+from tests.support.payer_answers import claim_response_bundle
 
 Json = dict[str, Any]
 LOINC_NOTE = Coding("http://loinc.org", "11506-3")

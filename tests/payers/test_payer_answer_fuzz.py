@@ -32,10 +32,10 @@ from app.main import create_app
 from app.settings import Settings
 from app.store.models import Authorization, Job
 from app.worker import default_handlers
-from tests.api.test_submit import _bundle
-from tests.payers.builders import claim_response_bundle
+from tests.support.bundles import pas_request
 from tests.support.logs import MEMBER_ID, CapturedLogs, captured_logs, phi_in
 from tests.support.pas import FHIR_JSON, review_actions
+from tests.support.payer_answers import claim_response_bundle
 
 PAYER = "https://payer.example/fhir"
 Json = dict[str, Any]
@@ -140,7 +140,7 @@ _counter = iter(range(1_000_000))
 
 
 def _submit(http: TestClient) -> httpx.Response:
-    bundle = _bundle("99212", tag=f"fuzz-{next(_counter)}", member=MEMBER_ID)
+    bundle = pas_request("99212", tag=f"fuzz-{next(_counter)}", member=MEMBER_ID)
     response: httpx.Response = http.post("/fhir/Claim/$submit", content=orjson.dumps(bundle), headers=FHIR_JSON)
     return response
 

@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
 from app.runtime import Runtime
 from app.store.models import Authorization
-from tests.notifications.factories import make_authorization
 from tests.support.processes import run_epa
+from tests.support.rows import make_authorization
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 END = datetime(2030, 4, 1, tzinfo=UTC)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.principal import ADMIN, CLAIM_RESPONSE_READ
 from app.store.models import AuditRecord
-from tests.fhir.factories import make_pas_bundle
 from tests.support.auth import bearer, token_for
+from tests.support.bundles import make_pas_bundle
 
 
 async def _admin(http: httpx.AsyncClient, app: FastAPI) -> dict[str, str]:

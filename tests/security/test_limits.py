@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.main import create_app
 from app.security.principal import CLAIM_RESPONSE_READ
 from app.security.ratelimit import RateLimiter
-from tests.security.conftest import add_probe_routes, secure_settings_for
 from tests.support.auth import bearer, token_for
+from tests.support.secure import add_probe_routes, secure_settings_for
 
 
 async def _serve(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:

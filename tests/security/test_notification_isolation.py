@@ -10,9 +10,9 @@ import orjson
 from fastapi import FastAPI
 
 from app.security.principal import SUBSCRIPTION_ALL, WEBHOOKS_READ, WEBHOOKS_WRITE
-from tests.notifications.test_subscriptions import subscription
 from tests.support.auth import bearer, token_for
 from tests.support.pas import FHIR_JSON
+from tests.support.subscriptions import subscription
 
 SCOPES = [WEBHOOKS_READ, WEBHOOKS_WRITE, SUBSCRIPTION_ALL]
 

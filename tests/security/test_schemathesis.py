@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from app.security.principal import ADMIN, ALL_SCOPES
-from tests.security.conftest import secure_settings_for
 from tests.support.auth import bearer, token_for
 from tests.support.logs import captured_logs
+from tests.support.secure import secure_settings_for
 
 EXAMPLES_PER_OPERATION = 10
 

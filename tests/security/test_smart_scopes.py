@@ -9,8 +9,8 @@ from fastapi import FastAPI
 
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE
 from app.security.scopes import grants
-from tests.api.test_submit import _bundle
 from tests.support.auth import bearer, client_assertion, client_key, register_client, request_token, token_url
+from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, claim_response
 
 
@@ -54,7 +54,7 @@ async def test_v2_scopes_are_granted_as_asked_to_a_v1_registration_and_open_the_
 ) -> None:
     asked = ["system/Claim.c", "system/ClaimResponse.rs"]
     token = await _token(secure_app, secure_client, "ehr-v2", [CLAIM_WRITE, CLAIM_RESPONSE_READ], asked)
-    body = orjson.dumps(_bundle("99212"))
+    body = orjson.dumps(pas_request("99212"))
     submitted = await secure_client.post("/fhir/Claim/$submit", content=body, headers={**FHIR_JSON, **bearer(token)})
     assert submitted.status_code == 200, submitted.text
     response_id = claim_response(submitted.json())["id"]

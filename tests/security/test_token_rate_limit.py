@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from app.security.principal import CLAIM_WRITE
-from tests.security.conftest import secure_settings_for
 from tests.support.auth import client_assertion, register_client, request_token, token_url
+from tests.support.secure import secure_settings_for
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from app.runtime import Runtime
 from app.security.principal import CLAIM_RESPONSE_READ, JOBS_READ
 from app.security.registry import set_enabled
-from tests.security.conftest import SIGNING_KEY
 from tests.support.auth import (
     ClientKey,
     bearer,
@@ -24,6 +23,7 @@ from tests.support.auth import (
     token_for,
     token_url,
 )
+from tests.support.secure import SIGNING_KEY
 
 PROBE = "/fhir/_probe/r1"
 

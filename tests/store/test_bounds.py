@@ -24,7 +24,7 @@ from app.store.models import (
     FhirSubscription,
     WebhookEndpoint,
 )
-from tests.fhir.factories import make_pas_bundle, to_bytes
+from tests.support.bundles import make_pas_bundle, to_bytes
 
 Json = dict[str, Any]
 

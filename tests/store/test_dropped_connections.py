@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.store.models import Authorization
-from tests.fhir.factories import make_pas_bundle
+from tests.support.bundles import make_pas_bundle
 from tests.support.pas import submit
 
 

@@ -1,4 +1,4 @@
-"""A clock tests move by hand, so nothing waits for real time to pass."""
+"""Clocks tests move by hand, so nothing waits for real time to pass."""
 
 from __future__ import annotations
 
@@ -17,3 +17,16 @@ class FakeClock:
     def advance(self, delta: timedelta) -> datetime:
         self.at += delta
         return self.at
+
+
+class MovableClock:
+    """Callable like `Runtime.clock`, starting at 2030-05-02 12:00 UTC; `now` is public, `advance` moves it."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2030, 5, 2, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from app.logging import configure_logging
-from tests.fhir.factories import make_pas_bundle
+from tests.support.bundles import make_pas_bundle
 
 FAMILY, GIVEN, BIRTH_DATE, MEMBER_ID, MRN = "Zorblewicz", "Quintessa", "1937-04-19", "MBR-7Q4ZX9", "MRN-X8K2PQ"
 DOCUMENT_FRAGMENT = '"resourceType":"Coverage"'  # a piece of any stored request document

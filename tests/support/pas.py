@@ -14,6 +14,27 @@ FHIR_JSON = {"content-type": "application/fhir+json"}
 Json = dict[str, Any]
 
 
+# The public PAS examples, as paths under ../shared/pas-examples: those $submit answers with a response
+# Bundle, and the negative ones it refuses with a 4xx OperationOutcome (storing nothing).
+ACCEPTED_EXAMPLES = [
+    "ig-2.2.1/Bundle-ReferralAuthorizationBundleExample.json",
+    "ig-2.2.1/Bundle-HomecareAuthorizationBundleExample.json",
+    "ig-2.2.1/Bundle-MedicalServicesAuthorizationBundleExample.json",
+    "ig-2.2.1/Bundle-SurgicalRequestBundleExample.json",
+    "ig-2.0.1/Bundle-ReferralAuthorizationBundleExample.json",
+    "ig-2.0.1/Bundle-HomecareAuthorizationDifferentialBundleExample.json",
+    "inferno-fixtures/conformant_pas_bundle_v110_uuid.json",
+]
+REJECTED_EXAMPLES = [
+    "inferno-fixtures/missing_referenced_resource_request_bundle.json",
+    "inferno-fixtures/nonconformant_pas_bundle.json",
+    "ri-legacy/bundle-prior-auth.json",
+    "ri-legacy/bundle-request.json",
+    "ri-legacy/DatabaseResources-Claim.json",
+    "ri-legacy/DatabaseResources-ClaimUpdate1.json",
+]
+
+
 def load_example(path: Path) -> Json:
     document: Json = orjson.loads(path.read_bytes())
     return document
