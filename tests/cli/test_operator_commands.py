@@ -13,10 +13,10 @@ from app.runtime import Runtime
 from app.security.registry import add_client, get_client
 from app.store import migrate
 from app.store.models import Job, WebhookDelivery, WebhookEndpoint
-from tests.notifications.factories import make_authorization
-from tests.services.conftest import MovableClock
 from tests.support.auth import client_key
+from tests.support.clock import MovableClock
 from tests.support.processes import run_epa
+from tests.support.rows import make_authorization
 
 
 async def epa(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,22 +11,20 @@ from fastapi import FastAPI
 from app.runtime import Runtime
 from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, SUBSCRIPTION_ALL
 from tests.support.auth import bearer, token_for
-from tests.support.bundles import pas_request as _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, submit
 from tests.support.receiver import Received, running_receiver
-from tests.support.subscriptions import create_subscription as _create
-from tests.support.subscriptions import status_parameters as _status
-from tests.support.subscriptions import subscription
+from tests.support.subscriptions import create_subscription, status_parameters, subscription
 from tests.support.worker import drain
 
 
 def _kinds(bodies: list[dict[str, Any]]) -> list[str]:
-    return [_status(b)["type"]["valueCode"] for b in bodies]
+    return [status_parameters(b)["type"]["valueCode"] for b in bodies]
 
 
 async def test_the_handshake_goes_out_before_any_worker_runs(client: httpx.AsyncClient) -> None:
     async with running_receiver() as receiver:
-        created = (await _create(client, subscription(receiver.url))).json()
+        created = (await create_subscription(client, subscription(receiver.url))).json()
         await receiver.wait_for(1)
         assert _kinds([orjson.loads(r.body) for r in receiver.requests]) == ["handshake"]
     assert (await client.get(f"/fhir/Subscription/{created['id']}")).json()["status"] == "active"
@@ -43,26 +41,26 @@ async def test_events_before_a_delivered_handshake_are_queued_and_sent_after_it_
         return (503 if calls == 1 else 200), {}
 
     async with running_receiver(first_refused) as receiver:
-        created = (await _create(client, subscription(receiver.url))).json()
+        created = (await create_subscription(client, subscription(receiver.url))).json()
         assert (await client.get(f"/fhir/Subscription/{created['id']}")).json()["status"] == "requested"
-        await submit(client, _bundle("99212", tag="early-1"))
-        await submit(client, _bundle("99213", tag="early-2"))
+        await submit(client, pas_request("99212", tag="early-1"))
+        await submit(client, pas_request("99213", tag="early-2"))
         await drain(runtime)
         bodies = [orjson.loads(r.body) for r in receiver.requests]
     kinds = _kinds(bodies)
     assert kinds[:2] == ["handshake", "handshake"]  # refused once, then delivered
-    events = [_status(b) for b, kind in zip(bodies, kinds, strict=True) if kind == "event-notification"]
+    events = [status_parameters(b) for b, kind in zip(bodies, kinds, strict=True) if kind == "event-notification"]
     assert len(events) == 4  # received and decided, for each request: none dropped
     assert [e["notification-event"]["part"][0]["valueString"] for e in events] == ["1", "2", "3", "4"]
     assert kinds.index("event-notification") > 1
 
 
 async def test_status_answers_post_as_well_as_get(client: httpx.AsyncClient) -> None:
-    created = (await _create(client, subscription("https://ehr.example.org/hook"))).json()
+    created = (await create_subscription(client, subscription("https://ehr.example.org/hook"))).json()
     by_get = await client.get(f"/fhir/Subscription/{created['id']}/$status")
     by_post = await client.post(f"/fhir/Subscription/{created['id']}/$status")
     assert by_get.status_code == by_post.status_code == 200
-    assert _status(by_post.json())["subscription"] == _status(by_get.json())["subscription"]
+    assert status_parameters(by_post.json())["subscription"] == status_parameters(by_get.json())["subscription"]
 
 
 async def test_listing_subscriptions_shows_the_callers_own_only(client: httpx.AsyncClient, app: FastAPI) -> None:

@@ -12,33 +12,31 @@ from fhir.resources.R4B.bundle import Bundle
 from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC
 from app.notifications.subscriptions import org_matches
 from app.runtime import Runtime
-from tests.support.bundles import pas_request as _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, submit
 from tests.support.receiver import Received, running_receiver
-from tests.support.subscriptions import create_subscription as _create
-from tests.support.subscriptions import status_parameters as _status
-from tests.support.subscriptions import subscription
+from tests.support.subscriptions import create_subscription, status_parameters, subscription
 from tests.support.worker import drain
 
 
 async def test_handshake_then_full_resource_notifications(client: httpx.AsyncClient, runtime: Runtime) -> None:
     async with running_receiver() as receiver:
-        created = await _create(client, subscription(receiver.url))
+        created = await create_subscription(client, subscription(receiver.url))
         assert created.status_code == 201, created.text
         body = created.json()
         assert body["status"] == "requested"
         await drain(runtime)
         assert (await client.get(f"/fhir/Subscription/{body['id']}")).json()["status"] == "active"
-        await submit(client, _bundle("99212"))
+        await submit(client, pas_request("99212"))
         await drain(runtime)
         bundles = [orjson.loads(r.body) for r in receiver.requests]
         headers = [r.headers for r in receiver.requests]
     assert all(h["authorization"] == "Bearer receiver-token" for h in headers)
     assert all(h["content-type"] == "application/fhir+json" for h in headers)
-    handshake = _status(bundles[0])
+    handshake = status_parameters(bundles[0])
     assert handshake["type"]["valueCode"] == "handshake"
     assert handshake["topic"]["valueCanonical"] == PAS_TOPIC
-    events = [_status(b) for b in bundles[1:]]
+    events = [status_parameters(b) for b in bundles[1:]]
     assert [e["type"]["valueCode"] for e in events] == ["event-notification", "event-notification"]
     numbers = [e["notification-event"]["part"][0]["valueString"] for e in events]
     assert numbers == ["1", "2"]
@@ -51,14 +49,14 @@ async def test_handshake_then_full_resource_notifications(client: httpx.AsyncCli
     assert response_bundle["entry"][0]["resource"]["resourceType"] == "ClaimResponse"
     status = await client.get(f"/fhir/Subscription/{body['id']}/$status")
     assert status.status_code == 200
-    assert _status(status.json())["events-since-subscription-start"]["valueString"] == "2"
+    assert status_parameters(status.json())["events-since-subscription-start"]["valueString"] == "2"
 
 
 async def test_id_only_sends_the_reference(client: httpx.AsyncClient, runtime: Runtime) -> None:
     async with running_receiver() as receiver:
-        assert (await _create(client, subscription(receiver.url, "id-only"))).status_code == 201
+        assert (await create_subscription(client, subscription(receiver.url, "id-only"))).status_code == 201
         await drain(runtime)  # the handshake: events reach active Subscriptions only
-        await submit(client, _bundle("99212"))
+        await submit(client, pas_request("99212"))
         await drain(runtime)
         last = orjson.loads(receiver.requests[-1].body)
     Bundle.model_validate(last)
@@ -71,7 +69,7 @@ async def test_failed_handshakes_put_the_subscription_in_error(client: httpx.Asy
         return 500, {}
 
     async with running_receiver(down) as receiver:
-        created = (await _create(client, subscription(receiver.url))).json()
+        created = (await create_subscription(client, subscription(receiver.url))).json()
         await drain(runtime)
         assert len(receiver.requests) == runtime.settings.subscription_handshake_attempts
     after = (await client.get(f"/fhir/Subscription/{created['id']}")).json()
@@ -80,7 +78,7 @@ async def test_failed_handshakes_put_the_subscription_in_error(client: httpx.Asy
 
 async def test_update_and_delete(client: httpx.AsyncClient, runtime: Runtime) -> None:
     async with running_receiver() as receiver:
-        created = (await _create(client, subscription(receiver.url))).json()
+        created = (await create_subscription(client, subscription(receiver.url))).json()
         heartbeat = subscription(receiver.url, "empty")
         heartbeat["channel"]["extension"] = [{"url": HEARTBEAT_PERIOD, "valueUnsignedInt": 60}]
         heartbeat["_criteria"] = {"extension": [{"url": FILTER_CRITERIA, "valueString": "org-identifier=123"}]}
@@ -102,7 +100,7 @@ async def test_update_and_delete(client: httpx.AsyncClient, runtime: Runtime) ->
     ],
 )
 async def test_unsupported_subscriptions_are_refused(client: httpx.AsyncClient, change: dict[str, Any]) -> None:
-    response = await _create(client, subscription("https://ehr.example.org/hook", **change))
+    response = await create_subscription(client, subscription("https://ehr.example.org/hook", **change))
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
 

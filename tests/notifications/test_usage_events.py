@@ -10,7 +10,7 @@ import orjson
 from standardwebhooks.webhooks import Webhook
 
 from app.runtime import Runtime
-from tests.support.bundles import pas_request as _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, submit
 from tests.support.receiver import running_receiver
 from tests.support.subscriptions import subscription
@@ -18,7 +18,7 @@ from tests.support.worker import drain
 
 
 def _approved_for(units: int) -> dict[str, Any]:
-    bundle = _bundle("99212")
+    bundle = pas_request("99212")
     bundle["entry"][0]["resource"]["item"][0]["quantity"] = {"value": units}
     return bundle
 

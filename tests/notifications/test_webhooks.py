@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from app.runtime import Runtime
-from tests.support.bundles import pas_request as _bundle
+from tests.support.bundles import pas_request
 from tests.support.pas import submit
 from tests.support.receiver import Received, running_receiver
 from tests.support.worker import drain
@@ -42,7 +42,7 @@ async def test_decision_is_pushed_signed_and_in_order(client: httpx.AsyncClient,
     async with running_receiver() as receiver:
         endpoint = await _register(client, receiver.url)
         assert endpoint["secret"].startswith("whsec_")
-        response = await submit(client, _bundle("99212"))
+        response = await submit(client, pas_request("99212"))
         assert response.status_code == 200
         await drain(runtime)
         payloads = [_verified(endpoint["secret"], r) for r in receiver.requests]
@@ -61,7 +61,7 @@ async def test_decision_is_pushed_signed_and_in_order(client: httpx.AsyncClient,
 async def test_event_filter_and_delivery_log_and_redeliver(client: httpx.AsyncClient, runtime: Runtime) -> None:
     async with running_receiver() as receiver:
         endpoint = await _register(client, receiver.url, ["authorization.approved"])
-        await submit(client, _bundle("99212"))
+        await submit(client, pas_request("99212"))
         await drain(runtime)
         assert len(receiver.requests) == 1
         log = (await client.get(f"/webhooks/{endpoint['id']}/deliveries")).json()["deliveries"]
@@ -92,7 +92,7 @@ async def test_retries_keep_later_events_waiting(client: httpx.AsyncClient, runt
 
     async with running_receiver(flaky_first) as receiver:
         endpoint = await _register(client, receiver.url)
-        await submit(client, _bundle("99212"))
+        await submit(client, pas_request("99212"))
         await drain(runtime)
         types = [orjson.loads(r.body)["type"] for r in receiver.requests]
     assert types == ["authorization.received"] * 4 + ["authorization.approved"]
@@ -108,7 +108,7 @@ async def test_410_disables_the_endpoint(client: httpx.AsyncClient, runtime: Run
 
     async with running_receiver(gone) as receiver:
         endpoint = await _register(client, receiver.url)
-        await submit(client, _bundle("99212"))
+        await submit(client, pas_request("99212"))
         await drain(runtime)
         assert len(receiver.requests) == 1
     after = (await client.get(f"/webhooks/{endpoint['id']}")).json()
