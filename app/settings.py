@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         description="Directory of exemption and program routing registry files (*.toml); None = the shipped sample.",
     )
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_xml_elements: int = Field(default=20_000, ge=100, description="Most elements one FHIR XML body may hold (413).")
+    max_xml_depth: int = Field(default=48, ge=8, le=200, description="Deepest nesting of one FHIR XML body (400).")
+    max_xml_repeats: int = Field(
+        default=1_000, ge=10, description="Most repeats of one element under one parent in a FHIR XML body (413)."
+    )
     max_attachment_bytes: int = Field(
         default=4 * 1024 * 1024,
         ge=1024,

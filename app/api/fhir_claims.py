@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -24,10 +25,11 @@ from app.domain import bounds
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
 from app.fhir.inquiry import parse_inquire, render_inquiry_result
-from app.fhir.media import FHIR_JSON, is_fhir_json
+from app.fhir.media import FHIR_JSON, is_fhir_json, media_format
 from app.fhir.searchset import parse_search, searchset, strict_handling
 from app.fhir.submit import parse_submit
 from app.fhir.subscription import PAS_TOPIC
+from app.fhir.xml import XmlLimits, xml_to_json
 from app.metrics.submits import record_submit
 from app.security.principal import CLAIM_CREATE, CLAIM_RESPONSE_R, CLAIM_RESPONSE_S, Principal
 
@@ -47,8 +49,15 @@ def fhir_response(
 
 
 async def read_fhir_body(request: Request, limit: int) -> bytes:
-    """The request body, refused early when too large or not FHIR JSON."""
-    if not is_fhir_json(request.headers.get("content-type")):
+    """The request body as FHIR JSON, refused early when too large or neither FHIR JSON nor XML.
+
+    Routes call this after their security dependency, so no body is read or converted for a caller
+    not yet authenticated. An XML body becomes the JSON a JSON client would have sent, in a worker
+    thread (the conversion is CPU work) and within the XML limits (`app.fhir.xml.XmlLimits`).
+    """
+    content_type = request.headers.get("content-type")
+    xml = bool(content_type) and media_format(content_type or "") == "xml"
+    if not xml and not is_fhir_json(content_type):
         raise UnsupportedMediaType(
             "send application/fhir+json or application/fhir+xml, not "
             + (request.headers.get("content-type") or "nothing")
@@ -63,6 +72,10 @@ async def read_fhir_body(request: Request, limit: int) -> bytes:
         if size > limit:
             raise PayloadTooLarge(f"the body exceeds {limit} bytes")
         chunks.append(chunk)
+    if xml:
+        settings = request.app.state.runtime.settings
+        limits = XmlLimits(settings.max_xml_elements, settings.max_xml_depth, settings.max_xml_repeats)
+        return await anyio.to_thread.run_sync(xml_to_json, b"".join(chunks), limits)
     return b"".join(chunks)
 
 

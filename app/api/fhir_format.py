@@ -1,11 +1,11 @@
 """FHIR formats at the edge: XML in and out on every `/fhir` route, so the routes and the core see JSON only.
 
 Before a route runs: the answer format is negotiated (`_format`, then `Accept`; 406 with an
-OperationOutcome when neither JSON nor XML of FHIR R4 will do), and an XML body
-(`application/fhir+xml`, `application/xml`, `text/xml`) is read through the R4B models into
-the JSON a JSON client would have sent (400 with an OperationOutcome when it is not FHIR XML).
-After: an `application/fhir+json` answer, errors included, is rewritten as XML when XML was
-asked for. Any other answer (204, problem+json) passes unchanged.
+OperationOutcome when neither JSON nor XML of FHIR R4 will do). An XML body
+(`application/fhir+xml`, `application/xml`, `text/xml`) is NOT read here: the route reads it
+(`fhir_claims.read_fhir_body`) after the caller is authenticated, and converts it in a worker
+thread, within the XML limits. After: an `application/fhir+json` answer, errors included, is
+rewritten as XML when XML was asked for. Any other answer (204, problem+json) passes unchanged.
 """
 
 from __future__ import annotations
@@ -17,42 +17,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import error_response, is_fhir_path
-from app.errors import InvalidRequest, NotAcceptable
-from app.fhir.media import FHIR_JSON, FHIR_XML, Format, answer_format, media_format
-from app.fhir.xml import json_to_xml, xml_to_json
+from app.errors import NotAcceptable
+from app.fhir.media import FHIR_JSON, FHIR_XML, Format, answer_format
+from app.fhir.xml import json_to_xml
 
 log = logging.getLogger(__name__)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _with_json_body(scope: Scope, body: bytes) -> Scope:
-    headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
-    headers += [(b"content-type", FHIR_JSON.encode()), (b"content-length", str(len(body)).encode())]
-    return {**scope, "headers": headers}
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    given = False
-
-    async def replayed() -> Message:
-        nonlocal given
-        if not given:
-            given = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 def _as_xml(send: Send) -> Send:
@@ -105,12 +74,4 @@ class FhirFormatMiddleware:
             await error_response(request, exc.status_code, exc.issues)(scope, receive, send)
             return
         reply = _as_xml(send) if wanted == "xml" else send
-        content_type = request.headers.get("content-type")
-        if content_type and media_format(content_type) == "xml":
-            try:
-                body = xml_to_json(await _read_body(receive))
-            except InvalidRequest as exc:
-                await error_response(request, exc.status_code, exc.issues)(scope, receive, reply)
-                return
-            scope, receive = _with_json_body(scope, body), _replay(body, receive)
         await self.app(scope, receive, reply)
