@@ -7,6 +7,10 @@ it answers 500 itself, raises nothing, and leaves a PHI-free description of the 
 scope (`ERROR_KEY`: the error class, its causes' classes and the stack as file:line:function),
 which the access log writes as the request's one error line. The exception's message is never
 logged.
+
+A database that cannot take the request now (unreachable, read-only, out of resources:
+`app.store.faults.database_unavailable`) is not a fault of the service's code: that answers 503
+with `Retry-After`, an OperationOutcome on FHIR routes and problem+json elsewhere.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.errors import error_response
 from app.errors import Issue
 from app.logging import describe
+from app.store.faults import database_unavailable
 
 ERROR_KEY = "epa.unhandled_error"
+RETRY_AFTER_SECONDS = 5
 
 
 class UnhandledErrorMiddleware:
@@ -46,8 +52,17 @@ class UnhandledErrorMiddleware:
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 # the database connection dropped mid-request: the transaction rolled back, nothing was stored
                 text = "the database connection was lost; nothing was stored; send the request again"
-                issues = [Issue(text=text, code="transient")]
-                await error_response(Request(scope), 503, issues, {"Retry-After": "1"})(scope, receive, send)
+                await _unavailable(scope, receive, send, text, retry_after=1)
+                return
+            if database_unavailable(exc):
+                # unreachable, read-only or out of resources: the transaction rolled back, nothing was stored
+                text = "the database cannot take this request now; nothing was stored; send the request later"
+                await _unavailable(scope, receive, send, text, retry_after=RETRY_AFTER_SECONDS)
                 return
             issue = Issue(text="internal error", code="exception", severity="fatal")
             await error_response(Request(scope), 500, [issue])(scope, receive, send)
+
+
+async def _unavailable(scope: Scope, receive: Receive, send: Send, text: str, *, retry_after: int) -> None:
+    issues = [Issue(text=text, code="transient")]
+    await error_response(Request(scope), 503, issues, {"Retry-After": str(retry_after)})(scope, receive, send)

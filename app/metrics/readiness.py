@@ -1,8 +1,9 @@
 """What `/readyz` answers: the database is reachable and its schema is current (the store's check), and
 how the worker is doing (the queue's figures, as `/metrics` reads them).
 
-A database that does not answer, or whose schema is not the revision this code expects, is
-`ServiceUnavailable`; a missing worker is not (requests are stored and answered), but an operator
+A database that does not answer, refuses writes (read-only, full: a no-op UPDATE rolled back),
+or whose schema is not the revision this code expects, is `ServiceUnavailable`; a missing worker
+is not (requests are stored and answered), but an operator
 sees at once that follow-ups and deliveries are not moving.
 """
 
@@ -18,7 +19,7 @@ from app.errors import ServiceUnavailable
 from app.jobs.repository import Clock
 from app.metrics.queries import last_worker_activity, oldest_due_job
 from app.settings import Settings
-from app.store.health import schema_revision
+from app.store.health import accepts_writes, schema_revision
 from app.store.migrate import head_revision
 
 
@@ -60,4 +61,10 @@ async def readiness(deps: ReadinessDeps) -> dict[str, Any]:
     head = head_revision()
     if current != head:
         raise ServiceUnavailable(f"database schema is at {current or 'no revision'}, expected {head}")
+    try:
+        await accepts_writes(deps.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise ServiceUnavailable(
+            f"database refuses writes ({type(exc).__name__})", headers={"Retry-After": "5"}
+        ) from exc
     return {"status": "ready", "schema": current, "worker": worker}
