@@ -9,7 +9,7 @@ which the access log writes as the request's one error line. The exception's mes
 logged.
 
 A database that cannot take the request now (unreachable, read-only, out of resources:
-`app.store.faults.database_unavailable`) is not a fault of the service's code: that answers 503
+`app.api.database_faults`) is not a fault of the service's code: that answers 503
 with `Retry-After`, an OperationOutcome on FHIR routes and problem+json elsewhere.
 """
 
@@ -19,10 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.database_faults import database_unavailable
 from app.api.errors import error_response
 from app.errors import Issue
 from app.logging import describe
-from app.store.faults import database_unavailable
 
 ERROR_KEY = "epa.unhandled_error"
 RETRY_AFTER_SECONDS = 5
