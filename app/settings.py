@@ -108,7 +108,13 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Requests per client per minute, per process; 0 = off."
     )
     token_rate_limit_per_minute: int = Field(
-        default=30, ge=0, description="Token requests per claimed client id per minute, per process; 0 = off."
+        default=30,
+        ge=0,
+        description="Verified token requests per client per minute, per process; 0 = off (forged ones count "
+        "against their address instead).",
+    )
+    token_failures_per_address_per_minute: int = Field(
+        default=20, ge=0, description="Failed client assertions per client address per minute, per process; 0 = off."
     )
     token_rate_limit_per_address_per_minute: int = Field(
         default=120, ge=0, description="Token requests per client address per minute, per process; 0 = off."

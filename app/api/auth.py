@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from app.api.auditing import open_audit
 from app.api.deps import RuntimeDep
 from app.api.security import SecurityDep
-from app.security.assertion import AssertionContext, claimed_client_id, verify_client_assertion
+from app.security.assertion import AssertionContext, verify_client_assertion
 from app.security.errors import OAuthError, TokenRequestsThrottled
 from app.security.principal import (
     ADMIN,
@@ -141,9 +141,15 @@ def _throttle(limiter: RateLimiter, key: str) -> None:
 async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) -> JSONResponse:
     audit = open_audit(request, "unknown")
     entry = audit.record("auth.token")
+    address = request.client.host if request.client else "unknown"
     try:
         # In-process limits (per API process): guessing and floods cost a 429, not a database lookup each.
-        _throttle(security.token_limiter_by_address, request.client.host if request.client else "unknown")
+        _throttle(security.token_limiter_by_address, address)
+        # Only a verified assertion counts against its client's limit (a forged one naming a real client
+        # must not lock it out); failed client authentications count against the address they came from.
+        wait = security.token_failures_by_address.wait(address)
+        if wait is not None:
+            raise TokenRequestsThrottled(wait)
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
@@ -152,12 +158,10 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
             raise OAuthError("unsupported_grant_type", "only grant_type=client_credentials is supported")
         if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
             raise OAuthError("invalid_client", f"a client_assertion of type {ASSERTION_TYPE} is required")
-        claimed = claimed_client_id(form["client_assertion"])
-        if claimed is not None:
-            _throttle(security.token_limiter_by_client, claimed)
         context = AssertionContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
         registration = await verify_client_assertion(form["client_assertion"], context)
         entry.client_id = registration.client_id
+        _throttle(security.token_limiter_by_client, registration.client_id)
         requested = set(form.get("scope", "").split())
         allowed = allowed_scopes(registration)
         granted = sorted(_granted(requested, allowed))
@@ -165,6 +169,8 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
             raise OAuthError("invalid_scope", "none of the requested scopes is allowed for this client")
         access_token, expires_in = security.tokens.issue(registration.client_id, granted)
     except OAuthError as exc:
+        if exc.error == "invalid_client" and not isinstance(exc, TokenRequestsThrottled):
+            security.token_failures_by_address.acquire(address)
         log.info("token refused", extra={"oauth_error": exc.error})
         return _oauth_error(exc)
     body = TokenResponse(

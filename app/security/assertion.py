@@ -43,16 +43,6 @@ def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def claimed_client_id(assertion: str) -> str | None:
-    """The `iss` an assertion claims, unverified (for rate limiting by client id before any lookup)."""
-    try:
-        _, claims = _unverified(assertion)
-    except OAuthError:
-        return None
-    issuer = claims.get("iss")
-    return issuer[:128] if isinstance(issuer, str) else None
-
-
 async def verify_client_assertion(assertion: str, context: AssertionContext) -> ClientRegistration:
     """Return the registration of the client that signed `assertion`, or raise OAuthError."""
     header, unverified = _unverified(assertion)

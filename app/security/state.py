@@ -26,6 +26,7 @@ class SecurityState:
     token_url: str
     token_limiter_by_client: RateLimiter
     token_limiter_by_address: RateLimiter
+    token_failures_by_address: RateLimiter
     development: bool
 
 
@@ -53,5 +54,6 @@ def build_security(settings: Settings, http: httpx.AsyncClient) -> SecurityState
         token_url=token_url(settings),
         token_limiter_by_client=RateLimiter(per_minute=settings.token_rate_limit_per_minute),
         token_limiter_by_address=RateLimiter(per_minute=settings.token_rate_limit_per_address_per_minute),
+        token_failures_by_address=RateLimiter(per_minute=settings.token_failures_per_address_per_minute),
         development=settings.development,
     )
