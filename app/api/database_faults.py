@@ -6,6 +6,11 @@ database (PostgreSQL in a read-only transaction or a standby: SQLSTATE 25006; a 
 opened read-only), a server short of resources or shutting down (SQLSTATE classes 53, 57P, 58,
 08), and SQLite's operational errors (read-only, locked, disk I/O, full). Integrity and data
 errors are not: they come from what was sent or from a bug.
+
+One integrity error is an answer of its own: a unique key violated (`unique_violation`) means a
+concurrent request stored the same thing first, after this one checked it was not there (every
+"look, then insert" does this under concurrency); that is 409, like the check itself would have
+answered a moment later.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 from sqlalchemy import exc
 
 _UNAVAILABLE_STATES = ("08", "25006", "53", "57P", "58")
+_UNIQUE_VIOLATION = "23505"
+_SQLITE_UNIQUE = (1555, 2067)  # SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
 
 
 def _sqlstate(error: BaseException) -> str | None:
@@ -40,3 +47,12 @@ def database_unavailable(error: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def unique_violation(error: BaseException) -> bool:
+    """Whether `error` is a unique key violated (PostgreSQL SQLSTATE 23505, SQLite's UNIQUE constraint)."""
+    if not isinstance(error, exc.IntegrityError):
+        return False
+    if _sqlstate(error) == _UNIQUE_VIOLATION:
+        return True
+    return getattr(error.orig, "sqlite_errorcode", None) in _SQLITE_UNIQUE

@@ -10,7 +10,8 @@ logged.
 
 A database that cannot take the request now (unreachable, read-only, out of resources:
 `app.api.database_faults`) is not a fault of the service's code: that answers 503
-with `Retry-After`, an OperationOutcome on FHIR routes and problem+json elsewhere.
+with `Retry-After`, an OperationOutcome on FHIR routes and problem+json elsewhere. A unique key
+violated by a concurrent request that stored the same thing first answers 409.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.database_faults import database_unavailable
+from app.api.database_faults import database_unavailable, unique_violation
 from app.api.errors import error_response
 from app.errors import Issue
 from app.logging import describe
@@ -46,6 +47,12 @@ class UnhandledErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
+            if unique_violation(exc) and not started:
+                # a concurrent request stored the same thing first: the transaction rolled back, nothing was stored
+                text = "a concurrent request stored the same thing first; nothing was stored; read it, then decide"
+                conflict = error_response(Request(scope), 409, [Issue(text=text, code="conflict")])
+                await conflict(scope, receive, send)
+                return
             scope[ERROR_KEY] = describe(exc)
             if started:
                 return  # the answer is under way; the server ends the exchange cleanly when we return

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authorizations.errors import not_found
@@ -144,7 +145,10 @@ async def import_carried_over(
     )
     row.items = items_for(parsed.request)
     repository.add(row)
-    await repository.session.flush()
+    try:
+        await repository.session.flush()
+    except IntegrityError:  # a concurrent import of the same authorization was stored first
+        raise Conflict(f"authorization {request.authorization_number} was carried over already") from None
     facts = {
         "previous_payer": request.previous_payer,
         "authorization_number": request.authorization_number,

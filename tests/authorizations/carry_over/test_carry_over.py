@@ -234,3 +234,12 @@ async def test_the_cli_imports_for_a_client(client: httpx.AsyncClient, settings:
     unknown = await asyncio.to_thread(run_epa, *[a if a != "sandbox" else "nobody" for a in args], env=env)
     assert unknown.returncode == 2
     assert "nobody" in unknown.stderr
+
+
+async def test_concurrent_identical_imports_store_one_and_answer_409_to_the_other(client: httpx.AsyncClient) -> None:
+    for _ in range(8):
+        body = carried()
+        answers = await asyncio.gather(*(client.post("/authorizations/carried-over", json=body) for _ in range(2)))
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+        refused = next(a for a in answers if a.status_code == 409)
+        assert refused.headers["content-type"].startswith("application/problem+json")

@@ -5,6 +5,7 @@ concurrent review prefilled from the count that `$submit` takes as an extension.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -301,3 +302,15 @@ async def test_a_charge_item_sent_again_is_counted_once(client: httpx.AsyncClien
     summary = (await client.get(f"/authorizations/{approved.authorization_id}/usage")).json()
     assert summary["lines"][0]["used"] == 1
     assert len(summary["reports"]) == 1
+
+
+async def test_the_same_report_sent_twice_at_once_is_counted_once_and_never_500(client: httpx.AsyncClient) -> None:
+    approved = await submit_bundle(client, request_bundle(Item("99212", quantity=100)))
+    path = f"/authorizations/{approved.authorization_id}/usage"
+    for n in range(6):
+        body = {"units": 1, "reference": f"visit-at-once-{n}"}
+        answers = await asyncio.gather(client.post(path, json=body), client.post(path, json=body))
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses in ([200, 201], [201, 409]), [a.text for a in answers]
+    last = await _use(client, approved.authorization_id, {"units": 1, "reference": "visit-after"})
+    assert last["line"]["used"] == 7  # each report counted once
