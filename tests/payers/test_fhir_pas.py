@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
@@ -266,3 +267,33 @@ async def test_parameters_wrapped_inquire_answer_is_understood(
     payer.post(INQUIRE).mock(return_value=httpx.Response(200, content=orjson.dumps(wrapped)))
     reply = await adapter.inquire(reference(SUB, "PAYER-REF-1"))
     assert reply.decisions[0].action is ReviewAction.CERTIFIED
+
+
+class Trickle(httpx.AsyncByteStream):
+    """An answer that arrives a chunk at a time, each within any read timeout, for `chunks` chunks."""
+
+    def __init__(self, chunks: int, size: int = 100, pause: float = 0.0) -> None:
+        self.chunks, self.size, self.pause = chunks, size, pause
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(self.chunks):
+            if self.pause:
+                await asyncio.sleep(self.pause)
+            yield b" " * self.size
+
+
+async def test_an_answer_that_never_ends_is_a_timeout_by_the_call_deadline(payer: respx.MockRouter) -> None:
+    payer.post(SUBMIT).mock(return_value=httpx.Response(200, headers=FHIR, stream=Trickle(400, pause=0.01)))
+    async with httpx.AsyncClient() as http:
+        adapter = fhir_pas(http, settings(deadline_seconds=0.3))
+        with pytest.raises(PayerTimeout, match="deadline"):
+            await adapter.submit(SUB)
+
+
+async def test_an_answer_past_the_size_cap_is_a_protocol_error(payer: respx.MockRouter) -> None:
+    route = payer.post(SUBMIT).mock(return_value=httpx.Response(200, headers=FHIR, stream=Trickle(50, size=1000)))
+    async with httpx.AsyncClient() as http:
+        adapter = fhir_pas(http, settings(max_answer_bytes=20_000))
+        with pytest.raises(PayerProtocolError, match="larger than 20000 bytes"):
+            await adapter.submit(SUB)
+    assert route.call_count == 1  # not retried: the payer may have acted on it

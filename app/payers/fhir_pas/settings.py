@@ -60,6 +60,10 @@ class FhirPasSettings(BaseModel):
     backoff_initial_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=4, ge=0)
     max_retry_after_seconds: float = Field(default=5, ge=0)  # longer Retry-After: give up, the worker retries
+    # One call (its attempts, waits and token refresh included) ends by this deadline: a payer that
+    # trickles an endless answer holds a request or a worker slot no longer (then PayerTimeout).
+    deadline_seconds: float = Field(default=30, gt=0, le=600)
+    max_answer_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # a larger answer: PayerProtocolError
 
     def url(self, path: str) -> str:
         return f"{str(self.base_url).rstrip('/')}/{path.lstrip('/')}"

@@ -5,7 +5,13 @@ Retried (with exponential backoff and jitter, or the payer's Retry-After): conne
 `max_retry_after_seconds`. Never retried: read timeouts and 5xx (the payer may have
 acted on the request). A 401 refreshes the token once.
 
+Bounded: the whole call (attempts, waits, token refresh) ends by `deadline_seconds` (httpx's
+timeouts are per read, so a payer trickling an endless answer would otherwise hold the request
+or the worker slot for ever), and an answer is read as a stream, refused past `max_answer_bytes`.
+
     2xx                          -> the response
+    deadline passed              -> PayerTimeout
+    answer over max_answer_bytes -> PayerProtocolError
     connect error                -> retried, then PayerUnavailable
     read/write/pool timeout, 408, 504 -> PayerTimeout
     401 twice                    -> PayerUnavailable (our credentials are refused)
@@ -17,6 +23,7 @@ acted on the request). A 401 refreshes the token once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -32,6 +39,7 @@ from app.payers.fhir_pas.outcome import operation_outcome_issues
 from app.payers.fhir_pas.settings import FhirPasSettings
 
 FHIR_JSON = "application/fhir+json"
+_DECODED = ("content-encoding", "content-length", "transfer-encoding")  # the body kept is decoded and whole
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +98,14 @@ class PayerTransport:
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(self._settings.url(path), body)
+            async with asyncio.timeout(self._settings.deadline_seconds):
+                async for attempt in retrying:
+                    with attempt:
+                        return await self._attempt(self._settings.url(path), body)
         except _Retryable as exc:
             raise exc.error from exc.__cause__
+        except TimeoutError as exc:
+            raise PayerTimeout(f"payer call passed its deadline of {self._settings.deadline_seconds:g} s") from exc
         raise PayerUnavailable("no attempt was made")  # unreachable: tenacity always attempts once
 
     def _wait(self, state: RetryCallState) -> float:
@@ -115,7 +126,7 @@ class PayerTransport:
         if self._tokens is not None:
             headers["Authorization"] = f"Bearer {await self._tokens.token()}"
         try:
-            response = await self._http.post(url, content=body, headers=headers, timeout=self._timeout)
+            response = await self._read(url, body, headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise _Retryable(PayerUnavailable(f"payer unreachable ({type(exc).__name__})")) from exc
         except httpx.TimeoutException as exc:
@@ -127,6 +138,24 @@ class PayerTransport:
             extra={"payer_id": self._payer_id, "status_code": response.status_code, "token_refreshed": refresh},
         )
         return response
+
+    async def _read(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST and read the answer as a stream, at most `max_answer_bytes` of it."""
+        limit = self._settings.max_answer_bytes
+        request = self._http.build_request("POST", url, content=body, headers=headers, timeout=self._timeout)
+        streamed = await self._http.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in streamed.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise PayerProtocolError(f"payer answer is larger than {limit} bytes")
+                chunks.append(chunk)
+        finally:
+            await streamed.aclose()
+        kept = [(k, v) for k, v in streamed.headers.multi_items() if k.lower() not in _DECODED]
+        return httpx.Response(streamed.status_code, headers=kept, content=b"".join(chunks), request=request)
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         status = response.status_code
