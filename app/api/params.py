@@ -15,9 +15,10 @@ from fastapi import Path, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator
 
-from app.domain.bounds import INT64_MAX, has_control_characters
+from app.domain import bounds
+from app.domain.bounds import has_control_characters
 
-RowId = Annotated[int, Path(ge=1, le=INT64_MAX, description="A row id (1 to 2**63-1).")]
+RowId = Annotated[bounds.RowId, Path(description="A row id (1 to 2**63-1).")]
 
 CONTROL_TEXT = "control characters (NUL, or another below U+0020 than tab, line feed, carriage return) are not allowed"
 

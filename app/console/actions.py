@@ -16,6 +16,7 @@ from app.api.auditing import open_audit
 from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import CheckedOperatorDep
 from app.console.rendering import back_to
+from app.domain.bounds import RowId
 from app.errors import EpaError
 from app.jobs.queries import retry_job
 from app.notifications import WebhookDeliveries
@@ -66,7 +67,7 @@ async def cancel_authorization(
 
 
 @router.post("/jobs/{job_id}/retry")
-async def retry(job_id: int, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep) -> Response:
+async def retry(job_id: RowId, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep) -> Response:
     try:
         await retry_job(session, job_id, client_id=operator.principal.scope_client_id, now=runtime.clock())
     except EpaError as exc:
@@ -76,7 +77,7 @@ async def retry(job_id: int, runtime: RuntimeDep, session: SessionDep, operator:
 
 @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver")
 async def redeliver(
-    endpoint_id: uuid.UUID, delivery_id: int, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep
+    endpoint_id: uuid.UUID, delivery_id: RowId, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep
 ) -> Response:
     page = f"/console/webhooks/{endpoint_id}"
     try:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Annotated
+
+import annotated_types
 
 # Identifiers, stored as "system|value" (system, a bar, the value).
 # authorizations.bundle_identifier, claim_identifier; Subscription org; authorization_identifiers.system
@@ -37,6 +40,10 @@ QUANTITY_MAX = Decimal(10) ** (QUANTITY_PRECISION - QUANTITY_SCALE) - Decimal(1)
 # SQL INTEGER / BIGINT columns (sequences, row ids).
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
+
+# A row id a client or an operator sends (a job, a delivery): the one parser the API and the
+# console share, so an id past BIGINT is refused (422) before any query, wherever it comes in.
+RowId = Annotated[int, annotated_types.Ge(1), annotated_types.Le(INT64_MAX)]
 
 
 def quantity_fits(value: Decimal) -> bool:

@@ -89,3 +89,19 @@ async def test_disabling_the_admin_client_ends_its_console_session(app: FastAPI,
         await set_enabled(session, "ops-admin", enabled=False)
         await session.commit()
     assert (await client.get("/console/jobs")).status_code == 303
+
+
+async def test_retry_and_redeliver_forms_refuse_ids_past_int64_without_a_500(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    token = await token_for(client, app, "ops-admin", [ADMIN], admin=True)
+    await log_in(client, token)
+    csrf = csrf_of((await client.get("/console/jobs")).text)
+    endpoint = "00000000-0000-4000-8000-000000000001"
+    for too_large in (2**63, 10**30):
+        retried = await client.post(f"/console/jobs/{too_large}/retry", data={"csrf": csrf})
+        redelivered = await client.post(
+            f"/console/webhooks/{endpoint}/deliveries/{too_large}/redeliver", data={"csrf": csrf}
+        )
+        assert retried.status_code == redelivered.status_code == 422
+    assert (await client.post(f"/console/jobs/{2**63 - 1}/retry", data={"csrf": csrf})).status_code != 500
