@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from orjson import dumps
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel
 
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.security import require
+from app.domain.bounds import bounded_instant
 from app.errors import InvalidRequest
 from app.security.audit import AuditQuery, find_audit, next_audit_cursor
 from app.security.audit_event import audit_bundle
@@ -39,7 +40,10 @@ class AuditPage(BaseModel):
 
 ClientFilter = Annotated[str | None, Query(max_length=128, description="Only this client's records.")]
 OperationFilter = Annotated[str | None, Query(max_length=64, description="Only this operation, e.g. auth.token.")]
-SinceFilter = Annotated[AwareDatetime | None, Query(description="Only records at or after this instant.")]
+SinceFilter = Annotated[
+    Annotated[AwareDatetime, AfterValidator(bounded_instant)] | None,
+    Query(description="Only records at or after this instant (1900 to 2999)."),
+]
 Cursor = Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$", description="next_cursor of the last page.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Header, Query, Response
 from app import operations
 from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
+from app.api.params import Instant
 from app.api.security import require
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
 from app.operations import (
@@ -56,8 +57,8 @@ async def authorizations_index(
     kind: AuthorizationKind | None = None,
     priority: Priority | None = None,
     overdue: Annotated[bool | None, Query(description="true: undecided past the due time")] = None,
-    expiring_before: Annotated[datetime | None, Query(description="Approvals whose validity ends before")] = None,
-    updated_since: datetime | None = None,
+    expiring_before: Annotated[Instant | None, Query(description="Approvals whose validity ends before")] = None,
+    updated_since: Instant | None = None,
     member_id: Annotated[str | None, Query(max_length=256, description="Patient member id (exact)")] = None,
     provider: Annotated[str | None, Query(max_length=256, description='Provider identifier, "system|value"')] = None,
     include_replaced: Annotated[bool, Query(description="Also versions an update replaced")] = False,

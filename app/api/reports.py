@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.api.deps import RuntimeDep, SessionDep
+from app.api.params import DateOrInstant
 from app.api.security import require
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import prior_auth_report
@@ -29,9 +29,9 @@ async def prior_auth(
     session: SessionDep,
     principal: Annotated[Principal, require(AUTHORIZATIONS_READ)],
     start: Annotated[
-        date | datetime | None, Query(alias="from", description="Received on or after (default: 90 days before `to`)")
+        DateOrInstant | None, Query(alias="from", description="Received on or after (default: 90 days before `to`)")
     ] = None,
-    end: Annotated[date | datetime | None, Query(alias="to", description="Received before (default: now)")] = None,
+    end: Annotated[DateOrInstant | None, Query(alias="to", description="Received before (default: now)")] = None,
     payer: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Any:
     query = report_query(as_instant(start), as_instant(end), payer, principal.scope_client_id, runtime.clock())

@@ -9,6 +9,7 @@ models' column lengths with these numbers.
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -69,3 +70,32 @@ APPEAL_DOCUMENT_TITLE_LENGTH = 200  # appeal_documents.title
 APPEAL_DOCUMENT_TYPE_LENGTH = 128  # appeal_documents.content_type (a MIME type)
 APPEAL_DOCUMENT_MAX_BYTES = 1_000_000  # one document, decoded
 APPEAL_DOCUMENTS_MAX = 5  # documents per appeal
+
+
+# Instants and dates a client sends (filters, report periods, paging cursors). Within these a
+# conversion to UTC, a default span or a day added never leaves Python's or the database's range
+# (near year 1 or 9999 with an offset, it would: a 500 instead of a 4xx).
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(2999, 12, 31, tzinfo=UTC)
+INSTANT_RANGE_TEXT = "must be between 1900-01-01 and 2999-12-31 (UTC)"
+
+
+def bounded_instant(value: datetime) -> datetime:
+    """`value` in UTC (naive means UTC), or ValueError when it lies outside the instants a client may send."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    try:
+        utc = aware.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(INSTANT_RANGE_TEXT) from None
+    if not EARLIEST_INSTANT <= utc <= LATEST_INSTANT:
+        raise ValueError(INSTANT_RANGE_TEXT)
+    return utc
+
+
+def bounded_date(value: date | datetime) -> date | datetime:
+    """A date or an instant within the range a client may send (an instant comes back in UTC), else ValueError."""
+    if isinstance(value, datetime):
+        return bounded_instant(value)
+    if not EARLIEST_INSTANT.date() <= value <= LATEST_INSTANT.date():
+        raise ValueError(INSTANT_RANGE_TEXT)
+    return value

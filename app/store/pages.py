@@ -11,6 +11,7 @@ import binascii
 import uuid
 from datetime import datetime
 
+from app.domain.bounds import bounded_instant
 from app.errors import InvalidRequest
 
 
@@ -24,8 +25,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, _, ident = raw.partition("|")
         updated_at, authorization_id = datetime.fromisoformat(when), uuid.UUID(hex=ident)
+        if updated_at.tzinfo is None:
+            raise ValueError("naive")
+        updated_at = bounded_instant(updated_at)  # a tampered cursor near year 1 or 9999 is malformed too
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidRequest("malformed cursor") from None
-    if updated_at.tzinfo is None:
-        raise InvalidRequest("malformed cursor")
     return updated_at, authorization_id
