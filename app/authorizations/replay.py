@@ -37,16 +37,25 @@ class SubmitResult:
 
 
 def fingerprint(parsed: ParsedSubmission) -> str:
-    """What makes two submissions the same request: the canonical JSON of the parsed Bundle (keys sorted,
-    no whitespace), so a retry serialised with other whitespace, key order or as XML is the same request."""
+    """What makes two submissions the same request: the Bundle as the R4B model writes it, so a retry
+    serialised with other whitespace, key order, number or date spelling, or in XML rather than JSON
+    (or the other way round), is the same request."""
+    if parsed.canonical:
+        return hashlib.sha256(parsed.canonical).hexdigest()
+    return _sorted_fingerprint(parsed)
+
+
+def _sorted_fingerprint(parsed: ParsedSubmission) -> str:
+    """The earlier fingerprint: the decoded JSON with its keys sorted (rows stored before the canonical one)."""
     return hashlib.sha256(orjson.dumps(parsed.bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 async def replay(
     repository: AuthorizationRepository, existing: Authorization, parsed: ParsedSubmission, base_url: str
 ) -> SubmitResult:
-    # Rows stored before the canonical fingerprint hold the hash of the bytes as sent.
-    if existing.request_hash not in (fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest()):
+    # Rows stored before the canonical fingerprint hold the sorted JSON's hash, or older ones that of the bytes as sent.
+    earlier = (_sorted_fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest())
+    if existing.request_hash not in (fingerprint(parsed), *earlier):
         raise Conflict(
             "this Bundle.identifier was already used for a different request; give each request its own identifier",
             issues=[

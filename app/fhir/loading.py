@@ -35,6 +35,7 @@ class LoadedBundle:
     bundle: dict[str, Any]
     bundle_bytes: bytes
     issues: list[Issue]
+    canonical: bytes = b""  # the validated Bundle as the R4B model writes it: the same whether sent as JSON or XML
 
 
 def invalid(issues: list[Issue]) -> InvalidRequest:
@@ -84,9 +85,10 @@ def load_bundle(body: bytes, limits: ParseLimits) -> LoadedBundle:
         )
     check_bundle_counts(document, limits)
     issues = _entry_type_issues(document)
+    canonical = b""
     if not issues:
-        issues = validate_r4b(document)
-    return LoadedBundle(bundle=document, bundle_bytes=bundle_bytes, issues=issues)
+        issues, canonical = _validated(document)
+    return LoadedBundle(bundle=document, bundle_bytes=bundle_bytes, issues=issues, canonical=canonical)
 
 
 def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any]:
@@ -131,14 +133,33 @@ def _entry_type_issues(bundle: dict[str, Any]) -> list[Issue]:
 
 def validate_r4b(document: dict[str, Any]) -> list[Issue]:
     """Validate `document` as an R4B Bundle; return the failures as Issues (empty when valid)."""
+    return _validated(document, canonical=False)[0]
+
+
+def _validated(document: dict[str, Any], *, canonical: bool = True) -> tuple[list[Issue], bytes]:
+    """The R4B validation failures of `document`, and (valid, when asked) its canonical JSON."""
     try:
-        Bundle.model_validate(document)
+        model = Bundle.model_validate(document)
     except ValidationError as exc:
-        return [_issue_from_error(error) for error in exc.errors(include_url=False, include_input=False)]
+        return [_issue_from_error(error) for error in exc.errors(include_url=False, include_input=False)], b""
     except Exception as exc:  # fhir.resources raises KeyError/TypeError/... for some malformed input
         logger.info("R4B validation raised %s", type(exc).__name__)
-        return [Issue(text="the Bundle is not valid FHIR R4 (a resource or element type is not recognized)")]
-    return []
+        return [Issue(text="the Bundle is not valid FHIR R4 (a resource or element type is not recognized)")], b""
+    if not canonical:
+        return [], b""
+    written = orjson.loads(model.model_dump_json(by_alias=True, exclude_none=True))
+    return [], orjson.dumps(_same_numbers(written), option=orjson.OPT_SORT_KEYS)
+
+
+def _same_numbers(value: Any) -> Any:
+    """`value` with every whole decimal written as an integer (XML's 1.0 and JSON's 1 are one quantity)."""
+    if isinstance(value, dict):
+        return {key: _same_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_same_numbers(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _issue_from_error(error: Any) -> Issue:

@@ -36,11 +36,12 @@ INTERNAL_FAILURE_TEXT = "the request could not be interpreted as a PAS request B
 class ParsedSubmission:
     """A valid `$submit` request.
 
-    `bundle` is the request Bundle as decoded JSON (never mutated by this layer); `bundle_bytes`
-    the Bundle alone (the bytes as sent unless it came wrapped in Parameters); `warnings` the
-    non-fatal issues (to echo as ClaimResponse.processNote); `index` the Bundle's references,
-    resolved once while parsing and handed on to every later reader of the Bundle (coverage
-    facts, documents, the response), so none builds it again.
+        `bundle` is the request Bundle as decoded JSON (never mutated by this layer); `bundle_bytes`
+        the Bundle alone (the bytes as sent unless it came wrapped in Parameters); `warnings` the
+        non-fatal issues (to echo as ClaimResponse.processNote); `canonical` the Bundle as the R4B model
+    writes it (what idempotency compares, whatever format it came in); `index` the Bundle's references,
+        resolved once while parsing and handed on to every later reader of the Bundle (coverage
+        facts, documents, the response), so none builds it again.
     """
 
     request: PriorAuthRequest
@@ -49,6 +50,7 @@ class ParsedSubmission:
     warnings: list[Issue] = field(default_factory=list)
     bundle_index: InitVar[BundleIndex | None] = None
     index: BundleIndex = field(init=False, repr=False, compare=False)
+    canonical: bytes = field(default=b"", repr=False, compare=False)  # see LoadedBundle.canonical
 
     def __post_init__(self, bundle_index: BundleIndex | None) -> None:
         object.__setattr__(self, "index", bundle_index if bundle_index is not None else BundleIndex(self.bundle))
@@ -90,7 +92,7 @@ def parse_submit(body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSub
     if errors or request is None:
         raise invalid(errors or [Issue(text=INTERNAL_FAILURE_TEXT, code="exception")])
     warnings = [i for i in issues if i.severity not in ("error", "fatal")]
-    return ParsedSubmission(request, bundle, loaded.bundle_bytes, warnings, index)
+    return ParsedSubmission(request, bundle, loaded.bundle_bytes, warnings, index, canonical=loaded.canonical)
 
 
 def _deduplicated(issues: list[Issue]) -> list[Issue]:

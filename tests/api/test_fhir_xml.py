@@ -153,3 +153,17 @@ async def test_a_subscription_is_created_and_read_in_xml(client: httpx.AsyncClie
     reread: Any = get_fhir_model_class("Subscription").model_validate_xml(read.content)
     assert reread.id == parsed.id
     assert (await client.get(f"/fhir/Subscription/{parsed.id}", headers=FHIR_JSON)).json()["id"] == parsed.id
+
+
+async def test_the_same_request_sent_as_xml_then_as_json_is_a_replay(client: httpx.AsyncClient) -> None:
+    bundle = pas_request("99212", tag="x-then-json")
+    first = await client.post("/fhir/Claim/$submit", content=as_xml(bundle), headers={"content-type": XML})
+    again = await submit(client, bundle)  # the JSON as the EHR wrote it
+    assert first.status_code == again.status_code == 200, again.text
+    assert claim_response(first.json())["id"] == claim_response(again.json())["id"]
+    other = await client.post("/fhir/Claim/$submit", content=as_xml(pas_request("99213", tag="json-then-xml")))
+    assert other.status_code in (400, 415)  # (no content type: not read as XML)
+    json_first = pas_request("99213", tag="json-then-xml")
+    assert (await submit(client, json_first)).status_code == 200
+    xml_again = await client.post("/fhir/Claim/$submit", content=as_xml(json_first), headers={"content-type": XML})
+    assert xml_again.status_code == 200, xml_again.text
