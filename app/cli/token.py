@@ -2,15 +2,17 @@
 
 Signs a client assertion with the client's private key (`app.security.client_assertion`), posts it
 to `POST /auth/token` and prints the access token alone on stdout, so `TOKEN=$(epa token ...)` feeds
-the curl examples of the docs. The key is never printed.
+the curl examples of the docs. The key is never printed. Every refusal (unreachable, refused, an
+answer that is not a JSON token response) is one line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
+import orjson
 import typer
 
 from app.cli.common import fail, load_settings
@@ -43,8 +45,22 @@ def token(
         response = httpx.post(token_url, data=form, timeout=10.0)
     except httpx.HTTPError as exc:
         fail(f"cannot reach {token_url} ({type(exc).__name__})")
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-    if response.status_code != 200 or "access_token" not in body:
+    body = _json_object(response)
+    access_token = body.get("access_token")
+    if response.status_code != 200 or not isinstance(access_token, str) or not access_token:
         detail = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
-        fail(f"token refused: {detail}")
-    typer.echo(body["access_token"])
+        if response.status_code == 200:
+            detail = "the answer holds no access_token (not a JSON token response)"
+        fail(f"token refused: {str(detail)[:200]}")
+    typer.echo(access_token)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer as a JSON object, or {} when it is not one (HTML from a proxy, a truncated body, ...)."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return {}
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
