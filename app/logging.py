@@ -38,6 +38,10 @@ def configure_logging(level: str) -> None:
     # Database drivers log SQL with its bound parameters (member ids, names) at debug level: never let them.
     for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # httpx and httpcore write every outbound URL (a webhook's ?token=, a member id in a path) at info
+    # and debug: the runtime's client logs its calls itself, without path or query (`app.outbound`).
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     # uvicorn's access log prints query strings (which may carry member ids); we log requests ourselves.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):

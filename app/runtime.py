@@ -1,7 +1,15 @@
-"""What a running service holds: built once in the lifespan, torn down on exit, no globals."""
+"""What a running service holds: built once in the lifespan, torn down on exit, no globals.
+
+The shared http client logs each outbound call itself (logger `app.outbound`: method, host,
+status, milliseconds to the answer's headers), never its path or query: a webhook's `?token=`
+or a member id an adapter puts in a path stays out of the logs (httpx's own logger, which writes
+whole URLs, is silenced in `app.logging`).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +24,37 @@ from app.payers import PayerRegistry, build_registry
 from app.payers.contract import Clock, utc_now
 from app.settings import Settings
 from app.store.database import create_engine, create_session_factory
+
+outbound_log = logging.getLogger("app.outbound")
+_STARTED = "epa.started"
+
+
+async def _outbound_started(request: httpx.Request) -> None:
+    request.extensions[_STARTED] = time.perf_counter()
+
+
+async def _outbound_answered(response: httpx.Response) -> None:
+    request = response.request
+    started = request.extensions.get(_STARTED)
+    elapsed = round((time.perf_counter() - started) * 1000, 2) if isinstance(started, float) else None
+    outbound_log.info(
+        "outbound call",
+        extra={
+            "method": request.method,
+            "host": request.headers.get("host") or request.url.host,
+            "status": response.status_code,
+            "duration_ms": elapsed,
+        },
+    )
+
+
+def outbound_client() -> httpx.AsyncClient:
+    """The process's http client for payers, receivers and JWKS: no redirects, each call logged without its URL."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=5.0),
+        follow_redirects=False,
+        event_hooks={"request": [_outbound_started], "response": [_outbound_answered]},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +81,7 @@ async def build_runtime(
     rules = coverage or RulesHolder.load(settings.coverage_rules_dir)  # RulesError before anything opens
     programs = load_programs(settings.programs_dir)  # RulesError before anything opens
     engine = create_engine(settings.effective_database_url)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+    http = outbound_client()
     registry: PayerRegistry | None = None
     try:
         registry = payers or build_registry(settings.payers_file, http, clock=clock)
