@@ -131,3 +131,16 @@ def render_subscription(
     if error:
         result["error"] = error
     return result
+
+
+HEADER_MASK = "****"
+
+
+def masked_headers(resource: dict[str, Any]) -> dict[str, Any]:
+    """`resource` with each `channel.header` value masked ("Authorization: ****"): the subscriber knows
+    its own headers, and neither the store nor a read shows them."""
+    channel = resource.get("channel")
+    if not isinstance(channel, dict) or not isinstance(channel.get("header"), list):
+        return resource
+    masked = [f"{str(h).partition(':')[0].strip()}: {HEADER_MASK}" for h in channel["header"]]
+    return {**resource, "channel": {**channel, "header": masked}}

@@ -10,6 +10,11 @@ to explicit keys needs no migration step beyond `reencrypt`.
 
 The plaintext secret leaves the service only in the answer to its creation or rotation; it is
 decrypted in memory to sign a delivery and never logged.
+
+A FHIR Subscription's `channel.header` entries (usually the subscriber's bearer token) are sealed
+the same way (`seal_headers`, each "Name: value" whole) and opened only to send a notification
+(`open_headers`); the stored resource keeps them masked. Entries stored before this were plaintext
+("Name: value", a colon no Fernet token has) and are read as they are.
 """
 
 from __future__ import annotations
@@ -67,3 +72,13 @@ class SecretBox:
             return self._fernet.rotate(stored.encode("ascii")).decode("ascii")
         except (InvalidToken, UnicodeError):
             raise SecretUnreadable("a webhook secret could not be decrypted with the configured keys") from None
+
+
+def seal_headers(box: SecretBox, headers: list[str]) -> list[str]:
+    """Each "Name: value" header encrypted, for storage."""
+    return [box.seal(header) for header in headers]
+
+
+def open_headers(box: SecretBox, stored: list[str]) -> list[str]:
+    """The "Name: value" headers to send (a plaintext entry from before encryption is read as it is)."""
+    return [header if ":" in header else box.open(header) for header in stored]

@@ -34,6 +34,7 @@ from app.notifications.delivery import Message, delivery_handler
 from app.notifications.events import SUBSCRIPTION_NOTIFY
 from app.notifications.outbound import AttemptResult
 from app.notifications.repository.subscriptions import SubscriptionRepository, claim_notify_job
+from app.notifications.secret_box import SecretBox, open_headers
 from app.notifications.states import ACTIVE, ERROR, EVENT, HANDSHAKE, HEARTBEAT, OFF, REQUESTED
 from app.notifications.subscriptions import add_notification
 from app.settings import Settings
@@ -42,9 +43,9 @@ from app.store.models import FhirSubscription, SubscriptionNotification
 log = logging.getLogger(__name__)
 
 
-def _headers(subscription: FhirSubscription) -> dict[str, str]:
+def _headers(settings: Settings, subscription: FhirSubscription) -> dict[str, str]:
     headers = {"content-type": "application/fhir+json"}
-    for header in subscription.headers:
+    for header in open_headers(SecretBox(settings), subscription.headers):  # sealed at rest
         name, _, value = header.partition(":")
         headers[name.strip()] = value.strip()
     return headers
@@ -110,7 +111,7 @@ class SubscriptionChannel:
     ) -> Message:
         if row.kind == EVENT and row.event_number is None:  # numbered once, at the first try: in event order
             row.event_number = await SubscriptionRepository(job.session, job.client_id).number_event(target.id)
-        return Message(target.endpoint, await _body(self.settings, job, target, row), _headers(target))
+        return Message(target.endpoint, await _body(self.settings, job, target, row), _headers(self.settings, target))
 
     def attempted(
         self, job: JobContext, row: SubscriptionNotification, result: AttemptResult, *, started: datetime

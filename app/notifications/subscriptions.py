@@ -17,9 +17,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
-from app.fhir.subscription import PAS_TOPIC, SubscriptionRequest
+from app.fhir.subscription import PAS_TOPIC, SubscriptionRequest, masked_headers
 from app.notifications.queries import Audience
 from app.notifications.repository.subscriptions import SubscriptionRepository
+from app.notifications.secret_box import SecretBox, seal_headers
 from app.notifications.states import EVENT, HANDSHAKE, PENDING, REQUESTED
 from app.notifications.targets import check_url
 from app.notifications.views import SubscriptionView
@@ -116,11 +117,11 @@ class FhirSubscriptions:
         subscription.org_identifier = request.org_identifier
         subscription.content = request.content
         subscription.content_type = "application/fhir+json"
-        subscription.headers = request.headers
+        subscription.headers = seal_headers(SecretBox(self.settings), request.headers)
         subscription.heartbeat_seconds = request.heartbeat_seconds
         subscription.end_at = request.end
         subscription.reason = str(request.resource.get("reason") or "") or None
-        subscription.resource = request.resource
+        subscription.resource = masked_headers(request.resource)
         subscription.status, subscription.error = REQUESTED, None
         subscription.updated_at = now
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.fhir.subscription import masked_headers
 from app.store.models import FhirSubscription, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -125,5 +126,5 @@ class SubscriptionView:
             version=row.version,
             events_since_start=row.events_since_start,
             updated_at=row.updated_at,
-            resource=row.resource,
+            resource=masked_headers(row.resource),  # rows stored before headers were masked at rest
         )

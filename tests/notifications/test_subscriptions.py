@@ -8,10 +8,12 @@ import httpx
 import orjson
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import select
 
 from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC
 from app.notifications.subscriptions import org_matches
 from app.runtime import Runtime
+from app.store.models import FhirSubscription
 from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, submit
 from tests.support.receiver import Received, running_receiver
@@ -123,3 +125,23 @@ async def test_capability_statement_declares_the_topic(client: httpx.AsyncClient
 )
 def test_org_filter(org_filter: str | None, provider: str | None, expected: bool) -> None:
     assert org_matches(org_filter, provider) is expected
+
+
+async def test_channel_headers_are_sealed_at_rest_masked_on_read_and_still_sent(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    async with running_receiver() as receiver:
+        created = await create_subscription(client, subscription(receiver.url))
+        assert created.status_code == 201, created.text
+        await drain(runtime)  # the handshake carries the header, decrypted
+    assert receiver.requests[0].headers["authorization"] == "Bearer receiver-token"
+    assert created.json()["channel"]["header"] == ["Authorization: ****"]
+    read = await client.get(f"/fhir/Subscription/{created.json()['id']}", headers=FHIR_JSON)
+    assert read.json()["channel"]["header"] == ["Authorization: ****"]
+    searched = await client.get("/fhir/Subscription", headers=FHIR_JSON)
+    assert "receiver-token" not in searched.text
+    async with runtime.sessions() as session:
+        rows = (await session.execute(select(FhirSubscription))).scalars().all()
+    stored = orjson.dumps([(row.headers, row.resource) for row in rows])
+    assert rows
+    assert b"receiver-token" not in stored
