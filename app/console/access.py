@@ -3,7 +3,8 @@
 `operator` is the dependency of every console page. Without a valid session cookie it raises
 `LoginRequired` (a redirect to the login page); in development mode it opens a session for the
 development principal instead. Each request checks again that the client is still an enabled
-admin, so disabling a client ends its console sessions at once.
+admin, so disabling a client ends its console sessions at once, and that the session was not
+logged out (`app.security.console_sessions`: a logout ends it on every process).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.api.middleware import CLIENT_ID_STATE
 from app.console import sessions
 from app.errors import Forbidden
 from app.runtime import Runtime
+from app.security import console_sessions
 from app.security.principal import DEVELOPMENT_PRINCIPAL, Principal
 from app.security.registry import get_client
 
@@ -38,8 +40,11 @@ def console_key(request: Request) -> bytes:
     return key
 
 
-async def is_admin(runtime: Runtime, client_id: str) -> bool:
+async def is_admin(runtime: Runtime, client_id: str, *, csrf: str | None = None) -> bool:
+    """Whether `client_id` is an enabled admin (and, given a session's `csrf`, that session was not logged out)."""
     async with runtime.sessions() as session:
+        if csrf is not None and await console_sessions.is_revoked(session, csrf):
+            return False
         registration = await get_client(session, client_id)
     return registration is not None and registration.enabled and registration.admin
 
@@ -58,7 +63,7 @@ async def _operator(request: Request, runtime: Runtime) -> Operator:
             return Operator(DEVELOPMENT_PRINCIPAL, found.csrf)
         cookie, opened = sessions.issue(key, DEVELOPMENT_PRINCIPAL.client_id)
         return Operator(DEVELOPMENT_PRINCIPAL, opened.csrf, new_cookie=cookie)
-    if found is None or not await is_admin(runtime, found.client_id):
+    if found is None or not await is_admin(runtime, found.client_id, csrf=found.csrf):
         raise LoginRequired
     return Operator(Principal(client_id=found.client_id, scopes=frozenset(), admin=True), found.csrf)
 

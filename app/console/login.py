@@ -18,6 +18,7 @@ from app.console import sessions
 from app.console.access import CheckedOperatorDep, console_key, is_admin
 from app.console.rendering import render, secure_cookies, set_session_cookie
 from app.errors import EpaError
+from app.security import console_sessions
 from app.security.principal import ADMIN
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -69,7 +70,11 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, _operator: CheckedOperatorDep) -> Response:
+async def logout(request: Request, runtime: RuntimeDep, operator: CheckedOperatorDep) -> Response:
+    """End the session on every process (recorded server-side), then drop the cookie."""
+    async with runtime.sessions() as session:
+        await console_sessions.revoke(session, operator.csrf, lifetime_seconds=sessions.LIFETIME_SECONDS)
+        await session.commit()
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(sessions.COOKIE, path=sessions.PATH)
     return response

@@ -12,12 +12,12 @@ audit search filters on it when one is given (None: an admin's search over every
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.store.models import AuditRecord, ClientRegistration, UsedAssertion
+from app.store.models import AuditRecord, ClientRegistration, RevokedConsoleSession, UsedAssertion
 
 
 async def get_registration(session: AsyncSession, client_id: str) -> ClientRegistration | None:
@@ -78,3 +78,14 @@ async def find_audit_records(
     if before_id is not None:
         statement = statement.where(AuditRecord.id < before_id)
     return list((await session.scalars(statement)).all())
+
+
+async def add_revoked_console_session(session: AsyncSession, session_id: str, expires_at: datetime) -> None:
+    """Record a console session as ended (once; revoking it again changes nothing); forget expired ones."""
+    await session.execute(delete(RevokedConsoleSession).where(RevokedConsoleSession.expires_at < datetime.now(UTC)))
+    if await session.get(RevokedConsoleSession, session_id) is None:
+        session.add(RevokedConsoleSession(session_id=session_id, expires_at=expires_at))
+
+
+async def is_console_session_revoked(session: AsyncSession, session_id: str) -> bool:
+    return await session.get(RevokedConsoleSession, session_id) is not None

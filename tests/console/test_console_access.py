@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.jobs.repository import JobState, enqueue
+from app.main import create_app
 from app.security.principal import ADMIN, AUTHORIZATIONS_READ
 from app.store.models import Job
 from tests.support.auth import token_for
@@ -105,3 +106,23 @@ async def test_retry_and_redeliver_forms_refuse_ids_past_int64_without_a_500(
         )
         assert retried.status_code == redelivered.status_code == 422
     assert (await client.post(f"/console/jobs/{2**63 - 1}/retry", data={"csrf": csrf})).status_code != 500
+
+
+async def test_after_logout_the_old_cookie_is_refused_by_every_process(app: FastAPI, client: httpx.AsyncClient) -> None:
+    token = await token_for(client, app, "ops-admin", [ADMIN], admin=True)
+    await log_in(client, token)
+    old_cookie = client.cookies["epa_console"]
+    page = await client.get("/console/jobs")
+    assert page.status_code == 200
+    out = await client.post("/console/logout", data={"csrf": csrf_of(page.text)})
+    assert out.status_code == 303
+    other_process = create_app(app.state.runtime.settings)  # same signing key, same database
+    async with other_process.router.lifespan_context(other_process):
+        transport = httpx.ASGITransport(app=other_process)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as replayer:
+            replayer.cookies.set("epa_console", old_cookie, path="/console")
+            refused = await replayer.get("/console/jobs")
+    assert refused.status_code == 303
+    assert refused.headers["location"] == "/console/login"
+    client.cookies.set("epa_console", old_cookie, path="/console")
+    assert (await client.get("/console/jobs")).status_code == 303  # nor this process

@@ -31,7 +31,7 @@ from app.store.models.notifications import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from app.store.models.security import AuditRecord, ClientRegistration, UsedAssertion
+from app.store.models.security import AuditRecord, ClientRegistration, RevokedConsoleSession, UsedAssertion
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -52,6 +52,7 @@ __all__ = [
     "FhirSubscription",
     "Job",
     "QuantityNumeric",
+    "RevokedConsoleSession",
     "SubscriptionNotification",
     "UsedAssertion",
     "WebhookAttempt",

@@ -1,6 +1,7 @@
 """The security tables: `client_registrations` (SMART Backend Services clients: keys and scopes),
 `used_assertions` (client assertion `jti`s kept until they expire, so none is accepted twice) and
-`audit_records` (who did what to which resources, when, with what outcome; ids and codes only).
+`audit_records` (who did what to which resources, when, with what outcome; ids and codes only) and
+`revoked_console_sessions` (console sessions ended by logout, kept until their cookie would expire).
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ class UsedAssertion(Base):
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     client_id: Mapped[str] = mapped_column(String(bounds.CLIENT_ID_LENGTH))
     jti: Mapped[str] = mapped_column(String(256))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class RevokedConsoleSession(Base):
+    """A console session ended by logout (its id: a hash of the session's random token), refused by every
+    process until the cookie would have expired anyway."""
+
+    __tablename__ = "revoked_console_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
