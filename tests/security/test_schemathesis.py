@@ -108,6 +108,9 @@ async def test_no_operation_answers_5xx_or_breaks_its_schema_or_logs_what_it_was
         operations = [result.ok() for result in results if isinstance(result, Ok)]
         assert operations
         assert len(operations) == len(results), "some operations have an invalid schema"
+        labels = " ".join(operation.label for operation in operations)
+        for added in ("$submit-attachment", "/appeal", "/usage", "/fhir/ChargeItem", "/carried-over", "/attachments"):
+            assert added in labels, f"the fuzzed schema misses {added}"
         with captured_logs() as logs:
             for operation in operations:
                 for case in _cases(operation):
