@@ -76,26 +76,32 @@ def db_current() -> None:
     typer.echo(f"current: {revision or 'none'}\nhead:    {migrate.head_revision()}")
 
 
-async def _reencrypt(settings: Settings) -> int:
+async def _reencrypt(settings: Settings) -> tuple[int, int]:
     from app.notifications.endpoints import reencrypt_secrets
     from app.notifications.secret_box import SecretBox
+    from app.notifications.subscriptions import reencrypt_headers
     from app.store.database import create_session_factory
 
     engine = create_engine(settings.effective_database_url)
     try:
         async with create_session_factory(engine).begin() as session:
-            return await reencrypt_secrets(session, SecretBox(settings))
+            box = SecretBox(settings)
+            return await reencrypt_secrets(session, box), await reencrypt_headers(session, box)
     finally:
         await engine.dispose()
 
 
 @db_cli.command("reencrypt-secrets")
 def db_reencrypt_secrets() -> None:
-    """Re-encrypt every webhook signing secret with the first of EPA_WEBHOOK_SECRET_KEYS (after a key rotation)."""
+    """Re-encrypt every webhook signing secret and Subscription channel header with the first of
+    EPA_WEBHOOK_SECRET_KEYS (after a key rotation; also seals headers stored before encryption)."""
     settings = load_settings()
     require_current_schema(settings, upgrade=False)
     try:
-        count = asyncio.run(_reencrypt(settings))
+        endpoints, subscriptions = asyncio.run(_reencrypt(settings))
     except Exception as exc:
         database_error(settings, exc)
-    typer.echo(f"re-encrypted the signing secrets of {count} webhook endpoints")
+    typer.echo(
+        f"re-encrypted the signing secrets of {endpoints} webhook endpoints "
+        f"and the channel headers of {subscriptions} Subscriptions"
+    )

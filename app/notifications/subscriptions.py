@@ -165,3 +165,15 @@ class FhirSubscriptions:
 
     async def delete(self, subscription_id: uuid.UUID) -> None:
         await self.repository.delete(await self._get(subscription_id))
+
+
+async def reencrypt_headers(session: AsyncSession, box: SecretBox) -> int:
+    """Every Subscription's channel headers sealed with the newest key (plaintext ones from before
+    encryption are sealed too, their stored resource masked); how many Subscriptions."""
+    repository = SubscriptionRepository(session, None)
+    subscriptions = await repository.with_headers_for_update()
+    for subscription in subscriptions:
+        subscription.headers = [box.seal(h) if ":" in h else box.reseal(h) for h in subscription.headers]
+        subscription.resource = masked_headers(subscription.resource)
+    await repository.flush()
+    return len(subscriptions)

@@ -7,18 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.notifications.endpoints import reencrypt_secrets
-from app.notifications.secret_box import SecretBox, SecretUnreadable
+from app.notifications.secret_box import SecretBox, SecretUnreadable, open_headers
+from app.notifications.subscriptions import reencrypt_headers
 from app.runtime import Runtime
 from app.settings import Settings
 from app.store import migrate
 from app.store.database import create_engine, create_session_factory
-from app.store.models import WebhookEndpoint
+from app.store.models import FhirSubscription, WebhookEndpoint
 from tests.support.databases import BACKENDS, POSTGRES_ENV, fresh_database, postgres_admin_url
 
 
@@ -136,3 +138,33 @@ async def test_migration_0006_encrypts_existing_secrets_and_its_downgrade_decryp
                 )
         finally:
             await engine.dispose()
+
+
+async def test_reencryption_seals_subscription_headers_stored_in_plaintext_and_masks_the_resource(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    box = SecretBox(_settings(tmp_path, Fernet.generate_key().decode()))
+    now = datetime.now(UTC)
+    header = "Authorization: Bearer legacy-token"
+    async with create_session_factory(engine).begin() as session:
+        session.add(
+            FhirSubscription(
+                client_id="c",
+                status="active",
+                topic="t",
+                endpoint="https://ehr.example.org/hook",
+                content="id-only",
+                content_type="application/fhir+json",
+                headers=[header],
+                resource={"resourceType": "Subscription", "channel": {"header": [header]}},
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    async with create_session_factory(engine).begin() as session:
+        assert await reencrypt_headers(session, box) == 1
+    async with create_session_factory(engine)() as session:
+        row = (await session.scalars(select(FhirSubscription))).one()
+    assert "legacy-token" not in orjson.dumps([row.headers, row.resource]).decode()
+    assert open_headers(box, row.headers) == [header]  # still sent as the subscriber gave it
+    assert row.resource["channel"]["header"] == ["Authorization: ****"]

@@ -67,6 +67,11 @@ class SubscriptionRepository:
         statement = statement.where(FhirSubscription.status.in_(LIVE)).order_by(FhirSubscription.id)
         return list((await self.session.scalars(statement)).all())
 
+    async def with_headers_for_update(self) -> list[FhirSubscription]:
+        """The Subscriptions in scope, locked, for re-encrypting their channel headers after a key rotation."""
+        statement = self._scoped(select(FhirSubscription), FhirSubscription.client_id)
+        return list((await self.session.scalars(statement.order_by(FhirSubscription.id).with_for_update())).all())
+
     async def delete(self, subscription: FhirSubscription) -> None:
         """The Subscription and (by cascade) its notifications."""
         await self.session.delete(subscription)
