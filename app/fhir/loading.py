@@ -147,8 +147,11 @@ def _validated(document: dict[str, Any], *, canonical: bool = True) -> tuple[lis
         return [Issue(text="the Bundle is not valid FHIR R4 (a resource or element type is not recognized)")], b""
     if not canonical:
         return [], b""
-    written = orjson.loads(model.model_dump_json(by_alias=True, exclude_none=True))
-    return [], orjson.dumps(_same_numbers(written), option=orjson.OPT_SORT_KEYS)
+    try:
+        written = orjson.loads(model.model_dump_json(by_alias=True, exclude_none=True))
+        return [], orjson.dumps(_same_numbers(written), option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, ValueError, TypeError):
+        return [], b""  # no canonical form: the request is compared by its sorted JSON instead
 
 
 def _same_numbers(value: Any) -> Any:
@@ -157,7 +160,7 @@ def _same_numbers(value: Any) -> Any:
         return {key: _same_numbers(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_same_numbers(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:  # exact as an int (and fits JSON's)
         return int(value)
     return value
 
