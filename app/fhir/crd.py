@@ -33,6 +33,8 @@ CARD_TYPES: Final = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
 CARD_TYPES_2_0_1: Final = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp"
 """Where CRD 2.0.1 kept its card types (answered to callers that say they speak 2.0.1)."""
 _DOC_NEEDED = {"clinical": ("clinical",), "admin": ("admin",), "both": ("clinical", "admin")}
+_DOC_NEEDED_2_0_1 = {"clinical": ("clinical",), "admin": ("admin",), "both": ("clinical",)}
+"""CRD 2.0.1 allows one doc-needed: `both` is answered as `clinical` (the reason text names both)."""
 ORDER_TYPES = frozenset(
     {
         "ServiceRequest",
@@ -255,10 +257,12 @@ def coverage_information(
     assertion_id: str,
     satisfied_pa_id: str | None,
     info_needed: tuple[str, ...] = (),
+    single_doc_needed: bool = False,
 ) -> dict[str, Any]:
     """The CRD ext-coverage-information extension (satisfied-pa-id exactly when pa-needed is `satisfied`).
 
-    `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`;
+    `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`, or
+    (`single_doc_needed`, CRD 2.0.1 shapes) as one `clinical`;
     `info_needed` is written only on a `conditional` answer (covered or pa-needed), where 2.2.1 needs it.
     """
     parts: list[dict[str, Any]] = [
@@ -267,7 +271,7 @@ def coverage_information(
     ]
     if pa_needed is not None:
         parts.append({"url": "pa-needed", "valueCode": pa_needed})
-    for code in _DOC_NEEDED.get(doc_needed or "", ()):
+    for code in (_DOC_NEEDED_2_0_1 if single_doc_needed else _DOC_NEEDED).get(doc_needed or "", ()):
         parts.append({"url": "doc-needed", "valueCode": code})
     if "conditional" in (covered, pa_needed):
         parts += [{"url": "info-needed", "valueCode": code} for code in info_needed or ("performer",)]

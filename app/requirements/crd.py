@@ -9,8 +9,10 @@ order-select answers the same cards without systemActions; encounter-start answe
 A malformed context, or no active Coverage (with a member id) in prefetch, or no payer for it,
 is refused with 400 and an OperationOutcome; never a 500.
 Each coverage-assertion-id is stored, so a later `$submit` carrying it is linked to it.
-Cards name their type in the 2.2.1 code system, or in 2.0.1's `temp` one for a caller that says
-it speaks 2.0.1 (request extension `davinci-crd.version`).
+Versions and options (app.fhir.crd_versions): a request for CRD 2.2 is answered in 2.2.1 shapes
+(card types in the HL7 code system, repeating doc-needed); a request naming no version, or 2.0,
+in 2.0.1 shapes (card types in CRD's `temp` code system, one doc-needed). The request's
+`davinci-crd.configuration` can turn off Coverage Information, the Instructions card or the links.
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ from app.fhir.crd import (
     provider_state,
     update_action,
 )
-from app.fhir.crd_hooks import (
-    CRD_VERSION,
-    EARLIER_CRD_VERSION,
-    HOOKS,
-    VERSION_EXTENSION,
-    caller_crd_version,
-    check_context,
+from app.fhir.crd_hooks import CRD_VERSION, HOOKS, check_context
+from app.fhir.crd_versions import (
+    COVERAGE_INFO,
+    CRD_2_0,
+    EXTERNAL_REFERENCE,
+    INSTRUCTIONS,
+    configuration,
+    declared_extension,
+    requested_version,
 )
 from app.fhir.elements import as_dict
 from app.payers.registry import NoPayerMatches
@@ -93,7 +97,7 @@ SERVICES = {
 
 
 def discovery() -> dict[str, Any]:
-    """The CDS Hooks discovery document; each service declares the CRD version it implements."""
+    """The CDS Hooks discovery document; each service declares the CRD versions and configuration options."""
     return {
         "services": [
             {
@@ -102,7 +106,7 @@ def discovery() -> dict[str, Any]:
                 "title": s.title,
                 "description": f"Da Vinci CRD {CRD_VERSION}: {s.title.lower()} from the payer's coverage rules.",
                 "prefetch": HOOKS[s.hook].templates(),
-                "extension": {VERSION_EXTENSION: CRD_VERSION},
+                "extension": declared_extension(),
             }
             for s in SERVICES.values()
         ]
@@ -155,6 +159,7 @@ async def answer_hook(
             "a hookInstance is required",
             issues=[Issue("a hookInstance is required", "required", expression="hookInstance")],
         )
+    version = requested_version(body)
     context = check_context(service.hook, body.get("context"))
     prefetch = as_dict(body.get("prefetch"))
     coverage = hook_coverage(prefetch)
@@ -167,8 +172,7 @@ async def answer_hook(
     orders = hook_orders(service.hook, context, prefetch)
     if not orders:
         return {"cards": [], **({"systemActions": []} if service.primary else {})}
-    topics = CARD_TYPES_2_0_1 if caller_crd_version(body) == EARLIER_CRD_VERSION else CARD_TYPES
-    answer = _Answer(service, entry.id, coverage, coverage.member_id, topics)
+    answer = _Answer(service, entry.id, coverage, coverage.member_id, version, configuration(body))
     return await _answer(deps, principal, answer, orders, prefetch)
 
 
@@ -178,7 +182,16 @@ class _Answer:
     payer_id: str
     coverage: HookCoverage
     member: Identifier
-    topic_system: str
+    version: str
+    options: dict[str, bool]
+
+    @property
+    def topic_system(self) -> str:
+        return CARD_TYPES_2_0_1 if self.version == CRD_2_0 else CARD_TYPES
+
+    @property
+    def single_doc_needed(self) -> bool:
+        return self.version == CRD_2_0
 
 
 async def _answer(
@@ -253,13 +266,16 @@ async def _answer(
                 assertion_id=assertion_id,
                 satisfied_pa_id=satisfied,
                 info_needed=info_needed(order, npis),
+                single_doc_needed=answer.single_doc_needed,
             )
             actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
             lines.append(_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
         await add_assertions(session, assertions)
-    cards = [_instructions(lines, answer.topic_system)]
+    cards = [_instructions(lines, answer.topic_system)] if answer.options[INSTRUCTIONS] else []
+    if not answer.options[EXTERNAL_REFERENCE]:
+        links = {}
     cards += [
         card(
             label[:139],
@@ -270,6 +286,8 @@ async def _answer(
         )
         for url, label in links.items()
     ]
+    if not answer.options[COVERAGE_INFO]:
+        actions = []
     return {"cards": cards, **({"systemActions": actions} if service.primary else {})}
 
 

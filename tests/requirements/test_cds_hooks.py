@@ -65,7 +65,11 @@ def device_request(code: str, rid: str = "dr-1", system: str = HCPCS) -> dict[st
 
 
 def hook_request(
-    hook: str, *resources: dict[str, Any], coverage: bool = True, dispatch_form: str = "dispatchedOrders"
+    hook: str,
+    *resources: dict[str, Any],
+    coverage: bool = True,
+    dispatch_form: str = "dispatchedOrders",
+    version: str | None = "2.2",
 ) -> dict[str, Any]:
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
     context: dict[str, Any] = {"userId": "Practitioner/pr-1", "patientId": "pat-1"}
@@ -102,6 +106,7 @@ def hook_request(
         "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
         "context": context,
         "prefetch": prefetch,
+        **({"extension": {"davinci-crd.requestedVersion": version}} if version else {}),
     }
 
 
@@ -131,9 +136,75 @@ async def test_discovery_lists_every_crd_hook(client: httpx.AsyncClient) -> None
         assert "coverage" in service["prefetch"]
 
 
-async def test_each_service_declares_the_crd_version_it_implements(client: httpx.AsyncClient) -> None:
+async def test_each_service_declares_the_crd_versions_it_serves_as_major_minor_strings(
+    client: httpx.AsyncClient,
+) -> None:
     for service in (await client.get("/cds-services")).json()["services"]:
-        assert service["extension"] == {"davinci-crd.version": "2.2.1"}
+        assert service["extension"]["davinci-crd.version"] == ["2.0", "2.2"]
+
+
+async def test_each_service_declares_its_configuration_options(client: httpx.AsyncClient) -> None:
+    for service in (await client.get("/cds-services")).json()["services"]:
+        options = {o["code"]: o for o in service["extension"]["davinci-crd.configuration-options"]}
+        assert "coverage-info" in options
+        for option in options.values():
+            assert option["type"] == "boolean"
+            assert option["name"]
+            assert option["description"]
+            assert option["default"] is True
+
+
+def with_extension(body: dict[str, Any], **extension: Any) -> dict[str, Any]:
+    return {**body, "extension": {**body.get("extension", {}), **extension}}
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_coverage_info_false_returns_no_coverage_information(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    body = with_extension(
+        hook_request(hook, order_for(hook, "K0823")),
+        **{"davinci-crd.configuration": {"coverage-info": False, "no-such-option": True}},
+    )
+    response = await call(client, service, body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["systemActions"] == []
+    assert answer["cards"][0]["source"]["topic"]["code"] == "instructions"
+
+
+async def test_unknown_configuration_options_are_ignored(client: httpx.AsyncClient) -> None:
+    body = with_extension(
+        hook_request("order-sign", device_request("K0823")), **{"davinci-crd.configuration": {"no-such-option": False}}
+    )
+    answer = (await call(client, "crd-order-sign", body)).json()
+    assert len(answer["systemActions"]) == 1
+
+
+@pytest.mark.parametrize("version", ["2.1", "3.0", 2.2, ["2.2"]])
+async def test_an_unsupported_requested_version_is_400_naming_the_supported_ones(
+    client: httpx.AsyncClient, version: Any
+) -> None:
+    body = with_extension(
+        hook_request("order-sign", device_request("K0823")), **{"davinci-crd.requestedVersion": version}
+    )
+    response = await call(client, "crd-order-sign", body)
+    assert response.status_code == 400
+    assert outcome_expressions(response) == ["extension.davinci-crd.requestedVersion"]
+    text = response.json()["issue"][0]["details"]["text"]
+    assert "2.0, 2.2" in text
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_a_request_naming_no_version_gets_2_0_1_shapes(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    body = hook_request(hook, order_for(hook, "K0823"), version=None)
+    assert "extension" not in body
+    answer = (await call(client, service, body)).json()
+    (action,) = answer["systemActions"]
+    assert len(parts(action, "doc-needed")) <= 1
+    assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {CARD_TYPES_2_0_1}
 
 
 async def test_prefetch_tokens_name_only_context_fields_the_hook_defines(client: httpx.AsyncClient) -> None:
@@ -159,12 +230,13 @@ def order_for(hook: str, code: str, rid: str = "dr-1") -> dict[str, Any]:
     return appointment(code, rid) if hook == "appointment-book" else device_request(code, rid)
 
 
+@pytest.mark.parametrize("version", ["2.0", "2.2"])
 @pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
 async def test_primary_hooks_answer_a_coverage_information_system_action(
-    client: httpx.AsyncClient, service: str, hook: str
+    client: httpx.AsyncClient, service: str, hook: str, version: str
 ) -> None:
     resource = order_for(hook, "K0823")
-    response = await call(client, service, hook_request(hook, resource))
+    response = await call(client, service, hook_request(hook, resource, version=version))
     assert response.status_code == 200
     answer = response.json()
     check_cards(answer)
@@ -179,6 +251,10 @@ async def test_primary_hooks_answer_a_coverage_information_system_action(
     assert "satisfied-pa-id" not in info
     topics = [card["source"]["topic"]["code"] for card in answer["cards"]]
     assert topics == ["instructions", "external-reference"]
+    assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {
+        CARD_TYPES_2_0_1 if version == "2.0" else CARD_TYPES_2_2_1
+    }
+    assert parts(action, "doc-needed") == (["clinical"] if version == "2.0" else ["clinical", "admin"])
     assert answer["cards"][1]["links"][0]["url"].startswith("https://www.cms.gov/")
 
 
@@ -316,7 +392,7 @@ async def test_cards_name_their_type_in_the_cdshooks_card_type_system(
 
 
 async def test_a_2_0_1_caller_gets_the_2_0_1_card_type_system(client: httpx.AsyncClient) -> None:
-    body = {**hook_request("order-sign", device_request("K0823")), "extension": {"davinci-crd.version": "2.0.1"}}
+    body = hook_request("order-sign", device_request("K0823"), version="2.0")
     answer = (await call(client, "crd-order-sign", body)).json()
     assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {CARD_TYPES_2_0_1}
 
