@@ -132,3 +132,33 @@ def _code(code: str) -> Json:
         else "http://www.ama-assn.org/go/cpt"
     )
     return {"coding": [{"system": system, "code": code}]}
+
+
+def _update_of(claim_value: str, code: str, tag: str) -> Json:
+    """A PASClaimUpdate (Claim.related) of the Claim `claim_value`."""
+    update = pas_request(code, tag=tag)
+    update["entry"][0]["resource"]["related"] = [
+        {"claim": {"identifier": {"system": "http://provider.example.org/claims", "value": claim_value}}}
+    ]
+    return update
+
+
+@pytest.mark.parametrize("where", ["preAuthRef", "item"])
+async def test_an_inquiry_by_a_replaced_authorization_number_answers_the_current_authorization(
+    client: httpx.AsyncClient, where: str
+) -> None:
+    request = pas_request("99212", tag="a")
+    first = claim_response((await submit(client, request)).json())
+    second = (await submit(client, _update_of("CLAIM-a", "99213", "b"))).json()
+    assert claim_response(second)["id"] != first["id"]
+    third = claim_response((await submit(client, _update_of("CLAIM-b", "99214", "c"))).json())
+    assert third["preAuthRef"] != first["preAuthRef"]
+    inquiry = _inquiry(request, "replaced")
+    claim = inquiry["entry"][0]["resource"]
+    if where == "preAuthRef":
+        claim["insurance"][0]["preAuthRef"] = [first["preAuthRef"]]
+    else:
+        claim["item"][0]["extension"] = [{"url": urls.EXT_AUTHORIZATION_NUMBER, "valueString": first["preAuthRef"]}]
+    (returned,) = await _returned(client, inquiry)
+    assert claim_response(returned)["id"] == third["id"]
+    assert claim_response(returned)["preAuthRef"] == third["preAuthRef"]
