@@ -279,31 +279,44 @@ def render_response_bundle(
 
 
 INFO_REQUEST_ID = "information-request"
-CONTENT_MODIFIER = f"{urls.PAS}/StructureDefinition/extension-contentModifier"
+LOINC = "http://loinc.org"
+PAYLOAD_CONTENT_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-CommunicationRequest.payload.content"
+"""R5's payload.contentCodeableConcept carried into R4 (cross-version extension): the LOINC code as a coding."""
+
+
+def _coding_text(code: Coding) -> str:
+    return f"{code.display} ({code.system or ''}|{code.code})" if code.display else f"{code.system or ''}|{code.code}"
 
 
 def communication_request(asked: InformationRequest, created: datetime) -> dict[str, Any]:
-    """The payer's request for documents as a CommunicationRequest (contained in the ClaimResponse)."""
-    payload: list[dict[str, Any]] = []
-    for code in asked.codes:
-        coding = {k: v for k, v in (("system", code.system), ("code", code.code), ("display", code.display)) if v}
-        payload.append(
-            {
-                "extension": [{"url": CONTENT_MODIFIER, "valueCodeableConcept": {"coding": [coding]}}],
-                "contentString": code.display or code.code,
-            }
-        )
+    """The payer's request for documents as a PAS CommunicationRequest (contained in the ClaimResponse).
+
+    At most one `payload`, whose content is the first LOINC code asked for (the LOINC attachment-request
+    value set, a required binding): `contentString` holds the code, the R5 cross-version extension its
+    coding. Anything else (more codes, free text, a questionnaire) goes to `note`, never to a payload.
+    """
+    loinc = [code for code in asked.codes if code.system == LOINC and code.code]
+    notes = [f"Requested: {_coding_text(code)}" for code in asked.codes if not loinc or code is not loinc[0]]
     if asked.text:
-        payload.append({"contentString": asked.text})
+        notes.append(asked.text)
     if asked.questionnaire:
-        payload.append({"contentString": f"Questionnaire {asked.questionnaire}"})
+        notes.append(f"Questionnaire {asked.questionnaire}")
     resource: dict[str, Any] = {
         "resourceType": "CommunicationRequest",
         "id": INFO_REQUEST_ID,
         "status": "active",
         "authoredOn": created.isoformat(),
-        "payload": payload or [{"contentString": "The payer asks for more information"}],
     }
+    if loinc:
+        first = loinc[0]
+        coding = {k: v for k, v in (("system", LOINC), ("code", first.code), ("display", first.display)) if v}
+        resource["payload"] = [
+            {
+                "extension": [{"url": PAYLOAD_CONTENT_R5, "valueCodeableConcept": {"coding": [coding]}}],
+                "contentString": first.code,
+            }
+        ]
+    resource["note"] = [{"text": text} for text in notes or ["The payer asks for more information"]]
     if asked.due_at is not None:
         resource["occurrencePeriod"] = {"end": asked.due_at.isoformat()}
     return resource
