@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from app.domain.codes import ReviewAction
+from app.domain.codes import X12_UNIT, ReviewAction
 from app.domain.model import Coding, InformationRequest, ItemDecision, Period, PriorAuthRequest
 from app.errors import Issue
 from app.fhir import urls
@@ -76,17 +76,34 @@ def _review_adjudication(decision: ItemDecision) -> dict[str, Any]:
     ]
     if decision.authorization_number:
         parts.append({"url": "number", "valueString": decision.authorization_number})
-    if decision.reason_codes or decision.reason_text:
+    x12, unmapped = _reasons(decision)
+    if x12 or unmapped or decision.reason_text:
         reason: dict[str, Any] = {}
-        if decision.reason_codes:
-            reason["coding"] = [_coding(c) for c in decision.reason_codes]
-        if decision.reason_text:
-            reason["text"] = decision.reason_text
+        if x12:
+            reason["coding"] = [_coding(c) for c in x12]
+        text = "; ".join(filter(None, [decision.reason_text, *(_coding_text(c) for c in unmapped)]))
+        if text:
+            reason["text"] = text
         parts.append({"url": "reasonCode", "valueCodeableConcept": reason})
     return {
         "extension": [{"url": urls.EXT_REVIEW_ACTION, "extension": parts}],
         "category": {"coding": [{"system": urls.ADJUDICATION, "code": "submitted"}]},
     }
+
+
+def _reasons(decision: ItemDecision) -> tuple[list[Coding], list[Coding]]:
+    """The reason codes under X12 886 (the reviewAction reasonCode binding, required), and the others: a
+    code the payer's code map could not bring to 886 is kept as text, never sent under a wrong system."""
+    x12 = [c for c in decision.reason_codes if c.system == urls.X12_886]
+    return x12, [c for c in decision.reason_codes if c.system != urls.X12_886]
+
+
+def _unmapped_note(decision: ItemDecision) -> str | None:
+    """The processNote text of an item whose payer reasons are not X12 886 codes."""
+    _, unmapped = _reasons(decision)
+    if not unmapped:
+        return None
+    return f"Item {decision.sequence}: payer reason {', '.join(_coding_text(c) for c in unmapped)}"
 
 
 def _item(decision: ItemDecision, issued: date, notes: list[int]) -> dict[str, Any]:
@@ -107,7 +124,7 @@ def _denial_text(decision: ItemDecision) -> str:
     """The processNote text of a denied item: the payer's reason text, else its reason codes."""
     if decision.reason_text:
         return decision.reason_text
-    codes = [c.display or c.code for c in decision.reason_codes]
+    codes = [c.display or c.code if c.system == urls.X12_886 else _coding_text(c) for c in decision.reason_codes]
     return f"Item {decision.sequence} not certified: {', '.join(codes)}"
 
 
@@ -128,7 +145,13 @@ def _add_item(decision: ItemDecision, original: Coding) -> dict[str, Any]:
         "adjudication": [_review_adjudication(decision)],
     }
     if decision.authorized_quantity is not None:
-        added["quantity"] = {"value": _number(decision.authorized_quantity)}
+        # PAS prof-2/prof-3: a value and a unit (the payer sends a count: X12 `UN`, whatever it wrote)
+        added["quantity"] = {
+            "value": _number(decision.authorized_quantity),
+            "unit": "Unit",
+            "system": urls.X12_UNITS,
+            "code": X12_UNIT,
+        }
     if decision.authorized_period is not None:
         added["servicedPeriod"] = _period(decision.authorized_period)
     return added
@@ -215,6 +238,10 @@ def render_response_bundle(
     for d in answered:
         if d.action is ReviewAction.NOT_CERTIFIED and (d.reason_codes or d.reason_text):
             notes.append({"number": len(notes) + 1, "type": "display", "text": _denial_text(d)})
+            item_notes.setdefault(d.sequence, []).append(len(notes))
+        unmapped = _unmapped_note(d)
+        if unmapped is not None and not (d.action is ReviewAction.NOT_CERTIFIED and not d.reason_text):
+            notes.append({"number": len(notes) + 1, "type": "display", "text": unmapped})
             item_notes.setdefault(d.sequence, []).append(len(notes))
     products = {i.sequence: i.product_or_service for i in request.items}
     roots: list[int] = [0]

@@ -60,6 +60,8 @@ class FhirPasSettings(BaseModel):
     backoff_initial_seconds: float = Field(default=0.5, ge=0)
     backoff_max_seconds: float = Field(default=4, ge=0)
     max_retry_after_seconds: float = Field(default=5, ge=0)  # longer Retry-After: give up, the worker retries
+    # The payer's own review reason codes as X12 886 codes: {"system|code": "<886 code>"} (app.payers.reason_codes)
+    reason_codes: dict[str, str] = Field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{str(self.base_url).rstrip('/')}/{path.lstrip('/')}"
