@@ -284,6 +284,28 @@ def coverage_information(
     return {"url": urls.EXT_CRD_COVERAGE_INFORMATION, "extension": parts}
 
 
+DISCHARGE: Final = "encounter-discharge"
+
+
+def hook_encounter(context: dict[str, Any], prefetch: dict[str, Any]) -> dict[str, Any]:
+    """The Encounter a hook is about: the prefetched one with the context's encounterId, else a reference stub."""
+    wanted = context.get("encounterId")
+    for resource in prefetched(prefetch):
+        if resource.get("resourceType") == "Encounter" and resource.get("id") == wanted:
+            return resource
+    return {"resourceType": "Encounter", "id": wanted}
+
+
+def encounter_action(encounter: dict[str, Any], extensions: list[dict[str, Any]]) -> dict[str, Any]:
+    """encounter-discharge's `update` systemAction: the Encounter (the resource the hook is about) with one
+    coverage-information extension per discharge order, instead of annotating the orders themselves."""
+    resource = copy.deepcopy(encounter)
+    kept = [e for e in as_list(resource.get("extension")) if as_dict(e).get("url") != urls.EXT_CRD_COVERAGE_INFORMATION]
+    resource["extension"] = [*kept, *extensions]
+    description = f"Coverage information for the discharge orders of Encounter/{resource.get('id')}"
+    return {"type": "update", "description": description, "resource": resource}
+
+
 def update_action(order: dict[str, Any], extension: dict[str, Any], description: str) -> dict[str, Any]:
     """A CDS Hooks `update` systemAction: the order with the coverage-information extension added."""
     resource = copy.deepcopy(order)

@@ -27,11 +27,19 @@ HOOK_CONTEXT = {
     "encounter-start": {"userId", "patientId", "encounterId"},
     "encounter-discharge": {"userId", "patientId", "encounterId"},
 }
-PRIMARY = {
+ORDER_HOOKS = {
     "crd-order-sign": "order-sign",
     "crd-appointment-book": "appointment-book",
     "crd-order-dispatch": "order-dispatch",
-    "crd-encounter-discharge": "encounter-discharge",
+}
+"""The primary hooks whose Coverage Information annotates each order."""
+PRIMARY = {**ORDER_HOOKS, "crd-encounter-discharge": "encounter-discharge"}
+ENCOUNTER = {
+    "resourceType": "Encounter",
+    "id": "enc-1",
+    "status": "in-progress",
+    "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+    "subject": {"reference": "Patient/pat-1"},
 }
 JSON = {"content-type": "application/json"}
 COVERAGE = {
@@ -99,6 +107,7 @@ def hook_request(
             prefetch["order"] = resources[0]
     elif hook in ("encounter-start", "encounter-discharge"):
         context["encounterId"] = "enc-1"
+        prefetch["encounter"] = ENCOUNTER
         if hook == "encounter-discharge":
             prefetch["deviceOrders"] = {**bundle, "type": "searchset"}
     return {
@@ -242,7 +251,11 @@ async def test_primary_hooks_answer_a_coverage_information_system_action(
     check_cards(answer)
     (action,) = answer["systemActions"]
     assert action["type"] == "update"
-    assert action["resource"]["id"] == resource["id"]
+    if hook == "encounter-discharge":  # annotates the Encounter the hook is about, asks for no documentation
+        assert (action["resource"]["resourceType"], action["resource"]["id"]) == ("Encounter", "enc-1")
+        assert action["resource"]["status"] == "in-progress"
+    else:
+        assert action["resource"]["id"] == resource["id"]
     info = coverage_info(action)
     assert info["coverage"] == {"reference": "Coverage/cov-1"}
     assert (info["covered"], info["pa-needed"]) == ("conditional", "auth-needed")
@@ -254,11 +267,12 @@ async def test_primary_hooks_answer_a_coverage_information_system_action(
     assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {
         CARD_TYPES_2_0_1 if version == "2.0" else CARD_TYPES_2_2_1
     }
-    assert parts(action, "doc-needed") == (["clinical"] if version == "2.0" else ["clinical", "admin"])
+    documentation = ["clinical"] if version == "2.0" else ["clinical", "admin"]
+    assert parts(action, "doc-needed") == ([] if hook == "encounter-discharge" else documentation)
     assert answer["cards"][1]["links"][0]["url"].startswith("https://www.cms.gov/")
 
 
-@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+@pytest.mark.parametrize(("service", "hook"), ORDER_HOOKS.items())
 async def test_primary_hooks_answer_one_action_per_order_on_the_same_resource(
     client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
@@ -300,7 +314,7 @@ def check_uncoded(action: dict[str, Any]) -> None:
     assert "satisfied-pa-id" not in info
 
 
-@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+@pytest.mark.parametrize(("service", "hook"), ORDER_HOOKS.items())
 async def test_an_order_without_a_code_gets_its_conditional_coverage_information_action(
     client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
@@ -371,7 +385,7 @@ def parts(action: dict[str, Any], name: str) -> list[Any]:
     return [p["valueCode"] for p in extension["extension"] if p["url"] == name]
 
 
-@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+@pytest.mark.parametrize(("service", "hook"), ORDER_HOOKS.items())
 async def test_conditional_answers_carry_info_needed_and_doc_needed_in_2_2_1_codes(
     client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
@@ -487,7 +501,28 @@ async def test_encounter_discharge_only_answers_orders_of_its_encounter(client: 
     other = {**device_request("E0193", "dr-2"), "encounter": {"reference": "Encounter/enc-9"}}
     mine = {**device_request("K0823"), "encounter": {"reference": "Encounter/enc-1"}}
     answer = (await call(client, "crd-encounter-discharge", hook_request("encounter-discharge", mine, other))).json()
-    assert [a["resource"]["id"] for a in answer["systemActions"]] == ["dr-1"]
+    (action,) = answer["systemActions"]
+    assert len(action["resource"]["extension"]) == 1
+    assert "K0823" in answer["cards"][0]["detail"]
+    assert "E0193" not in answer["cards"][0]["detail"]
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.2"])
+async def test_encounter_discharge_annotates_the_encounter_once_per_order_without_documentation(
+    client: httpx.AsyncClient, version: str
+) -> None:
+    orders = [device_request("K0823", "dr-1"), uncoded_order("encounter-discharge", "sr-2")]
+    body = hook_request("encounter-discharge", *orders, version=version)
+    answer = (await call(client, "crd-encounter-discharge", body)).json()
+    (action,) = answer["systemActions"]
+    assert (action["resource"]["resourceType"], action["resource"]["id"]) == ("Encounter", "enc-1")
+    extensions = action["resource"]["extension"]
+    assert [e["url"] for e in extensions] == [CRD_INFO, CRD_INFO]
+    assert all(p["url"] != "doc-needed" for e in extensions for p in e["extension"])
+    assert (
+        len({p["valueString"] for e in extensions for p in e["extension"] if p["url"] == "coverage-assertion-id"}) == 2
+    )
+    assert all(a["resource"]["resourceType"] == "Encounter" for a in answer["systemActions"])
 
 
 async def test_no_auth_and_not_covered_orders(client: httpx.AsyncClient) -> None:
