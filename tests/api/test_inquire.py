@@ -13,6 +13,7 @@ import pytest
 from app.fhir import urls
 from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
+from tests.support.profiles import check_response_bundle
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")
 Json = dict[str, Any]
@@ -40,7 +41,10 @@ def _inquiry(request: Json, tag: str, *, codes: list[Json] | None = None, dates:
 async def _returned(client: httpx.AsyncClient, inquiry: Json) -> list[Json]:
     response = await client.post("/fhir/Claim/$inquire", content=orjson.dumps(inquiry), headers=FHIR_JSON)
     assert response.status_code == 200, response.text
-    return [p["resource"] for p in response.json().get("parameter", []) if p["name"] == "return"]
+    returned = [p["resource"] for p in response.json().get("parameter", []) if p["name"] == "return"]
+    for bundle in returned:
+        check_response_bundle(bundle)  # the PAS profiles' cardinalities and required bindings
+    return returned
 
 
 def _ids(bundles: list[Json]) -> set[str]:

@@ -16,6 +16,7 @@ from app.runtime import Runtime
 from app.store.models import FhirSubscription
 from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, submit
+from tests.support.profiles import check_response_bundle
 from tests.support.receiver import Received, running_receiver
 from tests.support.subscriptions import create_subscription, status_parameters, subscription
 from tests.support.worker import drain
@@ -38,6 +39,8 @@ async def test_handshake_then_full_resource_notifications(client: httpx.AsyncCli
     handshake = status_parameters(bundles[0])
     assert handshake["type"]["valueCode"] == "handshake"
     assert handshake["topic"]["valueCanonical"] == PAS_TOPIC
+    for notification in bundles[1:]:
+        check_response_bundle(notification)  # the PAS profiles' rules hold inside notifications too
     events = [status_parameters(b) for b in bundles[1:]]
     assert [e["type"]["valueCode"] for e in events] == ["event-notification", "event-notification"]
     numbers = [e["notification-event"]["part"][0]["valueString"] for e in events]

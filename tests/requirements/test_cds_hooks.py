@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.store.models import CoverageAssertion
 from tests.support.coverage import HCPCS, authorizations, claim_of, pas_bundle, post_fhir
 from tests.support.pas import claim_response
+from tests.support.profiles import check_hook_answer
 
 CRD_INFO = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
 CARD_TYPES_2_2_1 = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
@@ -267,6 +268,7 @@ async def test_primary_hooks_answer_a_coverage_information_system_action(
     assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {
         CARD_TYPES_2_0_1 if version == "2.0" else CARD_TYPES_2_2_1
     }
+    check_hook_answer(answer, version)
     documentation = ["clinical"] if version == "2.0" else ["clinical", "admin"]
     assert parts(action, "doc-needed") == ([] if hook == "encounter-discharge" else documentation)
     assert answer["cards"][1]["links"][0]["url"].startswith("https://www.cms.gov/")
@@ -519,6 +521,7 @@ async def test_encounter_discharge_annotates_the_encounter_once_per_order_withou
     extensions = action["resource"]["extension"]
     assert [e["url"] for e in extensions] == [CRD_INFO, CRD_INFO]
     assert all(p["url"] != "doc-needed" for e in extensions for p in e["extension"])
+    check_hook_answer(answer, version)
     assert (
         len({p["valueString"] for e in extensions for p in e["extension"] if p["url"] == "coverage-assertion-id"}) == 2
     )

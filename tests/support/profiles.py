@@ -91,3 +91,44 @@ def check_response_bundle(bundle: Json) -> None:
             check_claim_response(resource)
         elif resource.get("resourceType") == "Bundle":
             check_response_bundle(resource)
+
+
+CRD_INFO = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
+_ONE = ("coverage", "covered", "date", "coverage-assertion-id")
+_AT_MOST_ONE = ("pa-needed", "satisfied-pa-id")
+_CODES = {
+    "covered": {"covered", "not-covered", "conditional"},
+    "pa-needed": {"auth-needed", "no-auth", "satisfied", "performpa", "conditional"},
+    "doc-needed": {"clinical", "admin", "patient", "conditional"},
+    "info-needed": {"performer", "location", "timeframe", "contract-window", "detail-code", "other"},
+}
+
+
+def check_coverage_information(extension: Json, version: str) -> None:
+    """CRD ext-coverage-information: its cardinalities (doc-needed 0..1 in 2.0, 0..* in 2.2) and code bindings."""
+    assert extension["url"] == CRD_INFO
+    parts = extension["extension"]
+    names = [p["url"] for p in parts]
+    for name in _ONE:
+        assert names.count(name) == 1, f"coverage-information.{name}: exactly one"
+    for name in _AT_MOST_ONE:
+        assert names.count(name) <= 1, f"coverage-information.{name}: at most one"
+    if version == "2.0":
+        assert names.count("doc-needed") <= 1, "coverage-information.doc-needed: at most one in CRD 2.0.1"
+    for part in parts:
+        if part["url"] in _CODES:
+            assert part["valueCode"] in _CODES[part["url"]], f"coverage-information.{part['url']}"
+    assert ("satisfied-pa-id" in names) == any(
+        p["url"] == "pa-needed" and p["valueCode"] == "satisfied" for p in parts
+    ), "satisfied-pa-id exactly when pa-needed is satisfied"
+
+
+def check_hook_answer(answer: Json, version: str) -> None:
+    """A CRD hook answer: cards with a source topic, every coverage-information of every systemAction."""
+    for card in answer["cards"]:
+        assert len(card["summary"]) < 140
+        assert card["source"]["topic"]["code"]
+    for action in answer.get("systemActions", []):
+        for extension in action["resource"].get("extension", []):
+            if extension["url"] == CRD_INFO:
+                check_coverage_information(extension, version)

@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 import respx
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -117,6 +118,7 @@ async def test_sandbox_asks_for_documents_and_approves_once_they_arrive(
         answered = await send_attachments(client, attachment_parameters(claim_value(bundle), note, note))
 
         assert answered.status_code == 200, answered.text
+        OperationOutcome.model_validate(answered.json())
         assert "1 attachment(s) stored" in answered.json()["issue"][0]["details"]["text"]
         shown = await detail(client, asked.authorization_id)
         assert shown["status"] == "approved"
