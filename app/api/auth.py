@@ -36,7 +36,7 @@ from app.security.principal import (
 )
 from app.security.ratelimit import RateLimiter
 from app.security.registry import SIGNING_ALGORITHMS, allowed_scopes
-from app.security.scopes import granted_by_any, grants
+from app.security.scopes import granted_by_any, grants, narrowed
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +189,11 @@ def _granted(requested: set[str], allowed: frozenset[str]) -> set[str]:
     for scope in requested:
         if granted_by_any(allowed, scope):
             granted.add(scope)
-        else:
-            granted |= {registered for registered in allowed if registered != ADMIN and grants(scope, registered)}
+        else:  # the registered scopes it covers, each narrowed to what was asked (`*.rs` of `Subscription.*`)
+            for registered in allowed - {ADMIN}:
+                found = registered if grants(scope, registered) else narrowed(scope, registered)
+                if found is not None:
+                    granted.add(found)
     return granted
 
 

@@ -1,8 +1,10 @@
 """CDS Hooks 2.0 routes of the CRD service: `GET /cds-services` and `POST /cds-services/{id}`.
 
-Discovery is public (as CDS Hooks expects). Hook calls use the service's own bearer tokens
-(`POST /auth/token`, scope `system/Claim.write`), or the development principal in development
-mode; CDS Hooks' EHR-signed JWTs are not accepted yet (see docs/coverage-rules.md).
+Discovery is public (as CDS Hooks expects). A hook call carries either a JWT the EHR signed for
+this service (CDS Hooks 2.0 "Trusting CDS Clients": app.security.cds_client; `aud` is the
+service's URL) or one of the service's own access tokens (`POST /auth/token`, SMART Backend
+Services); either way the client must be registered with scope `system/Claim.write` (or `.c`).
+In development mode a call without a token acts as the development principal.
 """
 
 from __future__ import annotations
@@ -10,15 +12,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials
 
 from app.api.deps import RuntimeDep
-from app.api.security import require
-from app.errors import InvalidRequest, PayloadTooLarge
+from app.api.middleware import CLIENT_ID_STATE
+from app.api.security import SecurityDep, bearer, current_principal, rate_limited
+from app.errors import Forbidden, InvalidRequest, PayloadTooLarge
 from app.fhir.limits import ParseLimits, check_json_limits
 from app.requirements import answer_hook, discovery
+from app.security.cds_client import CdsJwtContext, is_cds_client_jwt, verify_cds_client_jwt
 from app.security.principal import CLAIM_CREATE, Principal
+from app.security.registry import allowed_scopes, principal_for
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks (Da Vinci CRD)"])
 
@@ -32,12 +38,33 @@ async def services() -> Response:
     return _json(discovery())
 
 
+async def cds_caller(
+    service_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    security: SecurityDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The EHR that signed the hook call's JWT, or the holder of a SMART access token; 401 / 403 otherwise."""
+    if credentials is not None and is_cds_client_jwt(credentials.credentials):
+        context = CdsJwtContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
+        audience = f"{runtime.settings.base_url}/cds-services/{service_id}"
+        registration = await verify_cds_client_jwt(credentials.credentials, audience, context)
+        principal = rate_limited(security, principal_for(registration, allowed_scopes(registration)))
+        setattr(request.state, CLIENT_ID_STATE, principal.client_id)
+    else:
+        principal = await current_principal(request, runtime, security, credentials)
+    if not principal.has(CLAIM_CREATE):
+        raise Forbidden(f"the client lacks the scope {CLAIM_CREATE}")
+    return principal
+
+
 @router.post("/{service_id}", summary="Call a CRD service (order-sign, appointment-book, ...)")
 async def call_service(
     service_id: str,
     request: Request,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, require(CLAIM_CREATE)],
+    principal: Annotated[Principal, Depends(cds_caller)],
 ) -> Response:
     body = await request.body()
     if len(body) > runtime.settings.max_body_bytes:

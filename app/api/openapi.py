@@ -4,8 +4,10 @@
 - FHIR routes (`/fhir/...`) list the errors they answer (400, 401, 403, 404, 409, 412, 413, 415,
   422) as `application/fhir+json` OperationOutcomes, instead of FastAPI's validation-error shape;
 - the FHIR operations and the CDS Hooks call show real request examples from `examples/`;
+- the CDS Hooks call (`POST /cds-services/{id}`) lists its errors (400 non-JSON body or bad
+  context, 401, 403, 404 unknown service, 413, 422) as OperationOutcomes in `application/json`;
 - the other routes document their errors as `application/problem+json` (what the one error
-  handler, app.api.errors, answers);
+  handler, app.api.errors, answers), including the 400/409 a few of them answer (`_EXTRA_ERRORS`);
 - an OAuth2 client-credentials scheme at `/auth/token` (SMART Backend Services; the assertion
   itself is described in docs/security.md) next to the bearer scheme.
 """
@@ -63,6 +65,16 @@ _ERRORS: Final = {
     "415": "The body is not application/fhir+json",
     "422": "Valid FHIR the service cannot act on (no payer matches, a business rule refuses it)",
 }
+_CDS_ERRORS: Final = ("400", "401", "403", "404", "413", "422")
+# Non-FHIR routes that answer more than 401/403/404/422: (method, path) -> {code: why}
+_EXTRA_ERRORS: Final = {
+    ("get", "/authorizations"): {"400": "A malformed page cursor or filter"},
+    ("get", "/jobs"): {"400": "A malformed page cursor or filter"},
+    ("get", "/reports/prior-auth"): {"400": "A malformed period or filter"},
+    ("post", "/jobs/{job_id}/retry"): {"409": "The job is not in a state that can be retried"},
+    ("post", "/webhooks"): {"400": "The webhook URL is not acceptable (scheme, host or address)"},
+    ("patch", "/webhooks/{endpoint_id}"): {"400": "The webhook URL is not acceptable (scheme, host or address)"},
+}
 _FHIR_READ_ERRORS: Final = ("400", "401", "403", "404")
 _FHIR_WRITE_ERRORS: Final = ("400", "401", "403", "409", "413", "415", "422")
 # (method, path) -> [(name, summary, file under examples/)]
@@ -101,7 +113,7 @@ def _responses(operation: dict[str, Any], codes: tuple[str, ...], media: str, sc
             responses[code] = {"description": _ERRORS[code], "content": {media: {"schema": schema}}}
 
 
-def _problems(path: str, operation: dict[str, Any]) -> None:
+def _problems(method: str, path: str, operation: dict[str, Any]) -> None:
     """Non-FHIR routes: FastAPI's 422 becomes the problem+json the error handler answers, plus 401/403/404."""
     responses = operation.setdefault("responses", {})
     if "422" in responses:
@@ -112,6 +124,8 @@ def _problems(path: str, operation: dict[str, Any]) -> None:
     codes = (("401", "403") if operation.get("security") else ()) + (("404",) if "{" in path else ())
     for code in codes:
         responses.setdefault(code, {"description": _ERRORS[code], "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}})
+    for code, why in _EXTRA_ERRORS.get((method, path), {}).items():
+        responses.setdefault(code, {"description": why, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}})
 
 
 def _request_examples(method: str, path: str, operation: dict[str, Any]) -> None:
@@ -157,12 +171,13 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if path.startswith("/fhir/"):
                 codes: tuple[str, ...] = _FHIR_WRITE_ERRORS if method in ("post", "put") else _FHIR_READ_ERRORS
                 if method == "put":
-                    codes = (*codes, "404", "412")
-                if "{" not in path:
-                    codes = tuple(c for c in codes if c != "404")
+                    codes = (*codes, "412")
+                codes = (*codes, "404") if "{" in path else tuple(c for c in codes if c != "404")
                 _responses(operation, codes, FHIR_JSON, _OUTCOME_REF)
+            elif path.startswith("/cds-services/"):
+                _responses(operation, _CDS_ERRORS, "application/json", _OUTCOME_REF)
             else:
-                _problems(path, operation)
+                _problems(method, path, operation)
             _request_examples(method, path, operation)
             _security(operation)
     for unused in ("HTTPValidationError", "ValidationError"):

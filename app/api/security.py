@@ -17,9 +17,8 @@ from app.api.deps import RuntimeDep
 from app.api.middleware import CLIENT_ID_STATE
 from app.errors import Forbidden, RateLimited
 from app.runtime import Runtime
-from app.security.principal import ADMIN, DEVELOPMENT_PRINCIPAL, Principal
-from app.security.registry import allowed_scopes, get_client
-from app.security.scopes import granted_by_any
+from app.security.principal import DEVELOPMENT_PRINCIPAL, Principal
+from app.security.registry import get_client, principal_for
 from app.security.state import SecurityState
 from app.security.tokens import missing_token, rejected_token
 
@@ -59,9 +58,11 @@ async def _principal(
         registration = await get_client(session, token.client_id)
     if registration is None or not registration.enabled:
         raise rejected_token("the token's client is unknown or disabled")
-    allowed = allowed_scopes(registration)
-    scopes = {s for s in token.scopes if granted_by_any(allowed, s)}  # a scope withdrawn since issue is gone at once
-    principal = Principal(client_id=registration.client_id, scopes=frozenset(scopes - {ADMIN}), admin=ADMIN in scopes)
+    return rate_limited(security, principal_for(registration, token.scopes))
+
+
+def rate_limited(security: SecurityState, principal: Principal) -> Principal:
+    """`principal`, unless its client has made too many requests (429)."""
     retry_after = security.limiter.acquire(principal.client_id)
     if retry_after is not None:
         raise RateLimited("too many requests for this client", headers={"Retry-After": str(retry_after)})

@@ -128,9 +128,15 @@ async def authorization_extension_request(
     summary="Report units used of an approval as a ChargeItem naming its ClaimResponse",
     description="`code` picks the authorized item, `quantity.value` is the units, `occurrence[x]` the date of "
     "service, `supportingInformation` references `ClaimResponse/{id}` (the id `$submit` answered). Counts as "
-    "`POST /authorizations/{id}/usage` does; answers 201 with the ChargeItem and its id. Scope "
+    "`POST /authorizations/{id}/usage` does; answers 201 with the ChargeItem, its id and a `Location` header "
+    "(FHIR R4 create; 200 for a replay). Scope "
     "`system/Claim.write`.",
-    responses={201: {"content": {"application/fhir+json": {}}}},
+    responses={
+        201: {
+            "content": {"application/fhir+json": {}},
+            "headers": {"Location": {"description": "The created ChargeItem", "schema": {"type": "string"}}},
+        }
+    },
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {"type": "object"}}}}
     },
@@ -159,4 +165,5 @@ async def charge_item_create(
         threshold=Decimal(runtime.settings.usage_exhausting_percent) / 100,
     )
     created = {**resource, "id": f"{report.authorization_id}-{report.report_id}"}
-    return fhir_response(created, 200 if report.replayed else 201)
+    location = {"Location": f"{runtime.settings.base_url}/fhir/ChargeItem/{created['id']}"}  # FHIR R4 create
+    return fhir_response(created, 200 if report.replayed else 201, location)

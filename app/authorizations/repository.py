@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.domain.codes import AuthorizationStatus
 from app.domain.model import Identifier
@@ -110,17 +110,7 @@ class AuthorizationRepository:
                 or_(Authorization.claim_identifier.in_(claim_identifiers), Authorization.replaces_id.in_(earlier))
             )
         if preauth_ref is not None:
-            conditions.append(
-                or_(
-                    Authorization.preauth_ref == preauth_ref,
-                    exists().where(
-                        and_(
-                            AuthorizationItem.authorization_id == Authorization.id,
-                            AuthorizationItem.authorization_number == preauth_ref,
-                        )
-                    ),
-                )
-            )
+            conditions.append(Authorization.id.in_(_replacements_of_number(preauth_ref)))
         item_conditions: list[Any] = []
         if product_codes:
             item_conditions.append(AuthorizationItem.product_code.in_(product_codes))
@@ -250,3 +240,21 @@ class AuthorizationRepository:
             assertion.linked_at = now
             linked.append(assertion.id)
         return sorted(linked)
+
+
+def _replacements_of_number(number: str) -> Select[tuple[uuid.UUID]]:
+    """The ids of the authorizations that carry `number` (REF-NT preAuthRef, or an item's REF-BB number)
+    and of every later version that replaced them (PAS spec-47: an inquiry by a replaced number answers
+    the current authorization, under its new number)."""
+    carries = or_(
+        Authorization.preauth_ref == number,
+        exists().where(
+            and_(
+                AuthorizationItem.authorization_id == Authorization.id, AuthorizationItem.authorization_number == number
+            )
+        ),
+    )
+    chain = select(Authorization.id, Authorization.replaced_by_id).where(carries).cte("number_chain", recursive=True)
+    later = aliased(Authorization)
+    chain = chain.union_all(select(later.id, later.replaced_by_id).where(later.id == chain.c.replaced_by_id))
+    return select(chain.c.id)

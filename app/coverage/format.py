@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.coverage.codes import CodeFamily, CodeSpec
-from app.domain.codes import AuthorizationKind
+from app.domain.codes import X12_886_SYSTEM, AuthorizationKind
 
 FORMAT_VERSION = 1
 
@@ -146,7 +146,7 @@ class RulesFile(_Strict):
     payers: tuple[str, ...] = Field(min_length=1)
     on_findings: OnFindings = "warn"  # $submit: pre-submission findings warn (processNote) or refuse (422)
     in_network: tuple[str, ...] = ()  # NPIs in the payer's network (for `when.network`)
-    reason_system: str = "https://x12.org/codes/claim-adjustment-reason-codes"  # system of rules' reason_code
+    reason_system: str = X12_886_SYSTEM  # system of rules' reason_code: X12 278 review decision reasons
     defaults: Clocks = Clocks()
     rule: tuple[Rule, ...] = ()
     gold_card: tuple[GoldCard, ...] = ()

@@ -76,6 +76,12 @@ class AuthorizationStatus(StrEnum):
 
 
 X12_306_SYSTEM = "https://codesystem.x12.org/005010/306"
+X12_886_SYSTEM = "https://codesystem.x12.org/external/886"
+"""X12 External Code Source 886, the 278 review decision reason codes (HCR03): the required binding of
+PAS extension-reviewAction.reasonCode."""
+X12_UNITS_SYSTEM = "https://codesystem.x12.org/005010/673"
+"""X12 unit or basis for measurement codes (element 355 in 005010; PAS names the code list 673)."""
+X12_UNIT = "UN"  # "Unit": the unit a count of services or items is given in
 X12_1322_CANCEL = "3"  # certificationType "Cancel"
 X12_1322_APPEAL_IMMEDIATE = "1"  # certificationType "Appeal - Immediate": an expedited appeal
 X12_1322_APPEAL_STANDARD = "2"  # certificationType "Appeal - Standard"

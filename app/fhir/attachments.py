@@ -5,6 +5,8 @@
       AttachTo     valueCode         preauthorization (or claim)
       PayerId      valueIdentifier   the payer (optional here: the tracking id finds the request)
       MemberId     valueIdentifier   the member (checked against the request when given)
+      OrganizationId / ProviderId  valueIdentifier  the submitting organization or provider (CDex requires
+                                     one from the client; the shipped example sends the organization's NPI)
       Attachment   part[]            LineItem (valueString), Code (valueCodeableConcept) and Content
                                      (resource: DocumentReference, QuestionnaireResponse, Binary, ...);
                                      a `resource` directly on the Attachment parameter is accepted too

@@ -33,6 +33,8 @@ CARD_TYPES: Final = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
 CARD_TYPES_2_0_1: Final = "http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp"
 """Where CRD 2.0.1 kept its card types (answered to callers that say they speak 2.0.1)."""
 _DOC_NEEDED = {"clinical": ("clinical",), "admin": ("admin",), "both": ("clinical", "admin")}
+_DOC_NEEDED_2_0_1 = {"clinical": ("clinical",), "admin": ("admin",), "both": ("clinical",)}
+"""CRD 2.0.1 allows one doc-needed: `both` is answered as `clinical` (the reason text names both)."""
 ORDER_TYPES = frozenset(
     {
         "ServiceRequest",
@@ -255,10 +257,12 @@ def coverage_information(
     assertion_id: str,
     satisfied_pa_id: str | None,
     info_needed: tuple[str, ...] = (),
+    single_doc_needed: bool = False,
 ) -> dict[str, Any]:
     """The CRD ext-coverage-information extension (satisfied-pa-id exactly when pa-needed is `satisfied`).
 
-    `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`;
+    `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`, or
+    (`single_doc_needed`, CRD 2.0.1 shapes) as one `clinical`;
     `info_needed` is written only on a `conditional` answer (covered or pa-needed), where 2.2.1 needs it.
     """
     parts: list[dict[str, Any]] = [
@@ -267,7 +271,7 @@ def coverage_information(
     ]
     if pa_needed is not None:
         parts.append({"url": "pa-needed", "valueCode": pa_needed})
-    for code in _DOC_NEEDED.get(doc_needed or "", ()):
+    for code in (_DOC_NEEDED_2_0_1 if single_doc_needed else _DOC_NEEDED).get(doc_needed or "", ()):
         parts.append({"url": "doc-needed", "valueCode": code})
     if "conditional" in (covered, pa_needed):
         parts += [{"url": "info-needed", "valueCode": code} for code in info_needed or ("performer",)]
@@ -278,6 +282,28 @@ def coverage_information(
     if pa_needed == "satisfied" and satisfied_pa_id:
         parts.append({"url": "satisfied-pa-id", "valueString": satisfied_pa_id})
     return {"url": urls.EXT_CRD_COVERAGE_INFORMATION, "extension": parts}
+
+
+DISCHARGE: Final = "encounter-discharge"
+
+
+def hook_encounter(context: dict[str, Any], prefetch: dict[str, Any]) -> dict[str, Any]:
+    """The Encounter a hook is about: the prefetched one with the context's encounterId, else a reference stub."""
+    wanted = context.get("encounterId")
+    for resource in prefetched(prefetch):
+        if resource.get("resourceType") == "Encounter" and resource.get("id") == wanted:
+            return resource
+    return {"resourceType": "Encounter", "id": wanted}
+
+
+def encounter_action(encounter: dict[str, Any], extensions: list[dict[str, Any]]) -> dict[str, Any]:
+    """encounter-discharge's `update` systemAction: the Encounter (the resource the hook is about) with one
+    coverage-information extension per discharge order, instead of annotating the orders themselves."""
+    resource = copy.deepcopy(encounter)
+    kept = [e for e in as_list(resource.get("extension")) if as_dict(e).get("url") != urls.EXT_CRD_COVERAGE_INFORMATION]
+    resource["extension"] = [*kept, *extensions]
+    description = f"Coverage information for the discharge orders of Encounter/{resource.get('id')}"
+    return {"type": "update", "description": description, "resource": resource}
 
 
 def update_action(order: dict[str, Any], extension: dict[str, Any], description: str) -> dict[str, Any]:

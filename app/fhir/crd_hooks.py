@@ -13,9 +13,7 @@ from typing import Any, Final
 from app.errors import InvalidRequest, Issue
 
 CRD_VERSION: Final = "2.2.1"
-"""The CRD version every service implements (declared in discovery as `davinci-crd.version`)."""
-EARLIER_CRD_VERSION: Final = "2.0.1"
-VERSION_EXTENSION: Final = "davinci-crd.version"
+"""The newest CRD version the services implement (app.fhir.crd_versions negotiates 2.0 or 2.2 per request)."""
 
 _PATIENT = {
     "patient": "Patient/{{context.patientId}}",
@@ -110,10 +108,3 @@ def check_context(hook: str, context: Any) -> dict[str, Any]:
     if issues:
         raise InvalidRequest(f"the {hook} context is not valid", issues=issues)
     return context
-
-
-def caller_crd_version(body: dict[str, Any]) -> str:
-    """The CRD version a caller says it speaks (request `extension`, `davinci-crd.version`); 2.2.1 otherwise."""
-    extension = body.get("extension")
-    stated = extension.get(VERSION_EXTENSION) if isinstance(extension, dict) else None
-    return EARLIER_CRD_VERSION if isinstance(stated, str) and stated.startswith("2.0") else CRD_VERSION

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from app.domain.codes import ReviewAction
+from app.domain.codes import X12_UNIT, ReviewAction
 from app.domain.model import Coding, InformationRequest, ItemDecision, Period, PriorAuthRequest
 from app.errors import Issue
 from app.fhir import urls
@@ -76,17 +76,34 @@ def _review_adjudication(decision: ItemDecision) -> dict[str, Any]:
     ]
     if decision.authorization_number:
         parts.append({"url": "number", "valueString": decision.authorization_number})
-    if decision.reason_codes or decision.reason_text:
+    x12, unmapped = _reasons(decision)
+    if x12 or unmapped or decision.reason_text:
         reason: dict[str, Any] = {}
-        if decision.reason_codes:
-            reason["coding"] = [_coding(c) for c in decision.reason_codes]
-        if decision.reason_text:
-            reason["text"] = decision.reason_text
+        if x12:
+            reason["coding"] = [_coding(c) for c in x12]
+        text = "; ".join(filter(None, [decision.reason_text, *(_coding_text(c) for c in unmapped)]))
+        if text:
+            reason["text"] = text
         parts.append({"url": "reasonCode", "valueCodeableConcept": reason})
     return {
         "extension": [{"url": urls.EXT_REVIEW_ACTION, "extension": parts}],
         "category": {"coding": [{"system": urls.ADJUDICATION, "code": "submitted"}]},
     }
+
+
+def _reasons(decision: ItemDecision) -> tuple[list[Coding], list[Coding]]:
+    """The reason codes under X12 886 (the reviewAction reasonCode binding, required), and the others: a
+    code the payer's code map could not bring to 886 is kept as text, never sent under a wrong system."""
+    x12 = [c for c in decision.reason_codes if c.system == urls.X12_886]
+    return x12, [c for c in decision.reason_codes if c.system != urls.X12_886]
+
+
+def _unmapped_note(decision: ItemDecision) -> str | None:
+    """The processNote text of an item whose payer reasons are not X12 886 codes."""
+    _, unmapped = _reasons(decision)
+    if not unmapped:
+        return None
+    return f"Item {decision.sequence}: payer reason {', '.join(_coding_text(c) for c in unmapped)}"
 
 
 def _item(decision: ItemDecision, issued: date, notes: list[int]) -> dict[str, Any]:
@@ -107,7 +124,7 @@ def _denial_text(decision: ItemDecision) -> str:
     """The processNote text of a denied item: the payer's reason text, else its reason codes."""
     if decision.reason_text:
         return decision.reason_text
-    codes = [c.display or c.code for c in decision.reason_codes]
+    codes = [c.display or c.code if c.system == urls.X12_886 else _coding_text(c) for c in decision.reason_codes]
     return f"Item {decision.sequence} not certified: {', '.join(codes)}"
 
 
@@ -128,7 +145,13 @@ def _add_item(decision: ItemDecision, original: Coding) -> dict[str, Any]:
         "adjudication": [_review_adjudication(decision)],
     }
     if decision.authorized_quantity is not None:
-        added["quantity"] = {"value": _number(decision.authorized_quantity)}
+        # PAS prof-2/prof-3: a value and a unit (the payer sends a count: X12 `UN`, whatever it wrote)
+        added["quantity"] = {
+            "value": _number(decision.authorized_quantity),
+            "unit": "Unit",
+            "system": urls.X12_UNITS,
+            "code": X12_UNIT,
+        }
     if decision.authorized_period is not None:
         added["servicedPeriod"] = _period(decision.authorized_period)
     return added
@@ -216,6 +239,10 @@ def render_response_bundle(
         if d.action is ReviewAction.NOT_CERTIFIED and (d.reason_codes or d.reason_text):
             notes.append({"number": len(notes) + 1, "type": "display", "text": _denial_text(d)})
             item_notes.setdefault(d.sequence, []).append(len(notes))
+        unmapped = _unmapped_note(d)
+        if unmapped is not None and not (d.action is ReviewAction.NOT_CERTIFIED and not d.reason_text):
+            notes.append({"number": len(notes) + 1, "type": "display", "text": unmapped})
+            item_notes.setdefault(d.sequence, []).append(len(notes))
     products = {i.sequence: i.product_or_service for i in request.items}
     roots: list[int] = [0]
     refs: dict[str, dict[str, Any]] = {}
@@ -279,31 +306,44 @@ def render_response_bundle(
 
 
 INFO_REQUEST_ID = "information-request"
-CONTENT_MODIFIER = f"{urls.PAS}/StructureDefinition/extension-contentModifier"
+LOINC = "http://loinc.org"
+PAYLOAD_CONTENT_R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-CommunicationRequest.payload.content"
+"""R5's payload.contentCodeableConcept carried into R4 (cross-version extension): the LOINC code as a coding."""
+
+
+def _coding_text(code: Coding) -> str:
+    return f"{code.display} ({code.system or ''}|{code.code})" if code.display else f"{code.system or ''}|{code.code}"
 
 
 def communication_request(asked: InformationRequest, created: datetime) -> dict[str, Any]:
-    """The payer's request for documents as a CommunicationRequest (contained in the ClaimResponse)."""
-    payload: list[dict[str, Any]] = []
-    for code in asked.codes:
-        coding = {k: v for k, v in (("system", code.system), ("code", code.code), ("display", code.display)) if v}
-        payload.append(
-            {
-                "extension": [{"url": CONTENT_MODIFIER, "valueCodeableConcept": {"coding": [coding]}}],
-                "contentString": code.display or code.code,
-            }
-        )
+    """The payer's request for documents as a PAS CommunicationRequest (contained in the ClaimResponse).
+
+    At most one `payload`, whose content is the first LOINC code asked for (the LOINC attachment-request
+    value set, a required binding): `contentString` holds the code, the R5 cross-version extension its
+    coding. Anything else (more codes, free text, a questionnaire) goes to `note`, never to a payload.
+    """
+    loinc = [code for code in asked.codes if code.system == LOINC and code.code]
+    notes = [f"Requested: {_coding_text(code)}" for code in asked.codes if not loinc or code is not loinc[0]]
     if asked.text:
-        payload.append({"contentString": asked.text})
+        notes.append(asked.text)
     if asked.questionnaire:
-        payload.append({"contentString": f"Questionnaire {asked.questionnaire}"})
+        notes.append(f"Questionnaire {asked.questionnaire}")
     resource: dict[str, Any] = {
         "resourceType": "CommunicationRequest",
         "id": INFO_REQUEST_ID,
         "status": "active",
         "authoredOn": created.isoformat(),
-        "payload": payload or [{"contentString": "The payer asks for more information"}],
     }
+    if loinc:
+        first = loinc[0]
+        coding = {k: v for k, v in (("system", LOINC), ("code", first.code), ("display", first.display)) if v}
+        resource["payload"] = [
+            {
+                "extension": [{"url": PAYLOAD_CONTENT_R5, "valueCodeableConcept": {"coding": [coding]}}],
+                "contentString": first.code,
+            }
+        ]
+    resource["note"] = [{"text": text} for text in notes or ["The payer asks for more information"]]
     if asked.due_at is not None:
         resource["occurrencePeriod"] = {"end": asked.due_at.isoformat()}
     return resource

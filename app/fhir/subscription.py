@@ -2,7 +2,8 @@
 
 Accepted: `criteria` = the PAS topic canonical; `channel.type` rest-hook with an `endpoint`;
 `channel.payload` (application/fhir+json) with the backport `payload-content` extension
-(`empty`, `id-only` or `full-resource`; id-only when absent, the 2.0.1 default); the
+`full-resource` (PAS spec-62: an intermediary sends full resources only, so `id-only`, `empty`
+and an absent extension, which the backport reads as `id-only`, are refused with 400); the
 `backport-filter-criteria` extension on `criteria` (`org-identifier=system|value` or the 2.0.1
 spelling `orgIdentifier=...`); `channel.header` ("Name: value" strings); the backport
 `heartbeat-period` extension (seconds); `end`. Anything else in the resource is kept and
@@ -30,6 +31,9 @@ HEARTBEAT_PERIOD = BACKPORT + "backport-heartbeat-period"
 SUBSCRIPTION_PROFILE = BACKPORT + "backport-subscription"
 FILTER_NAMES = ("org-identifier", "orgIdentifier")
 CONTENTS = ("empty", "id-only", "full-resource")
+"""Every payload content the backport defines (notifications of Subscriptions stored before spec-62 still render)."""
+FULL_RESOURCE = "full-resource"
+"""The only payload content a client may ask for (PAS spec-62)."""
 FHIR_JSON = "application/fhir+json"
 
 
@@ -93,8 +97,13 @@ def parse_subscription(resource: dict[str, Any]) -> SubscriptionRequest:
         raise _bad(f"channel.payload must be {FHIR_JSON}", "Subscription.channel.payload", "not-supported")
     content_ext = _extension(channel.get("_payload"), PAYLOAD_CONTENT)
     content = str(content_ext.get("valueCode")) if content_ext else "id-only"
-    if content not in CONTENTS:
-        raise _bad(f"payload content must be one of {', '.join(CONTENTS)}", "Subscription.channel.payload")
+    if content != FULL_RESOURCE:
+        stated = f"is {content!r}" if content_ext else "is absent (the backport reads it as 'id-only')"
+        text = (
+            f"the payload content {stated}: as a PAS intermediary this service sends full resources only "
+            f"(PAS spec-62); set the backport-payload-content extension to {FULL_RESOURCE!r}"
+        )
+        raise _bad(text, "Subscription.channel.payload", "not-supported")
     heartbeat_ext = _extension(channel, HEARTBEAT_PERIOD)
     heartbeat = heartbeat_ext.get("valueUnsignedInt") if heartbeat_ext else None
     if heartbeat is not None and (not isinstance(heartbeat, int) or heartbeat < 1):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.domain.codes import X12_886_SYSTEM, X12_UNITS_SYSTEM
+
 PAS: Final = "http://hl7.org/fhir/us/davinci-pas"
 _SD: Final = f"{PAS}/StructureDefinition"
 
@@ -47,7 +49,8 @@ X12_1322: Final = "https://codesystem.x12.org/005010/1322"  # certification type
 X12_1338: Final = "https://codesystem.x12.org/005010/1338"  # level of service
 X12_1525: Final = "https://codesystem.x12.org/005010/1525"  # request category (UM01)
 X12_1365: Final = "https://codesystem.x12.org/005010/1365"  # service type
-X12_886: Final = "https://codesystem.x12.org/005010/886"  # reason codes (for denials)
+X12_886: Final = X12_886_SYSTEM  # review decision reason codes (X12 External Code Source 886)
+X12_UNITS: Final = X12_UNITS_SYSTEM  # units of a Quantity (PAS prof-2/prof-3)
 ICD_10_CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
 NPI: Final = "http://hl7.org/fhir/sid/us-npi"
 ADJUDICATION: Final = "http://terminology.hl7.org/CodeSystem/adjudication"

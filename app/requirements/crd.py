@@ -1,16 +1,21 @@
 """CRD (Da Vinci CRD 2.2.1, 2.0.1 callers accepted) as CDS Hooks 2.0 services: discovery and hook answers.
 
-Primary hooks (order-sign, appointment-book, order-dispatch, encounter-discharge) answer one
-Coverage Information systemAction per order (`update`, the order with ext-coverage-information
-pointing at the prefetched Coverage), an Instructions card, and an External Reference card per
-rule that links documentation. An order without a code is answered too: covered and pa-needed
+Primary hooks (order-sign, appointment-book, order-dispatch) answer one Coverage Information
+systemAction per order (`update`, the order with ext-coverage-information pointing at the
+prefetched Coverage), an Instructions card, and an External Reference card per rule that links
+documentation. encounter-discharge annotates the Encounter it is about (one `update` of the
+Encounter carrying one coverage-information per discharge order) and, being a secondary hook,
+never asks for clinical or administrative documentation (no doc-needed). An order without a code
+is answered too: covered and pa-needed
 `conditional`, `info-needed` `detail-code` (the rules cannot judge a service that is not named).
 order-select answers the same cards without systemActions; encounter-start answers no cards.
 A malformed context, or no active Coverage (with a member id) in prefetch, or no payer for it,
 is refused with 400 and an OperationOutcome; never a 500.
 Each coverage-assertion-id is stored, so a later `$submit` carrying it is linked to it.
-Cards name their type in the 2.2.1 code system, or in 2.0.1's `temp` one for a caller that says
-it speaks 2.0.1 (request extension `davinci-crd.version`).
+Versions and options (app.fhir.crd_versions): a request for CRD 2.2 is answered in 2.2.1 shapes
+(card types in the HL7 code system, repeating doc-needed); a request naming no version, or 2.0,
+in 2.0.1 shapes (card types in CRD's `temp` code system, one doc-needed). The request's
+`davinci-crd.configuration` can turn off Coverage Information, the Instructions card or the links.
 """
 
 from __future__ import annotations
@@ -21,49 +26,45 @@ from datetime import datetime
 from typing import Any
 
 from app.authorizations import RequirementsDeps, active_authorization_for
-from app.coverage.evaluate import Determination, ItemFacts, evaluate
+from app.coverage.evaluate import ItemFacts, evaluate
 from app.coverage.facts import age_on
-from app.coverage.program_format import Routing
 from app.domain import bounds
 from app.domain.model import Identifier
 from app.errors import InvalidRequest, Issue, NotFound
 from app.fhir.crd import (
     CARD_TYPES,
     CARD_TYPES_2_0_1,
+    DISCHARGE,
     HookCoverage,
     Order,
     birth_date,
     card,
     coverage_information,
     diagnosis_codes,
+    encounter_action,
     hook_coverage,
+    hook_encounter,
     hook_orders,
     info_needed,
     provider_npis,
     provider_state,
     update_action,
 )
-from app.fhir.crd_hooks import (
-    CRD_VERSION,
-    EARLIER_CRD_VERSION,
-    HOOKS,
-    VERSION_EXTENSION,
-    caller_crd_version,
-    check_context,
+from app.fhir.crd_hooks import CRD_VERSION, HOOKS, check_context
+from app.fhir.crd_versions import (
+    COVERAGE_INFO,
+    CRD_2_0,
+    EXTERNAL_REFERENCE,
+    INSTRUCTIONS,
+    configuration,
+    declared_extension,
+    requested_version,
 )
 from app.fhir.elements import as_dict
 from app.payers.registry import NoPayerMatches
+from app.requirements.crd_cards import SOURCE_LABEL, instructions, order_line, routed_reason
 from app.requirements.repository import add_assertions
 from app.security.principal import Principal
-
-SOURCE_LABEL = "ePA hub coverage requirements (CRD)"
-_PA_TEXT = {
-    "auth-needed": "prior authorization required",
-    "no-auth": "no prior authorization needed",
-    "performpa": "the performing provider must obtain prior authorization",
-    "conditional": "prior authorization depends on the payer's review",
-    "satisfied": "an existing authorization covers it",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ SERVICES = {
 
 
 def discovery() -> dict[str, Any]:
-    """The CDS Hooks discovery document; each service declares the CRD version it implements."""
+    """The CDS Hooks discovery document; each service declares the CRD versions and configuration options."""
     return {
         "services": [
             {
@@ -102,7 +103,7 @@ def discovery() -> dict[str, Any]:
                 "title": s.title,
                 "description": f"Da Vinci CRD {CRD_VERSION}: {s.title.lower()} from the payer's coverage rules.",
                 "prefetch": HOOKS[s.hook].templates(),
-                "extension": {VERSION_EXTENSION: CRD_VERSION},
+                "extension": declared_extension(),
             }
             for s in SERVICES.values()
         ]
@@ -113,29 +114,6 @@ def coverage_not_found(why: str) -> InvalidRequest:
     """The refusal when the patient's coverage, member or payer is unknown (CRD 2.2.1: 400, OperationOutcome)."""
     text = f"Coverage not found: {why}. Send the patient's active Coverage (with the member id) in prefetch `coverage`."
     return InvalidRequest(text, issues=[Issue(text=text, code="not-found", expression="prefetch.coverage")])
-
-
-def routed_reason(reason: str | None, routing: Routing) -> str:
-    """The coverage-information reason of an order a program routes: who reviews it, under which program."""
-    text = f"prior authorization is reviewed by {routing.contractor} ({routing.program}; {routing.source})"
-    return (f"{reason}; {text}" if reason else text)[:300]
-
-
-def _line(order: Order, determination: Determination, pa: str | None, routing: Routing | None = None) -> str:
-    assert order.item is not None
-    code = order.item.product_or_service.code
-    if determination.covered == "not-covered":
-        return f"{code}: not covered ({determination.reason})"
-    text = f"{code}: {_PA_TEXT[pa or 'conditional']}"
-    if determination.gold_card:
-        text += " (gold card)"
-    if determination.exemption is not None or routing is not None:
-        text += f": {determination.reason}"
-    if determination.documentation:
-        text += "; documentation: " + ", ".join(d.text for d in determination.documentation)
-    if determination.referral:
-        text += "; a referral is required"
-    return text
 
 
 async def answer_hook(
@@ -155,6 +133,7 @@ async def answer_hook(
             "a hookInstance is required",
             issues=[Issue("a hookInstance is required", "required", expression="hookInstance")],
         )
+    version = requested_version(body)
     context = check_context(service.hook, body.get("context"))
     prefetch = as_dict(body.get("prefetch"))
     coverage = hook_coverage(prefetch)
@@ -167,8 +146,8 @@ async def answer_hook(
     orders = hook_orders(service.hook, context, prefetch)
     if not orders:
         return {"cards": [], **({"systemActions": []} if service.primary else {})}
-    topics = CARD_TYPES_2_0_1 if caller_crd_version(body) == EARLIER_CRD_VERSION else CARD_TYPES
-    answer = _Answer(service, entry.id, coverage, coverage.member_id, topics)
+    encounter = hook_encounter(context, prefetch) if service.hook == DISCHARGE else None
+    answer = _Answer(service, entry.id, coverage, coverage.member_id, version, configuration(body), encounter)
     return await _answer(deps, principal, answer, orders, prefetch)
 
 
@@ -178,7 +157,17 @@ class _Answer:
     payer_id: str
     coverage: HookCoverage
     member: Identifier
-    topic_system: str
+    version: str
+    options: dict[str, bool]
+    encounter: dict[str, Any] | None = None  # encounter-discharge: the Encounter its answer annotates
+
+    @property
+    def topic_system(self) -> str:
+        return CARD_TYPES_2_0_1 if self.version == CRD_2_0 else CARD_TYPES
+
+    @property
+    def single_doc_needed(self) -> bool:
+        return self.version == CRD_2_0
 
 
 async def _answer(
@@ -189,16 +178,16 @@ async def _answer(
     programs = deps.programs.for_payer(payer_id)
     now = deps.clock()
     born = birth_date(prefetch)
-    actions: list[dict[str, Any]] = []
+    annotated: list[tuple[Order, dict[str, Any]]] = []
     lines: list[str] = []
     links: dict[str, str] = {}
     assertions: list[dict[str, Any]] = []
     async with deps.sessions.begin() as session:
         for order in orders:
             if order.item is None:
-                assertion, action, line = _uncoded(principal, answer, order, now)
+                assertion, extension, line = _uncoded(principal, answer, order, now)
                 assertions.append(assertion)
-                actions.append(action)
+                annotated.append((order, extension))
                 lines.append(line)
                 continue
             item = order.item
@@ -226,6 +215,8 @@ async def _answer(
                 if found is not None:
                     pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
             assertion_id = uuid.uuid4().hex
+            # encounter-discharge, a secondary hook, never asks for clinical or administrative documentation
+            documentation = None if answer.encounter is not None else determination.doc_needed
             assertions.append(
                 _assertion_row(
                     assertion_id,
@@ -237,7 +228,7 @@ async def _answer(
                     product_code=item.product_or_service.code[: bounds.CODE_LENGTH],
                     covered=determination.covered,
                     pa_needed=pa,
-                    doc_needed=determination.doc_needed,
+                    doc_needed=documentation,
                     rule_id=determination.rule_id,
                     rules_version=determination.version,
                     satisfied_pa_id=satisfied,
@@ -247,19 +238,22 @@ async def _answer(
                 coverage_reference=coverage.reference,
                 covered=determination.covered,
                 pa_needed=pa,
-                doc_needed=determination.doc_needed if pa not in (None, "no-auth", "satisfied") else None,
+                doc_needed=None if pa in (None, "no-auth", "satisfied") else documentation,
                 reason=determination.reason,
                 day=now.date(),
                 assertion_id=assertion_id,
                 satisfied_pa_id=satisfied,
                 info_needed=info_needed(order, npis),
+                single_doc_needed=answer.single_doc_needed,
             )
-            actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
-            lines.append(_line(order, determination, pa, routing))
+            annotated.append((order, extension))
+            lines.append(order_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
         await add_assertions(session, assertions)
-    cards = [_instructions(lines, answer.topic_system)]
+    cards = [instructions(lines, answer.topic_system)] if answer.options[INSTRUCTIONS] else []
+    if not answer.options[EXTERNAL_REFERENCE]:
+        links = {}
     cards += [
         card(
             label[:139],
@@ -270,6 +264,12 @@ async def _answer(
         )
         for url, label in links.items()
     ]
+    if answer.encounter is not None:  # a secondary hook annotates the resource it is about, not the orders
+        actions = [encounter_action(answer.encounter, [e for _, e in annotated])]
+    else:
+        actions = [update_action(o.resource, e, f"Coverage information for {o.reference}") for o, e in annotated]
+    if not answer.options[COVERAGE_INFO]:
+        actions = []
     return {"cards": cards, **({"systemActions": actions} if service.primary else {})}
 
 
@@ -325,23 +325,4 @@ def _uncoded(
         satisfied_pa_id=None,
         info_needed=info_needed(order, ()),
     )
-    action = update_action(order.resource, extension, f"Coverage information for {order.reference}")
-    return assertion, action, f"{order.reference}: no code; {_UNCODED}"
-
-
-def _instructions(lines: list[str], topic_system: str) -> dict[str, Any]:
-    needs = sum(1 for line in lines if "prior authorization required" in line or "must obtain" in line)
-    summary = (
-        f"Prior authorization needed for {needs} of {len(lines)} order(s)"
-        if needs
-        else f"Coverage requirements for {len(lines)} order(s)"
-    )
-    detail = "\n".join(f"- {line}" for line in lines)
-    return card(
-        summary,
-        card_type="instructions",
-        label=SOURCE_LABEL,
-        detail=detail,
-        indicator="info",
-        topic_system=topic_system,
-    )
+    return assertion, extension, f"{order.reference}: no code; {_UNCODED}"

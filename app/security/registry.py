@@ -15,7 +15,8 @@ import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.security import repository
-from app.security.principal import ADMIN, ALL_SCOPES
+from app.security.principal import ADMIN, ALL_SCOPES, Principal
+from app.security.scopes import granted_by_any
 from app.store.models import ClientRegistration
 
 REGISTRABLE_SCOPES = ALL_SCOPES | {ADMIN}
@@ -142,3 +143,11 @@ def allowed_scopes(registration: ClientRegistration) -> frozenset[str]:
     """What the client may be granted now (admin clients may also be granted the admin scope)."""
     scopes = frozenset(registration.scopes or ())
     return scopes | {ADMIN} if registration.admin else scopes - {ADMIN}
+
+
+def principal_for(registration: ClientRegistration, asked: Iterable[str]) -> Principal:
+    """The caller a registration authenticated, holding the `asked` scopes it is (still) registered for
+    (a scope withdrawn since a token was issued is gone at once)."""
+    allowed = allowed_scopes(registration)
+    scopes = {s for s in asked if granted_by_any(allowed, s)}
+    return Principal(client_id=registration.client_id, scopes=frozenset(scopes - {ADMIN}), admin=ADMIN in scopes)

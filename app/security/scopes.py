@@ -54,3 +54,17 @@ def grants(held: str, wanted: str) -> bool:
 
 def granted_by_any(held: frozenset[str] | set[str], wanted: str) -> bool:
     return any(grants(scope, wanted) for scope in held)
+
+
+def narrowed(requested: str, registered: str) -> str | None:
+    """What a wildcard request (`system/*.rs`) grants of one registered scope: the registered resource with
+    the permissions both hold, as v2 letters (`system/Subscription.rs` of `system/Subscription.*`), or None."""
+    want, have = parse_scope(requested), parse_scope(registered)
+    if want is None or have is None or want.context != have.context:
+        return None
+    if want.resource not in ("*", have.resource) or have.resource == "*":
+        return None
+    both = want.permissions & have.permissions
+    if not both:
+        return None
+    return f"{have.context}/{have.resource}.{''.join(letter for letter in V2_LETTERS if letter in both)}"

@@ -221,6 +221,9 @@ async def test_a_webhook_body_the_store_would_refuse_is_a_4xx(client: httpx.Asyn
     assert (await client.get("/webhooks")).json()["endpoints"] == []
 
 
+PAYLOAD_CONTENT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content"
+
+
 def _subscription(**channel: Any) -> Json:
     topic = "http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic"
     return {
@@ -228,7 +231,12 @@ def _subscription(**channel: Any) -> Json:
         "status": "requested",
         "reason": "PAS decisions",
         "criteria": topic,
-        "channel": {"type": "rest-hook", "endpoint": "https://hooks.example.org/f", **channel},
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": "https://hooks.example.org/f",
+            "_payload": {"extension": [{"url": PAYLOAD_CONTENT, "valueCode": "full-resource"}]},  # PAS spec-62
+            **channel,
+        },
     }
 
 

@@ -13,6 +13,7 @@ import pytest
 from app.fhir import urls
 from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, claim_response, review_actions, submit
+from tests.support.profiles import check_response_bundle
 
 R4B = pytest.importorskip("fhir.resources.R4B.bundle")
 Json = dict[str, Any]
@@ -40,7 +41,10 @@ def _inquiry(request: Json, tag: str, *, codes: list[Json] | None = None, dates:
 async def _returned(client: httpx.AsyncClient, inquiry: Json) -> list[Json]:
     response = await client.post("/fhir/Claim/$inquire", content=orjson.dumps(inquiry), headers=FHIR_JSON)
     assert response.status_code == 200, response.text
-    return [p["resource"] for p in response.json().get("parameter", []) if p["name"] == "return"]
+    returned = [p["resource"] for p in response.json().get("parameter", []) if p["name"] == "return"]
+    for bundle in returned:
+        check_response_bundle(bundle)  # the PAS profiles' cardinalities and required bindings
+    return returned
 
 
 def _ids(bundles: list[Json]) -> set[str]:
@@ -132,3 +136,33 @@ def _code(code: str) -> Json:
         else "http://www.ama-assn.org/go/cpt"
     )
     return {"coding": [{"system": system, "code": code}]}
+
+
+def _update_of(claim_value: str, code: str, tag: str) -> Json:
+    """A PASClaimUpdate (Claim.related) of the Claim `claim_value`."""
+    update = pas_request(code, tag=tag)
+    update["entry"][0]["resource"]["related"] = [
+        {"claim": {"identifier": {"system": "http://provider.example.org/claims", "value": claim_value}}}
+    ]
+    return update
+
+
+@pytest.mark.parametrize("where", ["preAuthRef", "item"])
+async def test_an_inquiry_by_a_replaced_authorization_number_answers_the_current_authorization(
+    client: httpx.AsyncClient, where: str
+) -> None:
+    request = pas_request("99212", tag="a")
+    first = claim_response((await submit(client, request)).json())
+    second = (await submit(client, _update_of("CLAIM-a", "99213", "b"))).json()
+    assert claim_response(second)["id"] != first["id"]
+    third = claim_response((await submit(client, _update_of("CLAIM-b", "99214", "c"))).json())
+    assert third["preAuthRef"] != first["preAuthRef"]
+    inquiry = _inquiry(request, "replaced")
+    claim = inquiry["entry"][0]["resource"]
+    if where == "preAuthRef":
+        claim["insurance"][0]["preAuthRef"] = [first["preAuthRef"]]
+    else:
+        claim["item"][0]["extension"] = [{"url": urls.EXT_AUTHORIZATION_NUMBER, "valueString": first["preAuthRef"]}]
+    (returned,) = await _returned(client, inquiry)
+    assert claim_response(returned)["id"] == third["id"]
+    assert claim_response(returned)["preAuthRef"] == third["preAuthRef"]

@@ -80,3 +80,26 @@ async def test_subscription_example_is_accepted(client: httpx.AsyncClient) -> No
     R4B_SUBSCRIPTION.Subscription.model_validate(response.json())
     read = await client.get(httpx.URL(response.headers["location"]).path)
     assert read.json()["channel"]["endpoint"] == "https://ehr.example.org/fhir/pas-notifications"
+
+
+async def test_the_cdex_example_names_its_organization_or_provider_and_answers_the_info_request(
+    client: httpx.AsyncClient,
+) -> None:
+    attachment = load_example(EXAMPLES / "cdex/submit-attachment.json")
+    named = {p["name"]: p for p in attachment["parameter"]}
+    sender = named.get("OrganizationId") or named.get("ProviderId")
+    assert sender is not None, "CDex requires OrganizationId or ProviderId from the client"
+    assert sender["valueIdentifier"]["system"] == urls.NPI
+    assert sender["valueIdentifier"]["value"]
+    R4B_PARAMETERS.Parameters.model_validate(attachment)
+    request, _ = await _post(client, "/fhir/Claim/$submit", "pas/info-requested.json")
+    npis = {
+        i["value"]
+        for e in request["entry"]
+        if e["resource"]["resourceType"] == "Organization"
+        for i in e["resource"].get("identifier", [])
+        if i.get("system") == urls.NPI
+    }
+    assert sender["valueIdentifier"]["value"] in npis
+    _, answered = await _post(client, "/fhir/$submit-attachment", "cdex/submit-attachment.json")
+    assert answered.json()["resourceType"] == "OperationOutcome"

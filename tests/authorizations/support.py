@@ -35,6 +35,7 @@ Json = dict[str, Any]
 
 PAYER = "https://acme-payer.example/fhir"  # the fhir-pas payer the lifecycle tests mock with respx
 ACME = "ACME-PAYER"  # its insurer identifier value (the sandbox takes everything else)
+ACME_REASONS = "https://acme-payer.example/reasons"  # its own review reason codes (MN maps to X12 886 01)
 BOUND = 30.0  # seconds: the most a test waits for an event that should come at once (a loaded CI machine)
 CERTIFICATION_TYPE = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType"
 X12_1322 = "https://codesystem.x12.org/005010/1322"
@@ -79,6 +80,9 @@ approval_validity_days = 90
 [payer.settings]
 base_url = "{PAYER}"
 max_attempts = 1
+
+[payer.settings.reason_codes]
+"{ACME_REASONS}|MN" = "01"
 """
 
 

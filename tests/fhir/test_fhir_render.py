@@ -47,7 +47,7 @@ def test_mixed_decisions_render_partial_with_a6_additem_denial_reason_and_pended
             authorized_quantity=Decimal(2),
             authorized_service=Coding("s", "c"),
         ),
-        2: ItemDecision(2, A.NOT_CERTIFIED, reason_codes=(Coding("https://codesystem.x12.org/005010/886", "X"),)),
+        2: ItemDecision(2, A.NOT_CERTIFIED, reason_codes=(Coding("https://codesystem.x12.org/external/886", "X"),)),
     }
     rendered = _render(decisions)
     Bundle.model_validate(rendered)
@@ -59,7 +59,12 @@ def test_mixed_decisions_render_partial_with_a6_additem_denial_reason_and_pended
     ]
     assert codes == ["A6", "A3", "A4"]
     assert response["addItem"][0]["itemSequence"] == [1]
-    assert response["addItem"][0]["quantity"] == {"value": 2}
+    assert response["addItem"][0]["quantity"] == {
+        "value": 2,
+        "unit": "Unit",
+        "system": "https://codesystem.x12.org/005010/673",
+        "code": "UN",
+    }
     denial = response["item"][1]["adjudication"][0]["extension"][0]["extension"]
     assert [part["url"] for part in denial][-1] == "reasonCode"
     assert "$inquire" in response["disposition"]

@@ -8,7 +8,8 @@ import httpx
 import orjson
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.fhir.subscription import FILTER_CRITERIA, HEARTBEAT_PERIOD, PAS_TOPIC
 from app.notifications.subscriptions import org_matches
@@ -16,6 +17,7 @@ from app.runtime import Runtime
 from app.store.models import FhirSubscription
 from tests.support.bundles import pas_request
 from tests.support.pas import FHIR_JSON, submit
+from tests.support.profiles import check_response_bundle
 from tests.support.receiver import Received, running_receiver
 from tests.support.subscriptions import create_subscription, status_parameters, subscription
 from tests.support.worker import drain
@@ -38,6 +40,8 @@ async def test_handshake_then_full_resource_notifications(client: httpx.AsyncCli
     handshake = status_parameters(bundles[0])
     assert handshake["type"]["valueCode"] == "handshake"
     assert handshake["topic"]["valueCanonical"] == PAS_TOPIC
+    for notification in bundles[1:]:
+        check_response_bundle(notification)  # the PAS profiles' rules hold inside notifications too
     events = [status_parameters(b) for b in bundles[1:]]
     assert [e["type"]["valueCode"] for e in events] == ["event-notification", "event-notification"]
     numbers = [e["notification-event"]["part"][0]["valueString"] for e in events]
@@ -54,16 +58,38 @@ async def test_handshake_then_full_resource_notifications(client: httpx.AsyncCli
     assert status_parameters(status.json())["events-since-subscription-start"]["valueString"] == "2"
 
 
-async def test_id_only_sends_the_reference(client: httpx.AsyncClient, runtime: Runtime) -> None:
+@pytest.mark.parametrize("content", ["id-only", "empty", None])
+async def test_only_full_resource_subscriptions_are_accepted(
+    client: httpx.AsyncClient, engine: AsyncEngine, content: str | None
+) -> None:
+    resource = subscription("https://ehr.example.org/hook", content or "full-resource")
+    if content is None:
+        del resource["channel"]["_payload"]
+    response = await create_subscription(client, resource)
+    assert response.status_code == 400
+    (issue,) = response.json()["issue"]
+    assert issue["expression"] == ["Subscription.channel.payload"]
+    assert "full-resource" in issue["details"]["text"]
+    assert "spec-62" in issue["details"]["text"]
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(FhirSubscription))).scalar_one() == 0
+
+
+async def test_every_channel_header_is_sent_on_each_notification(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    headers = ["Authorization: Bearer inferno-token-1", "X-Tenant: clinic-7"]
     async with running_receiver() as receiver:
-        assert (await create_subscription(client, subscription(receiver.url, "id-only"))).status_code == 201
-        await drain(runtime)  # the handshake: events reach active Subscriptions only
+        resource = subscription(receiver.url)
+        resource["channel"]["header"] = headers
+        assert (await create_subscription(client, resource)).status_code == 201
+        await drain(runtime)
         await submit(client, pas_request("99212"))
         await drain(runtime)
-        last = orjson.loads(receiver.requests[-1].body)
-    Bundle.model_validate(last)
-    assert "resource" not in last["entry"][1]
-    assert "/fhir/ClaimResponse/" in last["entry"][1]["fullUrl"]
+        received = [(orjson.loads(r.body), r.headers) for r in receiver.requests]
+    kinds = [status_parameters(body)["type"]["valueCode"] for body, _ in received]
+    assert kinds == ["handshake", "event-notification", "event-notification"]
+    for _, sent in received:
+        assert sent["authorization"] == "Bearer inferno-token-1"
+        assert sent["x-tenant"] == "clinic-7"
 
 
 async def test_failed_handshakes_put_the_subscription_in_error(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -81,7 +107,7 @@ async def test_failed_handshakes_put_the_subscription_in_error(client: httpx.Asy
 async def test_update_and_delete(client: httpx.AsyncClient, runtime: Runtime) -> None:
     async with running_receiver() as receiver:
         created = (await create_subscription(client, subscription(receiver.url))).json()
-        heartbeat = subscription(receiver.url, "empty")
+        heartbeat = subscription(receiver.url)
         heartbeat["channel"]["extension"] = [{"url": HEARTBEAT_PERIOD, "valueUnsignedInt": 60}]
         heartbeat["_criteria"] = {"extension": [{"url": FILTER_CRITERIA, "valueString": "org-identifier=123"}]}
         updated = await client.put(

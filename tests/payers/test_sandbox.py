@@ -55,7 +55,10 @@ async def test_default_rules_decide_by_code_member_and_quantity(
 async def test_denial_carries_a_reason_and_modification_the_authorized_version() -> None:
     reply = await sandbox({}).submit(submission(request(item(1, "A9270"), item(2, "E0260", 1))))
     denied, modified = reply.decisions
-    assert denied.reason_codes[0].code == "not-covered"
+    assert (denied.reason_codes[0].system, denied.reason_codes[0].code) == (
+        "https://codesystem.x12.org/external/886",
+        "02",
+    )
     assert denied.reason_text
     assert modified.authorized_service is not None
     assert modified.authorized_service.code == "E0250"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.store.models import CoverageAssertion
 from tests.support.coverage import HCPCS, authorizations, claim_of, pas_bundle, post_fhir
 from tests.support.pas import claim_response
+from tests.support.profiles import check_hook_answer
 
 CRD_INFO = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
 CARD_TYPES_2_2_1 = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
@@ -27,11 +28,19 @@ HOOK_CONTEXT = {
     "encounter-start": {"userId", "patientId", "encounterId"},
     "encounter-discharge": {"userId", "patientId", "encounterId"},
 }
-PRIMARY = {
+ORDER_HOOKS = {
     "crd-order-sign": "order-sign",
     "crd-appointment-book": "appointment-book",
     "crd-order-dispatch": "order-dispatch",
-    "crd-encounter-discharge": "encounter-discharge",
+}
+"""The primary hooks whose Coverage Information annotates each order."""
+PRIMARY = {**ORDER_HOOKS, "crd-encounter-discharge": "encounter-discharge"}
+ENCOUNTER = {
+    "resourceType": "Encounter",
+    "id": "enc-1",
+    "status": "in-progress",
+    "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+    "subject": {"reference": "Patient/pat-1"},
 }
 JSON = {"content-type": "application/json"}
 COVERAGE = {
@@ -65,7 +74,11 @@ def device_request(code: str, rid: str = "dr-1", system: str = HCPCS) -> dict[st
 
 
 def hook_request(
-    hook: str, *resources: dict[str, Any], coverage: bool = True, dispatch_form: str = "dispatchedOrders"
+    hook: str,
+    *resources: dict[str, Any],
+    coverage: bool = True,
+    dispatch_form: str = "dispatchedOrders",
+    version: str | None = "2.2",
 ) -> dict[str, Any]:
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
     context: dict[str, Any] = {"userId": "Practitioner/pr-1", "patientId": "pat-1"}
@@ -95,6 +108,7 @@ def hook_request(
             prefetch["order"] = resources[0]
     elif hook in ("encounter-start", "encounter-discharge"):
         context["encounterId"] = "enc-1"
+        prefetch["encounter"] = ENCOUNTER
         if hook == "encounter-discharge":
             prefetch["deviceOrders"] = {**bundle, "type": "searchset"}
     return {
@@ -102,6 +116,7 @@ def hook_request(
         "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
         "context": context,
         "prefetch": prefetch,
+        **({"extension": {"davinci-crd.requestedVersion": version}} if version else {}),
     }
 
 
@@ -131,9 +146,75 @@ async def test_discovery_lists_every_crd_hook(client: httpx.AsyncClient) -> None
         assert "coverage" in service["prefetch"]
 
 
-async def test_each_service_declares_the_crd_version_it_implements(client: httpx.AsyncClient) -> None:
+async def test_each_service_declares_the_crd_versions_it_serves_as_major_minor_strings(
+    client: httpx.AsyncClient,
+) -> None:
     for service in (await client.get("/cds-services")).json()["services"]:
-        assert service["extension"] == {"davinci-crd.version": "2.2.1"}
+        assert service["extension"]["davinci-crd.version"] == ["2.0", "2.2"]
+
+
+async def test_each_service_declares_its_configuration_options(client: httpx.AsyncClient) -> None:
+    for service in (await client.get("/cds-services")).json()["services"]:
+        options = {o["code"]: o for o in service["extension"]["davinci-crd.configuration-options"]}
+        assert "coverage-info" in options
+        for option in options.values():
+            assert option["type"] == "boolean"
+            assert option["name"]
+            assert option["description"]
+            assert option["default"] is True
+
+
+def with_extension(body: dict[str, Any], **extension: Any) -> dict[str, Any]:
+    return {**body, "extension": {**body.get("extension", {}), **extension}}
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_coverage_info_false_returns_no_coverage_information(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    body = with_extension(
+        hook_request(hook, order_for(hook, "K0823")),
+        **{"davinci-crd.configuration": {"coverage-info": False, "no-such-option": True}},
+    )
+    response = await call(client, service, body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["systemActions"] == []
+    assert answer["cards"][0]["source"]["topic"]["code"] == "instructions"
+
+
+async def test_unknown_configuration_options_are_ignored(client: httpx.AsyncClient) -> None:
+    body = with_extension(
+        hook_request("order-sign", device_request("K0823")), **{"davinci-crd.configuration": {"no-such-option": False}}
+    )
+    answer = (await call(client, "crd-order-sign", body)).json()
+    assert len(answer["systemActions"]) == 1
+
+
+@pytest.mark.parametrize("version", ["2.1", "3.0", 2.2, ["2.2"]])
+async def test_an_unsupported_requested_version_is_400_naming_the_supported_ones(
+    client: httpx.AsyncClient, version: Any
+) -> None:
+    body = with_extension(
+        hook_request("order-sign", device_request("K0823")), **{"davinci-crd.requestedVersion": version}
+    )
+    response = await call(client, "crd-order-sign", body)
+    assert response.status_code == 400
+    assert outcome_expressions(response) == ["extension.davinci-crd.requestedVersion"]
+    text = response.json()["issue"][0]["details"]["text"]
+    assert "2.0, 2.2" in text
+
+
+@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+async def test_a_request_naming_no_version_gets_2_0_1_shapes(
+    client: httpx.AsyncClient, service: str, hook: str
+) -> None:
+    body = hook_request(hook, order_for(hook, "K0823"), version=None)
+    assert "extension" not in body
+    answer = (await call(client, service, body)).json()
+    (action,) = answer["systemActions"]
+    assert len(parts(action, "doc-needed")) <= 1
+    assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {CARD_TYPES_2_0_1}
 
 
 async def test_prefetch_tokens_name_only_context_fields_the_hook_defines(client: httpx.AsyncClient) -> None:
@@ -159,18 +240,23 @@ def order_for(hook: str, code: str, rid: str = "dr-1") -> dict[str, Any]:
     return appointment(code, rid) if hook == "appointment-book" else device_request(code, rid)
 
 
+@pytest.mark.parametrize("version", ["2.0", "2.2"])
 @pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
 async def test_primary_hooks_answer_a_coverage_information_system_action(
-    client: httpx.AsyncClient, service: str, hook: str
+    client: httpx.AsyncClient, service: str, hook: str, version: str
 ) -> None:
     resource = order_for(hook, "K0823")
-    response = await call(client, service, hook_request(hook, resource))
+    response = await call(client, service, hook_request(hook, resource, version=version))
     assert response.status_code == 200
     answer = response.json()
     check_cards(answer)
     (action,) = answer["systemActions"]
     assert action["type"] == "update"
-    assert action["resource"]["id"] == resource["id"]
+    if hook == "encounter-discharge":  # annotates the Encounter the hook is about, asks for no documentation
+        assert (action["resource"]["resourceType"], action["resource"]["id"]) == ("Encounter", "enc-1")
+        assert action["resource"]["status"] == "in-progress"
+    else:
+        assert action["resource"]["id"] == resource["id"]
     info = coverage_info(action)
     assert info["coverage"] == {"reference": "Coverage/cov-1"}
     assert (info["covered"], info["pa-needed"]) == ("conditional", "auth-needed")
@@ -179,10 +265,16 @@ async def test_primary_hooks_answer_a_coverage_information_system_action(
     assert "satisfied-pa-id" not in info
     topics = [card["source"]["topic"]["code"] for card in answer["cards"]]
     assert topics == ["instructions", "external-reference"]
+    assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {
+        CARD_TYPES_2_0_1 if version == "2.0" else CARD_TYPES_2_2_1
+    }
+    check_hook_answer(answer, version)
+    documentation = ["clinical"] if version == "2.0" else ["clinical", "admin"]
+    assert parts(action, "doc-needed") == ([] if hook == "encounter-discharge" else documentation)
     assert answer["cards"][1]["links"][0]["url"].startswith("https://www.cms.gov/")
 
 
-@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+@pytest.mark.parametrize(("service", "hook"), ORDER_HOOKS.items())
 async def test_primary_hooks_answer_one_action_per_order_on_the_same_resource(
     client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
@@ -224,7 +316,7 @@ def check_uncoded(action: dict[str, Any]) -> None:
     assert "satisfied-pa-id" not in info
 
 
-@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+@pytest.mark.parametrize(("service", "hook"), ORDER_HOOKS.items())
 async def test_an_order_without_a_code_gets_its_conditional_coverage_information_action(
     client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
@@ -295,7 +387,7 @@ def parts(action: dict[str, Any], name: str) -> list[Any]:
     return [p["valueCode"] for p in extension["extension"] if p["url"] == name]
 
 
-@pytest.mark.parametrize(("service", "hook"), PRIMARY.items())
+@pytest.mark.parametrize(("service", "hook"), ORDER_HOOKS.items())
 async def test_conditional_answers_carry_info_needed_and_doc_needed_in_2_2_1_codes(
     client: httpx.AsyncClient, service: str, hook: str
 ) -> None:
@@ -316,7 +408,7 @@ async def test_cards_name_their_type_in_the_cdshooks_card_type_system(
 
 
 async def test_a_2_0_1_caller_gets_the_2_0_1_card_type_system(client: httpx.AsyncClient) -> None:
-    body = {**hook_request("order-sign", device_request("K0823")), "extension": {"davinci-crd.version": "2.0.1"}}
+    body = hook_request("order-sign", device_request("K0823"), version="2.0")
     answer = (await call(client, "crd-order-sign", body)).json()
     assert {card["source"]["topic"]["system"] for card in answer["cards"]} == {CARD_TYPES_2_0_1}
 
@@ -411,7 +503,29 @@ async def test_encounter_discharge_only_answers_orders_of_its_encounter(client: 
     other = {**device_request("E0193", "dr-2"), "encounter": {"reference": "Encounter/enc-9"}}
     mine = {**device_request("K0823"), "encounter": {"reference": "Encounter/enc-1"}}
     answer = (await call(client, "crd-encounter-discharge", hook_request("encounter-discharge", mine, other))).json()
-    assert [a["resource"]["id"] for a in answer["systemActions"]] == ["dr-1"]
+    (action,) = answer["systemActions"]
+    assert len(action["resource"]["extension"]) == 1
+    assert "K0823" in answer["cards"][0]["detail"]
+    assert "E0193" not in answer["cards"][0]["detail"]
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.2"])
+async def test_encounter_discharge_annotates_the_encounter_once_per_order_without_documentation(
+    client: httpx.AsyncClient, version: str
+) -> None:
+    orders = [device_request("K0823", "dr-1"), uncoded_order("encounter-discharge", "sr-2")]
+    body = hook_request("encounter-discharge", *orders, version=version)
+    answer = (await call(client, "crd-encounter-discharge", body)).json()
+    (action,) = answer["systemActions"]
+    assert (action["resource"]["resourceType"], action["resource"]["id"]) == ("Encounter", "enc-1")
+    extensions = action["resource"]["extension"]
+    assert [e["url"] for e in extensions] == [CRD_INFO, CRD_INFO]
+    assert all(p["url"] != "doc-needed" for e in extensions for p in e["extension"])
+    check_hook_answer(answer, version)
+    assert (
+        len({p["valueString"] for e in extensions for p in e["extension"] if p["url"] == "coverage-assertion-id"}) == 2
+    )
+    assert all(a["resource"]["resourceType"] == "Encounter" for a in answer["systemActions"])
 
 
 async def test_no_auth_and_not_covered_orders(client: httpx.AsyncClient) -> None:

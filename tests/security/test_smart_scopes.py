@@ -7,7 +7,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE
+from app.security.principal import CLAIM_RESPONSE_READ, CLAIM_WRITE, SUBSCRIPTION_ALL
 from app.security.scopes import grants
 from tests.support.auth import bearer, client_assertion, client_key, register_client, request_token, token_url
 from tests.support.bundles import pas_request
@@ -85,6 +85,25 @@ async def test_a_wildcard_request_gets_the_registered_scopes_it_covers(
     assert search.status_code == 200
     submit = await secure_client.post("/fhir/Claim/$submit", content=b"{}", headers={**FHIR_JSON, **bearer(token)})
     assert submit.status_code == 403
+
+
+async def test_a_star_read_scope_grants_read_and_search_on_every_resource_the_client_is_allowed(
+    secure_app: FastAPI, secure_client: httpx.AsyncClient
+) -> None:
+    registered = [CLAIM_WRITE, CLAIM_RESPONSE_READ, SUBSCRIPTION_ALL]
+    key = await register_client(secure_app, "ehr-star", registered, key=client_key("ES384"))
+    response = await request_token(
+        secure_client, client_assertion("ehr-star", key, token_url(secure_app)), ["system/*.rs"]
+    )
+    assert response.status_code == 200, response.text
+    assert set(response.json()["scope"].split()) == {CLAIM_RESPONSE_READ, "system/Subscription.rs"}
+    token = bearer(response.json()["access_token"])
+    assert (await secure_client.get("/fhir/Subscription", headers=token)).status_code == 200
+    assert (await secure_client.get("/fhir/Subscription/nope", headers=token)).status_code == 404
+    search = await secure_client.get("/fhir/ClaimResponse", params={"identifier": "x"}, headers=token)
+    assert search.status_code == 200
+    created = await secure_client.post("/fhir/Subscription", content=b"{}", headers={**FHIR_JSON, **token})
+    assert created.status_code == 403
 
 
 async def test_smart_configuration_is_also_at_the_fhir_base(secure_client: httpx.AsyncClient) -> None:

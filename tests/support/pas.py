@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import orjson
 
+from tests.support.profiles import check_response_bundle
+
 FHIR_JSON = {"content-type": "application/fhir+json"}
 Json = dict[str, Any]
 
@@ -72,4 +74,9 @@ def review_actions(bundle: Json) -> dict[int, str]:
 
 async def submit(client: httpx.AsyncClient, bundle: Json | bytes) -> httpx.Response:
     body = bundle if isinstance(bundle, bytes) else orjson.dumps(bundle)
-    return await client.post("/fhir/Claim/$submit", content=body, headers=FHIR_JSON)
+    response = await client.post("/fhir/Claim/$submit", content=body, headers=FHIR_JSON)
+    if response.status_code == 200 and response.headers.get("content-type", "").startswith(FHIR_JSON["content-type"]):
+        answer = response.json()
+        if answer.get("resourceType") == "Bundle":
+            check_response_bundle(answer)  # the PAS profiles' cardinalities and required bindings, every answer
+    return response

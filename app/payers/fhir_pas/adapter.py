@@ -25,6 +25,7 @@ from app.payers.fhir_pas.outcome import issues_from_operation_outcome
 from app.payers.fhir_pas.parse import parse_response
 from app.payers.fhir_pas.settings import FhirPasSettings
 from app.payers.fhir_pas.transport import PayerTransport, parse_retry_after
+from app.payers.reason_codes import map_reason_codes
 
 CERTIFICATION_TYPE_URL = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType"
 X12_1322_SYSTEM = "https://codesystem.x12.org/005010/1322"
@@ -89,7 +90,7 @@ class FhirPasAdapter:
     async def _exchange(self, path: str, body: bytes, request: PriorAuthRequest) -> PayerReply:
         response = await self._transport.post(path, body)
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock)
-        return parse_response(response.content, request, retry_after)
+        return map_reason_codes(parse_response(response.content, request, retry_after), self._settings.reason_codes)
 
 
 def _refusal(body: bytes) -> PayerRejected | None:

@@ -64,6 +64,8 @@ class FhirPasSettings(BaseModel):
     # trickles an endless answer holds a request or a worker slot no longer (then PayerTimeout).
     deadline_seconds: float = Field(default=30, gt=0, le=600)
     max_answer_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)  # a larger answer: PayerProtocolError
+    # The payer's own review reason codes as X12 886 codes: {"system|code": "<886 code>"} (app.payers.reason_codes)
+    reason_codes: dict[str, str] = Field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{str(self.base_url).rstrip('/')}/{path.lstrip('/')}"

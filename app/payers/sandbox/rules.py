@@ -12,7 +12,7 @@ A rules file (TOML) looks like this; see docs/payer-adapters.md for the shipped 
     quantity_min = 1                     # requested quantity range
     quantity_max = 10
     outcome = "deny"                     # approve deny pend modify partial not-required request-info
-    reason_code = "not-covered"          # (and unavailable timeout reject to simulate faults)
+    reason_code = "A9"                   # an X12 886 code (and unavailable timeout reject to simulate faults)
     reason_text = "Not a covered benefit"
 
     [release."sbx1-0a1b2c3d4e-1718000000-hold"]   # operator releases a pended request
@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.domain.codes import X12_886_SYSTEM
 from app.domain.model import PriorAuthRequest, ServiceItem
 from app.payers.sandbox.appeals import AppealOutcomeName, AppealRule
 
@@ -47,7 +48,7 @@ OutcomeName = Literal[
     "request-info",
 ]
 FAULTS: frozenset[str] = frozenset({"unavailable", "timeout", "reject"})
-SANDBOX_REASON_SYSTEM = "urn:epa-hub:sandbox:reason"
+SANDBOX_REASON_SYSTEM = X12_886_SYSTEM  # the sandbox answers X12 278 review decision reason codes
 
 
 def _outcome_from_string(value: Any) -> Any:

@@ -14,6 +14,7 @@ import httpx
 import orjson
 import pytest
 import respx
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,6 +31,7 @@ from tests.authorizations.support import (
     update_bundle,
 )
 from tests.support.pas import FHIR_JSON, claim_response
+from tests.support.profiles import check_communication_request
 from tests.support.receiver import Receiver, running_receiver
 
 R4B_BUNDLE = pytest.importorskip("fhir.resources.R4B.bundle")
@@ -97,13 +99,10 @@ async def test_sandbox_asks_for_documents_and_approves_once_they_arrive(
         assert response["communicationRequest"] == [{"reference": "#information-request"}]
         (wanted,) = response["contained"]
         assert wanted["resourceType"] == "CommunicationRequest"
-        codes = [
-            c["code"]
-            for p in wanted["payload"]
-            for e in p.get("extension", [])
-            for c in e["valueCodeableConcept"]["coding"]
-        ]
-        assert codes == ["11506-3"]
+        check_communication_request(wanted)
+        (payload,) = wanted["payload"]
+        assert payload["contentString"] == "11506-3"
+        assert wanted["note"]
         shown = await detail(client, asked.authorization_id)
         assert shown["status"] == "info-requested"
         assert timeline(shown) == ["received", "payer-answered", "info-requested"]
@@ -119,6 +118,7 @@ async def test_sandbox_asks_for_documents_and_approves_once_they_arrive(
         answered = await send_attachments(client, attachment_parameters(claim_value(bundle), note, note))
 
         assert answered.status_code == 200, answered.text
+        OperationOutcome.model_validate(answered.json())
         assert "1 attachment(s) stored" in answered.json()["issue"][0]["details"]["text"]
         shown = await detail(client, asked.authorization_id)
         assert shown["status"] == "approved"
@@ -258,6 +258,10 @@ async def test_fhir_pas_payer_asks_in_its_claim_response_and_gets_the_documents(
         assert request["due_at"].startswith("2031-01-15T17:00:00")
         assert request["codes"] == ["http://loinc.org|11506-3"]
         assert request["text"] == "Send the latest progress note"
+        (wanted,) = claim_response(asked.body)["contained"]
+        check_communication_request(wanted)
+        assert [p["contentString"] for p in wanted["payload"]] == ["11506-3"]
+        assert {"text": "Send the latest progress note"} in wanted["note"]
 
         answered = await send_attachments(client, attachment_parameters(claim_value(bundle)))
         assert answered.status_code == 200, answered.text

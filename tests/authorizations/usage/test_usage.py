@@ -216,6 +216,7 @@ async def test_a_charge_item_naming_the_claim_response_counts_against_the_item_o
     assert response.status_code == 201, response.text
     assert response.headers["content-type"].startswith("application/fhir+json")
     assert response.json()["id"].startswith(str(approved.authorization_id))
+    assert response.headers["location"].endswith(f"/fhir/ChargeItem/{response.json()['id']}")
     summary = (await client.get(f"/authorizations/{approved.authorization_id}/usage")).json()
     assert [(line["item"], line["used"]) for line in summary["lines"]] == [(1, 0), (2, 4)]
     assert summary["reports"][0]["service_date"] == start
