@@ -18,12 +18,13 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import EpaError
-from app.settings import Settings, unknown_settings
+from app.settings import Settings, json_setting_problems, unknown_settings
 from app.store import migrate
 from app.store.database import create_engine, create_session_factory
 
@@ -37,18 +38,28 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load_settings(**overrides: object) -> Settings:
-    unknown = unknown_settings(os.environ)
-    if unknown:
-        fail(f"configuration error: unknown setting {', '.join(unknown)}")
+    """The settings, or one `configuration error:` line listing every problem found (exit 2)."""
+    problems = [f"unknown setting {name}" for name in unknown_settings(os.environ)]
+    not_json = json_setting_problems(os.environ)
+    problems += [f"EPA_{name.upper()}: {problem}" for name, problem in not_json.items()]
+    # a variable that is not JSON stops pydantic-settings at once: set it aside to check the rest
+    aside = {k: os.environ.pop(k) for k in list(os.environ) if k.upper().removeprefix("EPA_").lower() in not_json}
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        settings = Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
+        problems += [
             (f"EPA_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
             + err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
-        )
-        fail(f"configuration error: {problems}")
+        ]
+    except SettingsError as exc:  # a JSON value the check above did not foresee (e.g. in .env)
+        problems.append(str(exc).splitlines()[0])
+    finally:
+        os.environ.update(aside)
+    if problems:
+        fail(f"configuration error: {'; '.join(problems)}")
+    return settings
 
 
 def safe_url(url: str) -> str:

@@ -52,7 +52,7 @@ async def test_a_payer_answering_garbage_is_named_unreadable_with_its_reason_eve
     assert entry["reason"]  # the adapter's own words, not only its class name
     submit_warning = _warnings(caplog, "payer call failed")
     assert submit_warning
-    assert submit_warning[-1].error == f"unreadable: {entry['reason']}"
+    assert submit_warning[-1].__dict__["error"] == f"unreadable: {entry['reason']}"
 
     await driver.run(FOLLOW_UP_DUE)  # the follow-up's inquiry gets the same garbage: retried later
 
@@ -61,7 +61,7 @@ async def test_a_payer_answering_garbage_is_named_unreadable_with_its_reason_eve
     assert last_error == f"PayerProtocolError: unreadable: {entry['reason']}"
     job_warning = _warnings(caplog, "job failed")
     assert job_warning
-    assert job_warning[-1].error == last_error
+    assert job_warning[-1].__dict__["error"] == last_error
     assert all(MEMBER not in record.getMessage() + str(record.__dict__) for record in caplog.records)
 
 
