@@ -1,5 +1,6 @@
 """What the `epa` commands share: the settings, the database, one unit of work, plain output.
 
+Every command that reads the database first says which one on stderr (`epa: database: ...`).
 A command stops with one `epa: ...` line on stderr and exit code 2 on any error it expects (bad
 configuration, an unusable database, a refused change), never a traceback. Commands that read or
 change rows run as operations (every client's rows), one transaction per command, and print ids,
@@ -111,13 +112,24 @@ async def _unit_of_work(settings: Settings, work: Callable[[AsyncSession, Settin
         await engine.dispose()
 
 
+def say_database(settings: Settings) -> None:
+    """One stderr line naming the database a command reads (the same default as `epa serve`)."""
+    typer.echo(f"epa: database: {settings.database_description}", err=True)
+
+
 def run(
     work: Callable[[AsyncSession, Settings], Awaitable[T]],
     *,
     refused: tuple[type[Exception], ...] = (EpaError,),
 ) -> T:
-    """Run `work` in one transaction on the configured database; an error of `refused` stops with its message."""
+    """Run `work` in one transaction on the configured database; an error of `refused` stops with its message.
+
+    Says which database first; on SQLite the schema is migrated first, as `epa serve` does (so
+    `epa clients add` works on a fresh clone before the first `serve`)."""
     settings = load_settings()
+    say_database(settings)
+    if settings.is_sqlite:
+        require_current_schema(settings, upgrade=True)
     try:
         return asyncio.run(_unit_of_work(settings, work))
     except refused as exc:

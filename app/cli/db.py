@@ -15,6 +15,7 @@ from app.cli.common import (
     prepare_database,
     require_current_schema,
     safe_url,
+    say_database,
 )
 from app.settings import Settings
 from app.store import migrate
@@ -26,7 +27,9 @@ db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 @db_cli.command("history")
 def history() -> None:
     """Every migration, newest first; the database's current one marked."""
-    current = prepare_database(load_settings(), upgrade=False)
+    settings = load_settings()
+    say_database(settings)
+    current = prepare_database(settings, upgrade=False)
     script = ScriptDirectory.from_config(migrate.alembic_config())
     for revision in script.walk_revisions():
         mark = " (current)" if revision.revision == current else ""
@@ -72,6 +75,7 @@ def db_upgrade() -> None:
 def db_current() -> None:
     """Show the database's revision and the one this version needs."""
     settings = load_settings()
+    say_database(settings)
     revision = prepare_database(settings, upgrade=False)
     typer.echo(f"current: {revision or 'none'}\nhead:    {migrate.head_revision()}")
 
@@ -93,6 +97,7 @@ async def _reencrypt(settings: Settings) -> int:
 def db_reencrypt_secrets() -> None:
     """Re-encrypt every webhook signing secret with the first of EPA_WEBHOOK_SECRET_KEYS (after a key rotation)."""
     settings = load_settings()
+    say_database(settings)
     require_current_schema(settings, upgrade=False)
     try:
         count = asyncio.run(_reencrypt(settings))

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.common import fail, load_settings
+from app.cli.common import fail, load_settings, say_database
 from app.errors import InvalidRequest
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import PriorAuthReport, ReportQuery, prior_auth_report
@@ -44,6 +44,7 @@ def report(
 ) -> None:
     """CMS-0057-F figures per payer, kind and priority (every client's requests)."""
     settings = load_settings()
+    say_database(settings)
     try:
         query = report_query(as_instant(start), as_instant(end), payer, None, datetime.now(UTC))
     except InvalidRequest as exc:

@@ -69,3 +69,19 @@ async def test_an_unreachable_jwks_url_is_invalid_client() -> None:
         with pytest.raises(OAuthError) as raised:
             await JwksResolver(http=http, cache_seconds=300).key_for(registration, {"alg": "ES384"})
     assert raised.value.error == "invalid_client"
+
+
+def test_clients_add_on_a_fresh_sqlite_migrates_and_every_command_names_its_database(tmp_path: Path) -> None:
+    env = {"EPA_DATA_DIR": str(tmp_path / "fresh")}  # no `epa db upgrade` first, as on a new clone
+    (tmp_path / "jwks.json").write_text(json.dumps(client_key("ES384").jwks))
+    database = f"epa: database: SQLite at {(tmp_path / 'fresh' / 'epa.sqlite3').resolve()}"
+
+    jwks_file = str(tmp_path / "jwks.json")
+    added = run_epa("clients", "add", "ehr-a", "--jwks-file", jwks_file, "--scope", "system/Claim.write", env=env)
+    listed = run_epa("clients", "list", env=env)
+    history = run_epa("db", "history", env=env)
+
+    assert added.returncode == 0, added.stderr
+    assert listed.stdout.split()[0] == "ehr-a"
+    for result in (added, listed, history):
+        assert result.stderr.splitlines()[0] == database
