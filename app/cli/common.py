@@ -12,6 +12,7 @@ Command modules import this module, never the package face (`app.cli`), which im
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import EpaError
+from app.security.audit import AuditRecorder, stage_audit
 from app.settings import Settings, json_setting_problems, unknown_settings
 from app.store import migrate
 from app.store.database import create_engine, create_session_factory
@@ -136,6 +138,22 @@ def run(
         fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
         fail(f"database error ({type(exc).__name__}); is the schema current? try `epa db upgrade`")
+
+
+def operator_name() -> str:
+    """Who runs the command, for the audit trail: `cli:<login name>`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's anonymous uid)
+        user = f"uid-{os.getuid()}"
+    return f"cli:{user}"[:128]
+
+
+def audit(session: AsyncSession, operation: str, resource_type: str, ids: list[object]) -> None:
+    """An audit row for an operator's action from the CLI, in the command's own transaction."""
+    recorder = AuditRecorder(client_id=operator_name())
+    recorder.record(operation, resource_type, ids)
+    stage_audit(session, recorder.entries, 200, None)
 
 
 def print_json(value: BaseModel | dict[str, Any] | list[Any]) -> None:

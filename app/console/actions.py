@@ -1,4 +1,5 @@
-"""Console POST forms, each CSRF-checked: refresh and cancel an authorization, retry a job, redeliver.
+"""Console POST forms, each CSRF-checked: refresh and cancel an authorization, retry a job or run it
+now, redeliver or send a delivery now (or every pending one of an endpoint).
 
 Each redirects (303) back to the page it came from with a notice, or with the error the service
 raised (a 409 for a request already decided, say), so a reload never posts twice.
@@ -17,7 +18,7 @@ from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import CheckedOperatorDep
 from app.console.rendering import back_to
 from app.errors import EpaError
-from app.jobs.queries import retry_job
+from app.jobs.queries import retry_job, run_job_now
 from app.notifications import WebhookDeliveries
 from app.operations import cancel
 
@@ -84,3 +85,51 @@ async def redeliver(
     except EpaError as exc:
         return back_to(page, error=str(exc))
     return back_to(page, notice=f"Delivery {delivery_id} queued again.")
+
+
+@router.post("/jobs/{job_id}/run-now")
+async def run_now(
+    job_id: int, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep, request: Request
+) -> Response:
+    open_audit(request, operator.principal.client_id).record("job.run-now", "Job", [job_id])
+    try:
+        await run_job_now(session, job_id, client_id=operator.principal.scope_client_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to("/console/jobs?state=queued", error=str(exc))
+    return back_to("/console/jobs?state=queued", notice=f"Job {job_id} runs now.")
+
+
+@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/send-now")
+async def send_now(
+    endpoint_id: uuid.UUID,
+    delivery_id: int,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    operator: CheckedOperatorDep,
+    request: Request,
+) -> Response:
+    page = f"/console/webhooks/{endpoint_id}"
+    open_audit(request, operator.principal.client_id).record(
+        "webhook.delivery.send-now", "WebhookDelivery", [delivery_id]
+    )
+    try:
+        await WebhookDeliveries(session, operator.principal.scope_client_id).send_now(delivery_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    return back_to(page, notice=f"Delivery {delivery_id} is attempted now.")
+
+
+@router.post("/webhooks/{endpoint_id}/send-pending-now")
+async def send_pending_now(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep, request: Request
+) -> Response:
+    page = f"/console/webhooks/{endpoint_id}"
+    open_audit(request, operator.principal.client_id).record(
+        "webhook.endpoint.send-pending-now", "WebhookEndpoint", [endpoint_id]
+    )
+    try:
+        deliveries = WebhookDeliveries(session, operator.principal.scope_client_id)
+        moved = await deliveries.send_pending_now(endpoint_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    return back_to(page, notice=f"{moved} pending deliveries are attempted now.")

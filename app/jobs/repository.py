@@ -311,3 +311,20 @@ async def next_queued(session: AsyncSession, kind: str, authorization_id: uuid.U
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def run_now(session: AsyncSession, job_ids: Sequence[int], *, now: datetime) -> int:
+    """Operations' "run now": these jobs, those still queued, become due at once (attempts kept).
+
+    Returns how many moved; a worker of this process is rung when the transaction commits."""
+    if not job_ids:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.state == JobState.QUEUED.value)
+        .values(run_at=now, updated_at=now)
+    )
+    moved = _rowcount(result)
+    if moved:
+        ring_on_commit(session)
+    return moved
