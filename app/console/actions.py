@@ -8,8 +8,9 @@ raised (a 409 for a request already decided, say), so a reload never posts twice
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app import operations
@@ -52,14 +53,30 @@ async def refresh(
 
 @router.post("/authorizations/{authorization_id}/cancel")
 async def cancel_authorization(
-    authorization_id: uuid.UUID, runtime: RuntimeDep, operator: CheckedOperatorDep, request: Request
+    authorization_id: uuid.UUID,
+    runtime: RuntimeDep,
+    operator: CheckedOperatorDep,
+    request: Request,
+    reason: Annotated[str | None, Form(max_length=2000)] = None,
+    confirm: Annotated[str | None, Form(max_length=8)] = None,
 ) -> Response:
+    """Asks for a confirmation and a reason; the timeline records who cancelled and why."""
     page = f"/console/authorizations/{authorization_id}"
+    if confirm != "yes":
+        return back_to(page, error="Not cancelled: tick the confirmation box to cancel this request.")
+    if reason is None or not reason.strip():
+        return back_to(page, error="Not cancelled: say why (the reason is kept in the timeline).")
     open_audit(request, operator.principal.client_id).record(
         "authorization.cancel", "Authorization", [authorization_id]
     )
     try:
-        result = await cancel(runtime, authorization_id, client_id=operator.principal.scope_client_id)
+        result = await cancel(
+            runtime,
+            authorization_id,
+            client_id=operator.principal.scope_client_id,
+            operator=operator.principal.client_id,
+            reason=reason[:500],
+        )
     except EpaError as exc:
         return back_to(page, error=str(exc))
     told = "the payer was told" if result.payer_notified else "the payer will be told by a follow-up"
@@ -95,8 +112,8 @@ async def run_now(
     try:
         await run_job_now(session, job_id, client_id=operator.principal.scope_client_id, now=runtime.clock())
     except EpaError as exc:
-        return back_to("/console/jobs?state=queued", error=str(exc))
-    return back_to("/console/jobs?state=queued", notice=f"Job {job_id} runs now.")
+        return back_to("/console/jobs", state="queued", error=str(exc))
+    return back_to("/console/jobs", state="queued", notice=f"Job {job_id} runs now.")
 
 
 @router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/send-now")
