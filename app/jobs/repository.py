@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.wakeups import ring_on_commit
-from app.store.models import Job
+from app.store.models import Job, WorkerHeartbeat
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
@@ -328,3 +328,16 @@ async def run_now(session: AsyncSession, job_ids: Sequence[int], *, now: datetim
     if moved:
         ring_on_commit(session)
     return moved
+
+
+HEARTBEATS_KEPT = timedelta(days=7)  # a stopped worker's row is forgotten after this
+
+
+async def beat(session: AsyncSession, worker_id: str, *, now: datetime, started_at: datetime) -> None:
+    """Record that `worker_id` is alive at `now` (one row per worker); forget workers silent for a week."""
+    result = await session.execute(
+        update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id).values(beat_at=now)
+    )
+    if not _rowcount(result):
+        session.add(WorkerHeartbeat(worker_id=worker_id[:128], started_at=started_at, beat_at=now))
+    await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - HEARTBEATS_KEPT))
