@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -82,7 +82,8 @@ async def test_a_failed_beat_is_logged_and_tried_again(caplog: pytest.LogCapture
         raise OSError("database away")
 
     caplog.set_level(logging.WARNING)
-    async with beating(broken_sessions, "w-broken", lambda: None, every=0.01):  # type: ignore[arg-type]
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    async with beating(broken_sessions, "w-broken", clock, every=0.01):  # type: ignore[arg-type]
         async with asyncio.timeout(5):
             while calls < 2:
                 await asyncio.sleep(0.01)
