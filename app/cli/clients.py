@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cli.common import fail, run
+from app.cli.common import fail, run, table
 from app.security.registry import (
     RegistrationError,
     add_client,
@@ -77,9 +77,20 @@ def list_() -> None:
             for c in await list_clients(session)
         ]
 
-    for client_id, enabled, admin, source, scopes in _run(work):
-        state = "enabled" if enabled else "disabled"
-        typer.echo(f"{client_id}\t{state}\t{'admin' if admin else '-'}\tjwks:{source}\t{' '.join(scopes)}")
+    table(
+        [
+            (
+                client_id,
+                "enabled" if enabled else "disabled",
+                "admin" if admin else "-",
+                f"jwks:{source}",
+                " ".join(scopes),
+            )
+            for client_id, enabled, admin, source, scopes in _run(work)
+        ],
+        ("CLIENT", "STATE", "ADMIN", "KEYS", "SCOPES"),
+        empty="no clients registered",
+    )
 
 
 @clients_cli.command("disable")

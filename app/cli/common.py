@@ -163,6 +163,12 @@ def print_json(value: BaseModel | dict[str, Any] | list[Any]) -> None:
         typer.echo(json.dumps(value, indent=2, default=str))
 
 
-def table(rows: list[tuple[Any, ...]]) -> None:
+def table(rows: list[tuple[Any, ...]], header: tuple[str, ...], *, empty: str) -> None:
+    """Tab-separated rows on stdout (for scripts); the header row, or `empty` when there are no rows,
+    on stderr (for people), so a pipe reads data only."""
+    if not rows:
+        typer.echo(f"epa: {empty}", err=True)
+        return
+    typer.echo("\t".join(header), err=True)
     for row in rows:
         typer.echo("\t".join("" if v is None else str(v) for v in row))

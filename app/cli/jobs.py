@@ -34,7 +34,9 @@ def list_(
         [
             (j.id, j.kind, j.state, f"{j.attempts}/{j.max_attempts}", j.run_at, (j.last_error or "")[:100])
             for j in page.jobs
-        ]
+        ],
+        ("ID", "KIND", "STATE", "ATTEMPTS", "RUN_AT", "LAST_ERROR"),
+        empty=f"no {state.value if state else ''} jobs".replace("  ", " "),
     )
     if page.next_cursor:
         typer.echo(f"next: --cursor {page.next_cursor}", err=True)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cli.common import audit, run, table
 from app.jobs.repository import utc_now
-from app.notifications import WebhookDeliveryView
+from app.notifications import WebhookDeliveryView, WebhookEndpointView
 from app.notifications.deliveries import MAX_PAGE, WebhookDeliveries
 from app.notifications.endpoints import WebhookEndpoints
 from app.settings import Settings
@@ -30,7 +30,31 @@ def deliveries(
         await WebhookEndpoints(session, None, settings).get(endpoint_id)
         return await WebhookDeliveries(session, None).for_endpoint(endpoint_id, state=state, before=None, limit=limit)
 
-    table([(d.id, d.event_type, d.state, d.attempts, d.last_status_code, d.created_at) for d in run(work)])
+    table(
+        [
+            (d.id, d.event_type, d.state, d.attempts, d.last_status_code, d.next_attempt_at, d.created_at)
+            for d in run(work)
+        ],
+        ("ID", "EVENT", "STATE", "ATTEMPTS", "LAST_STATUS", "NEXT_ATTEMPT", "CREATED"),
+        empty="no deliveries",
+    )
+
+
+@webhooks_cli.command("list")
+def list_() -> None:
+    """Every webhook endpoint of every client: id, client, enabled, url, event types."""
+
+    async def work(session: AsyncSession, settings: Settings) -> list[WebhookEndpointView]:
+        return await WebhookEndpoints(session, None, settings).all()
+
+    table(
+        [
+            (e.id, e.client_id, "enabled" if e.enabled else "disabled", e.url, " ".join(e.event_types))
+            for e in run(work)
+        ],
+        ("ID", "CLIENT", "STATE", "URL", "EVENTS"),
+        empty="no webhook endpoints",
+    )
 
 
 @webhooks_cli.command("redeliver")

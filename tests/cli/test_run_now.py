@@ -25,6 +25,7 @@ async def test_jobs_run_now_moves_a_queued_job_and_audits_who(tmp_path: Path) ->
 
         ran = run_epa("jobs", "run-now", str(job.id), env=env)
         again = run_epa("webhooks", "send-now", "424242", env=env)
+        audited = run_epa("audit", "--operation", "job.run-now", env=env)
 
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.strip() == f"job {job.id} runs now"
@@ -37,5 +38,6 @@ async def test_jobs_run_now_moves_a_queued_job_and_audits_who(tmp_path: Path) ->
         assert moved.run_at <= utc_now()
         assert [(a.operation, a.resource_ids) for a in audit] == [("job.run-now", [str(job.id)])]
         assert audit[0].client_id.startswith("cli:")
+        assert audited.stdout.split("\t")[2:6] == [audit[0].client_id, "job.run-now", "Job", str(job.id)]
     finally:
         await engine.dispose()
