@@ -31,9 +31,15 @@ def history() -> None:
     say_database(settings)
     current = prepare_database(settings, upgrade=False)
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    for revision in script.walk_revisions():
+    revisions = list(script.walk_revisions())
+    for revision in revisions:
         mark = " (current)" if revision.revision == current else ""
         typer.echo(f"{revision.revision}{mark}\t{(revision.doc or '').strip()}")
+    numbers = sorted(int(r.revision) for r in revisions if r.revision.isdigit())
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers)) if numbers else []
+    if missing:
+        skipped = ", ".join(f"{n:04d}" for n in missing)
+        typer.echo(f"epa: no migration {skipped}: ids are labels, never reused (the chain is down_revision)", err=True)
 
 
 async def _downgrade(url: str, target: str) -> str | None:

@@ -6,7 +6,7 @@ Each page calls the same services as the JSON API, scoped to the operator's prin
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -143,6 +143,11 @@ async def webhook_deliveries(
     return render(request, operator, "deliveries.html", context)
 
 
+def _to_day(end: datetime) -> date:
+    """The form's exclusive "to" day that still includes `end` (today, when the period ends now)."""
+    return end.date() if end.time() == time.min else end.date() + timedelta(days=1)
+
+
 @router.get("/report")
 async def report(
     request: Request,
@@ -166,6 +171,6 @@ async def report(
     context = {
         "report": body,
         "chart": decision_time_chart(body["payers"]),
-        "period": {"from": query.start.date().isoformat(), "to": query.end.date().isoformat(), "payer": payer or ""},
+        "period": {"from": query.start.date().isoformat(), "to": _to_day(query.end).isoformat(), "payer": payer or ""},
     }
     return render(request, operator, "report.html", context)

@@ -51,3 +51,14 @@ def test_payers_check_defaults_to_the_configured_payers_file(tmp_path: Path) -> 
     assert configured.stderr.splitlines()[0] == "PAYER\tADAPTER\tDEFAULT\tMATCH"
     assert unconfigured.returncode == 2
     assert "set EPA_PAYERS_FILE" in unconfigured.stderr
+
+
+def test_db_history_explains_the_missing_migration_numbers(tmp_path: Path) -> None:
+    history = run_epa("db", "history", env={"EPA_DATA_DIR": str(tmp_path)})
+
+    assert history.returncode == 0, history.stderr
+    explained = [line for line in history.stderr.splitlines() if line.startswith("epa: no migration ")]
+    assert len(explained) == 1
+    assert "0011" in explained[0]
+    assert "never reused" in explained[0]
+    assert "0011" not in history.stdout
