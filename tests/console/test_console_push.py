@@ -87,3 +87,29 @@ async def test_on_call_sees_why_cancels_with_a_reason_and_runs_a_job_now(
     assert moved.run_at <= runtime.clock()
     assert ("authorization.cancel", (str(uuid.UUID(authorization_id)),)) in operations
     assert ("job.run-now", (str(job.id),)) in operations
+
+
+async def test_the_detail_page_shows_what_the_payer_asked_for(
+    app: FastAPI, client: httpx.AsyncClient, base_url: str
+) -> None:
+    executable = chromium_path()
+    ehr = await token_for(client, app, "ehr-info", [CLAIM_WRITE])
+    response = await client.post(
+        "/fhir/Claim/$submit",
+        content=orjson.dumps(pas_request("99212", member="SBX-INFO", tag="info")),
+        headers={"Content-Type": "application/fhir+json", **bearer(ehr)},
+    )
+    authorization_id = str(claim_response(response.json())["id"])
+    admin = await token_for(client, app, "ops-info", [ADMIN], admin=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await _log_in(page, base_url, admin)
+            await page.goto(f"{base_url}/console/authorizations/{authorization_id}")
+            panel = page.get_by_role("definition").filter(has_text="11506-3")
+            await expect(page.get_by_role("heading", name="Information requested")).to_be_visible()
+            await expect(panel).to_have_count(1)
+            await expect(page.locator("#information-request + dl")).to_contain_text("open")
+        finally:
+            await browser.close()
