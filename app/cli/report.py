@@ -44,11 +44,11 @@ def report(
 ) -> None:
     """CMS-0057-F figures per payer, kind and priority (every client's requests)."""
     settings = load_settings()
-    say_database(settings)
     try:
         query = report_query(as_instant(start), as_instant(end), payer, None, datetime.now(UTC))
     except InvalidRequest as exc:
         fail(str(exc))
+    say_database(settings)  # once the period is known to be valid: a refusal stays one line
     typer.echo(f"epa: computing the report from {query.start:%Y-%m-%d} to {query.end:%Y-%m-%d} ...", err=True)
     try:
         result = asyncio.run(_report(settings, query))
