@@ -6,7 +6,7 @@ Headless Chromium as in test_console_browser (Debian's chromium; the same fixtur
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.jobs.repository import enqueue
 from app.runtime import Runtime
-from app.security.principal import ADMIN, CLAIM_WRITE
+from app.security.principal import ADMIN, AUTHORIZATIONS_WRITE, CLAIM_WRITE
 from app.store.models import AuditRecord, Job
 from tests.console.test_console_browser import _log_in, base_url, chromium_path
 from tests.support.auth import bearer, token_for
@@ -94,12 +94,26 @@ async def test_the_detail_page_shows_what_the_payer_asked_for(
 ) -> None:
     executable = chromium_path()
     ehr = await token_for(client, app, "ehr-info", [CLAIM_WRITE])
-    response = await client.post(
-        "/fhir/Claim/$submit",
-        content=orjson.dumps(pas_request("99212", member="SBX-INFO", tag="info")),
-        headers={"Content-Type": "application/fhir+json", **bearer(ehr)},
-    )
+    request = pas_request("99212", member="SBX-INFO", tag="info")
+    fhir_json = {"Content-Type": "application/fhir+json", **bearer(ehr)}
+    response = await client.post("/fhir/Claim/$submit", content=orjson.dumps(request), headers=fhir_json)
     authorization_id = str(claim_response(response.json())["id"])
+    tracking = request["entry"][0]["resource"]["identifier"][0]
+    note = {
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "11506-3"}]},
+        "content": [{"attachment": {"contentType": "text/plain", "data": "UHJvZ3Jlc3Mgbm90ZQ=="}}],
+    }
+    parameters = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "TrackingId", "valueIdentifier": tracking},
+            {"name": "AttachTo", "valueCode": "preauthorization"},
+            {"name": "PayerId", "valueIdentifier": {"value": "SANDBOX"}},
+            {"name": "Attachment", "part": [{"name": "Content", "resource": note}]},
+        ],
+    }
     admin = await token_for(client, app, "ops-info", [ADMIN], admin=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
@@ -111,5 +125,45 @@ async def test_the_detail_page_shows_what_the_payer_asked_for(
             await expect(page.get_by_role("heading", name="Information requested")).to_be_visible()
             await expect(panel).to_have_count(1)
             await expect(page.locator("#information-request + dl")).to_contain_text("open")
+
+            sent = await client.post("/fhir/$submit-attachment", content=orjson.dumps(parameters), headers=fhir_json)
+            assert sent.status_code < 300, sent.text
+            await page.reload()
+            await expect(page.locator("#information-request + dl")).to_contain_text("answered")
+            documents = page.get_by_role("table", name="Documents sent").locator("tbody tr")
+            await expect(documents).to_have_count(1)
+            await expect(documents.first.locator("td").nth(1)).to_have_text("1")
+        finally:
+            await browser.close()
+
+
+async def test_the_detail_page_shows_where_a_carried_over_authorization_came_from(
+    app: FastAPI, client: httpx.AsyncClient, base_url: str
+) -> None:
+    executable = chromium_path()
+    writer = await token_for(client, app, "ehr-carry", [AUTHORIZATIONS_WRITE])
+    today = datetime.now(UTC).date()
+    body = {
+        "payer": "sandbox",
+        "previous_payer": "Previous Health Plan",
+        "member": "NEW-MEMBER-9",
+        "authorization_number": "OLD-4711",
+        "period": {"start": (today - timedelta(days=30)).isoformat(), "end": (today + timedelta(days=200)).isoformat()},
+        "services": [{"system": "http://www.ama-assn.org/go/cpt", "code": "97110", "quantity": 12}],
+        "provider": "http://hl7.org/fhir/sid/us-npi|1234567893",
+    }
+    imported = await client.post("/authorizations/carried-over", json=body, headers=bearer(writer))
+    assert imported.status_code == 201, imported.text
+    admin = await token_for(client, app, "ops-carry", [ADMIN], admin=True)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            page = await browser.new_page()
+            await _log_in(page, base_url, admin)
+            await page.goto(f"{base_url}/console/authorizations/{imported.json()['id']}")
+            await expect(page.get_by_role("heading", name="Carried over from a previous plan")).to_be_visible()
+            origin = page.locator("#carried-over + dl")
+            await expect(origin).to_contain_text("Previous Health Plan")
+            await expect(origin).to_contain_text("OLD-4711")
         finally:
             await browser.close()
