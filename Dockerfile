@@ -24,7 +24,8 @@ ENV PATH=/opt/epa/bin:$PATH \
     EPA_PORT=8000 \
     EPA_DATA_DIR=/home/epa/data
 EXPOSE 8000
+# The probe asks the port the service listens on (EPA_PORT, also when a deployment changes it).
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
-  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz').status != 200)"
+  CMD python -c "import os,urllib.request,sys; port=os.environ.get('EPA_PORT','8000'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/readyz').status != 200)"
 ENTRYPOINT ["epa"]
 CMD ["serve"]

@@ -115,7 +115,7 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     os.chdir(ROOT)
     if command == "serve":
-        env = {"EPA_DEVELOPMENT": "true", "EPA_DATA_DIR": str(ROOT / "data"), **os.environ}
+        env = {"EPA_DEVELOPMENT": "true", **os.environ}  # the same database as `.venv/bin/epa` by default
         return subprocess.call([str(BIN / "epa"), "serve", *rest], env=env)
     ensure_chromium()
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])

@@ -18,6 +18,7 @@ from app.api.authorizations import router as authorizations_router
 from app.api.carry_over import router as carry_over_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
+from app.api.docs_page import install_docs
 from app.api.errors import install_error_handlers
 from app.api.fhir_attachments import router as fhir_attachments_router
 from app.api.fhir_format import FhirFormatMiddleware
@@ -73,11 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Electronic prior authorization: Da Vinci PAS $submit / $inquire, CRD, payer adapters.",
         lifespan=lifespan,
         dependencies=[Depends(refuse_control_characters)],
+        docs_url=None,  # app.api.docs_page serves them with local assets
+        redoc_url=None,
     )
     app.state.instruments = instruments
     install_error_handlers(app)
     app.add_middleware(UnhandledErrorMiddleware)
     install_openapi(app)
+    install_docs(app)
     app.add_middleware(AuditMiddleware)
     app.add_middleware(FhirFormatMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -164,6 +166,27 @@ class Settings(BaseSettings):
         default=14, ge=1, le=90, description="How far ahead of a carried-over window's end `expiring` fires."
     )
 
+    @field_validator("token_signing_key", mode="before")
+    @classmethod
+    def _empty_is_not_set(cls, value: object) -> object:
+        """`EPA_TOKEN_SIGNING_KEY=` (as docker-compose writes an unset variable) means "not set"."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        """It becomes the token audience and every `Location`: an absolute http(s) URL, or empty."""
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http(s) URL such as https://epa.example.org, not {value!r}")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or a fragment")
+        return value
+
     @field_validator("token_signing_key")
     @classmethod
     def _check_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -232,6 +255,24 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+def json_setting_problems(environ: Mapping[str, str]) -> dict[str, str]:
+    """JSON-valued settings (lists) whose variable is not JSON: {field name: one-line problem}.
+
+    pydantic-settings stops at the first such variable with a long traceback; this finds them all."""
+    problems: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        if getattr(field.annotation, "__origin__", None) is not list:
+            continue
+        raw = next((v for k, v in environ.items() if k.upper() == f"{ENV_PREFIX}{name.upper()}"), None)
+        if raw is None:
+            continue
+        try:
+            json.loads(raw)
+        except json.JSONDecodeError as exc:
+            problems[name] = f"not valid JSON ({exc.msg} at character {exc.pos}); write a JSON list"
+    return problems
 
 
 def unknown_settings(environ: Mapping[str, str]) -> list[str]:

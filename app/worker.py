@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app import authorizations, notifications
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.heartbeat import beating, interval_for
 from app.jobs.loop import JobObserver, Worker
 from app.jobs.repository import Clock, utc_now
 from app.jobs.wakeups import Doorbell, doorbell_of, listening
@@ -118,7 +119,7 @@ async def running_worker(worker: Worker, engine: AsyncEngine | None = None) -> A
     With `engine` (PostgreSQL), the worker is also woken by other processes' new jobs (LISTEN)."""
     await schedule_housekeeping(worker)
     stop = asyncio.Event()
-    async with _listening(worker, engine):
+    async with _listening(worker, engine), _beating(worker):
         task = asyncio.create_task(worker.run(stop), name=f"worker {worker.worker_id}")
         try:
             yield worker
@@ -128,6 +129,12 @@ async def running_worker(worker: Worker, engine: AsyncEngine | None = None) -> A
                 await task
             except Exception as exc:
                 log.error("in-process worker ended with an error", extra={"error_type": type(exc).__name__})
+
+
+def _beating(worker: Worker) -> AbstractAsyncContextManager[None]:
+    """The worker's heartbeat while it runs, idle or not (app.jobs.heartbeat)."""
+    every = interval_for(worker.lease.total_seconds())
+    return beating(worker.sessions, worker.worker_id, worker.clock, every=every)
 
 
 def _listening(worker: Worker, engine: AsyncEngine | None) -> AbstractAsyncContextManager[None]:
@@ -161,7 +168,7 @@ async def run_worker_process(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await schedule_housekeeping(worker)
         try:
-            async with _listening(worker, runtime.engine):
+            async with _listening(worker, runtime.engine), _beating(worker):
                 await worker.run(stop)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
+from pydantic import BaseModel, Field
 
 from app import operations
 from app.api.auditing import AuditDep
@@ -138,13 +139,26 @@ async def authorization_refresh(
     )
 
 
+class CancelIn(BaseModel):
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why (kept in the timeline with who cancelled; never logged)."
+    )
+
+
 @router.post(
     "/{authorization_id}/cancel",
     summary="Cancel: the payer is told within the sync budget (or later), every item becomes C",
     responses={**_NOT_FOUND, **_FINAL},
 )
 async def authorization_cancel(
-    authorization_id: uuid.UUID, runtime: RuntimeDep, principal: WritePrincipal, audit: AuditDep
+    authorization_id: uuid.UUID,
+    runtime: RuntimeDep,
+    principal: WritePrincipal,
+    audit: AuditDep,
+    body: Annotated[CancelIn | None, Body()] = None,
 ) -> CancelResult:
     audit.record("authorization.cancel", "Authorization", [authorization_id])
-    return await cancel(runtime, authorization_id, client_id=principal.scope_client_id)
+    reason = body.reason if body is not None else None
+    return await cancel(
+        runtime, authorization_id, client_id=principal.scope_client_id, operator=principal.client_id, reason=reason
+    )

@@ -1,4 +1,4 @@
-"""Operations on the job queue: list (dead letters first of all), read one, retry a dead one."""
+"""Operations on the job queue: list (dead letters first of all), read one, retry a dead one, run a queued one now."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.params import RowId
 from app.api.security import require
-from app.jobs.views import MAX_PAGE, JobFilter, JobList, JobState, JobView, job_page, job_view, retried_job
+from app.jobs.views import MAX_PAGE, JobFilter, JobList, JobState, JobView, job_page, job_view, retried_job, run_now_job
 from app.security.principal import JOBS_READ, JOBS_WRITE, Principal
 
 router = APIRouter(prefix="/jobs", tags=["operations"])
@@ -46,3 +47,11 @@ async def job_detail(job_id: RowId, session: SessionDep, principal: ReadPrincipa
 @router.post("/{job_id}/retry", summary="Queue a dead job again, attempts reset, to run now (409 unless dead)")
 async def job_retry(job_id: RowId, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal) -> JobView:
     return await retried_job(session, job_id, client_id=principal.scope_client_id, now=runtime.clock())
+
+
+@router.post("/{job_id}/run-now", summary="Run a queued job now (its backoff skipped; 409 unless queued)")
+async def job_run_now(
+    job_id: RowId, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal, audit: AuditDep
+) -> JobView:
+    audit.record("job.run-now", "Job", [job_id])
+    return await run_now_job(session, job_id, client_id=principal.scope_client_id, now=runtime.clock())

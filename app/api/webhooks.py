@@ -1,4 +1,4 @@
-"""`/webhooks`: a client's webhook endpoints, their delivery log, redelivery and ping (JSON)."""
+"""`/webhooks`: a client's webhook endpoints, their delivery log, redelivery, send now and ping (JSON)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from app.api.auditing import AuditDep
 from app.api.deps import RuntimeDep, SessionDep
 from app.api.params import PlainText, RowId
 from app.api.security import require
@@ -141,6 +142,30 @@ async def redeliver(
 ) -> DeliveryView:
     delivery = await WebhookDeliveries(session, principal.scope_client_id).redeliver(delivery_id, now=runtime.clock())
     return DeliveryView.of(delivery)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/send-now", status_code=202, summary="Attempt a pending delivery now (409 unless pending)"
+)
+async def send_now(
+    delivery_id: RowId, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal, audit: AuditDep
+) -> DeliveryView:
+    audit.record("webhook.delivery.send-now", "WebhookDelivery", [delivery_id])
+    delivery = await WebhookDeliveries(session, principal.scope_client_id).send_now(delivery_id, now=runtime.clock())
+    return DeliveryView.of(delivery)
+
+
+class SentNow(BaseModel):
+    moved: int = Field(description="Pending deliveries now due at once.")
+
+
+@router.post("/{endpoint_id}/send-pending-now", status_code=202, summary="Attempt every pending delivery now")
+async def send_pending_now(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, principal: WritePrincipal, audit: AuditDep
+) -> SentNow:
+    audit.record("webhook.endpoint.send-pending-now", "WebhookEndpoint", [endpoint_id])
+    deliveries = WebhookDeliveries(session, principal.scope_client_id)
+    return SentNow(moved=await deliveries.send_pending_now(endpoint_id, now=runtime.clock()))
 
 
 @router.post("", status_code=201, summary="Register an endpoint; the answer holds its signing secret, once")

@@ -3,7 +3,8 @@
 Two short transactions around the payer call, as in app.authorizations.submit: no write lock is held
 while the payer thinks. A payer that is down does not stop the cancel: the authorization is
 cancelled here at once and a follow-up job (action "cancel") tells the payer later.
-(A client cancels by PAS instead: a `$submit` whose Claim cancels every item.)
+(A client cancels by PAS instead: a `$submit` whose Claim cancels every item.) The timeline records
+who cancelled (the operator's client id) and why (an optional reason).
 """
 
 from __future__ import annotations
@@ -70,7 +71,30 @@ class Cancelled:
     follow_up: Job | None  # queued (action "cancel") when the payer was unreachable
 
 
-async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> Cancelled:
+REASON_LENGTH = 500  # characters of an operator's reason kept in the timeline
+
+
+def cancel_detail(outcome: str, operator: str | None, reason: str | None) -> dict[str, str]:
+    """The timeline's `cancelled` detail: who cancelled (the operator's client id) and why, if given.
+
+    The reason is the operator's free text: kept in the timeline only (never logged), one line, capped."""
+    detail = {"by": "operations", "payer": outcome}
+    if operator:
+        detail["operator"] = operator
+    note = " ".join((reason or "").split())[:REASON_LENGTH]
+    if note:
+        detail["note"] = note
+    return detail
+
+
+async def cancel(
+    deps: PayerCallDeps,
+    authorization_id: uuid.UUID,
+    *,
+    client_id: str | None,
+    operator: str | None = None,
+    reason: str | None = None,
+) -> Cancelled:
     async with deps.sessions() as session:  # transaction 1: read what the payer needs
         authorization = await AuthorizationRepository(session, client_id).get(authorization_id)
         if authorization is None:
@@ -87,7 +111,7 @@ async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id:
         _check_cancellable(locked)  # decided or cancelled meanwhile
         now = deps.clock()
         state = state_of(locked)
-        change = state.cancel(now=now, reply=answer.reply, detail={"by": "operations", "payer": answer.outcome})
+        change = state.cancel(now=now, reply=answer.reply, detail=cancel_detail(answer.outcome, operator, reason))
         parsed = stored_submission(locked)
         record(repository, locked, state, change, parsed, reply=answer.reply, base_url=deps.settings.base_url)
         follow_up = None

@@ -18,7 +18,7 @@ from app.authorizations import scheduling
 from app.authorizations.deps import SubmitDeps
 from app.authorizations.documents import SentDocuments
 from app.authorizations.items import items_for
-from app.authorizations.payer_call import PayerOutcome, call_payer, next_follow_up
+from app.authorizations.payer_call import PayerOutcome, call_payer, fault_entry, next_follow_up
 from app.authorizations.precheck import SubmissionCheck, check_or_refuse, exemptions_of, program_notes
 from app.authorizations.recording import record, record_rejection, save, state_of
 from app.authorizations.replay import SubmitResult, audited, fingerprint, replay
@@ -296,7 +296,7 @@ async def _record_outcome(
     elif ruled and check.assessment.settles(parsed.request):
         event, detail = "coverage-rules-decided", {"rules": check.assessment.rules_version}
     else:
-        event, detail = "payer-unreachable", {"error": type(outcome).__name__ if outcome else "sync budget exceeded"}
+        event, detail = fault_entry(deps, None if isinstance(outcome, PayerReply) else outcome)
     state = state_of(authorization)
     # Decisions of the payer's published rules take precedence over what the payer's system answers.
     change = state.answer(

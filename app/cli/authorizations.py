@@ -45,7 +45,9 @@ def list_(
         [
             (a.id, a.status.value, a.kind.value, a.priority.value, a.payer_id, a.clocks.received_at, a.clocks.due_at)
             for a in page.authorizations
-        ]
+        ],
+        ("ID", "STATUS", "KIND", "PRIORITY", "PAYER", "RECEIVED", "DUE"),
+        empty="no authorizations match",
     )
     if page.next_cursor:
         typer.echo(f"next: --cursor {page.next_cursor}", err=True)

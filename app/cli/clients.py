@@ -7,6 +7,7 @@ A change takes effect on the client's next request (see `app.security.registry`)
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -14,7 +15,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cli.common import fail, run
+from app.cli.common import fail, run, table
+from app.security.keygen import generate_client_key
 from app.security.registry import (
     RegistrationError,
     add_client,
@@ -47,6 +49,16 @@ def _read_jwks(path: Path) -> dict[str, Any]:
     return document
 
 
+def _write_private_key(path: Path, pem: bytes) -> None:
+    """The private key, readable by its owner only; never printed."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+    except OSError as exc:
+        fail(f"registered, but cannot write the private key to {path} ({exc.strerror or exc}): remove the client")
+
+
 @clients_cli.command("add")
 def add(
     client_id: Annotated[str, typer.Argument(help="The client id (the iss and sub of its assertions).")],
@@ -54,17 +66,30 @@ def add(
     jwks_file: Annotated[Path | None, typer.Option(help="A JSON file holding the client's public JWKS.")] = None,
     jwks_url: Annotated[str | None, typer.Option(help="An https URL serving the client's public JWKS.")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="May be granted ops/admin (all clients).")] = False,
+    generate_key: Annotated[
+        Path | None,
+        typer.Option(help="Write a new private key (PEM, mode 0600) here and register its public JWKS."),
+    ] = None,
 ) -> None:
-    """Register a client with its public keys and allowed scopes."""
-    if (jwks_file is None) == (jwks_url is None):
-        fail("give exactly one of --jwks-file or --jwks-url")
+    """Register a client with its public keys and allowed scopes (or a key pair generated here)."""
+    if sum(option is not None for option in (jwks_file, jwks_url, generate_key)) != 1:
+        fail("give exactly one of --jwks-file, --jwks-url or --generate-key")
     jwks = _read_jwks(jwks_file) if jwks_file is not None else None
+    pem = None
+    if generate_key is not None:
+        if generate_key.exists():
+            fail(f"{generate_key} exists; the private key is never overwritten")
+        pem, jwks = generate_client_key(kid=f"{client_id}-1")
 
     async def work(session: AsyncSession, _settings: Settings) -> None:
         await add_client(session, client_id, scopes=scope, jwks=jwks, jwks_url=jwks_url, admin=admin)
 
     _run(work)
     typer.echo(f"registered client {client_id}")
+    if generate_key is not None and pem is not None:
+        _write_private_key(generate_key, pem)
+        token = f"epa token --client {client_id} --key {generate_key}"
+        typer.echo(f"wrote its private key to {generate_key} (mode 0600); a token: {token}")
 
 
 @clients_cli.command("list")
@@ -77,9 +102,20 @@ def list_() -> None:
             for c in await list_clients(session)
         ]
 
-    for client_id, enabled, admin, source, scopes in _run(work):
-        state = "enabled" if enabled else "disabled"
-        typer.echo(f"{client_id}\t{state}\t{'admin' if admin else '-'}\tjwks:{source}\t{' '.join(scopes)}")
+    table(
+        [
+            (
+                client_id,
+                "enabled" if enabled else "disabled",
+                "admin" if admin else "-",
+                f"jwks:{source}",
+                " ".join(scopes),
+            )
+            for client_id, enabled, admin, source, scopes in _run(work)
+        ],
+        ("CLIENT", "STATE", "ADMIN", "KEYS", "SCOPES"),
+        empty="no clients registered",
+    )
 
 
 @clients_cli.command("disable")

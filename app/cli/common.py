@@ -1,5 +1,6 @@
 """What the `epa` commands share: the settings, the database, one unit of work, plain output.
 
+Every command that reads the database first says which one on stderr (`epa: database: ...`).
 A command stops with one `epa: ...` line on stderr and exit code 2 on any error it expects (bad
 configuration, an unusable database, a refused change), never a traceback. Commands that read or
 change rows run as operations (every client's rows), one transaction per command, and print ids,
@@ -11,6 +12,7 @@ Command modules import this module, never the package face (`app.cli`), which im
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -18,12 +20,14 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import EpaError
-from app.settings import Settings, unknown_settings
+from app.security.audit import AuditRecorder, stage_audit
+from app.settings import Settings, json_setting_problems, unknown_settings
 from app.store import migrate
 from app.store.database import create_engine, create_session_factory
 
@@ -37,18 +41,28 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def load_settings(**overrides: object) -> Settings:
-    unknown = unknown_settings(os.environ)
-    if unknown:
-        fail(f"configuration error: unknown setting {', '.join(unknown)}")
+    """The settings, or one `configuration error:` line listing every problem found (exit 2)."""
+    problems = [f"unknown setting {name}" for name in unknown_settings(os.environ)]
+    not_json = json_setting_problems(os.environ)
+    problems += [f"EPA_{name.upper()}: {problem}" for name, problem in not_json.items()]
+    # a variable that is not JSON stops pydantic-settings at once: set it aside to check the rest
+    aside = {k: os.environ.pop(k) for k in list(os.environ) if k.upper().removeprefix("EPA_").lower() in not_json}
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        settings = Settings(**given)  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
+        problems += [
             (f"EPA_{'_'.join(str(p) for p in err['loc']).upper()}: " if err["loc"] else "")
             + err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
-        )
-        fail(f"configuration error: {problems}")
+        ]
+    except SettingsError as exc:  # a JSON value the check above did not foresee (e.g. in .env)
+        problems.append(str(exc).splitlines()[0])
+    finally:
+        os.environ.update(aside)
+    if problems:
+        fail(f"configuration error: {'; '.join(problems)}")
+    return settings
 
 
 def safe_url(url: str) -> str:
@@ -100,19 +114,46 @@ async def _unit_of_work(settings: Settings, work: Callable[[AsyncSession, Settin
         await engine.dispose()
 
 
+def say_database(settings: Settings) -> None:
+    """One stderr line naming the database a command reads (the same default as `epa serve`)."""
+    typer.echo(f"epa: database: {settings.database_description}", err=True)
+
+
 def run(
     work: Callable[[AsyncSession, Settings], Awaitable[T]],
     *,
     refused: tuple[type[Exception], ...] = (EpaError,),
 ) -> T:
-    """Run `work` in one transaction on the configured database; an error of `refused` stops with its message."""
+    """Run `work` in one transaction on the configured database; an error of `refused` stops with its message.
+
+    Says which database first; on SQLite the schema is migrated first, as `epa serve` does (so
+    `epa clients add` works on a fresh clone before the first `serve`)."""
     settings = load_settings()
+    say_database(settings)
+    if settings.is_sqlite:
+        require_current_schema(settings, upgrade=True)
     try:
         return asyncio.run(_unit_of_work(settings, work))
     except refused as exc:
         fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
         fail(f"database error ({type(exc).__name__}); is the schema current? try `epa db upgrade`")
+
+
+def operator_name() -> str:
+    """Who runs the command, for the audit trail: `cli:<login name>`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's anonymous uid)
+        user = f"uid-{os.getuid()}"
+    return f"cli:{user}"[:128]
+
+
+def audit(session: AsyncSession, operation: str, resource_type: str, ids: list[object]) -> None:
+    """An audit row for an operator's action from the CLI, in the command's own transaction."""
+    recorder = AuditRecorder(client_id=operator_name())
+    recorder.record(operation, resource_type, ids)
+    stage_audit(session, recorder.entries, 200, None)
 
 
 def print_json(value: BaseModel | dict[str, Any] | list[Any]) -> None:
@@ -122,6 +163,12 @@ def print_json(value: BaseModel | dict[str, Any] | list[Any]) -> None:
         typer.echo(json.dumps(value, indent=2, default=str))
 
 
-def table(rows: list[tuple[Any, ...]]) -> None:
+def table(rows: list[tuple[Any, ...]], header: tuple[str, ...], *, empty: str) -> None:
+    """Tab-separated rows on stdout (for scripts); the header row, or `empty` when there are no rows,
+    on stderr (for people), so a pipe reads data only."""
+    if not rows:
+        typer.echo(f"epa: {empty}", err=True)
+        return
+    typer.echo("\t".join(header), err=True)
     for row in rows:
         typer.echo("\t".join("" if v is None else str(v) for v in row))

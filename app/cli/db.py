@@ -15,6 +15,7 @@ from app.cli.common import (
     prepare_database,
     require_current_schema,
     safe_url,
+    say_database,
 )
 from app.settings import Settings
 from app.store import migrate
@@ -26,11 +27,19 @@ db_cli = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 @db_cli.command("history")
 def history() -> None:
     """Every migration, newest first; the database's current one marked."""
-    current = prepare_database(load_settings(), upgrade=False)
+    settings = load_settings()
+    say_database(settings)
+    current = prepare_database(settings, upgrade=False)
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    for revision in script.walk_revisions():
+    revisions = list(script.walk_revisions())
+    for revision in revisions:
         mark = " (current)" if revision.revision == current else ""
         typer.echo(f"{revision.revision}{mark}\t{(revision.doc or '').strip()}")
+    numbers = sorted(int(r.revision) for r in revisions if r.revision.isdigit())
+    missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers)) if numbers else []
+    if missing:
+        skipped = ", ".join(f"{n:04d}" for n in missing)
+        typer.echo(f"epa: no migration {skipped}: ids are labels, never reused (the chain is down_revision)", err=True)
 
 
 async def _downgrade(url: str, target: str) -> str | None:
@@ -72,6 +81,7 @@ def db_upgrade() -> None:
 def db_current() -> None:
     """Show the database's revision and the one this version needs."""
     settings = load_settings()
+    say_database(settings)
     revision = prepare_database(settings, upgrade=False)
     typer.echo(f"current: {revision or 'none'}\nhead:    {migrate.head_revision()}")
 
@@ -96,6 +106,7 @@ def db_reencrypt_secrets() -> None:
     """Re-encrypt every webhook signing secret and Subscription channel header with the first of
     EPA_WEBHOOK_SECRET_KEYS (after a key rotation; also seals headers stored before encryption)."""
     settings = load_settings()
+    say_database(settings)
     require_current_schema(settings, upgrade=False)
     try:
         endpoints, subscriptions = asyncio.run(_reencrypt(settings))

@@ -1,4 +1,4 @@
-"""`epa jobs list|retry`: the queue, dead letters first of all."""
+"""`epa jobs list|retry|run-now`: the queue, dead letters first of all."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cli.common import run, table
-from app.jobs.queries import MAX_PAGE, JobFilter, JobPage, list_jobs, retry_job
+from app.cli.common import audit, run, table
+from app.jobs.queries import MAX_PAGE, JobFilter, JobPage, list_jobs, retry_job, run_job_now
 from app.jobs.repository import JobState, utc_now
 from app.settings import Settings
 
@@ -34,7 +34,9 @@ def list_(
         [
             (j.id, j.kind, j.state, f"{j.attempts}/{j.max_attempts}", j.run_at, (j.last_error or "")[:100])
             for j in page.jobs
-        ]
+        ],
+        ("ID", "KIND", "STATE", "ATTEMPTS", "RUN_AT", "LAST_ERROR"),
+        empty=f"no {state.value if state else ''} jobs".replace("  ", " "),
     )
     if page.next_cursor:
         typer.echo(f"next: --cursor {page.next_cursor}", err=True)
@@ -49,3 +51,15 @@ def retry(job_id: Annotated[int, typer.Argument()]) -> None:
 
     run(work)
     typer.echo(f"job {job_id} queued again")
+
+
+@jobs_cli.command("run-now")
+def run_now(job_id: Annotated[int, typer.Argument()]) -> None:
+    """Run a queued job now: its planned time or backoff is skipped, its attempts kept (audited)."""
+
+    async def work(session: AsyncSession, _settings: Settings) -> None:
+        await run_job_now(session, job_id, client_id=None, now=utc_now())
+        audit(session, "job.run-now", "Job", [job_id])
+
+    run(work)
+    typer.echo(f"job {job_id} runs now")

@@ -7,7 +7,7 @@ import asyncio
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.common import fail, load_settings
+from app.cli.common import fail, load_settings, say_database
 from app.jobs.repository import utc_now
 from app.maintenance.retention import BATCH, RetentionPolicy, prune
 from app.settings import Settings
@@ -35,6 +35,7 @@ async def _prune_all(settings: Settings) -> dict[str, int]:
 def prune_command() -> None:
     """Delete done jobs, delivered notifications and audit rows past their retention periods."""
     settings = load_settings()
+    say_database(settings)
     try:
         totals = asyncio.run(_prune_all(settings))
     except (SQLAlchemyError, OSError) as exc:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.cli.common import fail, load_settings
+from app.cli.common import fail, load_settings, say_database
 from app.errors import InvalidRequest
 from app.reports.period import as_instant, report_query
 from app.reports.prior_auth import PriorAuthReport, ReportQuery, prior_auth_report
@@ -48,6 +48,7 @@ def report(
         query = report_query(as_instant(start), as_instant(end), payer, None, datetime.now(UTC))
     except InvalidRequest as exc:
         fail(str(exc))
+    say_database(settings)  # once the period is known to be valid: a refusal stays one line
     typer.echo(f"epa: computing the report from {query.start:%Y-%m-%d} to {query.end:%Y-%m-%d} ...", err=True)
     try:
         result = asyncio.run(_report(settings, query))

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from app import __version__
+from app.cli.audit import audit_command
 from app.cli.authorizations import authorizations_cli
 from app.cli.carry_over import carry_over_cli
 from app.cli.clients import clients_cli
@@ -29,6 +30,7 @@ cli = typer.Typer(name="epa", help="Electronic prior authorization hub.", no_arg
 cli.command("token")(token)
 cli.command("report")(report)
 cli.command("prune")(prune_command)
+cli.command("audit")(audit_command)
 cli.command()(serve)
 cli.command()(worker)
 cli.add_typer(db_cli, name="db")

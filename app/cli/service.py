@@ -62,7 +62,7 @@ def serve(
     configure_logging(settings.log_level)
     require_current_schema(settings, upgrade=settings.is_sqlite)
     if not settings.development and settings.token_signing_key is None:
-        fail("configuration error: EPA_TOKEN_SIGNING_KEY (32+ bytes) is required outside development mode")
+        fail("configuration error: EPA_TOKEN_SIGNING_KEY: not set (32+ bytes are required outside development mode)")
     check_payers(settings)
     log.info("database: %s", settings.database_description)
     if settings.development:

@@ -1,4 +1,5 @@
-"""Console POST forms, each CSRF-checked: refresh and cancel an authorization, retry a job, redeliver.
+"""Console POST forms, each CSRF-checked: refresh and cancel an authorization, retry a job or run it
+now, redeliver or send a delivery now (or every pending one of an endpoint).
 
 Each redirects (303) back to the page it came from with a notice, or with the error the service
 raised (a 409 for a request already decided, say), so a reload never posts twice.
@@ -7,8 +8,9 @@ raised (a 409 for a request already decided, say), so a reload never posts twice
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app import operations
@@ -18,7 +20,7 @@ from app.console.access import CheckedOperatorDep
 from app.console.rendering import back_to
 from app.domain.bounds import RowId
 from app.errors import EpaError
-from app.jobs.queries import retry_job
+from app.jobs.queries import retry_job, run_job_now
 from app.notifications import WebhookDeliveries
 from app.operations import cancel
 
@@ -52,14 +54,30 @@ async def refresh(
 
 @router.post("/authorizations/{authorization_id}/cancel")
 async def cancel_authorization(
-    authorization_id: uuid.UUID, runtime: RuntimeDep, operator: CheckedOperatorDep, request: Request
+    authorization_id: uuid.UUID,
+    runtime: RuntimeDep,
+    operator: CheckedOperatorDep,
+    request: Request,
+    reason: Annotated[str | None, Form(max_length=2000)] = None,
+    confirm: Annotated[str | None, Form(max_length=8)] = None,
 ) -> Response:
+    """Asks for a confirmation and a reason; the timeline records who cancelled and why."""
     page = f"/console/authorizations/{authorization_id}"
+    if confirm != "yes":
+        return back_to(page, error="Not cancelled: tick the confirmation box to cancel this request.")
+    if reason is None or not reason.strip():
+        return back_to(page, error="Not cancelled: say why (the reason is kept in the timeline).")
     open_audit(request, operator.principal.client_id).record(
         "authorization.cancel", "Authorization", [authorization_id]
     )
     try:
-        result = await cancel(runtime, authorization_id, client_id=operator.principal.scope_client_id)
+        result = await cancel(
+            runtime,
+            authorization_id,
+            client_id=operator.principal.scope_client_id,
+            operator=operator.principal.client_id,
+            reason=reason[:500],
+        )
     except EpaError as exc:
         return back_to(page, error=str(exc))
     told = "the payer was told" if result.payer_notified else "the payer will be told by a follow-up"
@@ -85,3 +103,51 @@ async def redeliver(
     except EpaError as exc:
         return back_to(page, error=str(exc))
     return back_to(page, notice=f"Delivery {delivery_id} queued again.")
+
+
+@router.post("/jobs/{job_id}/run-now")
+async def run_now(
+    job_id: int, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep, request: Request
+) -> Response:
+    open_audit(request, operator.principal.client_id).record("job.run-now", "Job", [job_id])
+    try:
+        await run_job_now(session, job_id, client_id=operator.principal.scope_client_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to("/console/jobs", state="queued", error=str(exc))
+    return back_to("/console/jobs", state="queued", notice=f"Job {job_id} runs now.")
+
+
+@router.post("/webhooks/{endpoint_id}/deliveries/{delivery_id}/send-now")
+async def send_now(
+    endpoint_id: uuid.UUID,
+    delivery_id: int,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    operator: CheckedOperatorDep,
+    request: Request,
+) -> Response:
+    page = f"/console/webhooks/{endpoint_id}"
+    open_audit(request, operator.principal.client_id).record(
+        "webhook.delivery.send-now", "WebhookDelivery", [delivery_id]
+    )
+    try:
+        await WebhookDeliveries(session, operator.principal.scope_client_id).send_now(delivery_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    return back_to(page, notice=f"Delivery {delivery_id} is attempted now.")
+
+
+@router.post("/webhooks/{endpoint_id}/send-pending-now")
+async def send_pending_now(
+    endpoint_id: uuid.UUID, runtime: RuntimeDep, session: SessionDep, operator: CheckedOperatorDep, request: Request
+) -> Response:
+    page = f"/console/webhooks/{endpoint_id}"
+    open_audit(request, operator.principal.client_id).record(
+        "webhook.endpoint.send-pending-now", "WebhookEndpoint", [endpoint_id]
+    )
+    try:
+        deliveries = WebhookDeliveries(session, operator.principal.scope_client_id)
+        moved = await deliveries.send_pending_now(endpoint_id, now=runtime.clock())
+    except EpaError as exc:
+        return back_to(page, error=str(exc))
+    return back_to(page, notice=f"{moved} pending deliveries are attempted now.")

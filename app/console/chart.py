@@ -11,6 +11,15 @@ LABEL_WIDTH = 140
 PLOT_WIDTH = 420
 
 
+def duration_label(seconds: float) -> str:
+    """A decision time people read at a glance: seconds under a minute, minutes under an hour, else hours."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 @dataclass(frozen=True, slots=True)
 class Bar:
     payer: str
@@ -19,6 +28,8 @@ class Bar:
     p90_hours: float
     median_width: float
     p90_width: float
+    median_label: str = ""
+    p90_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,8 @@ def decision_time_chart(payers: list[dict[str, Any]]) -> Chart:
             round(p90, 1),
             median / scale * PLOT_WIDTH,
             p90 / scale * PLOT_WIDTH,
+            duration_label(median * 3600),
+            duration_label(p90 * 3600),
         )
         for n, (payer, median, p90) in enumerate(hours)
     ]

@@ -6,7 +6,7 @@ Each page calls the same services as the JSON API, scoped to the operator's prin
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -29,6 +29,7 @@ from app.reports.render import report_json
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 PAGE = 25
+DELIVERY_STATES = ("pending", "delivered", "failed", "skipped")
 EXPIRING_LEAD = timedelta(days=14)
 
 
@@ -119,20 +120,32 @@ async def jobs(
 
 @router.get("/webhooks")
 async def webhooks(request: Request, runtime: RuntimeDep, session: SessionDep, operator: OperatorDep) -> Response:
-    endpoints = await WebhookEndpoints(session, operator.principal.scope_client_id, runtime.settings).all()
+    endpoints = await WebhookEndpoints(session, operator.principal.scope_client_id, runtime.settings).all_with_health()
     return render(request, operator, "webhooks.html", {"endpoints": endpoints})
 
 
 @router.get("/webhooks/{endpoint_id}")
 async def webhook_deliveries(
-    endpoint_id: uuid.UUID, request: Request, runtime: RuntimeDep, session: SessionDep, operator: OperatorDep
+    endpoint_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    operator: OperatorDep,
+    state: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     client_id = operator.principal.scope_client_id
     endpoint = await WebhookEndpoints(session, client_id, runtime.settings).get(endpoint_id)
+    shown = state if state in DELIVERY_STATES else None
     deliveries = await WebhookDeliveries(session, client_id).for_endpoint(
-        endpoint_id, state=None, before=None, limit=50
+        endpoint_id, state=shown, before=None, limit=50
     )
-    return render(request, operator, "deliveries.html", {"endpoint": endpoint, "deliveries": deliveries})
+    context = {"endpoint": endpoint, "deliveries": deliveries, "state": shown or "", "states": DELIVERY_STATES}
+    return render(request, operator, "deliveries.html", context)
+
+
+def _to_day(end: datetime) -> date:
+    """The form's exclusive "to" day that still includes `end` (today, when the period ends now)."""
+    return end.date() if end.time() == time.min else end.date() + timedelta(days=1)
 
 
 @router.get("/report")
@@ -158,6 +171,6 @@ async def report(
     context = {
         "report": body,
         "chart": decision_time_chart(body["payers"]),
-        "period": {"from": query.start.date().isoformat(), "to": query.end.date().isoformat(), "payer": payer or ""},
+        "period": {"from": query.start.date().isoformat(), "to": _to_day(query.end).isoformat(), "payer": payer or ""},
     }
     return render(request, operator, "report.html", context)

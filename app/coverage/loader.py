@@ -73,8 +73,11 @@ def parse_toml(text: str, name: str, model: type[M]) -> M:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(file)"
         message = first["msg"].removeprefix("Value error, ")
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise RulesError(name, line_of(text, tuple(first["loc"])), f"{where}: {message}{more}") from None
+        others = "".join(
+            f"; {'.'.join(str(p) for p in problem['loc']) or '(file)'}: {problem['msg'].removeprefix('Value error, ')}"
+            for problem in exc.errors()[1:]
+        )
+        raise RulesError(name, line_of(text, tuple(first["loc"])), f"{where}: {message}{others}") from None
 
 
 def parse_rules(text: str, name: str) -> RulesFile:

@@ -80,9 +80,13 @@ class UnknownJobKind(JobError):
 
 
 def describe_failure(exc: BaseException) -> str:
-    """The `last_error` text: type and, for JobError, its (PHI-free) message."""
+    """The `last_error` text: type and, for JobError, its (PHI-free) message; for an error that
+    offers a `safe_message` (a sanitised, capped text such as `PayerError`'s), that text."""
     if isinstance(exc, JobError):
         return f"{type(exc).__name__}: {exc.message}"
+    safe = getattr(exc, "safe_message", None)
+    if isinstance(safe, str) and safe:
+        return f"{type(exc).__name__}: {safe}"
     return type(exc).__name__
 
 

@@ -236,7 +236,8 @@ class Worker:
             self.observer(job.kind, outcome)
 
     async def _record_failure(self, job: ClaimedJob, exc: Exception) -> None:
-        extra = {**self._log_extra(job), "error_type": type(exc).__name__}
+        error = describe_failure(exc)
+        extra = {**self._log_extra(job), "error_type": type(exc).__name__, "error": error}
         try:
             async with self.sessions() as session, session.begin():
                 state = await queue.fail(
@@ -244,7 +245,7 @@ class Worker:
                     job.id,
                     worker_id=self.worker_id,
                     now=self.clock(),
-                    error=describe_failure(exc),
+                    error=error,
                     retry_after=retry_after_of(exc),
                     permanent=is_permanent(exc),
                 )

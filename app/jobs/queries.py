@@ -1,4 +1,4 @@
-"""What operations do with jobs: list, read, retry a dead one. Every read is scoped to a client.
+"""What operations do with jobs: list, read, retry a dead one, run a queued one now. Every read is scoped to a client.
 
 `client_id=None` means an admin (every client's jobs); otherwise a job of another client is
 reported as missing, so existence never leaks.
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.bounds import INT64_MAX
 from app.errors import Conflict, InvalidRequest, NotFound
-from app.jobs.repository import JobState
+from app.jobs.repository import JobState, run_now
 from app.store.models import Job
 
 MAX_PAGE = 200
@@ -95,4 +95,18 @@ async def retry_job(session: AsyncSession, job_id: int, *, client_id: str | None
     job.locked_by = None
     job.updated_at = now
     await session.flush()
+    return job
+
+
+async def run_job_now(session: AsyncSession, job_id: int, *, client_id: str | None, now: datetime) -> Job:
+    """A queued job (waiting for its time or its backoff) becomes due at once, attempts kept (409 otherwise)."""
+    statement = _scoped(select(Job).where(Job.id == job_id), client_id).with_for_update()
+    job = await session.scalar(statement.execution_options(populate_existing=True))
+    if job is None:
+        raise NotFound(f"job {job_id} not found")
+    if job.state != JobState.QUEUED.value:
+        hint = "; retry it instead" if job.state == JobState.DEAD.value else ""
+        raise Conflict(f"job {job_id} is {job.state}; only a queued job can be run now{hint}")
+    await run_now(session, [job_id], now=now)
+    await session.refresh(job)
     return job

@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.wakeups import ring_on_commit
-from app.store.models import Job
+from app.store.models import Job, WorkerHeartbeat
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
@@ -311,3 +311,33 @@ async def next_queued(session: AsyncSession, kind: str, authorization_id: uuid.U
         .limit(1)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def run_now(session: AsyncSession, job_ids: Sequence[int], *, now: datetime) -> int:
+    """Operations' "run now": these jobs, those still queued, become due at once (attempts kept).
+
+    Returns how many moved; a worker of this process is rung when the transaction commits."""
+    if not job_ids:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(Job.id.in_(list(job_ids)), Job.state == JobState.QUEUED.value)
+        .values(run_at=now, updated_at=now)
+    )
+    moved = _rowcount(result)
+    if moved:
+        ring_on_commit(session)
+    return moved
+
+
+HEARTBEATS_KEPT = timedelta(days=7)  # a stopped worker's row is forgotten after this
+
+
+async def beat(session: AsyncSession, worker_id: str, *, now: datetime, started_at: datetime) -> None:
+    """Record that `worker_id` is alive at `now` (one row per worker); forget workers silent for a week."""
+    result = await session.execute(
+        update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id).values(beat_at=now)
+    )
+    if not _rowcount(result):
+        session.add(WorkerHeartbeat(worker_id=worker_id[:128], started_at=started_at, beat_at=now))
+    await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - HEARTBEATS_KEPT))

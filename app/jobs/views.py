@@ -10,11 +10,21 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.jobs.queries import MAX_PAGE, JobFilter, get_job, list_jobs, retry_job
+from app.jobs.queries import MAX_PAGE, JobFilter, get_job, list_jobs, retry_job, run_job_now
 from app.jobs.repository import JobState
 from app.store.models import Job
 
-__all__ = ["MAX_PAGE", "JobFilter", "JobList", "JobState", "JobView", "job_page", "job_view", "retried_job"]
+__all__ = [
+    "MAX_PAGE",
+    "JobFilter",
+    "JobList",
+    "JobState",
+    "JobView",
+    "job_page",
+    "job_view",
+    "retried_job",
+    "run_now_job",
+]
 
 
 class JobView(BaseModel):
@@ -78,3 +88,8 @@ async def job_view(session: AsyncSession, job_id: int, *, client_id: str | None)
 async def retried_job(session: AsyncSession, job_id: int, *, client_id: str | None, now: datetime) -> JobView:
     """A dead job queued again, attempts reset, runnable at once (409 unless dead)."""
     return JobView.of(await retry_job(session, job_id, client_id=client_id, now=now))
+
+
+async def run_now_job(session: AsyncSession, job_id: int, *, client_id: str | None, now: datetime) -> JobView:
+    """A queued job made due at once, attempts kept (409 unless queued)."""
+    return JobView.of(await run_job_now(session, job_id, client_id=client_id, now=now))

@@ -48,7 +48,7 @@ async def _worker(session: AsyncSession, now: datetime) -> list[Metric]:
     last = await queries.last_worker_activity(session)
     family = GaugeMetricFamily(
         "epa_worker_last_activity_age_seconds",
-        "Seconds since a worker last claimed, heartbeat or finished a job (absent before any job ran).",
+        "Seconds since a worker was last seen alive: its heartbeat (every <= 15 s, idle too) or a job it ran.",
     )
     if last is not None:
         family.add_metric([], max((now - last).total_seconds(), 0.0))

@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.jobs.repository import JobState
 from app.operations import OPEN_STATUSES
 from app.store.durations import seconds_between
-from app.store.models import Authorization, Job, SubscriptionNotification, WebhookAttempt, WebhookDelivery
+from app.store.models import (
+    Authorization,
+    Job,
+    SubscriptionNotification,
+    WebhookAttempt,
+    WebhookDelivery,
+    WorkerHeartbeat,
+)
 
 DELAY_BUCKETS = (0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0, 86400.0)
 EXPIRING_LEAD = timedelta(days=14)  # as the clock jobs' "expiring" event
@@ -50,10 +57,13 @@ async def oldest_due_by_kind(session: AsyncSession, now: datetime) -> Sequence[R
 
 
 async def last_worker_activity(session: AsyncSession) -> datetime | None:
-    """When a worker last claimed, heartbeat, finished or failed a job (a job only enqueued is not counted)."""
+    """When a worker was last seen alive: its newest heartbeat (written while idle too), or when it last
+    claimed, finished or failed a job (a job only enqueued is not counted)."""
     fresh = and_(Job.state == JobState.QUEUED.value, Job.updated_at == Job.created_at)
-    result: datetime | None = await session.scalar(select(func.max(Job.updated_at)).where(not_(fresh)))
-    return result
+    on_jobs: datetime | None = await session.scalar(select(func.max(Job.updated_at)).where(not_(fresh)))
+    beat: datetime | None = await session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
+    seen = [moment for moment in (on_jobs, beat) if moment is not None]
+    return max(seen) if seen else None
 
 
 async def oldest_due_job(session: AsyncSession, now: datetime) -> datetime | None:

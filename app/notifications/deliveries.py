@@ -1,4 +1,5 @@
-"""Webhook deliveries: one row per (event, endpoint) with its job, the delivery log, redelivery and ping.
+"""Webhook deliveries: one row per (event, endpoint) with its job, the delivery log, redelivery, ping, and
+"send now" (a pending delivery, or every pending delivery of an endpoint, attempted at once).
 
 A delivery's `message_id` is its `webhook-id`: the same on every attempt and on a redelivery,
 so receivers use it as their idempotency key. Answers are views; the statements are
@@ -14,12 +15,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound
+from app.jobs import repository as jobs
 from app.notifications.endpoints import owned_endpoint
 from app.notifications.events import PING
 from app.notifications.repository.webhooks import MAX_PAGE, WebhookRepository
 from app.notifications.states import PENDING
 from app.notifications.views import WebhookDeliveryView
 from app.store.models import WebhookDelivery, WebhookEndpoint
+
+MAX_PENDING_DRAINED = 10_000  # deliveries one "send pending now" moves
 
 __all__ = ["MAX_PAGE", "WebhookDeliveries", "add_delivery", "new_message_id", "webhook_payload"]
 
@@ -97,6 +101,34 @@ class WebhookDeliveries:
         delivery.delivered_at = None
         await self.repository.schedule(delivery, now=now)
         return WebhookDeliveryView.of(delivery)
+
+    async def send_now(self, delivery_id: int, *, now: datetime) -> WebhookDeliveryView:
+        """A pending delivery is attempted at once, its backoff skipped (409 unless pending and waiting)."""
+        delivery = await self._get(delivery_id, for_update=True)
+        if delivery.state != PENDING:
+            raise Conflict(f"webhook delivery {delivery_id} is {delivery.state}; redeliver it instead")
+        moved = await jobs.run_now(self.repository.session, [delivery.job_id] if delivery.job_id else [], now=now)
+        if not moved:
+            raise Conflict(f"webhook delivery {delivery_id} is being attempted right now")
+        delivery.next_attempt_at = now
+        return WebhookDeliveryView.of(delivery)
+
+    async def send_pending_now(self, endpoint_id: uuid.UUID, *, now: datetime) -> int:
+        """Every pending delivery of the endpoint is attempted at once (a receiver fixed: drain it now).
+
+        Deliveries keep their order per authorization; returns how many were moved."""
+        await owned_endpoint(self.repository, endpoint_id)
+        pending: list[WebhookDelivery] = []
+        while len(pending) < MAX_PENDING_DRAINED:
+            before = pending[-1].id if pending else None
+            page = await self.repository.deliveries(endpoint_id, state=PENDING, before=before, limit=MAX_PAGE)
+            pending += page
+            if len(page) < MAX_PAGE:
+                break
+        moved = await jobs.run_now(self.repository.session, [d.job_id for d in pending if d.job_id], now=now)
+        for delivery in pending:
+            delivery.next_attempt_at = now
+        return moved
 
     async def ping(self, endpoint_id: uuid.UUID, *, now: datetime) -> WebhookDeliveryView:
         """Queue a signed `webhook.ping` to the endpoint (never ordered, always sent)."""

@@ -20,7 +20,7 @@ from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import new_secret
 from app.notifications.targets import check_url
-from app.notifications.views import WebhookEndpointView, WebhookEndpointWithSecret
+from app.notifications.views import EndpointHealth, WebhookEndpointView, WebhookEndpointWithSecret
 from app.settings import Settings
 from app.store.models import WebhookEndpoint
 
@@ -113,6 +113,14 @@ class WebhookEndpoints:
 
     async def all(self) -> list[WebhookEndpointView]:
         return [WebhookEndpointView.of(endpoint) for endpoint in await self.repository.endpoints()]
+
+    async def all_with_health(self) -> list[EndpointHealth]:
+        """Every endpoint in scope with its last success, consecutive failures and pending count."""
+        answers = []
+        for endpoint in await self.repository.endpoints():
+            last_success, failures, pending = await self.repository.health(endpoint.id)
+            answers.append(EndpointHealth(WebhookEndpointView.of(endpoint), last_success, failures, pending))
+        return answers
 
     async def get(self, endpoint_id: uuid.UUID) -> WebhookEndpointView:
         return WebhookEndpointView.of(await owned_endpoint(self.repository, endpoint_id))

@@ -138,7 +138,9 @@ class SubscriptionChannel:
     ) -> None:
         target.status, target.updated_at = ERROR, at
         target.error = f"{row.kind} not delivered: {result.error}"
-        log.info("subscription notification failed", extra={"subscription_id": str(target.id)})
+        log.warning(
+            "subscription notification failed", extra={"subscription_id": str(target.id), "error": result.error}
+        )
 
 
 def subscription_notify_handler(deps: OutboundDeps) -> Handler:

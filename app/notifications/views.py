@@ -128,3 +128,17 @@ class SubscriptionView:
             updated_at=row.updated_at,
             resource=masked_headers(row.resource),  # rows stored before headers were masked at rest
         )
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    """How an endpoint is really doing: `failing` while its latest attempts fail, whatever `enabled` says."""
+
+    endpoint: WebhookEndpointView
+    last_success_at: datetime | None
+    consecutive_failures: int  # failed attempts since the last successful one
+    pending: int
+
+    @property
+    def failing(self) -> bool:
+        return self.consecutive_failures > 0

@@ -61,6 +61,17 @@ class WebhookChannel:
 
     def attempted(self, job: JobContext, row: WebhookDelivery, result: AttemptResult, *, started: datetime) -> None:
         WebhookRepository(job.session, job.client_id).add_attempt(row, result, at=started)
+        if not result.delivered:  # every failed attempt, not only the last: a receiver down is visible at once
+            log.warning(
+                "webhook attempt failed",
+                extra={
+                    "delivery_id": row.id,
+                    "endpoint_id": str(row.endpoint_id),
+                    "attempt": row.attempts + 1,
+                    "status_code": result.status_code,
+                    "error": result.error,
+                },
+            )
 
     async def delivered(self, job: JobContext, row: WebhookDelivery, target: WebhookEndpoint, *, at: datetime) -> None:
         return None
@@ -74,7 +85,10 @@ class WebhookChannel:
             target.disabled_reason = "the receiver answered 410 Gone"
             target.updated_at = at
             log.warning("webhook endpoint disabled after 410", extra={"endpoint_id": str(target.id)})
-        log.info("webhook delivery failed", extra={"delivery_id": row.id, "message_id": row.message_id})
+        log.warning(
+            "webhook delivery failed for good",
+            extra={"delivery_id": row.id, "message_id": row.message_id, "error": result.error},
+        )
 
 
 def webhook_delivery_handler(deps: OutboundDeps) -> Handler:

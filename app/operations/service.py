@@ -189,8 +189,17 @@ async def import_carried_over(
     return await detail_of(session, row, client_id=client_id, now=now, base_url=base_url)
 
 
-async def cancel(deps: PayerCallDeps, authorization_id: uuid.UUID, *, client_id: str | None) -> CancelResult:
-    cancelled = await authorizations.cancel(deps, authorization_id, client_id=client_id)
+async def cancel(
+    deps: PayerCallDeps,
+    authorization_id: uuid.UUID,
+    *,
+    client_id: str | None,
+    operator: str | None = None,
+    reason: str | None = None,
+) -> CancelResult:
+    cancelled = await authorizations.cancel(
+        deps, authorization_id, client_id=client_id, operator=operator, reason=reason
+    )
     job = cancelled.follow_up
     follow_up = None
     if job is not None:

@@ -116,11 +116,10 @@ class LoadedConfig:
 
 
 def describe_validation_error(error: ValidationError) -> str:
-    """The first problem of a pydantic error as `field: message` on one line."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(root)"
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+    """Every problem of a pydantic error as `field: message`, on one line (`; ` between them)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']) or '(root)'}: {problem['msg']}" for problem in error.errors()
+    )
 
 
 def _payer_hint(raw: Mapping[str, Any], error: ValidationError) -> str:

@@ -57,8 +57,12 @@ async def test_payer_slower_than_the_sync_budget_is_answered_pended_then_followe
     assert outcome_of(pended.body) == "partial"  # PAS: not yet decided
     shown = await detail(client, pended.authorization_id)
     assert shown["status"] == "pended"
-    assert timeline(shown) == ["received", "payer-unreachable"]
-    assert shown["timeline"][-1]["detail"] == {"error": "sync budget exceeded"}
+    assert timeline(shown) == ["received", "payer-timed-out"]
+    assert shown["timeline"][-1]["detail"] == {
+        "kind": "timed-out",
+        "error": "sync budget exceeded",
+        "reason": "no answer within the sync budget of 0.2 s",
+    }
     follow_up = await store_reads.queued_follow_up(engine, pended.authorization_id)
     assert follow_up is not None
     assert follow_up.action == "confirm"  # the payer may have it: ask before sending it again
@@ -107,7 +111,10 @@ async def test_adapter_raising_outside_its_error_tree_is_pended_and_followed_up(
         assert pended.actions == {1: "A4"}
         shown = await detail(client, pended.authorization_id)
         assert shown["status"] == "pended"
-        assert timeline(shown) == ["received", "payer-unreachable"]
+        assert timeline(shown) == ["received", "payer-adapter-failed"]
+        assert shown["timeline"][-1]["detail"]["reason"] == (
+            f"the adapter raised {type(error).__name__} outside its error tree"  # never its message
+        )
         follow_up = await store_reads.queued_follow_up(engine, pended.authorization_id)
         assert follow_up is not None
         assert follow_up.action == "confirm"

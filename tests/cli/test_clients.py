@@ -69,3 +69,49 @@ async def test_an_unreachable_jwks_url_is_invalid_client() -> None:
         with pytest.raises(OAuthError) as raised:
             await JwksResolver(http=http, cache_seconds=300).key_for(registration, {"alg": "ES384"})
     assert raised.value.error == "invalid_client"
+
+
+def test_clients_add_on_a_fresh_sqlite_migrates_and_every_command_names_its_database(tmp_path: Path) -> None:
+    env = {"EPA_DATA_DIR": str(tmp_path / "fresh")}  # no `epa db upgrade` first, as on a new clone
+    (tmp_path / "jwks.json").write_text(json.dumps(client_key("ES384").jwks))
+    database = f"epa: database: SQLite at {(tmp_path / 'fresh' / 'epa.sqlite3').resolve()}"
+
+    jwks_file = str(tmp_path / "jwks.json")
+    added = run_epa("clients", "add", "ehr-a", "--jwks-file", jwks_file, "--scope", "system/Claim.write", env=env)
+    listed = run_epa("clients", "list", env=env)
+    history = run_epa("db", "history", env=env)
+
+    assert added.returncode == 0, added.stderr
+    assert listed.stdout.split()[0] == "ehr-a"
+    for result in (added, listed, history):
+        assert result.stderr.splitlines()[0] == database
+
+
+def test_clients_add_generate_key_writes_the_private_key_and_registers_its_public_jwks(tmp_path: Path) -> None:
+    env = {"EPA_DATA_DIR": str(tmp_path)}
+    key = tmp_path / "ehr-k.pem"
+
+    added = run_epa("clients", "add", "ehr-k", "--scope", "system/Claim.write", "--generate-key", str(key), env=env)
+    again = run_epa("clients", "add", "ehr-l", "--scope", "system/Claim.write", "--generate-key", str(key), env=env)
+
+    assert added.returncode == 0, added.stderr
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert "PRIVATE" not in added.stdout + added.stderr
+    assert f"epa token --client ehr-k --key {key}" in added.stdout
+    assert run_epa("clients", "list", env=env).stdout.split()[:4] == ["ehr-k", "enabled", "-", "jwks:inline"]
+    assert again.returncode == 2  # an existing key file is never overwritten
+    assert "never overwritten" in again.stderr
+
+
+def test_a_generated_key_signs_what_its_registered_jwks_verifies() -> None:
+    import jwt
+
+    from app.security.keygen import generate_client_key
+
+    pem, jwks = generate_client_key(kid="ehr-k-1")
+    signed = jwt.encode({"iss": "ehr-k"}, pem, algorithm="ES384", headers={"kid": "ehr-k-1"})
+    public = jwt.PyJWK(jwks["keys"][0])
+    assert jwt.decode(signed, public.key, algorithms=["ES384"]) == {"iss": "ehr-k"}
+    assert "d" not in jwks["keys"][0]  # public only
+    check_jwks(jwks)  # the registry accepts it

@@ -37,12 +37,33 @@ def test_version() -> None:
         ({"EPA_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/none"}, "cannot use the database"),
         ({"EPA_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}, "cannot use the database"),
         ({"EPA_PROT": "8080"}, "unknown setting EPA_PROT"),
+        ({"EPA_PUBLIC_BASE_URL": "epa.example.org"}, "EPA_PUBLIC_BASE_URL: must be an absolute http(s) URL"),
+        ({"EPA_PUBLIC_BASE_URL": "ftp://epa.example.org"}, "EPA_PUBLIC_BASE_URL: must be an absolute http(s) URL"),
+        ({"EPA_WEBHOOK_RETRY_SCHEDULE": "[5, 300"}, "EPA_WEBHOOK_RETRY_SCHEDULE: not valid JSON"),
+        ({"EPA_WEBHOOK_SECRET_KEYS": "key-one"}, "EPA_WEBHOOK_SECRET_KEYS: not valid JSON"),
+        ({"EPA_TOKEN_SIGNING_KEY": ""}, "EPA_TOKEN_SIGNING_KEY: not set"),
     ],
 )
 def test_bad_configuration_stops_with_one_line(env: dict[str, str], message: str, tmp_path: Path) -> None:
     result = run_epa("serve", env={"EPA_DATA_DIR": str(tmp_path), **env})
     assert result.returncode == 2
     assert message in _one_clear_line(result.stderr)
+
+
+def test_every_configuration_problem_is_listed_on_the_one_line(tmp_path: Path) -> None:
+    env = {
+        "EPA_DATA_DIR": str(tmp_path),
+        "EPA_PORT": "0",
+        "EPA_PUBLIC_BASE_URL": "epa.example.org",
+        "EPA_WEBHOOK_RETRY_SCHEDULE": "[5,",
+        "EPA_WEBHOOK_SECRET_KEYS": "nope",
+        "EPA_PAYERS_FIEL": "payers.toml",
+    }
+    line = _one_clear_line(run_epa("serve", env=env).stderr)
+    for name in ("EPA_PORT", "EPA_PUBLIC_BASE_URL", "EPA_WEBHOOK_RETRY_SCHEDULE", "EPA_WEBHOOK_SECRET_KEYS"):
+        assert f"{name}: " in line
+    assert "unknown setting EPA_PAYERS_FIEL" in line
+    assert "more)" not in line
 
 
 def test_serve_on_the_sqlite_default_migrates_and_serves(tmp_path: Path) -> None:

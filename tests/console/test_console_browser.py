@@ -126,6 +126,8 @@ async def test_an_operator_logs_in_finds_cancels_a_pended_request_and_retries_a_
             assert await timeline.count() >= 1
             await expect(timeline.first).to_contain_text("received")
 
+            await page.get_by_label("Reason for cancelling").fill("duplicate of another request")
+            await page.get_by_label("Yes, cancel it").check()
             await page.get_by_role("button", name="Cancel this request").click()
             await expect(page.get_by_role("status")).to_contain_text("Cancelled")
             await expect(page.locator("#status")).to_have_text("cancelled")

@@ -262,11 +262,23 @@ async def test_cancel_tells_the_payer_and_cancels_every_item(client: httpx.Async
     assert all(i["cancelled"] for i in detail["items"])
     last = detail["timeline"][-1]
     assert (last["type"], last["from_status"], last["to_status"]) == ("cancelled", "pended", "cancelled")
-    assert last["detail"] == {"by": "operations", "payer": "notified"}
+    assert last["detail"] == {"by": "operations", "payer": "notified", "operator": "development"}
     assert (await _follow_up(engine, authorization_id)).state == "done"
     assert (await client.post(f"/authorizations/{authorization_id}/cancel")).status_code == 409
     claim_response = (await client.get(f"/fhir/ClaimResponse/{authorization_id}")).json()
     assert claim_response["id"] == authorization_id
+
+
+async def test_cancel_takes_an_optional_reason_and_the_timeline_records_who_and_why(client: httpx.AsyncClient) -> None:
+    authorization_id = await _submitted(client, "E0470")
+    too_long = await client.post(f"/authorizations/{authorization_id}/cancel", json={"reason": "x" * 501})
+    assert too_long.status_code == 422
+    response = await client.post(
+        f"/authorizations/{authorization_id}/cancel", json={"reason": "  duplicate\nof another request "}
+    )
+    assert response.status_code == 200, response.text
+    detail = response.json()["authorization"]["timeline"][-1]["detail"]
+    assert (detail["operator"], detail["note"]) == ("development", "duplicate of another request")
 
 
 async def test_cancel_with_the_payer_down_cancels_here_and_tells_the_payer_later(
@@ -284,7 +296,11 @@ async def test_cancel_with_the_payer_down_cancels_here_and_tells_the_payer_later
     body = response.json()
     assert body["payer_notified"] is False
     assert body["authorization"]["status"] == "cancelled"
-    assert body["authorization"]["timeline"][-1]["detail"] == {"by": "operations", "payer": "unreachable"}
+    assert body["authorization"]["timeline"][-1]["detail"] == {
+        "by": "operations",
+        "payer": "unreachable",
+        "operator": "development",
+    }
     job = await _follow_up(engine, authorization_id)
     assert (job.state, job.payload, job.id) == ("queued", {"action": "cancel"}, body["follow_up"]["job_id"])
 

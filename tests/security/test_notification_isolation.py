@@ -75,6 +75,8 @@ async def test_another_client_finds_nothing_of_the_first_on_any_notification_rou
         ("GET", "/webhooks/{endpoint_id}/deliveries"): (f"/webhooks/{e}/deliveries", {}),
         ("GET", "/webhooks/deliveries/{delivery_id}"): (f"/webhooks/deliveries/{d}", {}),
         ("POST", "/webhooks/deliveries/{delivery_id}/redeliver"): (f"/webhooks/deliveries/{d}/redeliver", {}),
+        ("POST", "/webhooks/deliveries/{delivery_id}/send-now"): (f"/webhooks/deliveries/{d}/send-now", {}),
+        ("POST", "/webhooks/{endpoint_id}/send-pending-now"): (f"/webhooks/{e}/send-pending-now", {}),
         ("GET", "/fhir/Subscription/{subscription_id}"): (f"/fhir/Subscription/{s}", {}),
         ("PUT", "/fhir/Subscription/{subscription_id}"): (
             f"/fhir/Subscription/{s}",

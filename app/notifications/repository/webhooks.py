@@ -12,12 +12,13 @@ import uuid
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs import repository as jobs
 from app.notifications.events import WEBHOOK_DELIVER
 from app.notifications.outbound import AttemptResult
+from app.notifications.states import PENDING
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_PAGE = 200
@@ -50,6 +51,23 @@ class WebhookRepository:
         """Oldest first."""
         statement = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
         return list((await self.session.scalars(self._scoped(statement, WebhookEndpoint.client_id))).all())
+
+    async def health(self, endpoint_id: uuid.UUID) -> tuple[datetime | None, int, int]:
+        """(last successful attempt, failed attempts since then, pending deliveries) of one endpoint."""
+        of_endpoint = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint_id)
+        delivered = WebhookAttempt.status_code.between(200, 299)
+        last_success: datetime | None = await self.session.scalar(
+            select(func.max(WebhookAttempt.at)).where(WebhookAttempt.delivery_id.in_(of_endpoint), delivered)
+        )
+        failed = select(func.count()).where(
+            WebhookAttempt.delivery_id.in_(of_endpoint), ~delivered | WebhookAttempt.status_code.is_(None)
+        )
+        if last_success is not None:
+            failed = failed.where(WebhookAttempt.at > last_success)
+        pending = select(func.count()).where(
+            WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.state == PENDING
+        )
+        return last_success, int(await self.session.scalar(failed) or 0), int(await self.session.scalar(pending) or 0)
 
     async def endpoints_for_update(self) -> list[WebhookEndpoint]:
         """Every endpoint in scope, locked (re-encrypting their secrets)."""

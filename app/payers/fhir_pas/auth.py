@@ -105,7 +105,8 @@ class TokenProvider:
             raise PayerUnavailable(f"token endpoint unreachable ({type(exc).__name__})") from exc
         logger.info("token request", extra={"payer_id": self._payer_id, "status_code": response.status_code})
         if response.status_code != 200:
-            raise PayerUnavailable(f"token endpoint answered HTTP {response.status_code}")
+            kind = "refused" if response.status_code in (400, 401, 403) else None  # our credentials
+            raise PayerUnavailable(f"token endpoint answered HTTP {response.status_code}", kind=kind)
         try:
             body = orjson.loads(response.content)
             value = body["access_token"]

@@ -169,7 +169,7 @@ class PayerTransport:
                 raise _Retryable(error)
             raise error
         if status == 401:
-            raise PayerUnavailable("payer refused our credentials (HTTP 401)")
+            raise PayerUnavailable("payer refused our credentials (HTTP 401)", kind="refused")
         if status in (408, 504):
             raise PayerTimeout(f"payer answered HTTP {status}", retry_after=retry_after)
         if status >= 500:

@@ -4,7 +4,7 @@
     authorizations.py  authorizations, their items, identifiers, timeline events, usage; CRD coverage assertions
     appeals.py         appeals and their documents
     attachments.py     documents sent for an authorization
-    jobs.py            the job queue
+    jobs.py            the job queue, the workers' heartbeats
     notifications.py   webhook endpoints, deliveries and attempts; FHIR Subscriptions and their notifications
     security.py        client registrations, used client assertions, audit records
 
@@ -22,7 +22,7 @@ from app.store.models.authorizations import (
     Event,
 )
 from app.store.models.base import NAMING_CONVENTION, Base, BigIntId, QuantityNumeric
-from app.store.models.jobs import Job
+from app.store.models.jobs import Job, WorkerHeartbeat
 from app.store.models.notifications import (
     DeliveryState,
     FhirSubscription,
@@ -58,4 +58,5 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]

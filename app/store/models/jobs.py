@@ -1,5 +1,6 @@
 """`jobs`: the queue. One row per unit of background work (kind, payload, run time, attempts, lease),
-written in the same transaction as the change it follows.
+written in the same transaction as the change it follows. `worker_heartbeats`: each worker's last
+sign of life, written while it is idle too.
 """
 
 from __future__ import annotations
@@ -40,3 +41,13 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkerHeartbeat(Base):
+    """One row per worker process: when it started and when it last said it was alive (even idle)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
