@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.bounds import INT64_MAX
 from app.errors import Conflict, InvalidRequest, NotFound
+from app.jobs import repository
 from app.jobs.repository import JobState
 from app.store.models import Job
 
@@ -95,4 +96,5 @@ async def retry_job(session: AsyncSession, job_id: int, *, client_id: str | None
     job.locked_by = None
     job.updated_at = now
     await session.flush()
+    repository.became_due(session)
     return job
