@@ -7,6 +7,11 @@ rolls the handler's session back and is recorded in a separate transaction. A he
 extends the leases of the jobs in hand every third of the lease. On stop, the worker claims
 nothing more, waits up to `grace_period` for the jobs in hand, then cancels the rest and
 releases them (queued, lease cleared) so another worker takes them at once.
+
+When to claim: at once after a full batch; when a slot frees (all were busy); when the wake-up
+rings (a job became due now, `app.jobs.wakeups`); when the next queued job becomes due or another
+worker's lease expires (`next_due`, read with every short claim); else at the poll interval,
+backing off to `idle_backoff` (a fallback: a database that was briefly away, a clock jump).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +46,8 @@ log = logging.getLogger("app.worker")
 
 JobObserver = Callable[[str, str], None]
 """Told (kind, outcome) when a run ends: done, rescheduled, retry, dead or lease-lost (e.g. metrics)."""
+
+MIN_SLEEP = 0.01  # seconds: a job due "now" that another worker is claiming is looked at again this soon
 
 
 def default_worker_id() -> str:
@@ -107,7 +114,7 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch, run it to the end (`concurrency` at a time), return how many were claimed."""
         async with self._heartbeating():
-            jobs = await self._claim(self.batch_size)
+            jobs, _next_at = await self._claim(self.batch_size)
             gate = asyncio.Semaphore(self.concurrency)
 
             async def gated(job: ClaimedJob) -> None:
@@ -127,20 +134,19 @@ class Worker:
                 try:
                     while not stop.is_set():
                         free = self.concurrency - len(self._in_hand)
-                        if free <= 0:  # every slot busy: wait for one to free up
+                        if free <= 0:  # every slot busy: claim again as soon as one frees up
                             await self._wait(stopping, seconds=None)
                             continue
                         limit = min(free, self.batch_size)
                         rings = self.wakeups.rings if self.wakeups is not None else 0
-                        claimed = await self._claim_quietly(limit)
+                        claimed, next_at = await self._claim_quietly(limit)
                         for job in claimed:
                             self._start(job, self._run(job))
                         if len(claimed) == limit:
                             delay = self.poll_interval
                             continue  # a full batch: more may be due
-                        woken = await self._wait(
-                            stopping, seconds=self.poll_interval if claimed else delay, rings=rings
-                        )
+                        sleep = self._until(next_at, self.poll_interval if claimed else delay)
+                        woken = await self._wait(stopping, seconds=sleep, rings=rings)
                         # Idle: poll less and less often, up to idle_backoff; any work or wake-up resets it.
                         delay = self.poll_interval if claimed or woken else min(delay * 2, self.idle_backoff)
                 finally:
@@ -148,6 +154,12 @@ class Worker:
         finally:
             stopping.cancel()
             log.info("worker stopped", extra={"worker_id": self.worker_id})
+
+    def _until(self, next_at: datetime | None, poll: float) -> float:
+        """Seconds to sleep: the poll interval, or less when a job becomes due (or a lease expires) sooner."""
+        if next_at is None:
+            return poll
+        return min(poll, max((next_at - self.clock()).total_seconds(), MIN_SLEEP))
 
     async def _wait(self, stopping: asyncio.Task[Any], *, seconds: float | None, rings: int | None = None) -> bool:
         """Until stop, a job in hand ends, `seconds` pass or (given `rings`) a wake-up after it; True if woken."""
@@ -169,21 +181,25 @@ class Worker:
         task.add_done_callback(lambda _t: self._in_hand.pop(job.id, None))
         return task
 
-    async def _claim(self, limit: int) -> list[ClaimedJob]:
+    async def _claim(self, limit: int) -> tuple[list[ClaimedJob], datetime | None]:
+        """Up to `limit` due jobs, and (when fewer were due) when the next one becomes claimable."""
         async with self.sessions() as session, session.begin():
             now = self.clock()
             buried = await queue.bury_abandoned(session, now=now)
             if buried:
                 log.warning("jobs dead after their worker stopped", extra={"count": buried})
             rows = await queue.claim(session, worker_id=self.worker_id, now=now, lease=self.lease, limit=limit)
-            return [ClaimedJob.of(row) for row in rows]
+            claimed = [ClaimedJob.of(row) for row in rows]
+            if len(claimed) == limit:
+                return claimed, None
+            return claimed, await queue.next_due(session, worker_id=self.worker_id)
 
-    async def _claim_quietly(self, limit: int) -> list[ClaimedJob]:
+    async def _claim_quietly(self, limit: int) -> tuple[list[ClaimedJob], datetime | None]:
         try:
             return await self._claim(limit)
         except Exception as exc:  # the database may be briefly away: try again at the next poll
             log.warning("claim failed", extra={"worker_id": self.worker_id, "error_type": type(exc).__name__})
-            return []
+            return [], None
 
     def _context(self, job: ClaimedJob, session: AsyncSession) -> JobContext:
         return JobContext(

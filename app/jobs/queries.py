@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.bounds import INT64_MAX
 from app.errors import Conflict, InvalidRequest, NotFound
-from app.jobs.repository import JobState, run_now
+from app.jobs import repository
+from app.jobs.repository import JobState, run_queued_now
 from app.store.models import Job
 
 MAX_PAGE = 200
@@ -95,6 +96,7 @@ async def retry_job(session: AsyncSession, job_id: int, *, client_id: str | None
     job.locked_by = None
     job.updated_at = now
     await session.flush()
+    repository.became_due(session)
     return job
 
 
@@ -107,6 +109,6 @@ async def run_job_now(session: AsyncSession, job_id: int, *, client_id: str | No
     if job.state != JobState.QUEUED.value:
         hint = "; retry it instead" if job.state == JobState.DEAD.value else ""
         raise Conflict(f"job {job_id} is {job.state}; only a queued job can be run now{hint}")
-    await run_now(session, [job_id], now=now)
+    await run_queued_now(session, [job_id], now=now)
     await session.refresh(job)
     return job

@@ -6,6 +6,14 @@
       |                 \\--reschedule / release--> queued (not counted as a failure)
       \\-- a running job whose lease has expired is claimable again (its worker died)
 
+Every statement here that makes a job runnable rings the wake-up through `became_due`, the one
+place: `enqueue` (due now, or later: idle workers then set their timer), `move_queued`, `run_now`,
+`reschedule` or `fail` with no delay, `release`, and the ops retry in `queries`. It rings this
+process's workers on commit; the `jobs` triggers of migrations 0013 (inserts) and 0018 (updates
+that make a job due) NOTIFY the other processes' workers on PostgreSQL. What the running worker
+itself moves later (a backoff, a hold) and a lease that expires need no ring: an idle worker
+sleeps until `next_due` (read with every claim that comes back short), never past it.
+
 `enqueue` only adds to the caller's session; the claim is one statement that locks with
 `FOR UPDATE SKIP LOCKED` on PostgreSQL (ignored on SQLite, where writers are serialized), so any
 number of workers can share the table. `attempts` counts claims; every state change after the
@@ -22,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -81,9 +89,14 @@ def enqueue(
         updated_at=now,
     )
     session.add(job)
-    if job.run_at <= now:
-        ring_on_commit(session)  # a worker of this process starts it at once
+    became_due(session)  # due now: claimed at once; due later: idle workers set their timer for it
     return job
+
+
+def became_due(session: AsyncSession) -> None:
+    """A job became runnable now (or was queued for a time no worker knows yet) in this transaction:
+    wake this process's workers once it commits (nothing on rollback)."""
+    ring_on_commit(session)
 
 
 def backoff(attempts: int, *, rng: Callable[[], float] = random.random) -> timedelta:
@@ -210,7 +223,7 @@ async def reschedule(
 ) -> bool:
     """Queue again for `run_at` without counting a failure (the step succeeded; the work goes on)."""
     values: dict[str, Any] = {"payload": dict(payload)} if payload is not None else {}
-    return await _update_mine(
+    kept = await _update_mine(
         session,
         job_id,
         worker_id,
@@ -223,6 +236,9 @@ async def reschedule(
         updated_at=now,
         **values,
     )
+    if kept and run_at <= now:
+        became_due(session)
+    return kept
 
 
 async def fail(
@@ -251,6 +267,8 @@ async def fail(
     else:
         job.state = JobState.QUEUED.value
         job.run_at = now + (retry_after if retry_after is not None else backoff(job.attempts))
+        if job.run_at <= now:
+            became_due(session)
     await session.flush()
     return JobState(job.state)
 
@@ -272,7 +290,49 @@ async def release(session: AsyncSession, job_ids: Sequence[int], *, worker_id: s
         )
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    released = _rowcount(result)
+    if released:
+        became_due(session)  # another worker takes them at once
+    return released
+
+
+async def run_now(session: AsyncSession, job_id: int | Any, *, now: datetime) -> bool:
+    """Make a queued job due now (a job it waited for settled; an operator asked); whether it was
+    queued for later. `job_id` may be a scalar subquery. Rings on commit."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.QUEUED.value, Job.run_at > now)
+        .values(run_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    woken = _rowcount(result) > 0
+    if woken:
+        became_due(session)
+    return woken
+
+
+async def hold(session: AsyncSession, job_id: int, *, until: datetime) -> None:
+    """A queued job waits until `until` (to be woken earlier with `run_now` by what it waits for)."""
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
+        .values(run_at=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def next_due(session: AsyncSession, *, worker_id: str) -> datetime | None:
+    """When the next job becomes claimable without anyone ringing: the earliest queued `run_at`, or the
+    earliest lease of another worker that may expire (two index look-ups)."""
+    queued = select(func.min(Job.run_at)).where(Job.state == JobState.QUEUED.value).scalar_subquery()
+    leased = (
+        select(func.min(Job.lease_until))
+        .where(Job.state == JobState.RUNNING.value, or_(Job.locked_by.is_(None), Job.locked_by != worker_id))
+        .scalar_subquery()
+    )
+    first, lease = (await session.execute(select(queued, leased))).one()
+    times = [when for when in (first, lease) if when is not None]
+    return min(times) if times else None
 
 
 async def move_queued(
@@ -290,7 +350,10 @@ async def move_queued(
         .where(Job.authorization_id == authorization_id, Job.kind == kind, Job.state == JobState.QUEUED.value)
         .values(run_at=run_at, payload=dict(payload), updated_at=now)
     )
-    return _rowcount(result)
+    moved = _rowcount(result)
+    if moved:
+        became_due(session)  # "follow up now", or sooner than the workers' timers know
+    return moved
 
 
 async def settle_queued(session: AsyncSession, kind: str, authorization_id: uuid.UUID, *, now: datetime) -> None:
@@ -313,7 +376,7 @@ async def next_queued(session: AsyncSession, kind: str, authorization_id: uuid.U
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def run_now(session: AsyncSession, job_ids: Sequence[int], *, now: datetime) -> int:
+async def run_queued_now(session: AsyncSession, job_ids: Sequence[int], *, now: datetime) -> int:
     """Operations' "run now": these jobs, those still queued, become due at once (attempts kept).
 
     Returns how many moved; a worker of this process is rung when the transaction commits."""
@@ -326,7 +389,7 @@ async def run_now(session: AsyncSession, job_ids: Sequence[int], *, now: datetim
     )
     moved = _rowcount(result)
     if moved:
-        ring_on_commit(session)
+        became_due(session)
     return moved
 
 

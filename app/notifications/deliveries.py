@@ -107,7 +107,7 @@ class WebhookDeliveries:
         delivery = await self._get(delivery_id, for_update=True)
         if delivery.state != PENDING:
             raise Conflict(f"webhook delivery {delivery_id} is {delivery.state}; redeliver it instead")
-        moved = await jobs.run_now(self.repository.session, [delivery.job_id] if delivery.job_id else [], now=now)
+        moved = await jobs.run_queued_now(self.repository.session, [delivery.job_id] if delivery.job_id else [], now=now)
         if not moved:
             raise Conflict(f"webhook delivery {delivery_id} is being attempted right now")
         delivery.next_attempt_at = now
@@ -125,7 +125,7 @@ class WebhookDeliveries:
             pending += page
             if len(page) < MAX_PAGE:
                 break
-        moved = await jobs.run_now(self.repository.session, [d.job_id for d in pending if d.job_id], now=now)
+        moved = await jobs.run_queued_now(self.repository.session, [d.job_id for d in pending if d.job_id], now=now)
         for delivery in pending:
             delivery.next_attempt_at = now
         return moved

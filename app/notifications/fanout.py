@@ -2,7 +2,10 @@
 and one notification per matching FHIR Subscription, each with its own job.
 
 Every row written carries `event_seq` = this job's id, the event's place in its authorization's
-order (see `app.notifications.ordering`); fan-outs themselves run in any order.
+order (see `app.notifications.ordering`). The fan-outs of one authorization run in that order: a
+later one waits for an earlier one still queued or running, which wakes it (in its transaction,
+so the waiting one runs once the earlier one's rows are committed). Hence no later event's rows
+exist yet when this one writes its own: there is no later sibling to wake here.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.jobs.contract import Handler, JobContext, JobError, JobOutcome
+from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.notifications import queries
 from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import add_delivery
 from app.notifications.endpoints import wants
 from app.notifications.events import item_snapshot
-from app.notifications.ordering import hold_if_behind, wake_next
+from app.notifications.ordering import end_fan_out_turn, fan_out_turn, hold_if_behind
 from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.subscriptions import add_event_notification, matching_subscriptions
 
@@ -43,6 +46,9 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
             raise JobError("fan-out job without an authorization", permanent=True)
         session = job.session
         now = job.now()
+        if not await fan_out_turn(session, job.authorization_id, job.job_id):
+            return Reschedule(after=budget)  # the earlier fan-out wakes this one when it is done
+        await end_fan_out_turn(session, job.authorization_id, job.job_id, now=now)
         event = dict(job.payload)
         if "items" not in event:
             event["items"] = [item_snapshot(item) for item in await queries.items_of(session, job.authorization_id)]
@@ -62,7 +68,6 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
                     now=now,
                 )
                 await hold_if_behind(session, delivery, now=now, attempt_budget=budget)
-                await wake_next(session, delivery, now=now)  # a later event may be waiting for this one
         audience = await queries.audience_of(session, job.authorization_id)
         if audience is None:
             return None
@@ -77,7 +82,6 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
                 now=now,
             )
             await hold_if_behind(session, notification, now=now, attempt_budget=budget)
-            await wake_next(session, notification, now=now)
         return None
 
     return fan_out

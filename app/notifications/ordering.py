@@ -1,29 +1,34 @@
 """Per-target ordering: a delivery waits while an earlier one for the same target and authorization is pending.
 
 Deliveries (webhook) and notifications (Subscription) carry `event_seq`, the id of the fan-out
-job of their event: ids grow in the order the events of one authorization were committed. A row
-waits (1) while an earlier event's fan-out job has not run yet (its rows do not exist yet), and
-(2) while an earlier sibling row is pending: it reschedules itself to when that sibling is next
-tried. When a row is written by a fan-out or settles (delivered, failed or skipped), the next
-pending sibling's job is woken at once; the waits only bound a wake-up lost to a race. Retries
-of an earlier event therefore keep later events waiting, and nothing polls in a tight loop.
+job of their event: ids grow in the order the events of one authorization were committed.
+
+- Fan-outs of one authorization run in that order (`fan_out_turn`): a later one waits while an
+  earlier one is queued or running, and each wakes the next when it is done. So when a fan-out
+  writes its rows, every earlier event's rows exist already.
+- A row waits while an earlier sibling row is pending: its job is held until that sibling is
+  next tried (plus the longest attempts ahead, capped). When a row settles (delivered, failed or
+  skipped) or is written, the next pending sibling's job is woken at once (`app.jobs` rings).
+
+No wake-up is lost to a race: the check ("is an earlier one pending? then hold") and the wake-up
+("I settled: run the next") take the same transaction lock (`app.store.locks`: an advisory lock
+per target and authorization on PostgreSQL, the write lock on SQLite), so one of them always sees
+what the other committed. The holds only bound a worker that died between the two.
 The statements are in `repository.ordering`.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.jobs.repository import JobState
-from app.jobs.wakeups import ring_on_commit
 from app.notifications.repository import ordering as rows
 from app.notifications.repository.ordering import Row
 
 MIN_WAIT = timedelta(milliseconds=50)
 MAX_WAIT = timedelta(minutes=5)  # a waiting job looks again at least this often
-IN_FLIGHT_RECHECK = timedelta(milliseconds=500)  # behind a row whose attempt is under way
 
 
 async def wait_for_earlier(
@@ -31,11 +36,20 @@ async def wait_for_earlier(
 ) -> timedelta | None:
     """How long to wait for an earlier pending sibling, or None when this row may go now.
 
-    Until the sibling's next attempt is due plus the longest an attempt takes: it wakes this job
-    as soon as it settles, so the wait only matters if that wake-up raced with this check.
+    Until the sibling's next attempt is due plus the longest the attempts ahead take: the sibling
+    wakes this job as soon as it settles, so the wait only matters if that worker died.
+    Checked once without the lock (a read that may be stale only ever sees a sibling still
+    pending, so "go" is safe), and again under it before deciding to wait.
     """
     if row.authorization_id is None:
         return None  # pings, handshakes and heartbeats are not ordered
+    if await _wait(session, row, now=now, attempt_budget=attempt_budget) is None:
+        return None
+    await rows.lock_siblings(session, row)
+    return await _wait(session, row, now=now, attempt_budget=attempt_budget)
+
+
+async def _wait(session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta) -> timedelta | None:
     # The common case in one statement: is an earlier event's fan-out still to run, is an earlier row pending?
     fan_out_pending, sibling_pending = await rows.behind(session, row)
     if fan_out_pending:
@@ -45,24 +59,20 @@ async def wait_for_earlier(
     earlier = await rows.nearest_earlier(session, row)
     if earlier is None:
         return None
-    if earlier.job_id is not None and await rows.job_state(session, earlier.job_id) == JobState.RUNNING.value:
-        # It is being sent right now and may settle before this job's reschedule commits; its
-        # wake-up (which only moves queued jobs) would then be lost. Look again shortly instead.
-        return IN_FLIGHT_RECHECK
     # The nearest earlier row wakes this one when it settles; rows further back wake theirs in
-    # turn, so the wait grows with the queue ahead (it only bounds a wake-up lost to a race).
+    # turn, so the wait grows with the queue ahead (it only bounds a lost worker).
     ahead = await rows.earlier_count(session, row)
     due = max(earlier.next_attempt_at or now, now)
     return min(due - now + attempt_budget * max(ahead, 1) + MIN_WAIT, MAX_WAIT)
 
 
 async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
-    """Run the next pending sibling's job now (the row just settled): one UPDATE of the job the nearest
-    later pending row names."""
+    """Run the next pending sibling's job now (the row just settled, or was written): one UPDATE of
+    the job the nearest later pending row names, which rings the workers on commit."""
     if row.authorization_id is None:
         return  # pings, handshakes and heartbeats are not ordered
-    if await rows.wake_next_job(session, row, now=now):
-        ring_on_commit(session)
+    await rows.lock_siblings(session, row)
+    await rows.wake_next_job(session, row, now=now)
 
 
 async def hold_if_behind(session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta) -> None:
@@ -70,3 +80,17 @@ async def hold_if_behind(session: AsyncSession, row: Row, *, now: datetime, atte
     wait = await wait_for_earlier(session, row, now=now, attempt_budget=attempt_budget)
     if wait is not None and row.job_id is not None:
         await rows.hold_job(session, row.job_id, until=now + wait)
+
+
+async def fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int) -> bool:
+    """Whether this fan-out may write its rows now (no earlier one of this authorization is pending).
+
+    Holds the authorization's fan-out lock for the rest of the transaction, so an earlier fan-out
+    that is still writing is waited for here, and a later one waits for this one's commit."""
+    await rows.lock_fan_outs(session, authorization_id)
+    return not await rows.earlier_fan_out_pending(session, authorization_id, job_id)
+
+
+async def end_fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int, *, now: datetime) -> None:
+    """This fan-out is done (in its transaction): the next one of the authorization runs now."""
+    await rows.wake_next_fan_out(session, authorization_id, job_id, now=now)

@@ -1,7 +1,8 @@
 """Idle workers wake at once when a due job is queued: in-process on both backends, across processes
 (another engine, i.e. other connections) through PostgreSQL LISTEN/NOTIFY. Polling stays the fallback.
 
-The workers here poll every two minutes, so a job done within the test's bound was started by a wake-up.
+The workers here poll every two minutes, so a job done within the test's bound was started by a wake-up
+(a ring, a notification, or the worker's own timer for the next due job or expiring lease).
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.contract import JobContext
 from app.jobs.loop import Worker
-from app.jobs.repository import JobState, enqueue, utc_now
+from app.jobs.repository import JobState, enqueue, run_now, utc_now
 from app.jobs.wakeups import Doorbell, doorbell_of, listening
 from app.store.database import create_engine, create_session_factory
+from app.store.models import Job
 from tests.support.jobs import load_job
 
 SLOW_POLL = 120.0
@@ -65,14 +68,14 @@ async def test_a_job_queued_in_this_process_wakes_an_idle_worker(engine: AsyncEn
     assert (await load_job(engine, job_id)).state == JobState.DONE.value
 
 
-async def test_only_a_commit_of_a_job_due_now_rings(engine: AsyncEngine) -> None:
+async def test_only_a_commit_rings(engine: AsyncEngine) -> None:
     doorbell = doorbell_of(engine)
     before = doorbell.rings
     await _enqueue(engine, commit=False)
-    await _enqueue(engine, delay=timedelta(hours=1))
     assert doorbell.rings == before
     await _enqueue(engine)
-    assert doorbell.rings == before + 1
+    await _enqueue(engine, delay=timedelta(hours=1))  # due later: idle workers set their timer for it
+    assert doorbell.rings == before + 2
 
 
 async def test_a_job_queued_by_another_process_wakes_a_listening_worker(engine: AsyncEngine, database_url: str) -> None:
@@ -89,3 +92,48 @@ async def test_a_job_queued_by_another_process_wakes_a_listening_worker(engine: 
         assert (await load_job(engine, job_id)).state == JobState.DONE.value
     finally:
         await other.dispose()
+
+
+async def test_an_idle_worker_starts_a_job_when_it_becomes_due_without_a_ring(engine: AsyncEngine) -> None:
+    done = asyncio.Event()
+    async with _idle_worker(engine, doorbell_of(engine), done):
+        job_id = await _enqueue(engine, delay=timedelta(seconds=1))  # the ring sets its timer
+        await asyncio.wait_for(done.wait(), BOUND)
+    assert (await load_job(engine, job_id)).state == JobState.DONE.value
+
+
+async def test_an_idle_worker_takes_over_a_lease_when_it_expires(engine: AsyncEngine) -> None:
+    job_id = await _enqueue(engine, delay=timedelta(hours=1))
+    async with create_session_factory(engine)() as session, session.begin():  # a worker that died holding it
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                state=JobState.RUNNING.value, attempts=1, locked_by="gone", lease_until=utc_now() + timedelta(seconds=1)
+            )
+        )
+    done = asyncio.Event()
+    async with _idle_worker(engine, Doorbell(), done):
+        await asyncio.wait_for(done.wait(), BOUND)
+    job = await load_job(engine, job_id)
+    assert (job.state, job.attempts) == (JobState.DONE.value, 2)
+
+
+async def test_a_job_made_due_by_another_process_wakes_a_listening_worker(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite runs its worker in the API's process")
+    job_id = await _enqueue(engine, delay=timedelta(hours=1))  # queued for later: no notification
+    other = create_engine(database_url, pool_size=1)
+    doorbell = Doorbell()
+    done = asyncio.Event()
+    try:
+        async with listening(engine, doorbell), _idle_worker(engine, doorbell, done):
+            async with create_session_factory(other)() as session, session.begin():  # e.g. a sibling settled
+                assert await run_now(session, job_id, now=utc_now())
+            await asyncio.wait_for(done.wait(), BOUND)
+        assert doorbell.rings >= 1
+    finally:
+        await other.dispose()
+    assert (await load_job(engine, job_id)).state == JobState.DONE.value

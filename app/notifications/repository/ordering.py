@@ -3,7 +3,8 @@
 A row's siblings are the other rows for the same target (webhook endpoint or Subscription) and
 authorization; earlier ones come first by (`event_seq`, id). The common check is one statement;
 the wake-up of the next sibling is one UPDATE of the job that sibling names. Rows of one target
-belong to one client, so these need no other scope. Nothing here commits.
+belong to one client, so these need no other scope. The locks (`app.store.locks`) keep a check
+and the wake-up that would change its answer from crossing. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, exists, false, func, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.jobs import repository as jobs
 from app.jobs.repository import JobState
 from app.notifications.events import FAN_OUT
 from app.notifications.states import PENDING
+from app.store.locks import transaction_lock
 from app.store.models import Job, SubscriptionNotification, WebhookDelivery
 
 Row = WebhookDelivery | SubscriptionNotification
@@ -72,11 +74,6 @@ async def earlier_count(session: AsyncSession, row: Row) -> int:
     return int(count or 0)
 
 
-async def job_state(session: AsyncSession, job_id: int) -> str | None:
-    state: str | None = await session.scalar(select(Job.state).where(Job.id == job_id))
-    return state
-
-
 async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bool:
     """Make the job of the nearest later pending sibling due now (if queued for later); whether one was."""
     model, _column, _target_id = _target(row)
@@ -86,20 +83,40 @@ async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bo
         .limit(1)
         .scalar_subquery()
     )
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == later, Job.state == JobState.QUEUED.value, Job.run_at > now)
-        .values(run_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(cast("CursorResult[Any]", result).rowcount)
+    return await jobs.run_now(session, later, now=now)
 
 
 async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> None:
     """A queued job waits until `until` (to be woken earlier by the sibling it waits for)."""
-    await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == JobState.QUEUED.value)
-        .values(run_at=until)
-        .execution_options(synchronize_session=False)
+    await jobs.hold(session, job_id, until=until)
+
+
+async def lock_siblings(session: AsyncSession, row: Row) -> None:
+    """Until this transaction ends, no sibling decides to wait or wakes the next one (see `app.store.locks`)."""
+    _model, _column, target = _target(row)
+    await transaction_lock(session, "delivery-order", target, row.authorization_id)
+
+
+async def lock_fan_outs(session: AsyncSession, authorization_id: uuid.UUID) -> None:
+    """Until this transaction ends, no other fan-out of this authorization checks or wakes its successor."""
+    await transaction_lock(session, "fan-out-order", authorization_id)
+
+
+def _fan_outs(authorization_id: uuid.UUID) -> Any:
+    return select(Job.id).where(
+        Job.kind == FAN_OUT,
+        Job.authorization_id == authorization_id,
+        Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
     )
+
+
+async def earlier_fan_out_pending(session: AsyncSession, authorization_id: uuid.UUID, job_id: int) -> bool:
+    """Whether an earlier event of this authorization still waits for (or is in) its fan-out."""
+    found = await session.scalar(_fan_outs(authorization_id).where(Job.id < job_id).limit(1))
+    return found is not None
+
+
+async def wake_next_fan_out(session: AsyncSession, authorization_id: uuid.UUID, job_id: int, *, now: datetime) -> bool:
+    """Make the next fan-out of this authorization due now (if it waits); whether one did."""
+    later = _fan_outs(authorization_id).where(Job.id > job_id).order_by(Job.id).limit(1).scalar_subquery()
+    return await jobs.run_now(session, later, now=now)

@@ -1,0 +1,39 @@
+"""Transaction-scoped locks: serialize a check against the write that would change its answer.
+
+`transaction_lock(session, "namespace", *ids)` holds a lock named by its arguments until the
+session's transaction ends (commit or rollback), so two transactions that both take it run their
+statements after it one at a time, and the second sees what the first committed.
+
+- PostgreSQL: `pg_advisory_xact_lock` on a 64-bit key hashed from the name (one round trip; other
+  names never wait).
+- SQLite: the database's write lock, taken by an UPDATE that matches nothing. SQLite has one
+  writer, so every name is the same lock; it is taken anyway by the first write of any
+  transaction, and taking it before a check makes the check's reads part of the write transaction
+  (pysqlite runs reads before the first write outside any transaction, each on a fresh snapshot).
+
+Used by the per-target ordering of deliveries (`app.notifications.ordering`): a delivery that
+decides to wait for an earlier one and the earlier one waking it when it settles must not cross.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import false, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.store.models import Job
+
+
+def lock_key(namespace: str, *parts: object) -> int:
+    """A signed 64-bit key for `pg_advisory_xact_lock`, stable across processes."""
+    digest = hashlib.blake2b("|".join((namespace, *map(str, parts))).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def transaction_lock(session: AsyncSession, namespace: str, *parts: object) -> None:
+    """Block until this transaction holds the lock named (namespace, *parts); released at its end."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(lock_key(namespace, *parts))))
+        return
+    await session.execute(update(Job).where(false()).values(id=Job.id).execution_options(synchronize_session=False))
