@@ -207,3 +207,29 @@ def train(observations: Iterable[Observation], *, prior_strength: float = 10.0, 
     for observation in observations:
         model.add(observation)
     return model
+
+
+@dataclass(frozen=True, slots=True)
+class PayerRow:
+    """One payer of the history: decided items, how many were denied, and how denials fared on appeal."""
+
+    payer: str
+    items: int
+    denied: int
+    appealed: int
+    overturned: int
+
+    @property
+    def denial_rate(self) -> float:
+        return self.denied / self.items if self.items else 0.0
+
+    @property
+    def overturn_rate(self) -> float | None:
+        """Share of appealed denials the payer overturned (None: none appealed)."""
+        return self.overturned / self.appealed if self.appealed else None
+
+
+def payer_table(model: RiskModel) -> list[PayerRow]:
+    """Every payer of the model's history, most items first."""
+    rows = [PayerRow(p, c.total.n, c.total.denied, c.appealed, c.overturned) for p, c in model.payers.items()]
+    return sorted(rows, key=lambda r: (-r.items, r.payer))
