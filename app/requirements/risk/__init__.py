@@ -8,6 +8,7 @@ denied, why, and what changed the outcome; docs/denial-risk.md says how to read 
     service.py     training a scope (a client, or every client pooled) and loading the model that answers
     validation.py  the `$validate` issues that carry the risk
     tasks.py       the nightly `risk.train` job and `handlers()`
+    views.py       what the console shows: an open request's items, the per-payer table
 """
 
 from app.requirements.risk.explain import NO_MODEL, describe, reason_label
@@ -16,6 +17,7 @@ from app.requirements.risk.model import Advice, Estimate, Lacking, PayerCounts, 
 from app.requirements.risk.service import LoadedModel, RiskSettings, Trained, model_for, read_stored, train_all
 from app.requirements.risk.tasks import TRAIN, ensure_training_job, handlers
 from app.requirements.risk.validation import risk_issues
+from app.requirements.risk.views import ItemRisk, PayerRates, RequestRisk, payer_rates, request_risk
 
 __all__ = [
     "FACTORS",
@@ -24,11 +26,14 @@ __all__ = [
     "Advice",
     "Estimate",
     "ItemFeatures",
+    "ItemRisk",
     "Lacking",
     "LoadedModel",
     "Observation",
     "PayerCounts",
+    "PayerRates",
     "PayerRow",
+    "RequestRisk",
     "RiskModel",
     "RiskSettings",
     "Trained",
@@ -38,9 +43,11 @@ __all__ = [
     "handlers",
     "item_features",
     "model_for",
+    "payer_rates",
     "payer_table",
     "read_stored",
     "reason_label",
+    "request_risk",
     "risk_issues",
     "train",
     "train_all",

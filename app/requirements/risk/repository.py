@@ -149,3 +149,29 @@ async def drop_versions_before(session: AsyncSession, client_id: str | None, ver
         delete(RiskModelVersion).where(_scope(client_id), RiskModelVersion.version < version)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRequest:
+    client_id: str
+    payer_id: str
+    kind: AuthorizationKind
+    status: str
+    request_document: bytes
+
+
+async def stored_request(
+    session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None
+) -> StoredRequest | None:
+    """One request as stored (client None: an admin's read, any client)."""
+    statement = select(
+        Authorization.client_id,
+        Authorization.payer_id,
+        Authorization.kind,
+        Authorization.status,
+        Authorization.request_document,
+    ).where(Authorization.id == authorization_id)
+    if client_id is not None:
+        statement = statement.where(Authorization.client_id == client_id)
+    row = (await session.execute(statement)).first()
+    return StoredRequest(row[0], row[1], row[2], str(row[3]), row[4]) if row is not None else None
