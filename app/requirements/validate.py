@@ -58,7 +58,14 @@ async def validate_submission(deps: ValidateDeps, principal: Principal, parsed: 
             programs=deps.programs.for_payer(entry.id),
         )
         risk = await risk_issues(
-            session, deps.settings, principal.client_id, entry.id, request, facts, check.assessment.findings
+            session,
+            deps.settings,
+            principal.client_id,
+            entry.id,
+            request,
+            facts,
+            check.assessment.findings,
+            now=deps.clock(),
         )
     assessment = check.assessment
     refuse = assessment.on_findings == "refuse"

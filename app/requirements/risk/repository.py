@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.codes import AuthorizationKind, ReviewAction
@@ -175,3 +175,26 @@ async def stored_request(
         statement = statement.where(Authorization.client_id == client_id)
     row = (await session.execute(statement)).first()
     return StoredRequest(row[0], row[1], row[2], str(row[3]), row[4]) if row is not None else None
+
+
+async def recent_outcomes(
+    session: AsyncSession, client_id: str, payer_id: str, provider: str, *, since: datetime
+) -> tuple[int, int]:
+    """(decided, denied) items of the client's requests from `provider` to `payer_id` received since `since`."""
+    denied = func.sum(case((AuthorizationItem.decision_code == ReviewAction.NOT_CERTIFIED.value, 1), else_=0))
+    row = (
+        await session.execute(
+            select(func.count(), denied)
+            .select_from(AuthorizationItem)
+            .join(Authorization, Authorization.id == AuthorizationItem.authorization_id)
+            .where(
+                Authorization.client_id == client_id,
+                Authorization.provider_identifier == provider,
+                Authorization.payer_id == payer_id,
+                Authorization.received_at >= since,
+                AuthorizationItem.decision_code.in_(DECIDED),
+                AuthorizationItem.cancelled.is_(False),
+            )
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)

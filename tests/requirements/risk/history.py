@@ -16,6 +16,7 @@ from tests.support.coverage import claim_of, pas_bundle
 from tests.support.rows import make_authorization
 
 DENIAL_REASON = "https://codesystem.x12.org/external/886|documentation"
+PROVIDER = "http://hl7.org/fhir/sid/us-npi|1234567893"  # the requesting provider of tests.support.bundles
 
 
 @cache
@@ -48,6 +49,7 @@ class Batch:
     referral: bool = False
     appealed_overturned: int = 0  # of the denied ones, appealed and overturned (their items then read A1)
     attached: int = 0  # of the approved ones without documentation in the Bundle, sent a CDex attachment after
+    provider: str = PROVIDER
 
 
 async def add_history(session: AsyncSession, batches: list[Batch], start: datetime) -> None:
@@ -57,7 +59,7 @@ async def add_history(session: AsyncSession, batches: list[Batch], start: dateti
         document = request_bytes(batch.code, documentation=batch.documentation, referral=batch.referral)
         for n in range(batch.count):
             at += timedelta(minutes=1)
-            row = make_authorization(batch.client_id, at)
+            row = make_authorization(batch.client_id, at, provider=batch.provider)
             row.payer_id, row.kind, row.request_document = batch.payer, AuthorizationKind.PRIOR, document
             denied = n < batch.denied
             overturned = n < batch.appealed_overturned
