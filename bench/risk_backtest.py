@@ -13,17 +13,26 @@ items sent after. Printed for the model and two baselines in the same run (the p
 denial rate in the training window; the rules-based findings alone: the training denial rate of
 items with a finding, and without): Brier score, AUC and a calibration table, on the items the
 model answers (it refuses thin cells); then the rates the model recovered against the truth.
+
+On a hub's own store instead of a generated history (the same code reads it as `epa risk train` does):
+
+    .venv/bin/python -m bench.risk_backtest --database URL [--client C] --split 2026-09-01
+
+(without --client every client's history, pooled; stored requests carry no findings, so there the
+findings baseline is the overall rate).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from app.requirements.risk import ItemFeatures, Observation, RiskModel, train
+from app.requirements.risk import History, ItemFeatures, Observation, RiskModel, train
+from app.store.database import create_engine, create_session_factory
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CODES = ("72148", "72141", "70551", "97110", "97140", "E0601", "99213")
@@ -174,13 +183,13 @@ def backtest(
         ("rules findings alone", lambda o, p: by_findings(o.features)),
     ]
     scores = []
-    for name, predict in methods:
+    for name, predict in methods if scored else ():
         predicted = [predict(o, p) for o, p in scored]
         scores.append(Scores(name, brier(predicted, actual), auc(predicted, actual), calibration(predicted, actual)))
     return Backtest(len(before), len(after), len(scored), model, tuple(scores))
 
 
-def _print(result: Backtest, history: Sequence[Observation]) -> None:
+def _print(result: Backtest, *, probe: bool) -> None:
     print(
         f"trained on {result.trained_on} items, tested on {result.tested_on} later items, "
         f"{result.answered} answered ({result.answered / max(result.tested_on, 1):.1%}; "
@@ -193,6 +202,8 @@ def _print(result: Backtest, history: Sequence[Observation]) -> None:
         print(f"calibration, {s.name}: band  items  predicted  observed")
         for band, n, mean, observed in s.calibration:
             print(f"  {band:>9} {n:6d}  {mean:9.3f}  {observed:8.3f}")
+    if not probe:
+        return
     print("recovered against the truth (prior requests with a diagnosis):")
     probes = [
         ItemFeatures("acme", "72148", "prior", False, False, True),
@@ -211,6 +222,16 @@ def _print(result: Backtest, history: Sequence[Observation]) -> None:
         )
 
 
+async def stored_history(url: str, client_id: str | None) -> list[Observation]:
+    """Every decided item of a hub's store (one client's, or every client's when None)."""
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return [o async for o in History().observations(session, client_id)]
+    finally:
+        await engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=20_000)
@@ -218,11 +239,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--split-day", type=int, default=270)
     parser.add_argument("--min-sample", type=int, default=20)
     parser.add_argument("--prior-strength", type=float, default=10.0)
+    parser.add_argument("--database", help="a hub's database URL: backtest its own history")
+    parser.add_argument("--client", help="with --database: only this client's history")
+    parser.add_argument("--split", type=date.fromisoformat, help="with --database: train before this day (UTC)")
     args = parser.parse_args(argv)
-    history = generate(args.items, args.seed)
-    split = START + timedelta(days=args.split_day)
+    if args.database:
+        if args.split is None:
+            parser.error("--database needs --split")
+        history = asyncio.run(stored_history(args.database, args.client))
+        split = datetime.combine(args.split, datetime.min.time(), tzinfo=UTC)
+    else:
+        history = generate(args.items, args.seed)
+        split = START + timedelta(days=args.split_day)
     result = backtest(history, split, prior_strength=args.prior_strength, min_sample=args.min_sample)
-    _print(result, history)
+    _print(result, probe=not args.database)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ denied, why, and what changed the outcome; docs/denial-risk.md says how to read 
 from app.requirements.risk.explain import NO_MODEL, describe, reason_label
 from app.requirements.risk.features import FACTORS, ItemFeatures, Observation, family_of, item_features
 from app.requirements.risk.model import Advice, Estimate, Lacking, PayerCounts, PayerRow, RiskModel, payer_table, train
-from app.requirements.risk.service import LoadedModel, RiskSettings, Trained, model_for, read_stored, train_all
+from app.requirements.risk.service import History, LoadedModel, RiskSettings, Trained, model_for, read_stored, train_all
 from app.requirements.risk.tasks import TRAIN, ensure_training_job, handlers
 from app.requirements.risk.validation import risk_issues
 from app.requirements.risk.views import ItemRisk, PayerRates, RequestRisk, payer_rates, request_risk
@@ -25,6 +25,7 @@ __all__ = [
     "TRAIN",
     "Advice",
     "Estimate",
+    "History",
     "ItemFeatures",
     "ItemRisk",
     "Lacking",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -93,31 +94,45 @@ def _observations(
     return found
 
 
+@dataclass(slots=True)
+class History:
+    """A scope's decided history, read page by page (`skipped`: stored requests that could not be read)."""
+
+    skipped: int = 0
+    until: datetime | None = None  # the newest request read
+
+    async def observations(self, session: AsyncSession, client_id: str | None) -> AsyncIterator[Observation]:
+        """Every decided item of the scope (a client's, or every client's when None), oldest request first."""
+        after: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            page = await repository.decided_requests(session, client_id, after=after, limit=PAGE)
+            if not page:
+                return
+            ids = [r.id for r in page]
+            items = await repository.decided_items(session, ids)
+            attachments = await repository.attachment_counts(session, ids)
+            appeals = await repository.first_appeals(session, ids)
+            for request in page:
+                found = _observations(
+                    request, items.get(request.id, []), attachments.get(request.id, 0), appeals.get(request.id)
+                )
+                if found is None:
+                    self.skipped += 1
+                for observation in found or ():
+                    yield observation
+            after = (page[-1].received_at, page[-1].id)
+            self.until = after[0]
+
+
 async def train_scope(
     session: AsyncSession, client_id: str | None, *, prior_strength: float, min_sample: int, now: datetime
 ) -> Trained:
     """Count one scope's history (a client's, or every client's when None) into a new model version."""
     model = RiskModel(prior_strength, min_sample)
-    after: tuple[datetime, uuid.UUID] | None = None
-    skipped = 0
-    while True:
-        page = await repository.decided_requests(session, client_id, after=after, limit=PAGE)
-        if not page:
-            break
-        ids = [r.id for r in page]
-        items = await repository.decided_items(session, ids)
-        attachments = await repository.attachment_counts(session, ids)
-        appeals = await repository.first_appeals(session, ids)
-        for request in page:
-            observations = _observations(
-                request, items.get(request.id, []), attachments.get(request.id, 0), appeals.get(request.id)
-            )
-            if observations is None:
-                skipped += 1
-                continue
-            for observation in observations:
-                model.add(observation)
-        after = (page[-1].received_at, page[-1].id)
+    history = History()
+    async for observation in history.observations(session, client_id):
+        model.add(observation)
+    skipped = history.skipped
     latest = await repository.latest_model(session, client_id)
     version = latest.version + 1 if latest is not None else 1
     row = RiskModelVersion(
@@ -125,7 +140,7 @@ async def train_scope(
         version=version,
         trained_at=now,
         items=model.hub.n,
-        history_until=after[0] if after else None,
+        history_until=history.until,
         data=model.to_data(),
     )
     await repository.add_model(session, row)

@@ -16,6 +16,7 @@ from app.requirements import risk
 from app.runtime import Runtime
 from app.store.models import Job, RiskModelVersion
 from app.worker import default_handlers
+from bench.risk_backtest import backtest, stored_history
 from tests.requirements.risk.history import Batch, add_history
 from tests.support.clock import MovableClock
 from tests.support.processes import run_epa
@@ -155,3 +156,17 @@ async def test_epa_risk_train_and_payers(runtime: Runtime, tmp_path: Path) -> No
     )
     assert missing.returncode == 2
     assert "epa risk train" in missing.stderr
+
+
+async def test_the_backtest_reads_a_hubs_own_store(runtime: Runtime) -> None:
+    async with runtime.sessions() as session:
+        await add_history(session, [*ACME, Batch("clinic-b", "acme", "99213", 25, 0)], START)
+    history = await stored_history(runtime.settings.effective_database_url, "clinic-a")
+    assert len(history) == 130
+    assert [o.at for o in history] == sorted(o.at for o in history)
+    assert sum(o.denied for o in history) == 36
+    assert sum(o.overturned for o in history) == 6
+    result = backtest(history, history[120].at, min_sample=5)
+    assert (result.trained_on, result.tested_on, result.answered) == (120, 10, 10)
+    assert [s.name for s in result.scores] == ["rates model", "payer's overall rate", "rules findings alone"]
+    assert backtest(history, history[3].at).scores == ()  # nothing answered: no scores, no division by zero
