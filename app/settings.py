@@ -165,6 +165,22 @@ class Settings(BaseSettings):
     carry_over_warning_days: int = Field(
         default=14, ge=1, le=90, description="How far ahead of a carried-over window's end `expiring` fires."
     )
+    # Denial risk (docs/denial-risk.md)
+    risk_min_sample: int = Field(
+        default=20,
+        ge=5,
+        le=10_000,
+        description="Decided items a (payer, family, kind) cell needs before a risk is shown.",
+    )
+    risk_prior_strength: float = Field(
+        default=10.0, gt=0, le=1_000, description="Pseudo-observations of the Beta prior toward the parent rate."
+    )
+    risk_pooled: bool = Field(
+        default=False, description="Answer from every client's history pooled (counts only); off: each client's own."
+    )
+    risk_train_interval_hours: float = Field(
+        default=24.0, gt=0, le=168, description="How often the worker retrains the denial-risk models."
+    )
 
     @field_validator("token_signing_key", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app import authorizations, notifications
+from app import authorizations, notifications, requirements
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.jobs.heartbeat import beating, interval_for
 from app.jobs.loop import JobObserver, Worker
@@ -72,6 +72,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
         PRUNE: prune_handler(runtime.settings),
         **authorizations.handlers(runtime),
         **notifications.handlers(runtime),
+        **requirements.risk.handlers(runtime),
     }
 
 
@@ -102,14 +103,17 @@ def worker_from_settings(
 
 
 async def schedule_housekeeping(worker: Worker) -> None:
-    """Make sure the retention job is queued (every worker checks at start; one suffices)."""
-    if PRUNE not in worker.handlers:
+    """Make sure the retention and denial-risk training jobs are queued (every worker checks at start)."""
+    if PRUNE not in worker.handlers and requirements.risk.TRAIN not in worker.handlers:
         return
     try:
         async with worker.sessions() as session, session.begin():
-            await ensure_prune_job(session, now=worker.clock())
+            if PRUNE in worker.handlers:
+                await ensure_prune_job(session, now=worker.clock())
+            if requirements.risk.TRAIN in worker.handlers:
+                await requirements.risk.ensure_training_job(session, now=worker.clock())
     except Exception as exc:  # the database may be briefly away; the next start tries again
-        log.warning("could not schedule the retention job", extra={"error_type": type(exc).__name__})
+        log.warning("could not schedule the housekeeping jobs", extra={"error_type": type(exc).__name__})
 
 
 @asynccontextmanager

@@ -21,6 +21,7 @@ from app.cli.jobs import jobs_cli
 from app.cli.payers import payers_cli
 from app.cli.prune import prune_command
 from app.cli.report import report
+from app.cli.risk import risk_cli
 from app.cli.rules import rules_cli
 from app.cli.service import serve, worker
 from app.cli.token import token
@@ -41,6 +42,7 @@ cli.add_typer(jobs_cli, name="jobs")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(payers_cli, name="payers")
 cli.add_typer(carry_over_cli, name="carried-over")
+cli.add_typer(risk_cli, name="risk")
 
 
 def _version(value: bool) -> None:

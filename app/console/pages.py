@@ -1,4 +1,5 @@
-"""Console pages (GET): the worklist, one authorization, jobs, webhook endpoints and deliveries, the report.
+"""Console pages (GET): the worklist, one authorization (with its denial risk while open), jobs, webhook
+endpoints and deliveries, the report, the per-payer denial and overturn rates.
 
 Each page calls the same services as the JSON API, scoped to the operator's principal.
 """
@@ -12,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app import operations
+from app import operations, requirements
 from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import OperatorDep
 from app.console.chart import decision_time_chart
@@ -100,7 +101,10 @@ async def detail(
         now=runtime.clock(),
         base_url=runtime.settings.base_url,
     )
-    return render(request, operator, "detail.html", {"a": answer.detail})
+    risk = await requirements.risk.request_risk(
+        session, authorization_id, operator.principal.scope_client_id, runtime.settings
+    )
+    return render(request, operator, "detail.html", {"a": answer.detail, "risk": risk})
 
 
 @router.get("/jobs")
@@ -174,3 +178,19 @@ async def report(
         "period": {"from": query.start.date().isoformat(), "to": _to_day(query.end).isoformat(), "payer": payer or ""},
     }
     return render(request, operator, "report.html", context)
+
+
+@router.get("/risk")
+async def risk_rates(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    operator: OperatorDep,
+    client: Annotated[str | None, Query(max_length=128)] = None,
+) -> Response:
+    """Per payer: denial rate and overturn rate on appeal, from the model that answers the client (an admin
+    names the client)."""
+    client_id = operator.principal.scope_client_id or _blank(client)
+    rates = await requirements.risk.payer_rates(session, client_id, runtime.settings) if client_id else None
+    context = {"rates": rates, "client": client_id or "", "admin": operator.principal.scope_client_id is None}
+    return render(request, operator, "risk.html", context)

@@ -1,6 +1,10 @@
-"""`Claim/$validate`: the pre-submission check of a PAS request Bundle, nothing stored, no payer call."""
+"""`Claim/$validate`: the pre-submission check of a PAS request Bundle, nothing stored, no payer call.
+
+Each item also gets its denial risk from the hub's own history (`app.requirements.risk`)."""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from app.authorizations import RequirementsDeps, check_submission
 from app.coverage.evaluate import Determination
@@ -8,6 +12,7 @@ from app.coverage.findings import CLAIM, FindingKind
 from app.domain.model import PriorAuthRequest
 from app.errors import Issue
 from app.fhir.submit import ParsedSubmission
+from app.requirements.risk import RiskSettings, risk_issues
 from app.security.principal import Principal
 
 _PA_TEXT = {
@@ -16,6 +21,10 @@ _PA_TEXT = {
     "performpa": "prior authorization required from the performing provider",
     "conditional": "the payer decides",
 }
+
+
+class ValidateDeps(RequirementsDeps, RiskSettings, Protocol):
+    """The rules in force, sessions and clock, and the settings (which denial-risk model answers)."""
 
 
 def _summary(position: int, request: PriorAuthRequest, determination: Determination) -> Issue:
@@ -31,20 +40,32 @@ def _summary(position: int, request: PriorAuthRequest, determination: Determinat
     return Issue(text=text, code="informational", severity="information", expression=f"{CLAIM}.item[{position}]")
 
 
-async def validate_submission(deps: RequirementsDeps, principal: Principal, parsed: ParsedSubmission) -> list[Issue]:
+async def validate_submission(deps: ValidateDeps, principal: Principal, parsed: ParsedSubmission) -> list[Issue]:
     """Every finding (error when the payer refuses such requests or the item is not covered, else warning),
-    the parser's warnings, and one informational line per item saying what the rules require."""
+    the parser's warnings, one informational line per item saying what the rules require, and one with its
+    denial risk."""
     request = parsed.request
     entry = deps.payers.route(request.insurer, request.payor)
+    facts = parsed.facts()
     async with deps.sessions() as session:
         check = await check_submission(
             session,
             principal.client_id,
             deps.coverage.current.for_payer(entry.id),
             request,
-            parsed.facts(),
+            facts,
             now=deps.clock(),
             programs=deps.programs.for_payer(entry.id),
+        )
+        risk = await risk_issues(
+            session,
+            deps.settings,
+            principal.client_id,
+            entry.id,
+            request,
+            facts,
+            check.assessment.findings,
+            now=deps.clock(),
         )
     assessment = check.assessment
     refuse = assessment.on_findings == "refuse"
@@ -56,4 +77,4 @@ async def validate_submission(deps: RequirementsDeps, principal: Principal, pars
         determination = assessment.determinations.get(item.sequence)
         if determination is not None:
             issues.append(_summary(position, request, determination))
-    return issues
+    return issues + risk

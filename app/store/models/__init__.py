@@ -7,6 +7,7 @@
     jobs.py            the job queue, the workers' heartbeats
     notifications.py   webhook endpoints, deliveries and attempts; FHIR Subscriptions and their notifications
     security.py        client registrations, used client assertions, audit records
+    risk.py            the denial-risk models, versioned, as data
 
 Importing this package registers every table on `Base.metadata` (what Alembic compares).
 """
@@ -31,6 +32,7 @@ from app.store.models.notifications import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from app.store.models.risk import RiskModelVersion
 from app.store.models.security import AuditRecord, ClientRegistration, RevokedConsoleSession, UsedAssertion
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "Job",
     "QuantityNumeric",
     "RevokedConsoleSession",
+    "RiskModelVersion",
     "SubscriptionNotification",
     "UsedAssertion",
     "WebhookAttempt",
