@@ -1,0 +1,33 @@
+"""The `x12-278` payer adapter's room: ASC X12 005010X217 278 for payers reached through a
+clearinghouse. The codec (pure): `encode_request`, `decode_response`, `to_reply`; the tables in
+`tables.toml`; the generic X12 layer (pyx12) behind `read_interchange`."""
+
+from app.payers.x12_278.decode import Decoded278, decode_response
+from app.payers.x12_278.encode import Purpose, encode_request
+from app.payers.x12_278.envelope import Control, Parties
+from app.payers.x12_278.errors import X12ProtocolError, X12SyntaxError, X12ValueError
+from app.payers.x12_278.people import People, Person, people_of
+from app.payers.x12_278.reader import Interchange, read_interchange
+from app.payers.x12_278.reply import check_answers, decisions_of, rejection_issues, to_reply, view
+
+__all__ = [
+    "Control",
+    "Decoded278",
+    "Interchange",
+    "Parties",
+    "People",
+    "Person",
+    "Purpose",
+    "X12ProtocolError",
+    "X12SyntaxError",
+    "X12ValueError",
+    "check_answers",
+    "decisions_of",
+    "decode_response",
+    "encode_request",
+    "people_of",
+    "read_interchange",
+    "rejection_issues",
+    "to_reply",
+    "view",
+]
