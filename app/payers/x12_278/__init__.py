@@ -3,12 +3,13 @@ clearinghouse. The codec (pure): `encode_request`, `decode_response`, `to_reply`
 `tables.toml`; the generic X12 layer (pyx12) behind `read_interchange`."""
 
 from app.payers.x12_278.decode import Decoded278, decode_response
-from app.payers.x12_278.encode import Purpose, encode_request
+from app.payers.x12_278.encode import Purpose, encode_request, trace_for
 from app.payers.x12_278.envelope import Control, Parties
 from app.payers.x12_278.errors import X12ProtocolError, X12SyntaxError, X12ValueError
 from app.payers.x12_278.people import People, Person, people_of
 from app.payers.x12_278.reader import Interchange, read_interchange
-from app.payers.x12_278.reply import check_answers, decisions_of, rejection_issues, to_reply, view
+from app.payers.x12_278.reply import check_answers, decisions_of, rejection_issues, summary, to_reply, view
+from app.payers.x12_278.settings import X12Settings
 
 __all__ = [
     "Control",
@@ -19,6 +20,7 @@ __all__ = [
     "Person",
     "Purpose",
     "X12ProtocolError",
+    "X12Settings",
     "X12SyntaxError",
     "X12ValueError",
     "check_answers",
@@ -28,6 +30,8 @@ __all__ = [
     "people_of",
     "read_interchange",
     "rejection_issues",
+    "summary",
     "to_reply",
+    "trace_for",
     "view",
 ]

@@ -16,6 +16,7 @@ service segments come from `tables.toml`. Every TRN carries the trace number: th
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -27,6 +28,7 @@ from app.payers.x12_278.segments import Segment, render, safe_text, segment
 from app.payers.x12_278.tables import Tables, tables
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+TRACE_PREFIX = "EPA"
 MAX_DIAGNOSES = 12
 
 
@@ -38,6 +40,12 @@ class Purpose:
     cancel: bool = False
     previous_authorization: str | None = None
     administrative_reference: str | None = None
+
+
+def trace_for(key: str) -> str:
+    """The trace number (BHT03, TRN02) of the 278 the hub sends for `key` (an authorization id and what
+    the 278 does): stable, so a retried request carries the same trace, and no PHI."""
+    return TRACE_PREFIX + hashlib.sha256(key.encode()).hexdigest()[:27].upper()
 
 
 def certification_type(request: PriorAuthRequest, purpose: Purpose, t: Tables) -> str:

@@ -8,8 +8,9 @@ A response that echoes another request's trace is refused (`X12ProtocolError`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from app.domain.lifecycle import roll_up
 from app.domain.model import Coding, ItemDecision, PayerReply, PriorAuthRequest
 from app.errors import Issue
 from app.payers.x12_278.decode import Answer, Decoded278, Rejection, service_sequence
@@ -77,7 +78,12 @@ def _decision(sequence: int, answer: Answer, event: Answer | None, system: str |
 
 def decisions_of(decoded: Decoded278, request: PriorAuthRequest) -> tuple[ItemDecision, ...]:
     """One decision per item the response decides (`X12ProtocolError` when it decides nothing known)."""
-    sequences = [item.sequence for item in request.items]
+    systems = {item.sequence: item.product_or_service.system for item in request.items}
+    return decide(decoded, [item.sequence for item in request.items], systems)
+
+
+def decide(decoded: Decoded278, sequences: list[int], systems: dict[int, str | None]) -> tuple[ItemDecision, ...]:
+    """The decisions on the items `sequences` (their code systems in `systems`, for an A6's service)."""
     event = decoded.event if decoded.event and decoded.event.action else None
     by_item: dict[int, Answer] = {}
     for position, service in enumerate(decoded.services):
@@ -88,8 +94,7 @@ def decisions_of(decoded: Decoded278, request: PriorAuthRequest) -> tuple[ItemDe
             raise X12ProtocolError(f"a 2000F loop (position {position + 1}) answers no item of the request")
         if service.action is not None or event is not None:
             by_item[sequence] = service
-    systems = {item.sequence: item.product_or_service.system for item in request.items}
-    decisions = [_decision(seq, by_item[seq], event, systems[seq]) for seq in sequences if seq in by_item]
+    decisions = [_decision(seq, by_item[seq], event, systems.get(seq)) for seq in sequences if seq in by_item]
     if event is not None:
         decisions.extend(_decision(seq, event, None) for seq in sequences if seq not in by_item)
     if not decisions:
@@ -134,6 +139,27 @@ def rejection_issues(rejections: tuple[Rejection, ...], request: PriorAuthReques
             )
         )
     return issues
+
+
+def summary(decoded: Decoded278) -> dict[str, object]:
+    """What a 278 response says, without the request (`epa x12 decode`): the decisions on the items
+    its 2000F loops name (by echoed trace, else by position), the whole request's status, the AAAs."""
+    sequences = [service_sequence(decoded, s) or n for n, s in enumerate(decoded.services, start=1)]
+    rejected = [asdict(r) for r in decoded.rejections]
+    event = decoded.event
+    decided = (event is not None and event.action is not None) or any(s.action for s in decoded.services)
+    decisions = decide(decoded, sequences or [1], {}) if decided else ()
+    status = roll_up(d.action for d in decisions).value if decisions else ("rejected" if rejected else "no-decision")
+    return {
+        "interchange": decoded.interchange.control_number,
+        "transaction": decoded.transaction_control,
+        "trace": decoded.reference,
+        "status": status,
+        "authorization_number": event.number if event else None,
+        "administrative_reference": event.administrative_reference if event else None,
+        "decisions": [asdict(view(d)) for d in decisions],
+        "rejections": rejected,
+    }
 
 
 def view(decision: ItemDecision) -> DecisionView:
