@@ -1,7 +1,8 @@
-"""The `x12-278` payer adapter's room: ASC X12 005010X217 278 for payers reached through a
-clearinghouse. The codec (pure): `encode_request`, `decode_response`, `to_reply`; the tables in
+"""The `x12-278` payer adapter's room (entry point `create_adapter`): ASC X12 005010X217 278 for
+payers reached through a clearinghouse. The codec (pure): `encode_request`, `decode_response`, `to_reply`; the tables in
 `tables.toml`; the generic X12 layer (pyx12) behind `read_interchange`."""
 
+from app.payers.x12_278.adapter import X12Adapter, create_adapter
 from app.payers.x12_278.decode import Decoded278, decode_response
 from app.payers.x12_278.encode import Purpose, encode_request, trace_for
 from app.payers.x12_278.envelope import Control, Parties
@@ -19,11 +20,13 @@ __all__ = [
     "People",
     "Person",
     "Purpose",
+    "X12Adapter",
     "X12ProtocolError",
     "X12Settings",
     "X12SyntaxError",
     "X12ValueError",
     "check_answers",
+    "create_adapter",
     "decisions_of",
     "decode_response",
     "encode_request",

@@ -199,8 +199,11 @@ def encode_request(
     people: People | None = None,
     purpose: Purpose | None = None,
     newline: bool = False,
+    inquiry: bool = False,
 ) -> str:
-    """The 278 request interchange for `request` (X12 text)."""
+    """The 278 request interchange for `request` (X12 text); `inquiry`: the same loops as a 005010X215
+    inquiry about a request sent before (the payer's references in `purpose`)."""
     body = transaction_body(request, parties, trace, people or People(), purpose or Purpose(), control.at)
-    segments = wrap(body, parties, control, tables().envelope.implementation)
+    env = tables().envelope
+    segments = wrap(body, parties, control, env.inquiry_implementation if inquiry else env.implementation)
     return render(segments, newline=newline)

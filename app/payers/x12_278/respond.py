@@ -67,7 +67,7 @@ def respond(request_text: str, script: Script, parties: Parties, control: Contro
     for seg in transaction.segments:
         tag = seg.tag
         if tag == "BHT":
-            reference = seg.get(3)
+            reference = script.trace_override or seg.get(3)
             at = control.at
             body.append(segment("BHT", seg.get(1), t.envelope.bht_response, reference, d8(at), at.strftime("%H%M")))
         elif tag == "HL":
@@ -100,4 +100,4 @@ def respond(request_text: str, script: Script, parties: Parties, control: Contro
             body.append(segment(tag, (seg.get(1, 1), scripted.service), *seg.elements[1:]))
         elif tag != "REF":
             body.append(seg)
-    return render(wrap(body, parties, control, t.envelope.implementation))
+    return render(wrap(body, parties, control, transaction.implementation))
