@@ -60,7 +60,9 @@ def read_interchange(text: str) -> Interchange:
         reader = X12Reader(io.StringIO(stripped))
         segments = [_segment(s, reader.seg_term, reader.ele_term, reader.subele_term) for s in reader]
         reader.cleanup()
-    except (X12Error, IndexError, ValueError, TypeError, AttributeError) as exc:
+    except X12Error as exc:
+        raise X12SyntaxError(f"the interchange does not parse ({type(exc).__name__})") from None
+    except Exception as exc:  # pyx12 meets untrusted text: whatever it raises means "does not parse"
         raise X12SyntaxError(f"the interchange does not parse ({type(exc).__name__})") from None
     errors = reader.pop_errors()
     if errors:
@@ -70,6 +72,8 @@ def read_interchange(text: str) -> Interchange:
 
 
 def _assemble(segments: list[Segment]) -> Interchange:
+    if not segments or segments[0].tag != "ISA" or len(segments[0].elements) < 16:
+        raise X12SyntaxError("the interchange has no ISA segment")
     isa = segments[0]
     groups: list[str] = []
     transactions: list[Transaction] = []
