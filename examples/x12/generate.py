@@ -4,7 +4,8 @@
 
 Each `<case>.request.x12` is the 278 request `epa x12 encode` makes of a PAS example Bundle; each
 `<case>.response.x12` is the answer the scripted payer of the tests (`app.payers.x12_278.respond`)
-gives to it. Fixed control numbers and times, so the files only change when the codec does.
+gives to it; `inquiry` is the 005010X215 inquiry that follows `pended` up. Fixed control numbers and
+times, so the files only change when the codec does.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ PAYER = Parties("CLEARHOUSE", "EPAHUB", "ACME01")
 AT = datetime(2030, 5, 1, 9, 30, tzinfo=UTC)
 PERIOD = Period(date(2030, 5, 10), date(2030, 11, 9))
 
+INQUIRY = Purpose(administrative_reference="ADM-1004")
 CASES: dict[str, tuple[str, Purpose, Script]] = {
     "certified": ("approve.json", Purpose(), Script(event=Scripted("A1", "AUTH-1001", period=PERIOD))),
     "partial": ("drug-expedited.json", Purpose(), Script(items={1: Scripted("A2", "AUTH-1002", quantity=Decimal(6))})),
@@ -36,6 +38,7 @@ CASES: dict[str, tuple[str, Purpose, Script]] = {
     "rejected": ("approve.json", Purpose(), Script(rejections={"2010C": ("72", "C")})),
     "update": ("update.json", Purpose(previous_authorization="AUTH-1001"), Script(event=Scripted("A1", "AUTH-1001"))),
     "cancel": ("cancel.json", Purpose(previous_authorization="AUTH-1001"), Script(event=Scripted("C"))),
+    "inquiry": ("pend.json", INQUIRY, Script(event=Scripted("A1", "AUTH-1004", period=PERIOD))),  # X215, after "pended"
 }
 
 
@@ -50,6 +53,7 @@ def main() -> None:
             trace=trace,
             people=people_of(parsed.bundle_bytes),
             purpose=purpose,
+            inquiry=case == "inquiry",
         )
         response = respond(request, script, PAYER, Control(5000 + n, 5000 + n, AT))
         (HERE / f"{case}.request.x12").write_text(request.replace("~", "~\n"), encoding="ascii")

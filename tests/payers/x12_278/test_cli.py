@@ -25,6 +25,7 @@ STATUSES = {
     "rejected": "rejected",
     "update": "approved",
     "cancel": "cancelled",
+    "inquiry": "approved",
 }
 
 
