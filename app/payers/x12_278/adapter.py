@@ -70,13 +70,13 @@ class X12Adapter:
         self._payer = context.payer_id
 
     async def submit(self, submission: PayerSubmission) -> PayerReply:
-        key = f"{submission.authorization_id}:submit:{submission.request.bundle_identifier.key()}"
-        return await self._exchange(submission.request, submission.bundle, trace_for(key), Purpose(), inquiry=False)
+        trace = _submit_trace(submission.authorization_id, submission.request)
+        return await self._exchange(submission.request, submission.bundle, trace, Purpose(), inquiry=False)
 
     async def inquire(self, reference: PayerReference) -> PayerReply:
         known = reference_of(reference.payer_reference)
         purpose = Purpose(previous_authorization=known.get("bb"), administrative_reference=known.get("nt"))
-        trace = known.get("trace") or trace_for(f"{reference.authorization_id}:submit")
+        trace = known.get("trace") or _submit_trace(reference.authorization_id, reference.request)
         return await self._exchange(reference.request, reference.bundle, trace, purpose, inquiry=True)
 
     async def cancel(self, reference: PayerReference) -> PayerReply:
@@ -144,6 +144,11 @@ class X12Adapter:
             return to_reply(decoded, request, payer_reference=orjson.dumps(kept).decode())
         except X12ProtocolError as exc:
             raise PayerProtocolError(f"the 278 answer to interchange {number:09d} is unusable: {exc}") from exc
+
+
+def _submit_trace(authorization_id: str, request: PriorAuthRequest) -> str:
+    """The trace of the 278 that submitted `request`: an inquiry without the payer's answer names it too."""
+    return trace_for(f"{authorization_id}:submit:{request.bundle_identifier.key()}")
 
 
 def _password(settings: X12Settings, context: AdapterContext) -> str:

@@ -226,3 +226,18 @@ async def test_nothing_from_the_278_reaches_the_logs(
     assert "x12 278 sent" in logged
     for secret in ("KIT-MEMBER-1", "AUTH-SECRET", "E0100", "s3cret"):
         assert secret not in logged
+
+
+async def test_an_inquiry_after_a_timeout_names_the_submitted_requests_trace(
+    house: Clearinghouse, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    house.submit = Answer("slow", delay=1.0)
+    house.inquiry = Answer(script=Script(event=Scripted("A1", "AUTH-1")))
+    x12 = adapter(house, http, tmp_path, timeout_seconds=0.3)
+    sub = submission()
+    with pytest.raises(PayerTimeout):
+        await x12.submit(sub)
+    reply = await x12.inquire(follow_up(sub, None))  # the payer never answered: no payer_reference
+    assert {d.action for d in reply.decisions} == {ReviewAction.CERTIFIED}
+    submitted, inquiry = (m.payload.split("BHT*0007*13*")[1].split("*")[0] for m in house.received)
+    assert inquiry == submitted
