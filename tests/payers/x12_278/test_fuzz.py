@@ -93,3 +93,29 @@ def test_any_request_is_a_well_formed_278_or_refused_for_a_delimiter(
         assert any(ch in "".join([*codes, member]) for ch in "*:~^")
         return
     read_interchange(text)  # envelope, counts and control numbers hold
+
+
+ACTIONS = st.sampled_from(["A1", "A2", "A3", "A4", "A6", "C", "CT", "NA"])
+ANSWER = st.builds(
+    Scripted,
+    action=ACTIONS,
+    number=st.one_of(st.none(), st.from_regex(r"[A-Z0-9]{1,12}", fullmatch=True)),
+    reason=st.one_of(st.none(), st.from_regex(r"[0-9A-Z]{2}", fullmatch=True)),
+    quantity=st.one_of(st.none(), st.decimals(1, 999, places=0)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(answers=st.dictionaries(st.sampled_from([1, 2, 3]), ANSWER, min_size=3, max_size=3))
+def test_what_the_payer_decides_per_service_comes_back_unchanged(answers: dict[int, Scripted]) -> None:
+    reply = to_reply(decode_response(answered(Script(items=answers))), sample_request())
+    for sequence, answer in answers.items():
+        decision = reply.decision_for(sequence)
+        assert decision is not None
+        assert decision.action.value == answer.action
+        assert decision.authorization_number == answer.number
+        assert [c.code for c in decision.reason_codes] == ([answer.reason] if answer.reason else [])
+        if answer.action in ("A1", "A2", "A6"):
+            assert decision.authorized_quantity == (answer.quantity if answer.quantity is not None else 4)
+        else:
+            assert decision.authorized_quantity is None
