@@ -26,6 +26,7 @@ from app.cli.rules import rules_cli
 from app.cli.service import serve, worker
 from app.cli.token import token
 from app.cli.webhooks import webhooks_cli
+from app.cli.x12 import x12_cli
 
 cli = typer.Typer(name="epa", help="Electronic prior authorization hub.", no_args_is_help=True, add_completion=False)
 cli.command("token")(token)
@@ -43,6 +44,7 @@ cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(payers_cli, name="payers")
 cli.add_typer(carry_over_cli, name="carried-over")
 cli.add_typer(risk_cli, name="risk")
+cli.add_typer(x12_cli, name="x12")
 
 
 def _version(value: bool) -> None:
