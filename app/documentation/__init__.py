@@ -1,0 +1,10 @@
+"""Documentation Templates and Rules (Da Vinci DTR 2.2.0): the payer's questionnaires as data.
+
+The face of the room: the questionnaires in force (`CatalogHolder`, held by the Runtime and
+reloaded with the coverage rules) and, for `epa rules check`, `read_catalog`. docs/dtr.md.
+"""
+
+from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQuestionnaires, read_catalog
+from app.documentation.checks import QuestionnaireDataError
+
+__all__ = ["Catalog", "CatalogHolder", "Package", "PayerQuestionnaires", "QuestionnaireDataError", "read_catalog"]
