@@ -1,10 +1,21 @@
 """Documentation Templates and Rules (Da Vinci DTR 2.2.0): the payer's questionnaires as data.
 
 The face of the room: the questionnaires in force (`CatalogHolder`, held by the Runtime and
-reloaded with the coverage rules) and, for `epa rules check`, `read_catalog`. docs/dtr.md.
+reloaded with the coverage rules), for `epa rules check` `read_catalog`, and the
+`$questionnaire-package` use case. docs/dtr.md.
 """
 
 from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQuestionnaires, read_catalog
 from app.documentation.checks import QuestionnaireDataError
+from app.documentation.packages import PackageDeps, questionnaire_package
 
-__all__ = ["Catalog", "CatalogHolder", "Package", "PayerQuestionnaires", "QuestionnaireDataError", "read_catalog"]
+__all__ = [
+    "Catalog",
+    "CatalogHolder",
+    "Package",
+    "PackageDeps",
+    "PayerQuestionnaires",
+    "QuestionnaireDataError",
+    "questionnaire_package",
+    "read_catalog",
+]

@@ -18,6 +18,9 @@ SUBSCRIPTION_R = "system/Subscription.r"
 SUBSCRIPTION_U = "system/Subscription.u"
 SUBSCRIPTION_D = "system/Subscription.d"
 SUBSCRIPTION_S = "system/Subscription.s"
+# DTR payer service (docs/dtr.md): $questionnaire-package reads questionnaires
+QUESTIONNAIRE_READ = "system/Questionnaire.read"
+QUESTIONNAIRE_R = "system/Questionnaire.r"
 AUTHORIZATIONS_READ = "ops/authorizations.read"
 AUTHORIZATIONS_WRITE = "ops/authorizations.write"
 WEBHOOKS_READ = "ops/webhooks.read"
@@ -31,6 +34,7 @@ ALL_SCOPES = frozenset(
         CLAIM_WRITE,
         CLAIM_RESPONSE_READ,
         SUBSCRIPTION_ALL,
+        QUESTIONNAIRE_READ,
         AUTHORIZATIONS_READ,
         AUTHORIZATIONS_WRITE,
         WEBHOOKS_READ,
