@@ -1,23 +1,24 @@
-"""DTR 2.2.0 payer service routes: `POST /fhir/Questionnaire/$questionnaire-package` (docs/dtr.md).
+"""DTR 2.2.0 payer service routes (docs/dtr.md): `Questionnaire/$questionnaire-package`, `ValueSet/$expand`.
 
-Scope `system/Questionnaire.r` (or v1 `system/Questionnaire.read`). A bad request is one 400
-OperationOutcome naming every problem by FHIRPath; an unknown `context` is 404.
+Scopes `system/Questionnaire.r` and `system/ValueSet.r` (or their v1 `.read`). A bad request is one
+400 OperationOutcome naming every problem by FHIRPath; an unknown `context` or value set is 404.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from app.api.deps import RuntimeDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.documentation import questionnaire_package
+from app.documentation import expand_value_set, questionnaire_package
+from app.fhir.dtr_expand import expand_parameters, expand_request
 from app.fhir.dtr_package import parse_package_request
 from app.fhir.media import FHIR_JSON
-from app.security.principal import QUESTIONNAIRE_R, Principal
+from app.security.principal import QUESTIONNAIRE_R, VALUESET_R, Principal
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci DTR)"])
 
@@ -42,3 +43,39 @@ async def package(
 ) -> Response:
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
     return fhir_response(await questionnaire_package(runtime, principal, parse_package_request(body)))
+
+
+_EXPAND = (
+    "A value set the payers' questionnaires use, expanded (`url`, `valueSetVersion`, `filter`, `offset`, `count`)."
+)
+
+
+@router.get(
+    "/ValueSet/$expand", summary="Expand a questionnaire package's value set", description=_EXPAND, responses=_FHIR_BODY
+)
+async def expand_get(
+    runtime: RuntimeDep,
+    _principal: Annotated[Principal, require(VALUESET_R)],
+    url: Annotated[str | None, Query(max_length=1000)] = None,
+    value_set_version: Annotated[str | None, Query(alias="valueSetVersion", max_length=64)] = None,
+    filter_text: Annotated[str | None, Query(alias="filter", max_length=200)] = None,
+    offset: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+    count: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
+) -> Response:
+    values = {"url": url, "valueSetVersion": value_set_version, "filter": filter_text, "offset": offset, "count": count}
+    wanted = expand_request({k: v for k, v in values.items() if v is not None}, {})
+    return fhir_response(expand_value_set(runtime.questionnaires.current, wanted, runtime.clock()))
+
+
+@router.post(
+    "/ValueSet/$expand",
+    summary="Expand a questionnaire package's value set (Parameters)",
+    description=_EXPAND,
+    responses=_FHIR_BODY,
+    openapi_extra=_REQUEST_BODY,
+)
+async def expand_post(
+    request: Request, runtime: RuntimeDep, _principal: Annotated[Principal, require(VALUESET_R)]
+) -> Response:
+    wanted = expand_parameters(await read_fhir_body(request, runtime.settings.max_body_bytes))
+    return fhir_response(expand_value_set(runtime.questionnaires.current, wanted, runtime.clock()))

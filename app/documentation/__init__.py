@@ -8,6 +8,7 @@ reloaded with the coverage rules), for `epa rules check` `read_catalog`, and the
 from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQuestionnaires, read_catalog
 from app.documentation.checks import QuestionnaireDataError
 from app.documentation.packages import PackageDeps, questionnaire_package
+from app.documentation.terminology import expand_value_set
 
 __all__ = [
     "Catalog",
@@ -16,6 +17,7 @@ __all__ = [
     "PackageDeps",
     "PayerQuestionnaires",
     "QuestionnaireDataError",
+    "expand_value_set",
     "questionnaire_package",
     "read_catalog",
 ]

@@ -82,6 +82,13 @@ QUESTIONNAIRE: dict[str, Any] = {
 }
 
 
+VALUE_SET: dict[str, Any] = {
+    "type": "ValueSet",
+    "operation": [{"name": "expand", "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"}],
+    "documentation": "The value sets of the DTR questionnaire packages; scope system/ValueSet.r.",
+}
+
+
 def _subscription(topics: Sequence[str]) -> dict[str, Any]:
     return {
         "type": "Subscription",
@@ -150,7 +157,7 @@ def capability_statement(
     if subscription_topics:
         resources.append(_subscription(subscription_topics))
     resources.append(CHARGE_ITEM)
-    resources.append(QUESTIONNAIRE)
+    resources += [QUESTIONNAIRE, VALUE_SET]
     description = "SMART Backend Services: client credentials with a signed JWT assertion (private_key_jwt)."
     if development:
         description += " This instance runs in development mode and also accepts unauthenticated calls."

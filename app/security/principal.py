@@ -21,6 +21,8 @@ SUBSCRIPTION_S = "system/Subscription.s"
 # DTR payer service (docs/dtr.md): $questionnaire-package reads questionnaires
 QUESTIONNAIRE_READ = "system/Questionnaire.read"
 QUESTIONNAIRE_R = "system/Questionnaire.r"
+VALUESET_READ = "system/ValueSet.read"
+VALUESET_R = "system/ValueSet.r"
 AUTHORIZATIONS_READ = "ops/authorizations.read"
 AUTHORIZATIONS_WRITE = "ops/authorizations.write"
 WEBHOOKS_READ = "ops/webhooks.read"
@@ -35,6 +37,7 @@ ALL_SCOPES = frozenset(
         CLAIM_RESPONSE_READ,
         SUBSCRIPTION_ALL,
         QUESTIONNAIRE_READ,
+        VALUESET_READ,
         AUTHORIZATIONS_READ,
         AUTHORIZATIONS_WRITE,
         WEBHOOKS_READ,
