@@ -1,4 +1,5 @@
-"""DTR 2.2.0 payer service routes (docs/dtr.md): `Questionnaire/$questionnaire-package`, `ValueSet/$expand`.
+"""DTR 2.2.0 payer service routes (docs/dtr.md): `Questionnaire/$questionnaire-package`, `ValueSet/$expand`,
+`Questionnaire/$log-questionnaire-errors`, and the operations view of the logged errors.
 
 Scopes `system/Questionnaire.r` and `system/ValueSet.r` (or their v1 `.read`). A bad request is one
 400 OperationOutcome naming every problem by FHIRPath; an unknown `context` or value set is 404.
@@ -11,16 +12,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.api.deps import RuntimeDep
+from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.documentation import expand_value_set, questionnaire_package
+from app.documentation import (
+    expand_value_set,
+    log_questionnaire_errors,
+    questionnaire_error_reports,
+    questionnaire_package,
+)
+from app.errors import Issue
+from app.fhir.dtr_errors import parse_reported_errors
 from app.fhir.dtr_expand import expand_parameters, expand_request
 from app.fhir.dtr_package import parse_package_request
 from app.fhir.media import FHIR_JSON
-from app.security.principal import QUESTIONNAIRE_R, VALUESET_R, Principal
+from app.fhir.outcome import operation_outcome
+from app.security.principal import AUTHORIZATIONS_READ, QUESTIONNAIRE_R, VALUESET_R, Principal
 
 router = APIRouter(prefix="/fhir", tags=["FHIR (Da Vinci DTR)"])
+ops_router = APIRouter(prefix="/dtr", tags=["DTR"])
 
 _FHIR_BODY: dict[int | str, dict[str, Any]] = {
     200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}, "description": "Parameters (DTR package output)"},
@@ -79,3 +89,32 @@ async def expand_post(
 ) -> Response:
     wanted = expand_parameters(await read_fhir_body(request, runtime.settings.max_body_bytes))
     return fhir_response(expand_value_set(runtime.questionnaires.current, wanted, runtime.clock()))
+
+
+@router.post(
+    "/Questionnaire/$log-questionnaire-errors",
+    summary="Report problems with a payer's questionnaire or its CQL (stored without PHI)",
+    description="Parameters with `questionnaire` canonicals and an `outcome` OperationOutcome. Kept: each issue's "
+    "severity, code, coded details and FHIRPath location; free text is dropped. Scope `system/Questionnaire.r`.",
+    responses=_FHIR_BODY,
+    openapi_extra=_REQUEST_BODY,
+)
+async def log_errors(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    principal: Annotated[Principal, require(QUESTIONNAIRE_R)],
+) -> Response:
+    reported = parse_reported_errors(await read_fhir_body(request, runtime.settings.max_body_bytes))
+    kept = await log_questionnaire_errors(session, runtime.clock, principal, reported)
+    text = f"logged {kept} issue(s); thank you"
+    return fhir_response(operation_outcome([Issue(text, "informational", "information")]))
+
+
+@ops_router.get("/questionnaire-errors", summary="The newest questionnaire errors DTR clients logged")
+async def logged_errors(
+    session: SessionDep,
+    principal: Annotated[Principal, require(AUTHORIZATIONS_READ)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    return {"reports": await questionnaire_error_reports(session, principal, limit)}

@@ -7,6 +7,7 @@ reloaded with the coverage rules), for `epa rules check` `read_catalog`, and the
 
 from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQuestionnaires, read_catalog
 from app.documentation.checks import QuestionnaireDataError
+from app.documentation.error_reports import log_questionnaire_errors, questionnaire_error_reports
 from app.documentation.packages import PackageDeps, questionnaire_package
 from app.documentation.terminology import expand_value_set
 
@@ -18,6 +19,8 @@ __all__ = [
     "PayerQuestionnaires",
     "QuestionnaireDataError",
     "expand_value_set",
+    "log_questionnaire_errors",
+    "questionnaire_error_reports",
     "questionnaire_package",
     "read_catalog",
 ]

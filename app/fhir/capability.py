@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from app.fhir import urls
-from app.fhir.dtr import DTR_IG, DTR_PAYER_SERVICE, OP_QUESTIONNAIRE_PACKAGE
+from app.fhir.dtr import DTR_IG, DTR_PAYER_SERVICE, OP_LOG_ERRORS, OP_QUESTIONNAIRE_PACKAGE
 from app.fhir.subscription import BACKPORT, SUBSCRIPTION_PROFILE
 
 PAS_IG: Final = f"{urls.PAS}/ImplementationGuide/hl7.fhir.us.davinci-pas|2.2.1"
@@ -76,7 +76,10 @@ CHARGE_ITEM: dict[str, Any] = {
 
 QUESTIONNAIRE: dict[str, Any] = {
     "type": "Questionnaire",
-    "operation": [{"name": "questionnaire-package", "definition": OP_QUESTIONNAIRE_PACKAGE}],
+    "operation": [
+        {"name": "questionnaire-package", "definition": OP_QUESTIONNAIRE_PACKAGE},
+        {"name": "log-questionnaire-errors", "definition": OP_LOG_ERRORS},
+    ],
     "documentation": "DTR 2.2.0 payer service: the payers' questionnaire packages (docs/dtr.md); "
     "scope system/Questionnaire.r.",
 }
