@@ -1,5 +1,6 @@
 """DTR 2.2.0 payer service routes (docs/dtr.md): `Questionnaire/$questionnaire-package`, `ValueSet/$expand`,
-`Questionnaire/$log-questionnaire-errors`, and the operations view of the logged errors.
+`Questionnaire/$log-questionnaire-errors`, `Questionnaire/$next-question`, and the operations view of
+the logged errors.
 
 Scopes `system/Questionnaire.r` and `system/ValueSet.r` (or their v1 `.read`). A bad request is one
 400 OperationOutcome naming every problem by FHIRPath; an unknown `context` or value set is 404.
@@ -16,12 +17,14 @@ from app.api.deps import RuntimeDep, SessionDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
 from app.documentation import (
+    answer_next_question,
     expand_value_set,
     log_questionnaire_errors,
     questionnaire_error_reports,
     questionnaire_package,
 )
 from app.errors import Issue
+from app.fhir.dtr_adaptive import parse_next_question
 from app.fhir.dtr_errors import parse_reported_errors
 from app.fhir.dtr_expand import expand_parameters, expand_request
 from app.fhir.dtr_package import parse_package_request
@@ -118,3 +121,19 @@ async def logged_errors(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     return {"reports": await questionnaire_error_reports(session, principal, limit)}
+
+
+@router.post(
+    "/Questionnaire/$next-question",
+    summary="The next question of an adaptive questionnaire (SDC), or the response completed",
+    description="An adaptive QuestionnaireResponse (or a Parameters with it as `in`) containing its Questionnaire, "
+    "derivedFrom the payer's adaptive Questionnaire. Answers the response with the next enabled item added "
+    "(enableWhen, FHIRPath enableWhenExpression), or `completed`. Scope `system/Questionnaire.r`.",
+    responses=_FHIR_BODY,
+    openapi_extra=_REQUEST_BODY,
+)
+async def next_question(
+    request: Request, runtime: RuntimeDep, _principal: Annotated[Principal, require(QUESTIONNAIRE_R)]
+) -> Response:
+    response = parse_next_question(await read_fhir_body(request, runtime.settings.max_body_bytes))
+    return fhir_response(answer_next_question(runtime.questionnaires.current, response))

@@ -5,6 +5,7 @@ reloaded with the coverage rules), for `epa rules check` `read_catalog`, and the
 `$questionnaire-package` use case. docs/dtr.md.
 """
 
+from app.documentation.adaptive import answer_next_question
 from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQuestionnaires, read_catalog
 from app.documentation.checks import QuestionnaireDataError
 from app.documentation.error_reports import log_questionnaire_errors, questionnaire_error_reports
@@ -18,6 +19,7 @@ __all__ = [
     "PackageDeps",
     "PayerQuestionnaires",
     "QuestionnaireDataError",
+    "answer_next_question",
     "expand_value_set",
     "log_questionnaire_errors",
     "questionnaire_error_reports",

@@ -79,6 +79,10 @@ QUESTIONNAIRE: dict[str, Any] = {
     "operation": [
         {"name": "questionnaire-package", "definition": OP_QUESTIONNAIRE_PACKAGE},
         {"name": "log-questionnaire-errors", "definition": OP_LOG_ERRORS},
+        {
+            "name": "next-question",
+            "definition": "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question",
+        },
     ],
     "documentation": "DTR 2.2.0 payer service: the payers' questionnaire packages (docs/dtr.md); "
     "scope system/Questionnaire.r.",

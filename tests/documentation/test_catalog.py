@@ -33,7 +33,7 @@ def test_the_sandbox_ships_a_package_per_rule_that_names_a_questionnaire() -> No
     assert catalog is not None
     named = {c for rule in rules.by_payer["sandbox"].rules.rule for c in rule.questionnaire}
     assert named == set(catalog.packages)
-    assert len(named) == 2
+    assert len(named) == 3
     package = catalog.resolve(POWER_MOBILITY)
     assert package is not None
     assert _names(package.entries) == [
@@ -149,7 +149,7 @@ def test_rules_check_counts_the_questionnaires_or_names_the_broken_element(tmp_p
     folder = _copy(tmp_path)
     result = CliRunner().invoke(cli, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "2 questionnaires, 7 resources" in result.output
+    assert "3 questionnaires, 8 resources" in result.output
     _edit(folder, "ValueSet-pressure-ulcer-diagnoses.json", _drop_expansion)
     result = CliRunner().invoke(cli, ["rules", "check", str(tmp_path)])
     assert result.exit_code == 2
