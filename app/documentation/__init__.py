@@ -10,6 +10,7 @@ from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQues
 from app.documentation.checks import QuestionnaireDataError
 from app.documentation.error_reports import log_questionnaire_errors, questionnaire_error_reports
 from app.documentation.packages import PackageDeps, questionnaire_package
+from app.documentation.responses import questionnaire_findings
 from app.documentation.terminology import expand_value_set
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "expand_value_set",
     "log_questionnaire_errors",
     "questionnaire_error_reports",
+    "questionnaire_findings",
     "questionnaire_package",
     "read_catalog",
 ]
