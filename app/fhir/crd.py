@@ -255,8 +255,11 @@ def coverage_information(
     assertion_id: str,
     satisfied_pa_id: str | None,
     info_needed: tuple[str, ...] = (),
+    questionnaires: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The CRD ext-coverage-information extension (satisfied-pa-id exactly when pa-needed is `satisfied`).
+
+    `questionnaires` (DTR canonicals, url|version) are written with a `doc-needed` answer only.
 
     `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`;
     `info_needed` is written only on a `conditional` answer (covered or pa-needed), where 2.2.1 needs it.
@@ -269,6 +272,8 @@ def coverage_information(
         parts.append({"url": "pa-needed", "valueCode": pa_needed})
     for code in _DOC_NEEDED.get(doc_needed or "", ()):
         parts.append({"url": "doc-needed", "valueCode": code})
+    if doc_needed:
+        parts += [{"url": "questionnaire", "valueCanonical": canonical} for canonical in questionnaires]
     if "conditional" in (covered, pa_needed):
         parts += [{"url": "info-needed", "valueCode": code} for code in info_needed or ("performer",)]
     if reason:

@@ -253,6 +253,7 @@ async def _answer(
                 assertion_id=assertion_id,
                 satisfied_pa_id=satisfied,
                 info_needed=info_needed(order, npis),
+                questionnaires=determination.questionnaire,  # DTR (docs/dtr.md)
             )
             actions.append(update_action(order.resource, extension, f"Coverage information for {order.reference}"))
             lines.append(_line(order, determination, pa, routing))
