@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.coverage.book import RulesHolder
 from app.documentation.catalog import CatalogHolder, Package, PayerQuestionnaires
 from app.documentation.queries import assertion_rule
-from app.errors import InvalidRequest, Issue, NotFound
+from app.errors import InvalidRequest, Issue, NotFound, Unprocessable
 from app.fhir.crd import hook_coverage
 from app.fhir.dtr_package import PackageRequest, order_codes, package_bundle, package_output, questionnaire_response
 from app.fhir.outcome import operation_outcome
@@ -53,12 +53,16 @@ def _payer_of(deps: PackageDeps, request: PackageRequest) -> str:
         text = "the coverage must name its beneficiary (the QuestionnaireResponse's subject)"
         raise InvalidRequest(text, issues=[Issue(text, "required", expression=f"{request.coverage_at}.beneficiary")])
     try:
-        return deps.payers.route((), coverage.payor).id
+        entry = deps.payers.route((), coverage.payor)
     except NoPayerMatches:
         text = "no payer is configured for the Coverage's payor"
         raise InvalidRequest(
             text, issues=[Issue(text, "not-found", expression=f"{request.coverage_at}.payor")]
         ) from None
+    if entry.dtr_endpoint:  # the payer answers DTR itself (its CRD cards link there)
+        text = f"this payer answers DTR itself, at {entry.dtr_endpoint}"
+        raise Unprocessable(text, issues=[Issue(text, "business-rule", expression=f"{request.coverage_at}.payor")])
+    return entry.id
 
 
 def _by_orders(deps: PackageDeps, payer_id: str, request: PackageRequest) -> list[str]:

@@ -259,6 +259,8 @@ async def _answer(
             lines.append(_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
+            if determination.questionnaire and (dtr := deps.payers.get(answer.payer_id).dtr_endpoint):
+                links[dtr] = "The payer's DTR service (questionnaires for this order)"  # docs/dtr.md
         await add_assertions(session, assertions)
     cards = [_instructions(lines, answer.topic_system)]
     cards += [
