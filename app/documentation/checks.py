@@ -131,7 +131,8 @@ def check_library(resources: Resources, file: str, library: dict[str, Any]) -> N
                 f"{include.get('version')}, which is not among its depends-on Libraries",
             )
     for value_set in _as_list(elm["library"].get("valueSets", {}).get("def")):
-        if f"ValueSet:{value_set.get('id')}" not in depends:
+        named = f"{value_set.get('id')}|{value_set['version']}" if value_set.get("version") else value_set.get("id")
+        if f"ValueSet:{named}" not in depends:
             raise QuestionnaireDataError(
                 file,
                 "Library.relatedArtifact",
