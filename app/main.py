@@ -19,6 +19,8 @@ from app.api.carry_over import router as carry_over_router
 from app.api.cds_hooks import router as cds_hooks_router
 from app.api.coverage_rules import router as coverage_rules_router
 from app.api.docs_page import install_docs
+from app.api.dtr import ops_router as dtr_ops_router
+from app.api.dtr import router as dtr_router
 from app.api.errors import install_error_handlers
 from app.api.fhir_attachments import router as fhir_attachments_router
 from app.api.fhir_format import FhirFormatMiddleware
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fhir_claims.router)
     app.include_router(fhir_validate_router)
     app.include_router(fhir_attachments_router)
+    app.include_router(dtr_router)
+    app.include_router(dtr_ops_router)
     app.include_router(cds_hooks_router)
     app.include_router(coverage_rules_router)
     app.include_router(fhir_subscriptions.router)

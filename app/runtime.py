@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.coverage.book import RulesHolder
 from app.coverage.program_loader import check_routing_payers, load_programs
 from app.coverage.programs import ProgramRegistry
+from app.documentation import Catalog, CatalogHolder
 from app.payers import PayerRegistry, build_registry
 from app.payers.contract import Clock, utc_now
 from app.settings import Settings
@@ -67,6 +68,7 @@ class Runtime:
     coverage: RulesHolder  # coverage rules in force (swapped on reload)
     clock: Clock = utc_now
     programs: ProgramRegistry = field(default_factory=ProgramRegistry)  # exemptions and program routing in force
+    questionnaires: CatalogHolder = field(default_factory=lambda: CatalogHolder(None, Catalog()))  # DTR data in force
 
 
 @asynccontextmanager
@@ -80,6 +82,7 @@ async def build_runtime(
     """Engine, sessions, the shared http client, the payer registry and coverage rules (unless given)."""
     rules = coverage or RulesHolder.load(settings.coverage_rules_dir)  # RulesError before anything opens
     programs = load_programs(settings.programs_dir)  # RulesError before anything opens
+    questionnaires = CatalogHolder.load(settings.coverage_rules_dir, rules.current)  # likewise (docs/dtr.md)
     engine = create_engine(settings.effective_database_url)
     http = outbound_client()
     registry: PayerRegistry | None = None
@@ -95,6 +98,7 @@ async def build_runtime(
             coverage=rules,
             clock=clock,
             programs=programs,
+            questionnaires=questionnaires,
         )
     finally:
         if registry is not None and payers is None:

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from app.api.deps import RuntimeDep
 from app.api.security import require
+from app.coverage.book import read_rules
 from app.coverage.loader import RulesError
 from app.errors import Issue, Unprocessable
 from app.security.principal import AUTHORIZATIONS_READ, AUTHORIZATIONS_WRITE, Principal
@@ -32,6 +33,7 @@ async def reload_rules(
     runtime: RuntimeDep, _principal: Annotated[Principal, require(AUTHORIZATIONS_WRITE)]
 ) -> dict[str, Any]:
     try:
+        runtime.questionnaires.reload(read_rules(runtime.coverage.directory))  # DTR data checked against the new rules
         fresh = runtime.coverage.reload()
     except RulesError as exc:
         raise Unprocessable(

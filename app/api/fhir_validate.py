@@ -2,7 +2,8 @@
 
 Takes the same Bundle as `$submit`; stores nothing and calls no payer. Answers 200 with an
 OperationOutcome (FHIR `$validate` style) whether or not problems are found: structural problems
-(the ones `$submit` refuses with 400) and coverage findings alike, each with a FHIRPath expression.
+(the ones `$submit` refuses with 400), coverage findings and, for the QuestionnaireResponses the Claim's
+`supportingInfo` names, `documentation-incomplete` findings (docs/dtr.md), each with a FHIRPath expression.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 from app.api.deps import RuntimeDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
+from app.documentation import questionnaire_findings
 from app.errors import InvalidRequest
 from app.fhir.media import FHIR_JSON
 from app.fhir.outcome import operation_outcome
@@ -44,4 +46,6 @@ async def validate(
         parsed = parse_submit(body)
     except InvalidRequest as exc:
         return fhir_response(operation_outcome(exc.issues))
-    return fhir_response(operation_outcome(await validate_submission(runtime, principal, parsed)))
+    issues = await validate_submission(runtime, principal, parsed)
+    issues += questionnaire_findings(runtime.questionnaires.current, parsed.bundle, parsed.index)  # DTR answers
+    return fhir_response(operation_outcome(issues))

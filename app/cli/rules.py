@@ -21,19 +21,26 @@ def check(
         typer.Argument(help="Rules directory (default: EPA_COVERAGE_RULES_DIR, else the shipped sample)."),
     ] = None,
 ) -> None:
-    """Validate every rules file; print one line per payer, or `file:line: reason` and exit 2."""
+    """Validate every rules file and the questionnaires beside them; one line per payer, or the error and exit 2."""
     if directory is None:
         from app.settings import Settings
 
         directory = Settings().coverage_rules_dir
+    from app.documentation import read_catalog
+
     try:
         rules = read_rules(directory)
+        questionnaires = read_catalog(directory, rules)  # DTR data beside the rules (docs/dtr.md)
     except RulesError as exc:
         fail(str(exc))
     for payer, summary in rules.summary().items():
         typer.echo(
             f"{payer}: {summary['source']} version {summary['version']}, "
             f"{summary['rules']} rules, {summary['gold_cards']} gold cards"
+        )
+    for payer, found in questionnaires.summary().items():
+        typer.echo(
+            f"{payer}: {found['source']}, {found['questionnaires']} questionnaires, {found['resources']} resources"
         )
 
 

@@ -72,6 +72,7 @@ class Determination:
     version: str | None = None
     exemption: str | None = None  # id of the registry exemption that lifted the requirement
     drug: bool = False  # timed by the drug clocks (app.coverage.drugs)
+    questionnaire: tuple[str, ...] = ()  # DTR questionnaires (url|version) documenting the item
 
     @property
     def settled(self) -> ReviewAction | None:
@@ -204,6 +205,7 @@ def evaluate(payer: PayerRules | None, facts: ItemFacts) -> Determination:
             clocks=_merged_clocks(rule, base),
             version=book.version,
             drug=drug,
+            questionnaire=rule.questionnaire if rule.coverage != "not-covered" else (),
         )
     return Determination(
         sequence, "conditional", "conditional", reason=NO_RULE_REASON, clocks=base, version=book.version, drug=drug

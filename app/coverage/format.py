@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -79,6 +79,8 @@ class Rule(Clocks):
     reason: str | None = Field(default=None, max_length=300)
     reason_code: str | None = Field(default=None, max_length=32)
     info_url: str | None = Field(default=None, pattern=r"^https://\S+$")
+    # DTR questionnaires documenting this service, `url|version` (app/coverage/questionnaires, docs/dtr.md)
+    questionnaire: tuple[Annotated[str, Field(pattern=r"^https?://\S+\|\S+$", max_length=255)], ...] = ()
 
     @field_validator("codes")
     @classmethod

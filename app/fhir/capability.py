@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from app.fhir import urls
+from app.fhir.dtr import DTR_IG, DTR_PAYER_SERVICE, OP_LOG_ERRORS, OP_QUESTIONNAIRE_PACKAGE
 from app.fhir.subscription import BACKPORT, SUBSCRIPTION_PROFILE
 
 PAS_IG: Final = f"{urls.PAS}/ImplementationGuide/hl7.fhir.us.davinci-pas|2.2.1"
@@ -70,6 +71,28 @@ CHARGE_ITEM: dict[str, Any] = {
     "interaction": [{"code": "create"}],
     "documentation": "Units used of an approval: code, quantity, occurrence, and supportingInformation naming "
     "the authorization's ClaimResponse (docs/walkthroughs/units-used.md).",
+}
+
+
+QUESTIONNAIRE: dict[str, Any] = {
+    "type": "Questionnaire",
+    "operation": [
+        {"name": "questionnaire-package", "definition": OP_QUESTIONNAIRE_PACKAGE},
+        {"name": "log-questionnaire-errors", "definition": OP_LOG_ERRORS},
+        {
+            "name": "next-question",
+            "definition": "http://hl7.org/fhir/uv/sdc/OperationDefinition/Questionnaire-next-question",
+        },
+    ],
+    "documentation": "DTR 2.2.0 payer service: the payers' questionnaire packages (docs/dtr.md); "
+    "scope system/Questionnaire.r.",
+}
+
+
+VALUE_SET: dict[str, Any] = {
+    "type": "ValueSet",
+    "operation": [{"name": "expand", "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"}],
+    "documentation": "The value sets of the DTR questionnaire packages; scope system/ValueSet.r.",
 }
 
 
@@ -141,6 +164,7 @@ def capability_statement(
     if subscription_topics:
         resources.append(_subscription(subscription_topics))
     resources.append(CHARGE_ITEM)
+    resources += [QUESTIONNAIRE, VALUE_SET]
     description = "SMART Backend Services: client credentials with a signed JWT assertion (private_key_jwt)."
     if development:
         description += " This instance runs in development mode and also accepts unauthenticated calls."
@@ -168,11 +192,11 @@ def capability_statement(
         "date": (date or datetime.now(UTC)).isoformat(),
         "publisher": "epa-hub",
         "kind": "instance",
-        "instantiates": [PAS_INTERMEDIARY, CRD_SERVER],
+        "instantiates": [PAS_INTERMEDIARY, CRD_SERVER, DTR_PAYER_SERVICE],
         "software": {"name": software_name, "version": software_version},
         "implementation": {"description": "Da Vinci PAS prior authorization service", "url": f"{base}/fhir"},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
-        "implementationGuide": [PAS_IG, CRD_IG, CDEX_IG],
+        "implementationGuide": [PAS_IG, CRD_IG, CDEX_IG, DTR_IG],
         "rest": [rest],
     }

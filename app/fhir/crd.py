@@ -258,8 +258,11 @@ def coverage_information(
     satisfied_pa_id: str | None,
     info_needed: tuple[str, ...] = (),
     single_doc_needed: bool = False,
+    questionnaires: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The CRD ext-coverage-information extension (satisfied-pa-id exactly when pa-needed is `satisfied`).
+
+    `questionnaires` (DTR canonicals, url|version) are written with a `doc-needed` answer only.
 
     `doc_needed` may be the rules' `both`, written as the two 2.2.1 codes `clinical` and `admin`, or
     (`single_doc_needed`, CRD 2.0.1 shapes) as one `clinical`;
@@ -273,6 +276,8 @@ def coverage_information(
         parts.append({"url": "pa-needed", "valueCode": pa_needed})
     for code in (_DOC_NEEDED_2_0_1 if single_doc_needed else _DOC_NEEDED).get(doc_needed or "", ()):
         parts.append({"url": "doc-needed", "valueCode": code})
+    if doc_needed:
+        parts += [{"url": "questionnaire", "valueCanonical": canonical} for canonical in questionnaires]
     if "conditional" in (covered, pa_needed):
         parts += [{"url": "info-needed", "valueCode": code} for code in info_needed or ("performer",)]
     if reason:

@@ -79,6 +79,7 @@ class PayerConfig(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict)
     appeal_expedited_window_hours: float = Field(default=72, gt=0)
     appeal_standard_window_days: float = Field(default=30, gt=0)
+    dtr_endpoint: str | None = Field(default=None, pattern=r"^https://\S+$", max_length=2048)  # own DTR (docs/dtr.md)
 
     @field_validator("match")
     @classmethod

@@ -67,6 +67,7 @@ class PayerEntry:
     approval_validity: timedelta
     default: bool = False
     appeal_windows: DecisionWindows = APPEAL_WINDOWS  # the payer's appeal deadlines
+    dtr_endpoint: str | None = None  # the payer's own DTR service (FHIR base): the hub does not answer DTR for it
 
     def matches(self, identifiers: Sequence[Identifier]) -> bool:
         return any(p.matches(i) for p in self.match for i in identifiers)
@@ -216,6 +217,7 @@ def _build(
                 approval_validity=timedelta(days=payer.approval_validity_days),
                 default=payer.default,
                 appeal_windows=appeal_windows(payer),
+                dtr_endpoint=payer.dtr_endpoint,
             )
         )
     logger.info("payer registry built", extra={"payers": [e.id for e in entries]})

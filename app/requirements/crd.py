@@ -245,11 +245,14 @@ async def _answer(
                 satisfied_pa_id=satisfied,
                 info_needed=info_needed(order, npis),
                 single_doc_needed=answer.single_doc_needed,
+                questionnaires=determination.questionnaire,  # DTR (docs/dtr.md)
             )
             annotated.append((order, extension))
             lines.append(order_line(order, determination, pa, routing))
             if determination.info_url:
                 links[determination.info_url] = determination.program or "Payer documentation requirements"
+            if determination.questionnaire and (dtr := deps.payers.get(answer.payer_id).dtr_endpoint):
+                links[dtr] = "The payer's DTR service (questionnaires for this order)"  # docs/dtr.md
         await add_assertions(session, assertions)
     cards = [instructions(lines, answer.topic_system)] if answer.options[INSTRUCTIONS] else []
     if not answer.options[EXTERNAL_REFERENCE]:

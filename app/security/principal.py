@@ -18,6 +18,11 @@ SUBSCRIPTION_R = "system/Subscription.r"
 SUBSCRIPTION_U = "system/Subscription.u"
 SUBSCRIPTION_D = "system/Subscription.d"
 SUBSCRIPTION_S = "system/Subscription.s"
+# DTR payer service (docs/dtr.md): $questionnaire-package reads questionnaires
+QUESTIONNAIRE_READ = "system/Questionnaire.read"
+QUESTIONNAIRE_R = "system/Questionnaire.r"
+VALUESET_READ = "system/ValueSet.read"
+VALUESET_R = "system/ValueSet.r"
 AUTHORIZATIONS_READ = "ops/authorizations.read"
 AUTHORIZATIONS_WRITE = "ops/authorizations.write"
 WEBHOOKS_READ = "ops/webhooks.read"
@@ -31,6 +36,8 @@ ALL_SCOPES = frozenset(
         CLAIM_WRITE,
         CLAIM_RESPONSE_READ,
         SUBSCRIPTION_ALL,
+        QUESTIONNAIRE_READ,
+        VALUESET_READ,
         AUTHORIZATIONS_READ,
         AUTHORIZATIONS_WRITE,
         WEBHOOKS_READ,

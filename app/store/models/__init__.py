@@ -4,6 +4,7 @@
     authorizations.py  authorizations, their items, identifiers, timeline events, usage; CRD coverage assertions
     appeals.py         appeals and their documents
     attachments.py     documents sent for an authorization
+    documentation.py   questionnaire errors DTR clients logged
     jobs.py            the job queue, the workers' heartbeats
     notifications.py   webhook endpoints, deliveries and attempts; FHIR Subscriptions and their notifications
     security.py        client registrations, used client assertions, audit records
@@ -23,6 +24,7 @@ from app.store.models.authorizations import (
     Event,
 )
 from app.store.models.base import NAMING_CONVENTION, Base, BigIntId, QuantityNumeric
+from app.store.models.documentation import QuestionnaireError
 from app.store.models.jobs import Job, WorkerHeartbeat
 from app.store.models.notifications import (
     DeliveryState,
@@ -54,6 +56,7 @@ __all__ = [
     "FhirSubscription",
     "Job",
     "QuantityNumeric",
+    "QuestionnaireError",
     "RevokedConsoleSession",
     "RiskModelVersion",
     "SubscriptionNotification",

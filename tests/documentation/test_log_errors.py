@@ -1,0 +1,84 @@
+"""`Questionnaire/$log-questionnaire-errors`: 2xx, stored without PHI, visible to operations (both backends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+LOG = "/fhir/Questionnaire/$log-questionnaire-errors"
+FHIR = {"content-type": "application/fhir+json"}
+QUESTIONNAIRE = "https://epa-hub.example.org/fhir/dtr/sandbox/Questionnaire/power-mobility|1.0.0"
+PHI = "Jane Doe, born 1950-02-03, MRN 4471"
+
+
+def report(*extra: dict[str, Any]) -> dict[str, Any]:
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "error",
+                "code": "processing",
+                "details": {"coding": [{"system": "urn:dtr-app", "code": "cql-error"}], "text": PHI},
+                "diagnostics": PHI,
+                "expression": ["Library.content[1]"],
+            }
+        ],
+    }
+    return {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "questionnaire", "valueCanonical": QUESTIONNAIRE},
+            {"name": "outcome", "resource": outcome},
+            *extra,
+        ],
+    }
+
+
+async def test_a_report_is_accepted_and_kept_without_its_free_text(client: httpx.AsyncClient) -> None:
+    response = await client.post(LOG, content=orjson.dumps(report()), headers=FHIR)
+    assert response.status_code == 200
+    assert response.json()["issue"][0]["severity"] == "information"
+    reports = (await client.get("/dtr/questionnaire-errors")).json()["reports"]
+    (kept,) = reports
+    assert kept["questionnaires"] == [QUESTIONNAIRE]
+    assert kept["issues"] == [
+        {
+            "severity": "error",
+            "code": "processing",
+            "details": ["urn:dtr-app|cql-error"],
+            "expression": ["Library.content[1]"],
+        }
+    ]
+    assert "Jane" not in orjson.dumps(reports).decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "expression"),
+    [
+        (
+            {"resourceType": "Parameters", "parameter": [{"name": "questionnaire", "valueCanonical": QUESTIONNAIRE}]},
+            "Parameters.parameter",
+        ),
+        (
+            {"resourceType": "Parameters", "parameter": [{"name": "questionnaire", "valueCanonical": "a form"}]},
+            "Parameters.parameter[0].valueCanonical",
+        ),
+        (
+            {
+                "resourceType": "Parameters",
+                "parameter": [{"name": "outcome", "resource": {"resourceType": "OperationOutcome", "issue": "x"}}],
+            },
+            "Parameters.parameter[0].resource",
+        ),
+    ],
+)
+async def test_bad_reports_are_400_and_nothing_is_kept(
+    client: httpx.AsyncClient, body: dict[str, Any], expression: str
+) -> None:
+    response = await client.post(LOG, content=orjson.dumps(body), headers=FHIR)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == [expression]
+    assert (await client.get("/dtr/questionnaire-errors")).json()["reports"] == []
