@@ -1,7 +1,7 @@
 """jobs: NOTIFY epa_jobs also when an UPDATE makes a job due now (PostgreSQL), not only on INSERT
 
-Revision ID: 0018
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-07 11:40:00.000000
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0013"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """questionnaire_errors: issues DTR clients logged about the payers' questionnaires (no PHI)
 
-Revision ID: 0020
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07 12:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0013"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
