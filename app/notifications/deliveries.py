@@ -107,7 +107,9 @@ class WebhookDeliveries:
         delivery = await self._get(delivery_id, for_update=True)
         if delivery.state != PENDING:
             raise Conflict(f"webhook delivery {delivery_id} is {delivery.state}; redeliver it instead")
-        moved = await jobs.run_queued_now(self.repository.session, [delivery.job_id] if delivery.job_id else [], now=now)
+        moved = await jobs.run_queued_now(
+            self.repository.session, [delivery.job_id] if delivery.job_id else [], now=now
+        )
         if not moved:
             raise Conflict(f"webhook delivery {delivery_id} is being attempted right now")
         delivery.next_attempt_at = now

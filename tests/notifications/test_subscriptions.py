@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
