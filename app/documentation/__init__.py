@@ -10,7 +10,7 @@ from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQues
 from app.documentation.checks import QuestionnaireDataError
 from app.documentation.error_reports import log_questionnaire_errors, questionnaire_error_reports
 from app.documentation.packages import PackageDeps, questionnaire_package
-from app.documentation.responses import questionnaire_findings
+from app.documentation.responses import asked_questionnaire_findings, questionnaire_findings
 from app.documentation.terminology import expand_value_set
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "PayerQuestionnaires",
     "QuestionnaireDataError",
     "answer_next_question",
+    "asked_questionnaire_findings",
     "expand_value_set",
     "log_questionnaire_errors",
     "questionnaire_error_reports",
