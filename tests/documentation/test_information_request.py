@@ -1,7 +1,8 @@
 """An information request naming a questionnaire, answered through CDex `$submit-attachment` with a
 QuestionnaireResponse checked against it: the sandbox member SBX-INFO-DTR asks for the power mobility
 questionnaire; an incomplete answer is refused (422, nothing stored, still info-requested), a complete
-one is stored and the payer approves. End to end through HTTP, both backends."""
+one is stored and the payer approves; the request's id as `$questionnaire-package` context packages
+the questionnaire asked for. End to end through HTTP, both backends."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import orjson
 
 from tests.authorizations.support import claim_value, detail, request_bundle, submit_bundle, timeline
 from tests.documentation.test_pas_loop import ANSWERS, POWER_MOBILITY, response
+from tests.documentation.test_questionnaire_package import params, post, questionnaires_of
 from tests.support.pas import FHIR_JSON, claim_response
 
 Json = dict[str, Any]
@@ -69,3 +71,18 @@ async def test_without_a_questionnaire_asked_a_response_passes_unchecked(client:
     accepted = await send(client, claim_value(bundle), response(unanswered))
     assert accepted.status_code == 200, accepted.text
     assert (await detail(client, asked.authorization_id))["status"] == "approved"
+
+
+async def test_the_information_request_as_context_packages_the_questionnaire_asked_for(
+    client: httpx.AsyncClient,
+) -> None:
+    asked = await submit_bundle(client, request_bundle("K0823", member="SBX-INFO-DTR"))
+    for context in (f"ClaimResponse/{asked.authorization_id}", f"Task/{asked.authorization_id}"):
+        answer = await post(client, params({"name": "context", "valueString": context}))
+        assert answer.status_code == 200, answer.text
+        assert questionnaires_of(answer.json()) == [f"{POWER_MOBILITY}|1.0.0"]
+
+    plain = await submit_bundle(client, request_bundle("99212"))  # approved: asks for nothing any more
+    answer = await post(client, params({"name": "context", "valueString": str(plain.authorization_id)}))
+    assert answer.status_code == 404
+    assert answer.json()["issue"][0]["expression"] == ["Parameters.parameter[1].valueString"]
