@@ -4,12 +4,16 @@ packaged questionnaires (docs/dtr.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from app.documentation.catalog import Catalog
-from app.errors import Issue
+from app.coverage.book import RulesHolder
+from app.documentation.catalog import Catalog, CatalogHolder
+from app.errors import Issue, Unprocessable
 from app.fhir.dtr_responses import check_response, response_findings
 from app.fhir.references import BundleIndex
+from app.fhir.submit import ParsedSubmission
+from app.payers import PayerRegistry
+from app.payers.registry import NoPayerMatches
 
 
 class _Lookup:
@@ -33,6 +37,47 @@ def questionnaire_findings(catalog: Catalog, bundle: dict[str, Any], index: Bund
     """`documentation-incomplete` findings for the supporting QuestionnaireResponses (warnings, by FHIRPath)."""
     lookup = _Lookup(catalog)
     return response_findings(bundle, index, lookup.exact, lookup.latest)
+
+
+class FindingDeps(Protocol):
+    @property
+    def payers(self) -> PayerRegistry: ...
+
+    @property
+    def coverage(self) -> RulesHolder: ...
+
+    @property
+    def questionnaires(self) -> CatalogHolder: ...
+
+
+def _refuses(deps: FindingDeps, parsed: ParsedSubmission) -> bool:
+    """Whether the rules of the payer the request goes to say `on_findings = "refuse"` (a cancel never is)."""
+    if parsed.request.cancels_all:
+        return False
+    try:
+        entry = deps.payers.route(parsed.request.insurer, parsed.request.payor)
+    except NoPayerMatches:
+        return False  # $submit / $validate say so themselves
+    rules = deps.coverage.current.for_payer(entry.id)
+    return rules is not None and rules.rules.on_findings == "refuse"
+
+
+def graded_findings(deps: FindingDeps, parsed: ParsedSubmission) -> tuple[list[Issue], bool]:
+    """The request's QuestionnaireResponse findings like its other pre-submission findings: warnings, or
+    errors when the payer's rules refuse findings (then True: `$submit` refuses the request)."""
+    findings = questionnaire_findings(deps.questionnaires.current, parsed.bundle, parsed.index)
+    if not findings or not _refuses(deps, parsed):
+        return findings, False
+    return [Issue(issue.text, issue.code, "error", issue.expression) for issue in findings], True
+
+
+def check_submitted_answers(deps: FindingDeps, parsed: ParsedSubmission) -> None:
+    """`$submit`: the findings join the request's warnings (processNote), or refuse it (422, nothing stored)."""
+    findings, refuse = graded_findings(deps, parsed)
+    if refuse:
+        text = f"the request would likely be denied or delayed ({len(findings)} finding(s)); correct it and resubmit"
+        raise Unprocessable(text, issues=findings)
+    parsed.warnings.extend(findings)
 
 
 def asked_questionnaire_findings(
