@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     retention_audit_days: int = Field(
         default=2190, ge=365, description="Audit rows are pruned after this many days (default six years)."
     )
+    retention_questionnaire_errors_days: int = Field(
+        default=365, ge=1, description="Questionnaire errors DTR clients logged are pruned after this many days."
+    )
     retention_interval_hours: float = Field(default=6.0, gt=0, le=168, description="How often pruning runs.")
     inquire_by_non_submitters: bool = Field(
         default=True, description="PAS: let another client $inquire when member id and provider NPI match."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -18,8 +19,10 @@ from app.api.deps import RuntimeDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
 from app.authorizations.attachments import submit_attachment
+from app.documentation import asked_questionnaire_findings
 from app.errors import Issue
 from app.fhir.attachments import parse_submit_attachment
+from app.fhir.dtr_responses import attached_responses
 from app.fhir.media import FHIR_JSON
 from app.fhir.outcome import operation_outcome
 from app.security.principal import CLAIM_CREATE, Principal
@@ -37,7 +40,9 @@ _REQUEST_BODY = {"requestBody": {"required": True, "content": {FHIR_JSON: {"sche
     summary="Send the documents a payer asked for (CDex $submit-attachment)",
     description="A CDex Parameters: `TrackingId` (the authorization number or Claim identifier), `AttachTo` "
     "(preauthorization or claim), `PayerId`, `MemberId` and `Attachment` parts whose `Content` is a "
-    "DocumentReference, QuestionnaireResponse or other resource. Each document is stored once (by sha256), "
+    "DocumentReference, QuestionnaireResponse or other resource. When the payer asked for a questionnaire the "
+    "hub packages, a QuestionnaireResponse to it is checked first (required answers, answer types, version): "
+    "errors answer 422 and nothing is stored. Each document is stored once (by sha256), "
     "linked to the authorization and forwarded to the payer. Scope `system/Claim.write`.",
     responses=_FHIR_BODY,
     openapi_extra=_REQUEST_BODY,
@@ -48,7 +53,12 @@ async def submit_attachment_route(
     entry = audit.record("claim.submit-attachment", "Claim")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
     submission = parse_submit_attachment(body, max_attachment_bytes=runtime.settings.max_attachment_bytes)
-    result = await submit_attachment(runtime, principal, submission)
+    catalog = runtime.questionnaires.current
+
+    def check(asked: str) -> list[Issue]:  # DTR: answers to the questionnaire the payer asked for (docs/dtr.md)
+        return asked_questionnaire_findings(catalog, asked, attached_responses(orjson.loads(body)))
+
+    result = await submit_attachment(runtime, principal, submission, check)
     entry.add(result.authorization_id)
     text = (
         f"{result.stored} attachment(s) stored ({result.duplicates} sent before) for authorization "

@@ -21,7 +21,7 @@ from app.authorizations import (
     search_claim_responses,
     submit_prior_auth,
 )
-from app.documentation import questionnaire_findings
+from app.documentation import check_submitted_answers
 from app.domain import bounds
 from app.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.fhir.capability import capability_statement
@@ -97,7 +97,7 @@ async def submit(
     entry = audit.record("claim.submit", "Claim")
     body = await read_fhir_body(request, runtime.settings.max_body_bytes)
     parsed = parse_submit(body)
-    parsed.warnings.extend(questionnaire_findings(runtime.questionnaires.current, parsed.bundle, parsed.index))  # DTR
+    check_submitted_answers(runtime, parsed)  # DTR: QuestionnaireResponse findings warn, or refuse (on_findings)
     result = await submit_prior_auth(runtime, principal, parsed, entry)
     if not result.audited:
         entry.add(result.authorization_id)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from app.api.deps import RuntimeDep
 from app.api.fhir_claims import fhir_response, read_fhir_body
 from app.api.security import require
-from app.documentation import questionnaire_findings
+from app.documentation import graded_findings
 from app.errors import InvalidRequest
 from app.fhir.media import FHIR_JSON
 from app.fhir.outcome import operation_outcome
@@ -47,5 +47,5 @@ async def validate(
     except InvalidRequest as exc:
         return fhir_response(operation_outcome(exc.issues))
     issues = await validate_submission(runtime, principal, parsed)
-    issues += questionnaire_findings(runtime.questionnaires.current, parsed.bundle, parsed.index)  # DTR answers
+    issues += graded_findings(runtime, parsed)[0]  # DTR answers (errors when the payer's rules refuse findings)
     return fhir_response(operation_outcome(issues))

@@ -10,7 +10,12 @@ from app.documentation.catalog import Catalog, CatalogHolder, Package, PayerQues
 from app.documentation.checks import QuestionnaireDataError
 from app.documentation.error_reports import log_questionnaire_errors, questionnaire_error_reports
 from app.documentation.packages import PackageDeps, questionnaire_package
-from app.documentation.responses import questionnaire_findings
+from app.documentation.responses import (
+    asked_questionnaire_findings,
+    check_submitted_answers,
+    graded_findings,
+    questionnaire_findings,
+)
 from app.documentation.terminology import expand_value_set
 
 __all__ = [
@@ -21,7 +26,10 @@ __all__ = [
     "PayerQuestionnaires",
     "QuestionnaireDataError",
     "answer_next_question",
+    "asked_questionnaire_findings",
+    "check_submitted_answers",
     "expand_value_set",
+    "graded_findings",
     "log_questionnaire_errors",
     "questionnaire_error_reports",
     "questionnaire_findings",

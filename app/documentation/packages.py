@@ -1,10 +1,12 @@
 """`Questionnaire/$questionnaire-package`: which questionnaires a request needs, and their packages.
 
 The questionnaires are the union, each once and in this order, of those named by `questionnaire`,
-those the payer's coverage rules name for the ordered codes, and those of the rule behind the
-CRD coverage assertion named by `context`. An unknown questionnaire is a warning in `Outcome`; a
-Coverage no payer answers for, or an unknown `context`, is a 4xx. The package contents are static
-(`catalog.Package`, built at load); each call only adds its QuestionnaireResponse.
+those the payer's coverage rules name for the ordered codes, and those `context` names: the rule
+behind a CRD coverage assertion, or the questionnaire of a payer's open information request (a PAS
+ClaimResponse / CDex Task id: the authorization's id, bare or `ClaimResponse/<id>` or `Task/<id>`).
+An unknown questionnaire is a warning in `Outcome`; a Coverage no payer answers for, or an unknown
+`context`, is a 4xx. The package contents are static (`catalog.Package`, built at load); each call
+only adds its QuestionnaireResponse.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.coverage.book import RulesHolder
 from app.documentation.catalog import CatalogHolder, Package, PayerQuestionnaires
-from app.documentation.queries import assertion_rule
+from app.documentation.queries import assertion_rule, information_request
 from app.errors import InvalidRequest, Issue, NotFound, Unprocessable
 from app.fhir.crd import hook_coverage
 from app.fhir.dtr_package import PackageRequest, order_codes, package_bundle, package_output, questionnaire_response
@@ -78,14 +80,31 @@ def _by_orders(deps: PackageDeps, payer_id: str, request: PackageRequest) -> lis
     return found
 
 
+def _authorization_id(context: str) -> uuid.UUID | None:
+    """The authorization a PAS/CDex context names: its ClaimResponse (or Task) id, bare or as a reference."""
+    try:
+        return uuid.UUID(context.removeprefix("ClaimResponse/").removeprefix("Task/"))
+    except ValueError:
+        return None
+
+
 async def _by_context(deps: PackageDeps, principal: Principal, payer_id: str, request: PackageRequest) -> list[str]:
+    """The questionnaires of the CRD coverage assertion, or of the payer's open information request (PAS/CDex),
+    that `context` names."""
     if request.context is None:
         return []
     context, where = request.context
+    authorization = _authorization_id(context)
     async with deps.sessions() as session:
         found = await assertion_rule(session, principal.scope_client_id, context)
+        asked = None
+        if found is None and authorization is not None:
+            asked = await information_request(session, principal.scope_client_id, authorization)
+    if asked is not None and asked[0] == payer_id:
+        questionnaire = asked[1].get("questionnaire")
+        return [questionnaire] if isinstance(questionnaire, str) else []
     if found is None or found[0] != payer_id:
-        text = "context names no coverage assertion of this client and payer"
+        text = "context names no coverage assertion or open information request of this client and payer"
         raise NotFound(text, issues=[Issue(text, "not-found", expression=where)])
     rules = deps.coverage.current.for_payer(payer_id)
     rule = next((r for r in rules.rules.rule if r.id == found[1]), None) if rules is not None else None

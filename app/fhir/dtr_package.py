@@ -119,9 +119,8 @@ def parse_package_request(body: bytes) -> PackageRequest:
         elif name == "context":
             value = as_str(parameter.get("valueString", parameter.get("valueId")))
             if value is None or context is not None:
-                issues.append(
-                    Issue("context is one string (a coverage-assertion-id)", "value", expression=_param(index))
-                )
+                text = "context is one string (a coverage-assertion-id or a ClaimResponse/Task id)"
+                issues.append(Issue(text, "value", expression=_param(index)))
             else:
                 context = (value, _param(index, ".valueString"))
         elif name == "changedsince":

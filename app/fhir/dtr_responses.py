@@ -100,3 +100,18 @@ def response_findings(bundle: dict[str, Any], index: BundleIndex, exact: Lookup,
         questionnaire = exact(canonical) or current
         issues += check_response(questionnaire, current, response, path)
     return issues
+
+
+def attached_responses(parameters: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The QuestionnaireResponses a (parsed) CDex `$submit-attachment` Parameters carries, with their FHIRPaths."""
+    found: list[tuple[dict[str, Any], str]] = []
+    for index, parameter in enumerate(map(as_dict, as_list(parameters.get("parameter")))):
+        if parameter.get("name") != "Attachment":
+            continue
+        path = f"Parameters.parameter[{index}]"
+        candidates = [(as_dict(parameter.get("resource")), f"{path}.resource")]
+        for position, part in enumerate(map(as_dict, as_list(parameter.get("part")))):
+            if part.get("name") == "Content":
+                candidates.append((as_dict(part.get("resource")), f"{path}.part[{position}].resource"))
+        found += [(r, where) for r, where in candidates if r.get("resourceType") == "QuestionnaireResponse"]
+    return found

@@ -14,7 +14,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.repository import JobState
-from app.store.models import AuditRecord, Job, SubscriptionNotification, WebhookAttempt, WebhookDelivery
+from app.store.models import (
+    AuditRecord,
+    Job,
+    QuestionnaireError,
+    SubscriptionNotification,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 
 _LIVE = (JobState.QUEUED.value, JobState.RUNNING.value)
 
@@ -48,6 +55,11 @@ async def delete_delivered_notifications(session: AsyncSession, *, delivered_bef
 
 async def delete_audit_records(session: AsyncSession, *, before: datetime, limit: int) -> int:
     return await _delete_ids(session, AuditRecord, AuditRecord.at < before, limit)
+
+
+async def delete_questionnaire_errors(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """What DTR clients logged with `$log-questionnaire-errors` (docs/dtr.md), by when it arrived."""
+    return await _delete_ids(session, QuestionnaireError, QuestionnaireError.received_at < before, limit)
 
 
 async def live_job_of_kind(session: AsyncSession, kind: str, *, before_id: int | None = None) -> int | None:

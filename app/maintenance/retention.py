@@ -8,7 +8,8 @@ commits the job's unit of work.
 
 Periods (settings): done jobs EPA_RETENTION_JOBS_DAYS (14), delivered webhook deliveries and
 Subscription notifications EPA_RETENTION_DELIVERIES_DAYS (30), audit rows
-EPA_RETENTION_AUDIT_DAYS (2190, six years: HIPAA keeps audit documentation that long).
+EPA_RETENTION_AUDIT_DAYS (2190, six years: HIPAA keeps audit documentation that long), questionnaire
+errors DTR clients logged EPA_RETENTION_QUESTIONNAIRE_ERRORS_DAYS (365).
 Failed deliveries and dead jobs are kept: they are work for an operator, not history.
 """
 
@@ -35,6 +36,7 @@ class RetentionPolicy:
     deliveries: timedelta
     audit: timedelta
     interval: timedelta
+    questionnaire_errors: timedelta = timedelta(days=365)
 
     @classmethod
     def of(cls, settings: Settings) -> RetentionPolicy:
@@ -43,6 +45,7 @@ class RetentionPolicy:
             deliveries=timedelta(days=settings.retention_deliveries_days),
             audit=timedelta(days=settings.retention_audit_days),
             interval=timedelta(hours=settings.retention_interval_hours),
+            questionnaire_errors=timedelta(days=settings.retention_questionnaire_errors_days),
         )
 
 
@@ -57,6 +60,9 @@ async def prune(session: AsyncSession, policy: RetentionPolicy, *, now: datetime
             session, delivered_before=now - policy.deliveries, limit=limit
         ),
         "audit_records": await repository.delete_audit_records(session, before=now - policy.audit, limit=limit),
+        "questionnaire_errors": await repository.delete_questionnaire_errors(
+            session, before=now - policy.questionnaire_errors, limit=limit
+        ),
     }
 
 

@@ -1,14 +1,20 @@
-"""PAS closes the loop: Claim/$validate checks the QuestionnaireResponses a request carries (both backends)."""
+"""PAS closes the loop: Claim/$validate and $submit check the QuestionnaireResponses a request carries, and a
+rules file's `on_findings = "refuse"` refuses an incomplete one (both backends)."""
 
 from __future__ import annotations
 
 import copy
+import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.coverage import claim_of, pas_bundle, post_fhir
+from app.settings import Settings
+from tests.documentation.test_catalog import SHIPPED, SHIPPED_RULES
+from tests.support.coverage import authorizations, claim_of, client_with_rules, pas_bundle, post_fhir
 
 VALIDATE = "/fhir/Claim/$validate"
 POWER_MOBILITY = "https://epa-hub.example.org/fhir/dtr/sandbox/Questionnaire/power-mobility"
@@ -105,3 +111,23 @@ async def test_submit_carries_the_findings_as_process_notes(client: httpx.AsyncC
     claim_response = reply.json()["entry"][0]["resource"]
     notes = [note["text"] for note in claim_response.get("processNote", [])]
     assert any(n.startswith("documentation-incomplete: required item clinical.safe-operation") for n in notes)
+
+
+async def test_with_on_findings_refuse_an_incomplete_response_refuses_the_submit(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(SHIPPED, rules / "questionnaires" / "sandbox")
+    refusing = SHIPPED_RULES.read_text(encoding="utf-8").replace('on_findings = "warn"', 'on_findings = "refuse"')
+    assert 'on_findings = "refuse"' in refusing
+    bundle = with_response(response({k: v for k, v in ANSWERS.items() if k != "clinical.safe-operation"}))
+    async with client_with_rules(settings, rules, refusing) as client:
+        checked = (await post_fhir(client, VALIDATE, bundle)).json()
+        refused = await post_fhir(client, "/fhir/Claim/$submit", bundle)
+    named = [i for i in checked["issue"] if "clinical.safe-operation" in i["details"]["text"]]
+    found = [(i["severity"], i["expression"][0]) for i in named]
+    assert found == [("error", "Bundle.entry[7].resource.item")]
+    assert refused.status_code == 422, refused.text
+    issues = refused.json()["issue"]
+    assert [(i["severity"], i["expression"][0]) for i in issues] == [("error", "Bundle.entry[7].resource.item")]
+    assert await authorizations(engine) == []

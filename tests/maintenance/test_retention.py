@@ -75,7 +75,13 @@ async def test_prune_removes_only_rows_past_their_period(runtime: Runtime, clock
     async with runtime.sessions() as session:
         removed = await prune(session, POLICY, now=clock.now)
         await session.commit()
-    assert removed == {"jobs": 1, "webhook_deliveries": 1, "subscription_notifications": 0, "audit_records": 1}
+    assert removed == {
+        "jobs": 1,
+        "webhook_deliveries": 1,
+        "subscription_notifications": 0,
+        "audit_records": 1,
+        "questionnaire_errors": 0,
+    }
     assert await _count(runtime, Job) == 3  # the recent done job, the dead one, the queued one
     assert await _count(runtime, Job, Job.state == "dead") == 1
     assert await _count(runtime, WebhookDelivery) == 2  # the recent delivery and the failed one

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,6 +41,7 @@ from app.store.models import Authorization
 FORWARD = "authorization.attachments"
 FORWARDS = AuthorizationJobs(FORWARD)
 _TRACKING = "Parameters.parameter.where(name='TrackingId').valueIdentifier"
+AnswerCheck = Callable[[str], list[Issue]]  # the questionnaire the payer asked for -> errors in its answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +119,11 @@ async def record_answer(
 
 
 async def submit_attachment(
-    deps: AttachmentDeps, principal: Principal, submission: AttachmentSubmission
+    deps: AttachmentDeps, principal: Principal, submission: AttachmentSubmission, check: AnswerCheck | None = None
 ) -> AttachResult:
-    """Store the documents for the caller's authorization the TrackingId names, then forward them."""
+    """Store the documents for the caller's authorization the TrackingId names, then forward them.
+    `check`: when the open information request names a questionnaire, the errors in the answers to it
+    (docs/dtr.md); any refuses the call (422), nothing stored, the payer still waiting."""
     async with writer_turn(deps.engine), deps.sessions.begin() as session:
         attachments = AttachmentRepository(session, principal.client_id)
         found = await attachments.authorization_id_for(submission.tracking_id)
@@ -134,6 +137,10 @@ async def submit_attachment(
             text = "MemberId is not the member of the authorization the TrackingId names"
             expression = "Parameters.parameter.where(name='MemberId').valueIdentifier"
             raise Unprocessable(text, issues=[Issue(text=text, code="business-rule", expression=expression)])
+        asked = (authorization.info_request or {}).get("questionnaire")
+        if check is not None and isinstance(asked, str) and (findings := check(asked)):
+            text = f"the QuestionnaireResponse does not complete the questionnaire the payer asked for ({asked})"
+            raise Unprocessable(text, issues=findings)
         now = deps.clock()
         state = state_of(authorization)
         documents = submission.attachments

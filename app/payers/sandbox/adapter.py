@@ -253,7 +253,8 @@ class SandboxAdapter:
         codes = tuple(dict.fromkeys(Coding(o.info_system, code) for o in asking for code in o.info_codes))
         text = next((o.info_text for o in asking if o.info_text), None)
         due_at = ref.submitted_at + timedelta(days=min(o.info_due_days for o in asking))
-        return InformationRequest(codes=codes, text=text, due_at=due_at)
+        questionnaire = next((o.info_questionnaire for o in asking if o.info_questionnaire), None)
+        return InformationRequest(codes=codes, text=text, due_at=due_at, questionnaire=questionnaire)
 
 
 def create_adapter(settings: Mapping[str, Any], context: AdapterContext) -> SandboxAdapter:

@@ -76,6 +76,7 @@ class Outcome(BaseModel):
     info_system: str = "http://loinc.org"
     info_text: str | None = None
     info_due_days: float = Field(default=7, gt=0)
+    info_questionnaire: str | None = None  # a questionnaire canonical to answer (DTR; docs/dtr.md)
 
     @field_validator("then", mode="before")
     @classmethod
