@@ -157,3 +157,13 @@ async def test_the_timeline_shows_the_trace_and_only_admins_see_the_278s(
     assert "HCR*A4" in shown[0]["response"]
     assert "HCR*A1*AUTH-7" in shown[1]["response"]
     assert (await client.get(f"/authorizations/{uuid.uuid4()}/exchanges")).status_code == 404
+
+    # the console (development mode: its operator is the development client; otherwise admins only)
+    page = (await client.get(f"/console/authorizations/{authorization_id}")).text
+    assert f"TRN {traces[1]}, control number {numbers[1]}" in page
+    assert f'href="/console/authorizations/{authorization_id}/exchanges"' in page
+    assert "NM1*IL" not in page
+    documents = (await client.get(f"/console/authorizations/{authorization_id}/exchanges")).text
+    assert documents.count('<pre class="x12">') == 4  # two exchanges, each a request and a response
+    assert "NM1*IL*1*" in documents
+    assert "HCR*A1*AUTH-7" in documents
