@@ -30,6 +30,7 @@ from app.authorizations.deps import (
     SubmitDeps,
 )
 from app.authorizations.errors import not_found
+from app.authorizations.exchanges import EXCHANGE_KEY
 from app.authorizations.follow_up import follow_up_now
 from app.authorizations.inquiry import claim_response, inquire, search_claim_responses
 from app.authorizations.precheck import SubmissionCheck, check_submission
@@ -48,6 +49,7 @@ from app.security.principal import Principal
 from app.store.models import Authorization
 
 __all__ = [
+    "EXCHANGE_KEY",
     "FOLLOW_UP",
     "AttachmentDeps",
     "Cancelled",

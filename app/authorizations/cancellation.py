@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from app.authorizations import scheduling
 from app.authorizations.deps import PayerCallDeps
 from app.authorizations.errors import not_found
+from app.authorizations.exchanges import exchange_detail
 from app.authorizations.recording import record, state_of, state_without_items
 from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.scheduling import FollowUpAction
@@ -111,7 +112,11 @@ async def cancel(
         _check_cancellable(locked)  # decided or cancelled meanwhile
         now = deps.clock()
         state = state_of(locked)
-        change = state.cancel(now=now, reply=answer.reply, detail=cancel_detail(answer.outcome, operator, reason))
+        change = state.cancel(
+            now=now,
+            reply=answer.reply,
+            detail={**cancel_detail(answer.outcome, operator, reason), **exchange_detail(answer.reply)},
+        )
         parsed = stored_submission(locked)
         record(repository, locked, state, change, parsed, reply=answer.reply, base_url=deps.settings.base_url)
         follow_up = None

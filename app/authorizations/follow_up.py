@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.authorizations import scheduling
 from app.authorizations.deps import FollowUpDeps
 from app.authorizations.documents import SentDocuments
+from app.authorizations.exchanges import exchange_detail
 from app.authorizations.recording import record, record_rejection, save, state_of, state_without_items
 from app.authorizations.repository import AuthorizationRepository
 from app.authorizations.scheduling import DEFAULT_INTERVAL, MINIMUM_INTERVAL, FollowUpAction
@@ -43,7 +44,11 @@ async def _tell_payer_of_cancel(
     except PayerRejected as rejection:
         note = state.note("payer-cancel-rejected", now=job.now(), detail={"issues": len(rejection.issues)})
     else:
-        note = state.note("payer-notified-of-cancel", now=job.now(), detail={"payer_reference": reply.payer_reference})
+        note = state.note(
+            "payer-notified-of-cancel",
+            now=job.now(),
+            detail={"payer_reference": reply.payer_reference, **exchange_detail(reply)},
+        )
     save(repository, authorization, state, note, items=False)
     return None
 
@@ -102,7 +107,7 @@ def follow_up_handler(deps: FollowUpDeps, documents: SentDocuments) -> Handler:
             approval_validity=entry.approval_validity,
             reply=reply,
             keep_final=True,
-            detail={"payer_reference": reply.payer_reference, "action": action.value},
+            detail={"payer_reference": reply.payer_reference, "action": action.value, **exchange_detail(reply)},
         )
         record(repository, locked, state, change, parsed, reply=reply, base_url=deps.settings.base_url)
         status = change.after

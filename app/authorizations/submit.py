@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app.authorizations import scheduling
 from app.authorizations.deps import SubmitDeps
 from app.authorizations.documents import SentDocuments
+from app.authorizations.exchanges import exchange_detail
 from app.authorizations.items import items_for
 from app.authorizations.payer_call import PayerOutcome, call_payer, fault_entry, next_follow_up
 from app.authorizations.precheck import SubmissionCheck, check_or_refuse, exemptions_of, program_notes
@@ -292,7 +293,7 @@ async def _record_outcome(
     reply = outcome if isinstance(outcome, PayerReply) else None
     ruled = {} if parsed.request.cancels_all else check.assessment.rule_decisions()
     if reply is not None:
-        event, detail = "payer-answered", {"payer_reference": reply.payer_reference}
+        event, detail = "payer-answered", {"payer_reference": reply.payer_reference, **exchange_detail(reply)}
     elif ruled and check.assessment.settles(parsed.request):
         event, detail = "coverage-rules-decided", {"rules": check.assessment.rules_version}
     else:

@@ -1,5 +1,6 @@
-"""Console pages (GET): the worklist, one authorization (with its denial risk while open), jobs, webhook
-endpoints and deliveries, the report, the per-payer denial and overturn rates.
+"""Console pages (GET): the worklist, one authorization (with its denial risk while open) and the documents
+exchanged with its payer, jobs, webhook endpoints and deliveries, the report, the per-payer denial and
+overturn rates.
 
 Each page calls the same services as the JSON API, scoped to the operator's principal.
 """
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app import operations, requirements
+from app.api.auditing import open_audit
 from app.api.deps import RuntimeDep, SessionDep
 from app.console.access import OperatorDep
 from app.console.chart import decision_time_chart
@@ -105,6 +107,18 @@ async def detail(
         session, authorization_id, operator.principal.scope_client_id, runtime.settings
     )
     return render(request, operator, "detail.html", {"a": answer.detail, "risk": risk})
+
+
+@router.get("/authorizations/{authorization_id}/exchanges")
+async def exchanges(
+    authorization_id: uuid.UUID, request: Request, session: SessionDep, operator: OperatorDep
+) -> Response:
+    """The documents exchanged with the payer (raw X12 278s: PHI; every console operator is an admin)."""
+    open_audit(request, operator.principal.client_id).record(
+        "authorization.exchanges", "Authorization", [authorization_id]
+    )
+    listed = await operations.exchanges_of(session, authorization_id, client_id=operator.principal.scope_client_id)
+    return render(request, operator, "exchanges.html", {"listed": listed})
 
 
 @router.get("/jobs")

@@ -6,6 +6,7 @@ appeal, an import), the change is the lifecycle's and this room shows the result
 """
 
 from app.operations.appeal_views import AppealDocumentView, AppealView
+from app.operations.exchange_views import ExchangeList, ExchangeView, exchanges_of
 from app.operations.queries import MAX_PAGE, OPEN_STATUSES, AuthorizationFilter
 from app.operations.schemas import (
     AttachmentList,
@@ -42,11 +43,14 @@ __all__ = [
     "AuthorizationSummary",
     "CancelResult",
     "DetailAnswer",
+    "ExchangeList",
+    "ExchangeView",
     "FollowUpView",
     "RefreshResult",
     "attachments_of",
     "cancel",
     "detail",
+    "exchanges_of",
     "import_carried_over",
     "read",
     "refresh",

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from app.authorizations import EXCHANGE_KEY
 from app.domain.clocks import is_overdue
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority, ReviewAction
 from app.operations.appeal_views import AppealView
@@ -206,7 +207,7 @@ def event_of(event: Event) -> EventView:
         at=event.at,
         from_status=event.from_status,
         to_status=event.to_status,
-        detail=event.detail,
+        detail={k: v for k, v in event.detail.items() if k != EXCHANGE_KEY} if event.detail else event.detail,
     )
 
 

@@ -109,7 +109,13 @@ class X12Adapter:
             preauth_ref=reply.preauth_ref,
             preauth_period=reply.preauth_period,
             retry_after=self._follow_up(reply),
-            raw={"request": text, "response": answer.payload, "trace": trace, "control_number": number},
+            raw={
+                "format": "x12-278",
+                "request": text,
+                "response": answer.payload,
+                "trace": trace,
+                "control_number": number,
+            },
         )
 
     def _follow_up(self, reply: PayerReply) -> timedelta | None:

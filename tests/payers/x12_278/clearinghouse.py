@@ -5,10 +5,12 @@ garbage, or slowly. It checks the credentials and records every CORE message it 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 import uvicorn
@@ -41,6 +43,7 @@ class Clearinghouse:
     received: list[core.CoreMessage] = field(default_factory=list)
     port: int = 0
     counter: int = 0
+    workdir: Path | None = None  # where the hub's control-number counter goes (never the working directory)
 
     @property
     def url(self) -> str:
@@ -57,6 +60,8 @@ class Clearinghouse:
             "payer_id": "PAYER01",
             "timeout_seconds": 2,
         }
+        if self.workdir is not None:
+            base["control_numbers_file"] = str(self.workdir / "payer.x12-control")
         return base | overrides
 
     async def handle(self, request: Request) -> Response:
@@ -157,6 +162,8 @@ async def running(house: Clearinghouse) -> AsyncIterator[Clearinghouse]:
     app = Starlette(routes=[Route("/core/278", house.handle, methods=["POST"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
+    workdir = tempfile.TemporaryDirectory(prefix="x12-house-")
+    house.workdir = Path(workdir.name)
     try:
         async with asyncio.timeout(10):
             while not server.started:
@@ -168,3 +175,4 @@ async def running(house: Clearinghouse) -> AsyncIterator[Clearinghouse]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)
+        workdir.cleanup()

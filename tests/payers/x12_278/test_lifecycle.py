@@ -4,6 +4,8 @@ cancels, AAA rejections and rejected interchanges (pended, retried, never lost).
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,13 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.security import current_principal
 from app.payers import PayerRegistry, build_registry
 from app.payers.x12_278 import core, create_adapter
 from app.payers.x12_278.respond import Script, Scripted
 from app.runtime import Runtime, build_runtime
+from app.security.principal import Principal
 from app.store.models import Job
 from tests.authorizations.support import Item, cancel_all_bundle, request_bundle, update_bundle
 from tests.payers.x12_278.clearinghouse import Answer, Clearinghouse, running
@@ -123,3 +128,42 @@ async def test_an_update_is_a_revision_and_a_cancel_a_cancellation(x12_runtime: 
     sent = house.received[-1].payload
     assert "UM*HS*3*" in sent
     assert "REF*BB*AUTH-5~" in sent
+
+
+async def test_the_timeline_shows_the_trace_and_only_admins_see_the_278s(
+    x12_runtime: Runtime, house: Clearinghouse, app: FastAPI, client: httpx.AsyncClient, clock: MovableClock
+) -> None:
+    house.submit = Answer(script=Script(event=Scripted("A4"), administrative_reference="ADM-7"))
+    house.inquiry = Answer(script=Script(event=Scripted("A1", "AUTH-7")))
+    body = await submit_directly(x12_runtime, pas_request("99212", tag="e1"))
+    authorization_id = body["entry"][0]["resource"]["id"]
+    await follow_up_once(x12_runtime, clock)
+    sent = [m.payload for m in house.received]
+    traces = [re.search(r"~TRN\*1\*([^*~]+)", text).group(1) for text in sent]  # type: ignore[union-attr]
+    numbers = [int(text.split("*")[13]) for text in sent]  # ISA13
+
+    detail = await client.get(f"/authorizations/{authorization_id}")  # the development client, no admin scope
+    answered = [e["detail"] for e in detail.json()["timeline"] if e["type"] == "payer-answered"]
+    assert [(d["trace"], d["control_number"]) for d in answered] == list(zip(traces, numbers, strict=True))
+    assert "exchange" not in detail.text
+    assert "NM1*IL" not in detail.text
+    assert (await client.get(f"/authorizations/{authorization_id}/exchanges")).status_code == 403
+
+    app.dependency_overrides[current_principal] = lambda: Principal(client_id="ops", scopes=frozenset(), admin=True)
+    shown = (await client.get(f"/authorizations/{authorization_id}/exchanges")).json()["exchanges"]
+    assert [(e["format"], e["trace"], e["control_number"], e["request"]) for e in shown] == [
+        ("x12-278", trace, number, text) for trace, number, text in zip(traces, numbers, sent, strict=True)
+    ]
+    assert "HCR*A4" in shown[0]["response"]
+    assert "HCR*A1*AUTH-7" in shown[1]["response"]
+    assert (await client.get(f"/authorizations/{uuid.uuid4()}/exchanges")).status_code == 404
+
+    # the console (development mode: its operator is the development client; otherwise admins only)
+    page = (await client.get(f"/console/authorizations/{authorization_id}")).text
+    assert f"TRN {traces[1]}, control number {numbers[1]}" in page
+    assert f'href="/console/authorizations/{authorization_id}/exchanges"' in page
+    assert "NM1*IL" not in page
+    documents = (await client.get(f"/console/authorizations/{authorization_id}/exchanges")).text
+    assert documents.count('<pre class="x12">') == 4  # two exchanges, each a request and a response
+    assert "NM1*IL*1*" in documents
+    assert "HCR*A1*AUTH-7" in documents
