@@ -39,7 +39,6 @@ def payers(client: Annotated[str, typer.Option(help="The client whose model answ
     if loaded is None:
         fail("no denial-risk model yet: run `epa risk train`")
     rows = requirements.risk.payer_table(loaded.model)
-    table([("payer", "items", "denied", "denial rate", "appealed", "overturned", "overturn rate")])
     table(
         [
             (
@@ -52,5 +51,7 @@ def payers(client: Annotated[str, typer.Option(help="The client whose model answ
                 f"{r.overturn_rate:.1%}" if r.overturn_rate is not None else "-",
             )
             for r in rows
-        ]
+        ],
+        ("payer", "items", "denied", "denial rate", "appealed", "overturned", "overturn rate"),
+        empty="no decided items in this model",
     )

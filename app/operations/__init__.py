@@ -6,7 +6,14 @@ appeal, an import), the change is the lifecycle's and this room shows the result
 """
 
 from app.operations.appeal_views import AppealDocumentView, AppealView
-from app.operations.queries import MAX_PAGE, OPEN_STATUSES, AuthorizationFilter
+from app.operations.queries import (
+    MAX_PAGE,
+    OPEN_STATUSES,
+    AuthorizationFilter,
+    WorklistRow,
+    status_counts,
+    worklist_rows,
+)
 from app.operations.schemas import (
     AttachmentList,
     AttachmentView,
@@ -44,6 +51,7 @@ __all__ = [
     "DetailAnswer",
     "FollowUpView",
     "RefreshResult",
+    "WorklistRow",
     "attachments_of",
     "cancel",
     "detail",
@@ -51,5 +59,7 @@ __all__ = [
     "read",
     "refresh",
     "show",
+    "status_counts",
     "worklist",
+    "worklist_rows",
 ]
