@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.console import actions, login, pages
 from app.console.access import LoginRequired
+from app.console.rendering import masked, when
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,7 +22,10 @@ async def _to_login(_request: Request, _exc: Exception) -> Response:
 
 def install_console(app: FastAPI) -> None:
     """The session key is set in the lifespan (`console_key`), once the settings are known."""
-    app.state.console_templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["when"] = when
+    templates.env.filters["masked"] = masked
+    app.state.console_templates = templates
     app.add_exception_handler(LoginRequired, _to_login)
     app.include_router(login.router)
     app.include_router(pages.router)

@@ -34,6 +34,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE = 25
 DELIVERY_STATES = ("pending", "delivered", "failed", "skipped")
 EXPIRING_LEAD = timedelta(days=14)
+DUE_SOON = timedelta(hours=1)  # "needs attention": overdue or due within the hour
 
 
 def _blank(value: str | None) -> str | None:
@@ -57,6 +58,7 @@ async def worklist(
     member_id: Annotated[str | None, Query(max_length=256)] = None,
     overdue: Annotated[str | None, Query(max_length=8)] = None,
     expiring: Annotated[str | None, Query(max_length=8)] = None,
+    attention: Annotated[str | None, Query(max_length=8)] = None,
     cursor: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
     now = runtime.clock()
@@ -69,6 +71,7 @@ async def worklist(
         member_id=_blank(member_id),
         overdue=True if overdue else None,
         expiring_before=now + EXPIRING_LEAD if expiring else None,
+        attention_before=now + DUE_SOON if attention else None,
     )
     page = await operations.worklist(
         session,
@@ -86,9 +89,20 @@ async def worklist(
         "member_id": member_id or "",
         "overdue": bool(overdue),
         "expiring": bool(expiring),
+        "attention": bool(attention),
     }
     query = {k: ("1" if v is True else v) for k, v in filters.items() if v}
-    context = {"page": page, "filters": filters, "query": query, "statuses": statuses, "kinds": kinds}
+    client_id = operator.principal.scope_client_id
+    context = {
+        "page": page,
+        "rows": await operations.worklist_rows(session, [a.id for a in page.authorizations]),
+        "counts": await operations.status_counts(session, client_id=client_id),
+        "filters": filters,
+        "query": query,
+        "statuses": statuses,
+        "kinds": kinds,
+        "now": now,
+    }
     return render(request, operator, "worklist.html", context)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Request
@@ -10,6 +11,27 @@ from fastapi.templating import Jinja2Templates
 
 from app.console import sessions
 from app.console.access import Operator
+
+MASK = "•"
+SHOWN_DIGITS = 4  # the console's policy: a member id shows its last 4 characters, at most
+
+
+def when(value: datetime | date | None) -> str:
+    """Every time on every console page: one format, labelled with its zone (UTC)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.isoformat()
+
+
+def masked(member_id: str | None) -> str:
+    """A member id as the console shows it: its last 4 characters, and none of an id of 8 or fewer
+    (so at least half of any id shown is hidden); the full id only serves as a filter."""
+    if not member_id:
+        return ""
+    shown = SHOWN_DIGITS if len(member_id) > 2 * SHOWN_DIGITS else 0
+    return MASK * 4 + member_id[len(member_id) - shown :] if shown else MASK * 4
 
 
 def templates_of(request: Request) -> Jinja2Templates:

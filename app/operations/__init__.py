@@ -7,7 +7,14 @@ appeal, an import), the change is the lifecycle's and this room shows the result
 
 from app.operations.appeal_views import AppealDocumentView, AppealView
 from app.operations.exchange_views import ExchangeList, ExchangeView, exchanges_of
-from app.operations.queries import MAX_PAGE, OPEN_STATUSES, AuthorizationFilter
+from app.operations.queries import (
+    MAX_PAGE,
+    OPEN_STATUSES,
+    AuthorizationFilter,
+    WorklistRow,
+    status_counts,
+    worklist_rows,
+)
 from app.operations.schemas import (
     AttachmentList,
     AttachmentView,
@@ -47,6 +54,7 @@ __all__ = [
     "ExchangeView",
     "FollowUpView",
     "RefreshResult",
+    "WorklistRow",
     "attachments_of",
     "cancel",
     "detail",
@@ -55,5 +63,7 @@ __all__ = [
     "read",
     "refresh",
     "show",
+    "status_counts",
     "worklist",
+    "worklist_rows",
 ]

@@ -15,20 +15,34 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, union_all
+from sqlalchemy import exists as any_row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, selectinload
 
 from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
-from app.store.models import Appeal, AppealDocument, Attachment, Authorization, AuthorizationItem, Event
+from app.store.models import (
+    Appeal,
+    AppealDocument,
+    Attachment,
+    Authorization,
+    AuthorizationItem,
+    Event,
+    Job,
+    WebhookDelivery,
+)
 from app.store.pages import decode_cursor, encode_cursor
 
 MAX_PAGE = 200
 OPEN_STATUSES = tuple(s.value for s in AuthorizationStatus if s.is_open)  # received, pended, info-requested
+# the timeline entries of a payer call that failed (app/authorizations/payer_call.py: "payer-<kind>")
+PAYER_ERROR_EVENTS = tuple(
+    f"payer-{kind}" for kind in ("unreachable", "timed-out", "refused", "rejected", "unreadable", "adapter-failed")
+)
 
 SUMMARY_COLUMNS = (
     Authorization.id,
@@ -61,6 +75,7 @@ class AuthorizationFilter:
     member_id: str | None = None
     provider_identifier: str | None = None
     include_replaced: bool = False
+    attention_before: datetime | None = None  # needs attention: see _needs_attention
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +128,33 @@ def _conditions(client_id: str | None, where: AuthorizationFilter, now: datetime
         found.append(a.patient_member_id == where.member_id)
     if where.provider_identifier is not None:
         found.append(a.provider_identifier == where.provider_identifier)
+    if where.attention_before is not None:
+        found.append(_needs_attention(where.attention_before))
     if where.overdue is True:
         found.append(a.due_at <= now)  # with the open statuses, see _statuses
     elif where.overdue is False:
         found.append(or_(a.status.not_in(OPEN_STATUSES), a.due_at.is_(None), a.due_at > now))
     return found
+
+
+def failing_delivery(authorization_id: Any) -> ColumnElement[bool]:
+    d = WebhookDelivery
+    return and_(
+        d.authorization_id == authorization_id, or_(d.state == "failed", and_(d.state == "pending", d.attempts > 0))
+    )
+
+
+def _needs_attention(due_before: datetime) -> ColumnElement[bool]:
+    """Open and due before `due_before` (overdue or due soon), or its latest timeline entry is a failed
+    payer call, or a webhook delivery about it failed (or is being retried), or a job of it is dead."""
+    a = Authorization
+    last_event = select(Event.type).where(Event.authorization_id == a.id).order_by(Event.id.desc()).limit(1)
+    return or_(
+        and_(a.status.in_(OPEN_STATUSES), a.due_at < due_before),
+        last_event.scalar_subquery().in_(PAYER_ERROR_EVENTS),
+        any_row().where(failing_delivery(a.id)),
+        any_row().where(Job.authorization_id == a.id, Job.state == "dead"),
+    )
 
 
 def _statuses(where: AuthorizationFilter) -> list[str] | None:
@@ -257,3 +294,64 @@ async def attachments(session: AsyncSession, authorization_id: uuid.UUID, client
     if client_id is not None:
         statement = statement.where(Attachment.client_id == client_id)
     return list((await session.execute(statement)).scalars())
+
+
+async def status_counts(session: AsyncSession, *, client_id: str | None) -> dict[str, int]:
+    """How many current authorizations (not replaced) are in each status."""
+    a = Authorization
+    statement = select(a.status, func.count()).where(a.replaced_by_id.is_(None)).group_by(a.status)
+    if client_id is not None:
+        statement = statement.where(a.client_id == client_id)
+    return {AuthorizationStatus(status).value: count for status, count in await session.execute(statement)}
+
+
+@dataclass(slots=True)
+class WorklistRow:
+    """What the console's worklist adds to a summary: member id, codes, latest entry, what runs next."""
+
+    member_id: str | None = None
+    service_codes: list[str] = field(default_factory=list)
+    last_event: str | None = None
+    last_event_at: datetime | None = None
+    next_job: str | None = None  # the soonest queued job's kind (authorization.follow_up, ...)
+    next_job_at: datetime | None = None
+    next_delivery_at: datetime | None = None
+    failing_deliveries: int = 0
+    dead_jobs: int = 0
+
+
+async def worklist_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, WorklistRow]:
+    """One WorklistRow per id (the ids of one worklist page, already scoped to the client)."""
+    rows: dict[uuid.UUID | None, WorklistRow] = {i: WorklistRow() for i in ids}  # job, delivery: optional ids
+    if not ids:
+        return {}
+    a, item, d = Authorization, AuthorizationItem, WebhookDelivery
+    for i, member in await session.execute(select(a.id, a.patient_member_id).where(a.id.in_(ids))):
+        rows[i].member_id = member
+    codes = select(item.authorization_id, item.product_code).where(item.authorization_id.in_(ids))
+    for i, code in await session.execute(codes.order_by(item.authorization_id, item.sequence)):
+        rows[i].service_codes.append(code)
+    latest = select(func.max(Event.id)).where(Event.authorization_id.in_(ids)).group_by(Event.authorization_id)
+    for event_of, kind, at in await session.execute(
+        select(Event.authorization_id, Event.type, Event.at).where(Event.id.in_(latest))
+    ):
+        rows[event_of].last_event, rows[event_of].last_event_at = kind, at
+    dead = select(Job.authorization_id, func.count()).where(Job.authorization_id.in_(ids), Job.state == "dead")
+    for job_of, count in await session.execute(dead.group_by(Job.authorization_id)):
+        rows[job_of].dead_jobs = count
+    queued = select(Job.authorization_id, Job.kind, Job.run_at).where(
+        Job.authorization_id.in_(ids), Job.state == "queued"
+    )
+    for queued_of, job_kind, run_at in await session.execute(queued.order_by(Job.run_at.desc())):
+        rows[queued_of].next_job, rows[queued_of].next_job_at = job_kind, run_at  # the soonest last
+    pending = select(d.authorization_id, func.min(d.next_attempt_at)).where(
+        d.authorization_id.in_(ids), d.state == "pending"
+    )
+    for delivery_of, next_at in await session.execute(pending.group_by(d.authorization_id)):
+        rows[delivery_of].next_delivery_at = next_at
+    failing = select(d.authorization_id, func.count()).where(
+        failing_delivery(d.authorization_id), d.authorization_id.in_(ids)
+    )
+    for failing_of, failures in await session.execute(failing.group_by(d.authorization_id)):
+        rows[failing_of].failing_deliveries = failures
+    return {i: row for i, row in rows.items() if i is not None}
