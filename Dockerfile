@@ -1,5 +1,9 @@
 # syntax=docker/dockerfile:1
-FROM python:3.11-slim AS build
+# The base image pinned by digest: python:3.11-slim (3.11.15, Debian trixie) as the official image's
+# index recorded it (docker-library/repo-info, repos/python/remote/3.11-slim.md). Move the tag and
+# the digest together: `docker buildx imagetools inspect python:3.11-slim` prints the current one.
+ARG PYTHON_IMAGE=python:3.11-slim@sha256:90744cff8f32887f075c47d747a173ff333e9e98801667af93c357fa9f5e28ff
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 # The same lock as `python3 dev.py serve|test`: uv.lock pins every version with its hashes.
 # The example adapter's pyproject.toml is there because it is a member of the locked workspace.
@@ -14,7 +18,7 @@ RUN python dev.py uv-requirement > /tmp/uv.txt \
  && UV_PROJECT_ENVIRONMENT=/opt/epa UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy \
     uv sync --locked --no-editable --no-cache --package epa-hub
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 RUN useradd --create-home --uid 10001 epa
 COPY --from=build /opt/epa /opt/epa
 USER epa

@@ -25,6 +25,16 @@ def _healthcheck_code() -> str:
     return found[1]
 
 
+def test_every_stage_starts_from_a_base_image_pinned_by_digest() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    stages = re.findall(r"^FROM\s+(\S+)", dockerfile, flags=re.M)
+    assert len(stages) == 2
+    image = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", dockerfile, flags=re.M)
+    assert image is not None
+    assert re.fullmatch(r"python:3\.11-slim@sha256:[0-9a-f]{64}", image[1])
+    assert all(stage == "${PYTHON_IMAGE}" for stage in stages), stages
+
+
 def test_the_healthcheck_follows_epa_port(tmp_path: Path) -> None:
     code = _healthcheck_code()
     port = free_port()
