@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs import repository as queue
+from app.jobs.repository.heartbeats import beat
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ async def _beat_once(
     sessions: async_sessionmaker[AsyncSession], worker_id: str, clock: queue.Clock, started: datetime
 ) -> None:
     async with sessions() as session, session.begin():
-        await queue.beat(session, worker_id, now=clock(), started_at=started)
+        await beat(session, worker_id, now=clock(), started_at=started)
 
 
 async def keep_beating(

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.jobs.heartbeat import beating, interval_for
-from app.jobs.repository import beat
+from app.jobs.repository.heartbeats import beat
 from app.runtime import Runtime
 from app.store.models import WorkerHeartbeat
 from app.worker import running_worker, worker_from_settings

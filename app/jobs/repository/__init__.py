@@ -8,6 +8,7 @@
 
 Every statement here that makes a job runnable rings the wake-up through `became_due`, the one
 place: `enqueue` (due now, or later: idle workers then set their timer), `move_queued`, `run_now`,
+`run_queued_now` (operations' "run now"),
 `reschedule` or `fail` with no delay, `release`, and the ops retry in `queries`. It rings this
 process's workers on commit; the `jobs` triggers of migrations 0013 (inserts) and 0017 (updates
 that make a job due) NOTIFY the other processes' workers on PostgreSQL. What the running worker
@@ -30,12 +31,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.wakeups import ring_on_commit
-from app.store.models import Job, WorkerHeartbeat
+from app.store.models import Job
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware UTC datetime."""
@@ -391,16 +392,3 @@ async def run_queued_now(session: AsyncSession, job_ids: Sequence[int], *, now: 
     if moved:
         became_due(session)
     return moved
-
-
-HEARTBEATS_KEPT = timedelta(days=7)  # a stopped worker's row is forgotten after this
-
-
-async def beat(session: AsyncSession, worker_id: str, *, now: datetime, started_at: datetime) -> None:
-    """Record that `worker_id` is alive at `now` (one row per worker); forget workers silent for a week."""
-    result = await session.execute(
-        update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id).values(beat_at=now)
-    )
-    if not _rowcount(result):
-        session.add(WorkerHeartbeat(worker_id=worker_id[:128], started_at=started_at, beat_at=now))
-    await session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - HEARTBEATS_KEPT))
