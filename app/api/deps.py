@@ -1,4 +1,8 @@
-"""Dependencies shared by routers: the runtime, and the request's unit of work."""
+"""Dependencies shared by routers: the runtime, and the request's unit of work.
+
+Every dependency is `async def`, even one that only reads app state: FastAPI runs a plain `def`
+dependency in a worker thread, a hop that costs more than the work (tests/api/test_async_dependencies.py).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

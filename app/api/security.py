@@ -25,7 +25,7 @@ from app.security.tokens import missing_token, rejected_token
 bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/token (SMART Backend Services).")
 
 
-def get_security(request: Request) -> SecurityState:
+async def get_security(request: Request) -> SecurityState:
     security: SecurityState = request.app.state.security
     return security
 
