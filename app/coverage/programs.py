@@ -106,8 +106,16 @@ class ProgramRegistry:
 
     files: tuple[tuple[str, ProgramsFile], ...] = ()
     adapter_lines: Mapping[str, int | None] = field(default_factory=dict)  # routing id -> line of its adapter
+    # for_payer's answers (code specs parsed once per payer, not per CRD order or $submit)
+    _by_payer: dict[str, PayerPrograms] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def for_payer(self, payer_id: str) -> PayerPrograms:
+        found = self._by_payer.get(payer_id)
+        if found is None:
+            found = self._by_payer[payer_id] = self._programs_of(payer_id)
+        return found
+
+    def _programs_of(self, payer_id: str) -> PayerPrograms:
         exemptions = tuple(
             (e, e.code_specs) for _, f in self.files for e in f.exemption if not e.payers or payer_id in e.payers
         )

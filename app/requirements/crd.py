@@ -21,13 +21,10 @@ in 2.0.1 shapes (card types in CRD's `temp` code system, one doc-needed). The re
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.authorizations import RequirementsDeps, active_authorization_for
-from app.coverage.evaluate import ItemFacts, evaluate
-from app.coverage.facts import age_on
 from app.domain import bounds
 from app.domain.model import Identifier
 from app.errors import InvalidRequest, Issue, NotFound
@@ -37,17 +34,13 @@ from app.fhir.crd import (
     DISCHARGE,
     HookCoverage,
     Order,
-    birth_date,
     card,
     coverage_information,
-    diagnosis_codes,
     encounter_action,
     hook_coverage,
     hook_encounter,
     hook_orders,
     info_needed,
-    provider_npis,
-    provider_state,
     update_action,
 )
 from app.fhir.crd_hooks import CRD_VERSION, HOOKS, check_context
@@ -62,7 +55,8 @@ from app.fhir.crd_versions import (
 )
 from app.fhir.elements import as_dict
 from app.payers.registry import NoPayerMatches
-from app.requirements.crd_cards import SOURCE_LABEL, instructions, order_line, routed_reason
+from app.requirements.crd_cards import SOURCE_LABEL, instructions, order_line
+from app.requirements.crd_judge import HookDeps, judged, satisfied_by
 from app.requirements.repository import add_assertions
 from app.security.principal import Principal
 
@@ -116,9 +110,7 @@ def coverage_not_found(why: str) -> InvalidRequest:
     return InvalidRequest(text, issues=[Issue(text=text, code="not-found", expression="prefetch.coverage")])
 
 
-async def answer_hook(
-    deps: RequirementsDeps, principal: Principal, service_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
+async def answer_hook(deps: HookDeps, principal: Principal, service_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The CDS Hooks response for one call of a CRD service."""
     service = SERVICES.get(service_id)
     if service is None:
@@ -171,89 +163,65 @@ class _Answer:
 
 
 async def _answer(
-    deps: RequirementsDeps, principal: Principal, answer: _Answer, orders: list[Order], prefetch: dict[str, Any]
+    deps: HookDeps, principal: Principal, answer: _Answer, orders: list[Order], prefetch: dict[str, Any]
 ) -> dict[str, Any]:
-    service, payer_id, coverage, member = answer.service, answer.payer_id, answer.coverage, answer.member
-    payer_rules = deps.coverage.current.for_payer(payer_id)
-    programs = deps.programs.for_payer(payer_id)
+    service, coverage = answer.service, answer.coverage
     now = deps.clock()
-    born = birth_date(prefetch)
+    judgements = judged(deps, answer.payer_id, orders, prefetch, now)
+    satisfied = await satisfied_by(deps, principal, answer.member, orders, judgements, now)
     annotated: list[tuple[Order, dict[str, Any]]] = []
     lines: list[str] = []
     links: dict[str, str] = {}
     assertions: list[dict[str, Any]] = []
-    async with deps.sessions.begin() as session:
-        for order in orders:
-            if order.item is None:
-                assertion, extension, line = _uncoded(principal, answer, order, now)
-                assertions.append(assertion)
-                annotated.append((order, extension))
-                lines.append(line)
-                continue
-            item = order.item
-            day = item.serviced.start if item.serviced and item.serviced.start else now.date()
-            npis = provider_npis(order.resource, prefetch)
-            facts = ItemFacts(
-                item=item,
-                service_date=day,
-                diagnosis_codes=diagnosis_codes(order.resource),
-                age=age_on(born, day),
-                provider_npis=npis,
-                state=provider_state(order.resource, prefetch),
-            )
-            determination = programs.exempt(evaluate(payer_rules, facts), facts)
-            routing = programs.routing_for(facts) if determination.settled is None else None
-            if routing is not None:
-                determination = replace(determination, reason=routed_reason(determination.reason, routing))
-            pa: str | None = None if determination.covered == "not-covered" else determination.pa_needed
-            satisfied = None
-            if pa in ("auth-needed", "performpa"):
-                code = item.product_or_service.code
-                found = await active_authorization_for(
-                    session, principal.client_id, member.value, code, item.serviced, now=now
-                )
-                if found is not None:
-                    pa, satisfied = "satisfied", found.preauth_ref or str(found.id)
-            assertion_id = uuid.uuid4().hex
-            # encounter-discharge, a secondary hook, never asks for clinical or administrative documentation
-            documentation = None if answer.encounter is not None else determination.doc_needed
-            assertions.append(
-                _assertion_row(
-                    assertion_id,
-                    principal,
-                    answer,
-                    order,
-                    now,
-                    product_system=(item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
-                    product_code=item.product_or_service.code[: bounds.CODE_LENGTH],
-                    covered=determination.covered,
-                    pa_needed=pa,
-                    doc_needed=documentation,
-                    rule_id=determination.rule_id,
-                    rules_version=determination.version,
-                    satisfied_pa_id=satisfied,
-                )
-            )
-            extension = coverage_information(
-                coverage_reference=coverage.reference,
+    for order, judgement, found in zip(orders, judgements, satisfied, strict=True):
+        if order.item is None or judgement is None:
+            assertion, extension, line = _uncoded(principal, answer, order, now)
+            assertions.append(assertion)
+            annotated.append((order, extension))
+            lines.append(line)
+            continue
+        item, determination = order.item, judgement.determination
+        pa = "satisfied" if found is not None else judgement.pa
+        assertion_id = uuid.uuid4().hex
+        # encounter-discharge, a secondary hook, never asks for clinical or administrative documentation
+        documentation = None if answer.encounter is not None else determination.doc_needed
+        assertions.append(
+            _assertion_row(
+                assertion_id,
+                principal,
+                answer,
+                order,
+                now,
+                product_system=(item.product_or_service.system or "")[: bounds.CODE_SYSTEM_LENGTH] or None,
+                product_code=item.product_or_service.code[: bounds.CODE_LENGTH],
                 covered=determination.covered,
                 pa_needed=pa,
-                doc_needed=None if pa in (None, "no-auth", "satisfied") else documentation,
-                reason=determination.reason,
-                day=now.date(),
-                assertion_id=assertion_id,
-                satisfied_pa_id=satisfied,
-                info_needed=info_needed(order, npis),
-                single_doc_needed=answer.single_doc_needed,
-                questionnaires=determination.questionnaire,  # DTR (docs/dtr.md)
+                doc_needed=documentation,
+                rule_id=determination.rule_id,
+                rules_version=determination.version,
+                satisfied_pa_id=found,
             )
-            annotated.append((order, extension))
-            lines.append(order_line(order, determination, pa, routing))
-            if determination.info_url:
-                links[determination.info_url] = determination.program or "Payer documentation requirements"
-            if determination.questionnaire and (dtr := deps.payers.get(answer.payer_id).dtr_endpoint):
-                links[dtr] = "The payer's DTR service (questionnaires for this order)"  # docs/dtr.md
-        await add_assertions(session, assertions)
+        )
+        extension = coverage_information(
+            coverage_reference=coverage.reference,
+            covered=determination.covered,
+            pa_needed=pa,
+            doc_needed=None if pa in (None, "no-auth", "satisfied") else documentation,
+            reason=determination.reason,
+            day=now.date(),
+            assertion_id=assertion_id,
+            satisfied_pa_id=found,
+            info_needed=info_needed(order, judgement.npis),
+            single_doc_needed=answer.single_doc_needed,
+            questionnaires=determination.questionnaire,  # DTR (docs/dtr.md)
+        )
+        annotated.append((order, extension))
+        lines.append(order_line(order, determination, pa, judgement.routing))
+        if determination.info_url:
+            links[determination.info_url] = determination.program or "Payer documentation requirements"
+        if determination.questionnaire and (dtr := deps.payers.get(answer.payer_id).dtr_endpoint):
+            links[dtr] = "The payer's DTR service (questionnaires for this order)"  # docs/dtr.md
+    await add_assertions(deps.engine, assertions)
     cards = [instructions(lines, answer.topic_system)] if answer.options[INSTRUCTIONS] else []
     if not answer.options[EXTERNAL_REFERENCE]:
         links = {}
