@@ -12,6 +12,7 @@ resource is the same or held as `*`, and every permission wanted is held. v2 gra
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 V2_LETTERS = "cruds"
@@ -40,6 +41,7 @@ def parse_scope(scope: str) -> ParsedScope | None:
     return ParsedScope(context, resource, frozenset(action))
 
 
+@lru_cache(maxsize=4096)  # a few scopes per client, a few wanted per route: every request asks again
 def grants(held: str, wanted: str) -> bool:
     """Whether holding `held` allows what `wanted` asks for."""
     if held == wanted:
