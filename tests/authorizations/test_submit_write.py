@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -105,3 +107,45 @@ async def test_a_replay_answers_the_stored_response_and_writes_nothing_new(runti
     await _submit(runtime, bundle)
     assert await _count(runtime, Authorization) == authorizations
     assert await _count(runtime, AuditRecord) == audit_rows + 1  # the replay is audited too
+
+
+async def test_a_new_request_does_not_write_its_r4b_model_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[object] = []
+    original = Bundle.model_dump_json
+
+    def counted(self: Bundle, *args: Any, **kwargs: Any) -> str:
+        written.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Bundle, "model_dump_json", counted)
+    assert await _submit(runtime, pas_request("E0486", tag="8")) == 200
+    assert written == []
+
+
+async def test_a_retry_with_other_number_spelling_replays(runtime: Runtime) -> None:
+    bundle = pas_request("E0486", tag="9")
+    claim = bundle["entry"][0]["resource"]
+    claim["item"][0]["quantity"] = {"value": 2}
+    first = await submit_prior_auth(runtime, DEVELOPMENT_PRINCIPAL, parse_submit(orjson.dumps(bundle)))
+    again = orjson.dumps(bundle).replace(b'"quantity":{"value":2}', b'"quantity":{"value":2.0}')
+    assert b"2.0" in again
+    replayed = await submit_prior_auth(runtime, DEVELOPMENT_PRINCIPAL, parse_submit(again))
+    assert replayed.replayed
+    assert replayed.body == first.body
+
+
+async def test_a_request_stored_with_the_canonical_hash_still_replays(runtime: Runtime) -> None:
+    bundle = pas_request("E0486", tag="10")
+    parsed = parse_submit(orjson.dumps(bundle))
+    first = await submit_prior_auth(runtime, DEVELOPMENT_PRINCIPAL, parsed)
+    async with runtime.sessions.begin() as session:  # as rows stored before the sorted-JSON hash hold it
+        row = await session.get(Authorization, first.authorization_id)
+        assert row is not None
+        row.request_hash = hashlib.sha256(parsed.canonical()).hexdigest()
+    replayed = await submit_prior_auth(
+        runtime, DEVELOPMENT_PRINCIPAL, parse_submit(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
+    )
+    assert replayed.replayed
+    assert replayed.body == first.body

@@ -40,7 +40,8 @@ def _row(state: InstanceState[Any]) -> dict[str, Any]:
         if relationship.direction is not MANYTOONE or parent is None:
             continue
         for local, remote in relationship.local_remote_pairs or ():
-            assert local.key is not None and remote.key is not None
+            assert local.key is not None
+            assert remote.key is not None
             row[local.key] = getattr(parent, remote.key)
     return row
 
