@@ -178,7 +178,11 @@ def print_per_item(costs: dict[int, tuple[Cost, Cost]]) -> None:
     (b1, s1), (b10, s10) = costs[1], costs[10]
     slope = (s10.total_cpu_ms - s1.total_cpu_ms) / 9
     validation = (b10.total_cpu_ms - b1.total_cpu_ms) / 9
-    print(f"(f) each extra item: +{slope:.2f} ms server + PostgreSQL CPU (+{validation:.2f} ms of it validation)")
+    server = (s10.server_cpu_ms - s1.server_cpu_ms) / 9
+    print(
+        f"(f) each extra item: +{slope:.2f} ms server + PostgreSQL CPU (server +{server:.2f} ms, "
+        f"+{validation:.2f} ms of it validation)"
+    )
 
 
 async def minimal_write(url: str, writes: int) -> Cost:
