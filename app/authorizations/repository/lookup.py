@@ -13,13 +13,14 @@ PostgreSQL database) cannot start from the items of a common code instead.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, cast, literal_column, null, or_, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, cast, literal_column, null, or_, select, union_all
 
 from app.authorizations.repository import AuthorizationRepository
 from app.store.models import Authorization, AuthorizationItem
@@ -61,38 +62,33 @@ def _no_item() -> list[Any]:
     ]
 
 
-async def submission_lookup(
-    repository: AuthorizationRepository,
-    bundle_identifier: str,
-    claim_identifier: str | None,
-    granted: GrantedQuery | None,
-) -> SubmissionLookup:
-    """The replay, the Claim identifier's earlier use and the member's granted items, in one statement."""
-    client = repository.client_id
+@functools.cache
+def _statement(claim: bool, granted: bool, scoped: bool) -> Any:
+    """The look-up for one shape (built once per shape: a `$submit` only binds its values)."""
 
-    def scoped(*conditions: Any) -> list[Any]:
-        return [*conditions, *([Authorization.client_id == client] if client is not None else [])]
+    def mine(*conditions: Any) -> list[Any]:
+        return [*conditions, *([Authorization.client_id == bindparam("client_id")] if scoped else [])]
 
     parts: list[Any] = [
         select(*_tagged(_BUNDLE, Authorization.id), *_no_item()).where(
-            *scoped(Authorization.bundle_identifier == bundle_identifier)
+            *mine(Authorization.bundle_identifier == bindparam("bundle_identifier"))
         )
     ]
-    if claim_identifier is not None:
+    if claim:
         parts.append(
             select(*_tagged(_CLAIM, Authorization.id), *_no_item()).where(
-                *scoped(Authorization.claim_identifier == claim_identifier)
+                *mine(Authorization.claim_identifier == bindparam("claim_identifier"))
             )
         )
-    if granted is not None and granted.codes:
-        mine = (
+    if granted:
+        members = (
             select(Authorization.id, Authorization.preauth_ref)
             .where(
-                *scoped(
-                    Authorization.patient_member_id == granted.member_id,
+                *mine(
+                    Authorization.patient_member_id == bindparam("member_id"),
                     Authorization.replaced_by_id.is_(None),
-                    Authorization.status.in_(granted.statuses),
-                    or_(Authorization.expires_at.is_(None), Authorization.expires_at > granted.now),
+                    Authorization.status.in_(bindparam("statuses", expanding=True)),
+                    or_(Authorization.expires_at.is_(None), Authorization.expires_at > bindparam("now")),
                 )
             )
             .cte("member_authorizations")
@@ -101,24 +97,49 @@ async def submission_lookup(
         item = AuthorizationItem
         parts.append(
             select(
-                *_tagged(_GRANTED, mine.c.id),
+                *_tagged(_GRANTED, members.c.id),
                 item.product_code.label("code"),
                 item.serviced_start.label("serviced_start"),
                 item.serviced_end.label("serviced_end"),
-                mine.c.preauth_ref.label("reference"),
+                members.c.preauth_ref.label("reference"),
             )
-            .join_from(mine, item, item.authorization_id == mine.c.id)
+            .join_from(members, item, item.authorization_id == members.c.id)
             .where(
-                item.product_code.in_(list(granted.codes)),
+                item.product_code.in_(bindparam("codes", expanding=True)),
                 item.cancelled.is_(False),
-                or_(item.decision_code.is_(None), item.decision_code.not_in(list(granted.not_granted))),
+                or_(
+                    item.decision_code.is_(None),
+                    item.decision_code.not_in(bindparam("not_granted", expanding=True)),
+                ),
             )
         )
-    statement: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+async def submission_lookup(
+    repository: AuthorizationRepository,
+    bundle_identifier: str,
+    claim_identifier: str | None,
+    granted: GrantedQuery | None,
+) -> SubmissionLookup:
+    """The replay, the Claim identifier's earlier use and the member's granted items, in one statement."""
+    values: dict[str, Any] = {"bundle_identifier": bundle_identifier, "client_id": repository.client_id}
+    if claim_identifier is not None:
+        values["claim_identifier"] = claim_identifier
+    wants_granted = granted is not None and bool(granted.codes)
+    if granted is not None and wants_granted:
+        values |= {
+            "member_id": granted.member_id,
+            "codes": list(granted.codes),
+            "statuses": list(granted.statuses),
+            "not_granted": list(granted.not_granted),
+            "now": granted.now,
+        }
+    statement = _statement(claim_identifier is not None, wants_granted, repository.client_id is not None)
     replay_of: uuid.UUID | None = None
     claim_used_by: uuid.UUID | None = None
     found: list[GrantedItem] = []
-    rows: Sequence[Any] = (await repository.session.execute(statement)).all()
+    rows: Sequence[Any] = (await repository.session.execute(statement, values)).all()
     for tag, authorization_id, code, start, end, reference in rows:
         if tag == _BUNDLE:
             replay_of = authorization_id

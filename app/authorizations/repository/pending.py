@@ -9,7 +9,7 @@ statement per table and column set), parents first. The values are the same colu
 would have written (Core applies the same column types and defaults); objects already in the database
 and changes to them are left to the session, which flushes them at commit as before.
 
-The rows written are detached afterwards: their values stay readable, their server-generated keys
+The rows written are transient (out of the session) afterwards: their values stay readable, their server-generated keys
 (items', events', jobs' ids) are not read back, which the hot path never needs.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import MANYTOONE, InstanceState
+from sqlalchemy.orm import MANYTOONE, InstanceState, make_transient
 
 from app.store.models.base import Base
 
@@ -59,8 +59,7 @@ async def insert_pending(session: AsyncSession) -> int:
         assert isinstance(table, Table)
         groups[(table, tuple(sorted(row)))].append(row)
     for obj in pending:
-        if obj in session:  # expunging a parent cascades to its children
-            session.expunge(obj)
+        make_transient(obj)  # out of the session, one by one (expunge would walk each one's cascades)
     for table, _keys in sorted(groups, key=lambda group: (_ORDER[group[0]], group[1])):
         await session.execute(insert(table), groups[(table, _keys)])
     return len(groups)
