@@ -47,20 +47,6 @@ class AuthorizationRepository:
         statement = self._scoped(select(Authorization).where(Authorization.bundle_identifier == bundle_identifier))
         return (await self.session.execute(statement)).scalar_one_or_none()
 
-    async def by_bundle_or_claim(self, bundle_identifier: str, claim_identifier: str | None) -> Authorization | None:
-        """One look-up for a new submission: the authorization stored with this Bundle identifier (a replay)
-        if any, else one submitted with this Claim identifier (a duplicate), else None."""
-        condition = Authorization.bundle_identifier == bundle_identifier
-        if claim_identifier is not None:
-            condition = or_(condition, Authorization.claim_identifier == claim_identifier)
-        statement = self._scoped(
-            select(Authorization)
-            .where(condition)
-            .order_by(case((Authorization.bundle_identifier == bundle_identifier, 0), else_=1))
-            .limit(1)
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
     async def by_claim_identifier(self, claim_identifier: str) -> Authorization | None:
         """The first authorization submitted with this Claim identifier (updates carry their own)."""
         statement = self._scoped(
