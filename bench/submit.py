@@ -3,7 +3,9 @@
 (a) $submit of a 3-item PAS Bundle (~12 KB), sandbox payer deciding at once, on SQLite and on
     PostgreSQL; (b) in the same run, a baseline route of the same service that only does
     `Bundle.model_validate_json` on the same bytes; (c) the ratio a/b; (d) $submit with a
-    fhir-pas payer on loopback that answers after 1 s, 200 concurrent clients.
+    fhir-pas payer on loopback that answers after 1 s, 200 concurrent clients; (e) on PostgreSQL, the floor
+    of a minimal asyncpg write; (f) $submit and the baseline of a 1-item and a 10-item Bundle, and the
+    CPU each extra item costs (the slope between them), with the validation's share of it.
 The service runs as one uvicorn process; this script is the load generator (loopback only).
 PostgreSQL: EPA_BENCH_POSTGRES_URL (default postgresql+asyncpg://postgres@127.0.0.1:5432/postgres),
 where a fresh database is created and dropped.
@@ -52,7 +54,7 @@ def free_port() -> int:
 def process(args: list[str], env: dict[str, str], health_url: str) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded 2-core machine starts slowly
         while True:
             try:
                 if httpx.get(health_url, timeout=1).status_code < 500:
@@ -142,6 +144,47 @@ async def measure(
     return baseline, submit
 
 
+def shifted(body: Callable[[int], bytes], offset: int) -> Callable[[int], bytes]:
+    return lambda i: body(i + offset)
+
+
+async def per_item(base: str, total: int, concurrency: int, meter: Meter) -> dict[int, tuple[Cost, Cost]]:
+    """(f) Server + PostgreSQL CPU of $submit and of the validate-only baseline for 1- and 10-item Bundles."""
+    costs: dict[int, tuple[Cost, Cost]] = {}
+    for items in (1, 10):
+        body = bodies_for(orjson.dumps(pas_bundle(items=items)))
+        runs = []
+        for name, path, offset in (
+            ("baseline", "/bench/validate-only", 0),
+            ("$submit", "/fhir/Claim/$submit", 1_000_000),
+        ):
+            run = run_load(
+                f"(f) {name}, {items} item(s)",
+                base,
+                path,
+                shifted(body, offset),
+                total=total,
+                concurrency=concurrency,
+                headers=HEADERS,
+            )
+            runs.append((await metered(meter, run))[1])
+        costs[items] = (runs[0], runs[1])
+    return costs
+
+
+def print_per_item(costs: dict[int, tuple[Cost, Cost]]) -> None:
+    for items, (baseline, submit) in costs.items():
+        print(f"(f) {items:2d} item(s): baseline {baseline.total_cpu_ms:5.2f} ms; $submit", submit.line().strip())
+    (b1, s1), (b10, s10) = costs[1], costs[10]
+    slope = (s10.total_cpu_ms - s1.total_cpu_ms) / 9
+    validation = (b10.total_cpu_ms - b1.total_cpu_ms) / 9
+    server = (s10.server_cpu_ms - s1.server_cpu_ms) / 9
+    print(
+        f"(f) each extra item: +{slope:.2f} ms server + PostgreSQL CPU (server +{server:.2f} ms, "
+        f"+{validation:.2f} ms of it validation)"
+    )
+
+
 async def minimal_write(url: str, writes: int) -> Cost:
     """(e) The floor for storing one request on PostgreSQL: one transaction of multi-row asyncpg inserts
     shaped like a $submit's (an authorization row with its documents, 3 items, an event, 2 jobs)."""
@@ -180,6 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--item-requests", type=int, default=600, help="requests per (f) scenario")
     parser.add_argument("--slow-requests", type=int, default=1000)
     parser.add_argument("--slow-concurrency", type=int, default=200)
     parser.add_argument("--only", choices=["all", "fast", "slow"], default="all")
@@ -207,6 +251,7 @@ def main() -> None:
                 (baseline, b_cost), (submit, s_cost) = asyncio.run(
                     measure(base, template, args.requests, args.concurrency, meter)
                 )
+                items = asyncio.run(per_item(base, args.item_requests, args.concurrency, meter))
             print(f"--- {name}")
             print(baseline.line())
             print(b_cost.line())
@@ -226,6 +271,7 @@ def main() -> None:
                     f"{b_cost.total_cpu_ms + floor.total_cpu_ms:.2f} ms; $submit is "
                     f"{s_cost.total_cpu_ms / (b_cost.total_cpu_ms + floor.total_cpu_ms):.1f}x that"
                 )
+            print_per_item(items)
 
         if args.only == "fast":
             return

@@ -9,7 +9,7 @@ the request (422, nothing stored) when the payer's rules say so.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.repository.lookup import GrantedItem, GrantedQuery
 from app.coverage.assessment import Assessment, assess
 from app.coverage.evaluate import PayerRules
 from app.coverage.programs import PayerPrograms
@@ -103,29 +104,33 @@ def _overlaps(served: Period | None, start: date | None, end: date | None) -> bo
     )
 
 
-async def active_duplicates(
-    repository: AuthorizationRepository,
-    request: PriorAuthRequest,
-    *,
-    now: datetime,
-    exclude: Sequence[uuid.UUID] = (),
-) -> dict[int, str]:
-    """item sequence -> reference of an active authorization for the same member, code and overlapping dates.
+def wants_duplicates(request: PriorAuthRequest) -> bool:
+    """Whether the request is checked for duplicates of active authorizations (a new, non-concurrent one)."""
+    return not request.is_update and not request.cancels_all and request.kind is not AuthorizationKind.CONCURRENT
 
-    One query for the whole request (this runs on every $submit).
-    """
+
+def granted_query(request: PriorAuthRequest, *, now: datetime) -> GrantedQuery | None:
+    """What to look up for the request's duplicates: the member's granted items of its codes (None: nothing)."""
     items = [item for item in request.items if not item.cancelled]
     if request.member_id is None or not items:
-        return {}
-    granted = await repository.granted_items(
+        return None
+    return GrantedQuery(
         request.member_id.value,
         sorted({item.product_or_service.code for item in items}),
         statuses=sorted(s.value for s in ACTIVE),
         not_granted=sorted(_NOT_GRANTED),
         now=now,
     )
+
+
+def duplicates_among(
+    request: PriorAuthRequest, granted: Sequence[GrantedItem], *, exclude: Sequence[uuid.UUID] = ()
+) -> dict[int, str]:
+    """item sequence -> reference of the first granted item with the same code and overlapping dates."""
     found: dict[int, str] = {}
-    for item in items:
+    for item in request.items:
+        if item.cancelled:
+            continue
         for code, start, end, reference, authorization_id in granted:
             if (
                 code == item.product_or_service.code
@@ -135,6 +140,26 @@ async def active_duplicates(
                 found[item.sequence] = reference
                 break
     return found
+
+
+async def active_duplicates(
+    repository: AuthorizationRepository,
+    request: PriorAuthRequest,
+    *,
+    now: datetime,
+    exclude: Sequence[uuid.UUID] = (),
+) -> dict[int, str]:
+    """item sequence -> reference of an active authorization for the same member, code and overlapping dates.
+
+    One query for the whole request ($submit itself reads the same rows in its one look-up).
+    """
+    query = granted_query(request, now=now)
+    if query is None:
+        return {}
+    granted = await repository.granted_items(
+        query.member_id, query.codes, statuses=query.statuses, not_granted=query.not_granted, now=now
+    )
+    return duplicates_among(request, granted, exclude=exclude)
 
 
 async def extended_authorization(repository: AuthorizationRepository, refs: Sequence[str]) -> Authorization | None:
@@ -169,11 +194,13 @@ async def check_submission(
     now: datetime,
     programs: PayerPrograms | None = None,
     new: bool = False,
+    duplicates: Mapping[int, str] | None = None,
 ) -> SubmissionCheck:
     """Assess `request` against its payer's rules and the registry's exemptions with what storage knows
     (read only).
 
-    `new`: the caller knows the Bundle identifier was never stored (so it skips that look-up)."""
+    `new`: the caller knows the Bundle identifier was never stored (so it skips that look-up);
+    `duplicates`: the caller found them already (`duplicates_among` on its own look-up)."""
     repository = AuthorizationRepository(session, client_id)
     if not new and await repository.by_bundle_identifier(request.bundle_identifier.key()) is not None:
         # a replay (or a reused identifier): $submit answers it from the store, so nothing is looked up
@@ -181,9 +208,8 @@ async def check_submission(
     extended = None
     if request.kind is AuthorizationKind.CONCURRENT:
         extended = await extended_authorization(repository, facts.preauth_refs)
-    duplicates: dict[int, str] = {}
-    if not request.is_update and not request.cancels_all and request.kind is not AuthorizationKind.CONCURRENT:
-        duplicates = await active_duplicates(repository, request, now=now)
+    if duplicates is None:
+        duplicates = await active_duplicates(repository, request, now=now) if wants_duplicates(request) else {}
     assessment = assess(payer_rules, request, facts, today=now.date(), duplicates=duplicates, programs=programs)
     return SubmissionCheck(
         assessment=assessment,
@@ -202,11 +228,12 @@ async def check_or_refuse(
     *,
     now: datetime,
     programs: PayerPrograms,
+    duplicates: Mapping[int, str] | None = None,
 ) -> SubmissionCheck:
-    """`check_submission` for a new request (the caller looked up its Bundle identifier already), refused (422,
-    nothing stored) when the payer's rules say findings refuse."""
+    """`check_submission` for a new request (the caller looked up its Bundle identifier already, and its
+    duplicates when it passes them), refused (422, nothing stored) when the payer's rules say findings refuse."""
     check = await check_submission(
-        session, client_id, payer_rules, request, facts, now=now, programs=programs, new=True
+        session, client_id, payer_rules, request, facts, now=now, programs=programs, new=True, duplicates=duplicates
     )
     findings = check.assessment.submit_findings()
     if findings and check.assessment.on_findings == "refuse" and not request.cancels_all:

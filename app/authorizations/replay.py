@@ -1,7 +1,8 @@
 """A request seen before: the same Bundle again (by `Bundle.identifier`) gets the same answer.
 
-What makes two submissions the same request is the canonical JSON of the parsed Bundle, so a retry
-serialised with other whitespace, key order or as XML is a replay; the same identifier on a
+What makes two submissions the same request is the canonical JSON of the parsed Bundle (checked cheaply
+first by the sorted JSON stored with every request), so a retry serialised with other whitespace, key
+order, number spelling or as XML is a replay; the same identifier on a
 different request is refused (409). A request stored but not answered yet (in flight, or its
 process died before recording) is answered from its current state: pended.
 """
@@ -19,6 +20,7 @@ from app.authorizations.recording import render_document, state_of
 from app.authorizations.repository import AuthorizationRepository
 from app.domain.codes import AuthorizationStatus
 from app.errors import Conflict, Issue
+from app.fhir.loading import canonical_of_stored
 from app.fhir.submit import ParsedSubmission
 from app.logging import request_id
 from app.security.audit import AuditEntry, stage_audit
@@ -37,25 +39,31 @@ class SubmitResult:
 
 
 def fingerprint(parsed: ParsedSubmission) -> str:
-    """What makes two submissions the same request: the Bundle as the R4B model writes it, so a retry
-    serialised with other whitespace, key order, number or date spelling, or in XML rather than JSON
-    (or the other way round), is the same request."""
-    if parsed.canonical:
-        return hashlib.sha256(parsed.canonical).hexdigest()
-    return _sorted_fingerprint(parsed)
-
-
-def _sorted_fingerprint(parsed: ParsedSubmission) -> str:
-    """The earlier fingerprint: the decoded JSON with its keys sorted (rows stored before the canonical one)."""
+    """What a new request is stored with: the hash of the decoded JSON with its keys sorted (cheap, so every
+    request can pay it). A retry with other whitespace or key order has the same; one serialised with
+    other number or date spelling, or in XML rather than JSON (or the other way round), is recognised by
+    `same_request`, which compares the Bundles as the R4B model writes them."""
     return hashlib.sha256(orjson.dumps(parsed.bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def same_request(existing: Authorization, parsed: ParsedSubmission) -> bool:
+    """Whether `parsed` is the request stored as `existing`: the same sorted JSON or bytes (the hashes stored
+    now and by the oldest rows), else the same Bundle as the R4B model writes it (the hash rows stored
+    before the sorted one kept, or the stored request written again; only a replay pays for this)."""
+    if existing.request_hash in (fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest()):
+        return True
+    canonical = parsed.canonical()
+    if not canonical:
+        return False
+    if existing.request_hash == hashlib.sha256(canonical).hexdigest():
+        return True
+    return canonical_of_stored(existing.request_document) == canonical
 
 
 async def replay(
     repository: AuthorizationRepository, existing: Authorization, parsed: ParsedSubmission, base_url: str
 ) -> SubmitResult:
-    # Rows stored before the canonical fingerprint hold the sorted JSON's hash, or older ones that of the bytes as sent.
-    earlier = (_sorted_fingerprint(parsed), hashlib.sha256(parsed.bundle_bytes).hexdigest())
-    if existing.request_hash not in (fingerprint(parsed), *earlier):
+    if not same_request(existing, parsed):
         raise Conflict(
             "this Bundle.identifier was already used for a different request; give each request its own identifier",
             issues=[

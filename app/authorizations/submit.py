@@ -20,10 +20,20 @@ from app.authorizations.documents import SentDocuments
 from app.authorizations.exchanges import exchange_detail
 from app.authorizations.items import items_for
 from app.authorizations.payer_call import PayerOutcome, call_payer, fault_entry, next_follow_up
-from app.authorizations.precheck import SubmissionCheck, check_or_refuse, exemptions_of, program_notes
+from app.authorizations.precheck import (
+    SubmissionCheck,
+    check_or_refuse,
+    duplicates_among,
+    exemptions_of,
+    granted_query,
+    program_notes,
+    wants_duplicates,
+)
 from app.authorizations.recording import record, record_rejection, save, state_of
 from app.authorizations.replay import SubmitResult, audited, fingerprint, replay
 from app.authorizations.repository import AuthorizationRepository
+from app.authorizations.repository.lookup import submission_lookup
+from app.authorizations.repository.pending import insert_pending
 from app.authorizations.routing import PayerChoice, choose_payer
 from app.authorizations.scheduling import FollowUpAction
 from app.authorizations.stored import normalized_form
@@ -135,15 +145,23 @@ async def _store(
         repository = AuthorizationRepository(session, principal.client_id)
         changes_earlier = request.is_update or (request.cancels_all and bool(request.claim_identifiers))
         new_claim = request.claim_identifiers[0].key() if request.claim_identifiers and not changes_earlier else None
-        seen = await repository.by_bundle_or_claim(request.bundle_identifier.key(), new_claim)
-        if seen is not None and seen.bundle_identifier == request.bundle_identifier.key():
+        now = deps.clock()
+        lookup = await submission_lookup(
+            repository,
+            request.bundle_identifier.key(),
+            new_claim,
+            granted_query(request, now=now) if wants_duplicates(request) else None,
+        )
+        if lookup.replay_of is not None:
+            seen = await repository.get(lookup.replay_of, with_items=False)
+            assert seen is not None
             return audited(session, audit, await replay(repository, seen, parsed, deps.settings.base_url))
         prior = None
         if changes_earlier:
             prior = await _prior_for_update(repository, parsed)
             if request.cancels_all and prior.payer_id != entry.id and prior.payer_id in deps.payers:
                 entry = deps.payers.get(prior.payer_id)  # a cancel has no items to route: it follows the request
-        elif seen is not None:
+        elif lookup.claim_used_by is not None:
             text = (
                 f"Claim identifier {request.claim_identifiers[0].value} was already submitted; "
                 "send a PASClaimUpdate (Claim.related) to change it"
@@ -157,8 +175,9 @@ async def _store(
             deps.coverage.current.for_payer(choice.rules_payer),
             request,
             facts,
-            now=deps.clock(),
+            now=now,
             programs=choice.programs,
+            duplicates=duplicates_among(request, lookup.granted) if wants_duplicates(request) else None,
         )
         authorization = _new_authorization(deps, principal, parsed, entry, prior, check)
         if request.cancels_all:
@@ -206,7 +225,7 @@ async def _store(
             )
             result = _Stored(authorization, check, entry, documents)
         try:
-            await session.flush()
+            await insert_pending(session)  # Core multi-row INSERTs, not the ORM's flush (the hot path)
         except IntegrityError:
             await session.rollback()
             async with deps.sessions() as again:
@@ -217,7 +236,10 @@ async def _store(
                 return await replay(other, raced, parsed, deps.settings.base_url)
         if documents:
             await sent.keep(session, authorization, documents, now=authorization.received_at)
-        return audited(session, audit, result) if isinstance(result, SubmitResult) else result
+        if isinstance(result, SubmitResult):
+            result = audited(session, audit, result)
+            await insert_pending(session)
+        return result
 
 
 async def _coverage_links(

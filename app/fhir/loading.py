@@ -35,7 +35,7 @@ class LoadedBundle:
     bundle: dict[str, Any]
     bundle_bytes: bytes
     issues: list[Issue]
-    canonical: bytes = b""  # the validated Bundle as the R4B model writes it: the same whether sent as JSON or XML
+    model: Any = None  # the validated R4B Bundle (None when invalid): `canonical_json` writes it on demand
 
 
 def invalid(issues: list[Issue]) -> InvalidRequest:
@@ -85,10 +85,10 @@ def load_bundle(body: bytes, limits: ParseLimits) -> LoadedBundle:
         )
     check_bundle_counts(document, limits)
     issues = _entry_type_issues(document)
-    canonical = b""
+    model = None
     if not issues:
-        issues, canonical = _validated(document)
-    return LoadedBundle(bundle=document, bundle_bytes=bundle_bytes, issues=issues, canonical=canonical)
+        issues, model = _validated(document)
+    return LoadedBundle(bundle=document, bundle_bytes=bundle_bytes, issues=issues, model=model)
 
 
 def _unwrap_parameters(document: dict[str, Any]) -> dict[str, Any]:
@@ -133,25 +133,45 @@ def _entry_type_issues(bundle: dict[str, Any]) -> list[Issue]:
 
 def validate_r4b(document: dict[str, Any]) -> list[Issue]:
     """Validate `document` as an R4B Bundle; return the failures as Issues (empty when valid)."""
-    return _validated(document, canonical=False)[0]
+    return _validated(document)[0]
 
 
-def _validated(document: dict[str, Any], *, canonical: bool = True) -> tuple[list[Issue], bytes]:
-    """The R4B validation failures of `document`, and (valid, when asked) its canonical JSON."""
+def _validated(document: dict[str, Any]) -> tuple[list[Issue], Any]:
+    """The R4B validation failures of `document` (empty when valid), and the valid model (else None)."""
     try:
         model = Bundle.model_validate(document)
     except ValidationError as exc:
-        return [_issue_from_error(error) for error in exc.errors(include_url=False, include_input=False)], b""
+        return [_issue_from_error(error) for error in exc.errors(include_url=False, include_input=False)], None
     except Exception as exc:  # fhir.resources raises KeyError/TypeError/... for some malformed input
         logger.info("R4B validation raised %s", type(exc).__name__)
-        return [Issue(text="the Bundle is not valid FHIR R4 (a resource or element type is not recognized)")], b""
-    if not canonical:
-        return [], b""
+        return [Issue(text="the Bundle is not valid FHIR R4 (a resource or element type is not recognized)")], None
+    return [], model
+
+
+def canonical_json(model: Any) -> bytes:
+    """A validated Bundle as the R4B model writes it, keys sorted and whole decimals as integers: the same
+    whether the request came as JSON or XML, with whatever whitespace, key order or number spelling (b""
+    when it cannot be written). Writing the model costs about as much as validating it, so callers ask for
+    it only when they compare two requests (a replay), never on every request."""
+    if model is None:
+        return b""
     try:
         written = orjson.loads(model.model_dump_json(by_alias=True, exclude_none=True))
-        return [], orjson.dumps(_same_numbers(written), option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(_same_numbers(written), option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONDecodeError, orjson.JSONEncodeError, ValueError, TypeError):
-        return [], b""  # no canonical form: the request is compared by its sorted JSON instead
+        return b""  # no canonical form: the request is compared by its sorted JSON instead
+
+
+def canonical_of_stored(body: bytes) -> bytes:
+    """`canonical_json` of a stored request Bundle's bytes (b"" when they are not a valid Bundle any more)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return b""
+    if not isinstance(document, dict):
+        return b""
+    issues, model = _validated(document)
+    return b"" if issues else canonical_json(model)
 
 
 def _same_numbers(value: Any) -> Any:

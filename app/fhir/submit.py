@@ -22,7 +22,7 @@ from app.fhir.bounds import check_request_bounds
 from app.fhir.coverage_facts import bundle_facts
 from app.fhir.extract import build_request
 from app.fhir.limits import ParseLimits
-from app.fhir.loading import invalid, load_bundle
+from app.fhir.loading import canonical_json, invalid, load_bundle
 from app.fhir.references import BundleIndex
 from app.fhir.rules import check_bundle_header, check_claim, check_differential, check_references, first_claim
 
@@ -36,12 +36,12 @@ INTERNAL_FAILURE_TEXT = "the request could not be interpreted as a PAS request B
 class ParsedSubmission:
     """A valid `$submit` request.
 
-        `bundle` is the request Bundle as decoded JSON (never mutated by this layer); `bundle_bytes`
-        the Bundle alone (the bytes as sent unless it came wrapped in Parameters); `warnings` the
-        non-fatal issues (to echo as ClaimResponse.processNote); `canonical` the Bundle as the R4B model
-    writes it (what idempotency compares, whatever format it came in); `index` the Bundle's references,
-        resolved once while parsing and handed on to every later reader of the Bundle (coverage
-        facts, documents, the response), so none builds it again.
+    `bundle` is the request Bundle as decoded JSON (never mutated by this layer); `bundle_bytes`
+    the Bundle alone (the bytes as sent unless it came wrapped in Parameters); `warnings` the
+    non-fatal issues (to echo as ClaimResponse.processNote); `canonical()` the Bundle as the R4B
+    model writes it (what a replay compares, whatever format it came in; written on demand only);
+    `index` the Bundle's references, resolved once while parsing and handed on to every later
+    reader of the Bundle (coverage facts, documents, the response), so none builds it again.
     """
 
     request: PriorAuthRequest
@@ -50,10 +50,14 @@ class ParsedSubmission:
     warnings: list[Issue] = field(default_factory=list)
     bundle_index: InitVar[BundleIndex | None] = None
     index: BundleIndex = field(init=False, repr=False, compare=False)
-    canonical: bytes = field(default=b"", repr=False, compare=False)  # see LoadedBundle.canonical
+    model: Any = field(default=None, repr=False, compare=False)  # the validated R4B Bundle (LoadedBundle.model)
 
     def __post_init__(self, bundle_index: BundleIndex | None) -> None:
         object.__setattr__(self, "index", bundle_index if bundle_index is not None else BundleIndex(self.bundle))
+
+    def canonical(self) -> bytes:
+        """The Bundle as the R4B model writes it (`loading.canonical_json`): written now, so ask only when comparing."""
+        return canonical_json(self.model)
 
     def facts(self) -> BundleFacts:
         """The request's coverage facts (read from the Bundle with the index built while parsing)."""
@@ -92,7 +96,7 @@ def parse_submit(body: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedSub
     if errors or request is None:
         raise invalid(errors or [Issue(text=INTERNAL_FAILURE_TEXT, code="exception")])
     warnings = [i for i in issues if i.severity not in ("error", "fatal")]
-    return ParsedSubmission(request, bundle, loaded.bundle_bytes, warnings, index, canonical=loaded.canonical)
+    return ParsedSubmission(request, bundle, loaded.bundle_bytes, warnings, index, model=loaded.model)
 
 
 def _deduplicated(issues: list[Issue]) -> list[Issue]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -45,20 +45,6 @@ class AuthorizationRepository:
 
     async def by_bundle_identifier(self, bundle_identifier: str) -> Authorization | None:
         statement = self._scoped(select(Authorization).where(Authorization.bundle_identifier == bundle_identifier))
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def by_bundle_or_claim(self, bundle_identifier: str, claim_identifier: str | None) -> Authorization | None:
-        """One look-up for a new submission: the authorization stored with this Bundle identifier (a replay)
-        if any, else one submitted with this Claim identifier (a duplicate), else None."""
-        condition = Authorization.bundle_identifier == bundle_identifier
-        if claim_identifier is not None:
-            condition = or_(condition, Authorization.claim_identifier == claim_identifier)
-        statement = self._scoped(
-            select(Authorization)
-            .where(condition)
-            .order_by(case((Authorization.bundle_identifier == bundle_identifier, 0), else_=1))
-            .limit(1)
-        )
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def by_claim_identifier(self, claim_identifier: str) -> Authorization | None:
