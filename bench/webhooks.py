@@ -5,8 +5,9 @@
 Migrates a fresh database (a temporary SQLite file unless --database-url names an empty
 PostgreSQL database) and registers the endpoints on a receiver process on 127.0.0.1.
 (1) Throughput: publishes the events (authorization.approved, through
-`app.notifications.enqueue_event`, 50 per transaction), then starts a worker and prints
-deliveries/s, this process's CPU ms, SQL statements and commits per delivery (fan-out included),
+`app.notifications.enqueue_event`, 50 per transaction), then starts a worker (woken in-process, as
+every worker the service builds) and prints deliveries/s, this process's CPU ms, SQL statements and
+commits per delivery (fan-out included),
 and the end-to-end delay from the event's commit to its receipt (p50, p99). The baseline, in the
 same run: the rate at which this process POSTs the same bodies to the same receiver with httpx.
 (2) Per mode (`--modes`: `embedded`, a worker in this process woken in-process as `epa serve`
@@ -304,7 +305,7 @@ async def main(args: argparse.Namespace) -> None:
         await _publish(runtime, args.events)
         worker = Worker(
             runtime.sessions, default_handlers(runtime), batch_size=args.concurrency, concurrency=args.concurrency,
-            poll_interval=0.01, idle_backoff=0.05,
+            poll_interval=0.01, idle_backoff=0.05, wakeups=doorbell_of(runtime.engine),
         )  # fmt: skip
         counter = _Counter(runtime)
         stop = asyncio.Event()
