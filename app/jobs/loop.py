@@ -110,6 +110,8 @@ class Worker:
         self.wakeups = wakeups  # rung when a due job is queued: claim at once instead of at the next poll
         self._in_hand: dict[int, asyncio.Task[None]] = {}
         self._settling: set[int] = set()  # jobs whose outcome is being written: their leases end on purpose
+        self._buried_at: datetime | None = None
+        self._bury_every = timedelta(seconds=poll_interval)
         self._requeued = Doorbell()  # rung when one of its jobs was queued again for later: look at next_due
 
     @property
@@ -216,9 +218,11 @@ class Worker:
         """Up to `limit` due jobs, and (when fewer were due) when the next one becomes claimable."""
         async with self.sessions() as session, session.begin():
             now = self.clock()
-            buried = await queue.bury_abandoned(session, now=now)
-            if buried:
-                log.warning("jobs dead after their worker stopped", extra={"count": buried})
+            if self._buried_at is None or now - self._buried_at >= self._bury_every:
+                self._buried_at = now  # abandoned leases are rare: looked for once a poll interval, not every claim
+                buried = await queue.bury_abandoned(session, now=now)
+                if buried:
+                    log.warning("jobs dead after their worker stopped", extra={"count": buried})
             rows = await queue.claim(session, worker_id=self.worker_id, now=now, lease=self.lease, limit=limit)
             claimed = [ClaimedJob.of(row) for row in rows]
             if len(claimed) == limit:
@@ -368,8 +372,9 @@ class Worker:
         except Exception as exc:
             log.warning("heartbeat failed", extra={"worker_id": self.worker_id, "error_type": type(exc).__name__})
             return
-        # A job whose outcome was written while the heartbeat ran is no longer running: not a lost lease
-        # (a lease really lost is also told by the job's own end: "job lease lost").
-        lost = len(job_ids) - held - len(self._settling.intersection(job_ids))
+        # A job that ended, or whose outcome was being written, while the heartbeat ran is no longer
+        # running: not a lost lease (a lease really lost is also told by the job's own end).
+        running = [job_id for job_id in job_ids if job_id in self._in_hand and job_id not in self._settling]
+        lost = min(len(job_ids) - held, len(running))
         if lost > 0:
             log.warning("leases lost", extra={"worker_id": self.worker_id, "count": lost})
