@@ -96,6 +96,22 @@ async def _receiver(port: int, out: Path) -> None:
     out.write_text(json.dumps({"delays": delays, "records": records, "unique": len(ids), "received": len(delays)}))
 
 
+async def _until_listening(port: int, seconds: float = 60.0) -> None:
+    """Until the receiver accepts connections (its start-up takes longer on a busy machine; a delivery
+    refused meanwhile would wait for its retry and count as late)."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
+
+
 def _free_port() -> int:
     import socket
 
@@ -285,7 +301,7 @@ async def main(args: argparse.Namespace) -> None:
     await engine.dispose()
     port, out = _free_port(), tmp / "receiver.json"
     receiver = subprocess.Popen([sys.executable, "-m", "bench.webhooks", "--receiver", str(port), "--out", str(out)])
-    await asyncio.sleep(0.5)
+    await _until_listening(port)
     settings = Settings(
         database_url=url, development=True, data_dir=tmp, embedded_worker=False,
         webhook_allow_private_targets=True, _env_file=None,
