@@ -96,7 +96,7 @@ async def _receiver(port: int, out: Path) -> None:
     out.write_text(json.dumps({"delays": delays, "records": records, "unique": len(ids), "received": len(delays)}))
 
 
-async def _until_listening(port: int, seconds: float = 60.0) -> None:
+async def _until_listening(port: int, seconds: float = 300.0) -> None:
     """Until the receiver accepts connections (its start-up takes longer on a busy machine; a delivery
     refused meanwhile would wait for its retry and count as late)."""
     deadline = time.perf_counter() + seconds
