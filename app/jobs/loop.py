@@ -43,6 +43,7 @@ from app.jobs.contract import (
     retry_after_of,
 )
 from app.jobs.repository import Clock, utc_now
+from app.jobs.repository.leases import extend_leases
 from app.jobs.wakeups import Doorbell
 from app.store.models import Job
 
@@ -366,7 +367,7 @@ class Worker:
             return
         try:
             async with self.sessions() as session, session.begin():
-                held = await queue.heartbeat(
+                held = await extend_leases(
                     session, job_ids, worker_id=self.worker_id, now=self.clock(), lease=self.lease
                 )
         except Exception as exc:
@@ -374,7 +375,6 @@ class Worker:
             return
         # A job that ended, or whose outcome was being written, while the heartbeat ran is no longer
         # running: not a lost lease (a lease really lost is also told by the job's own end).
-        running = [job_id for job_id in job_ids if job_id in self._in_hand and job_id not in self._settling]
-        lost = min(len(job_ids) - held, len(running))
-        if lost > 0:
-            log.warning("leases lost", extra={"worker_id": self.worker_id, "count": lost})
+        lost = [j for j in job_ids if j not in held and j in self._in_hand and j not in self._settling]
+        if lost:
+            log.warning("leases lost", extra={"worker_id": self.worker_id, "count": len(lost)})

@@ -87,21 +87,29 @@ async def test_a_job_queued_again_for_soon_runs_again_long_before_the_poll(engin
         await asyncio.wait_for(task, 15)
 
 
-async def test_a_heartbeat_meeting_a_job_that_just_ended_reports_no_lost_lease(
+async def test_a_heartbeat_meeting_jobs_that_just_ended_reports_no_lost_lease(
     engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     beats: list[asyncio.Task[None]] = []
+    release = asyncio.Event()
 
     async def quick(_job: JobContext) -> None:
         return None
 
-    def observer(_kind: str, _outcome: str) -> None:  # the job's completion is committed; its task ends next
-        beats.append(asyncio.ensure_future(worker.heartbeat()))
+    async def long(_job: JobContext) -> None:  # still running, its lease held, while the others end
+        await release.wait()
 
+    def observer(kind: str, _outcome: str) -> None:  # the job's completion is committed; its task ends next
+        if kind == "quick":
+            beats.append(asyncio.ensure_future(worker.heartbeat()))
+            if len(beats) == 2:
+                asyncio.get_running_loop().call_later(0.5, release.set)
+
+    await _enqueue(engine, "long", 1)
     await _enqueue(engine, "quick", 2)
-    worker = Worker(create_session_factory(engine), {"quick": quick}, observer=observer, clock=utc_now)
+    worker = Worker(create_session_factory(engine), {"quick": quick, "long": long}, observer=observer, clock=utc_now)
     with caplog.at_level(logging.WARNING, logger="app.worker"):
-        assert await worker.run_once() == 2
+        assert await worker.run_once() == 3
         await asyncio.gather(*beats)
     assert len(beats) == 2
     assert "leases lost" not in caplog.text
