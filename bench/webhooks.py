@@ -5,8 +5,9 @@
 Migrates a fresh database (a temporary SQLite file unless --database-url names an empty
 PostgreSQL database) and registers the endpoints on a receiver process on 127.0.0.1.
 (1) Throughput: publishes the events (authorization.approved, through
-`app.notifications.enqueue_event`, 50 per transaction), then starts a worker and prints
-deliveries/s, this process's CPU ms, SQL statements and commits per delivery (fan-out included),
+`app.notifications.enqueue_event`, 50 per transaction), then starts a worker (woken in-process, as
+every worker the service builds) and prints deliveries/s, this process's CPU ms, SQL statements and
+commits per delivery (fan-out included),
 and the end-to-end delay from the event's commit to its receipt (p50, p99). The baseline, in the
 same run: the rate at which this process POSTs the same bodies to the same receiver with httpx.
 (2) Per mode (`--modes`: `embedded`, a worker in this process woken in-process as `epa serve`
@@ -93,6 +94,22 @@ async def _receiver(port: int, out: Path) -> None:
     async with server:
         await stop.wait()
     out.write_text(json.dumps({"delays": delays, "records": records, "unique": len(ids), "received": len(delays)}))
+
+
+async def _until_listening(port: int, seconds: float = 300.0) -> None:
+    """Until the receiver accepts connections (its start-up takes longer on a busy machine; a delivery
+    refused meanwhile would wait for its retry and count as late)."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        return
 
 
 def _free_port() -> int:
@@ -284,7 +301,7 @@ async def main(args: argparse.Namespace) -> None:
     await engine.dispose()
     port, out = _free_port(), tmp / "receiver.json"
     receiver = subprocess.Popen([sys.executable, "-m", "bench.webhooks", "--receiver", str(port), "--out", str(out)])
-    await asyncio.sleep(0.5)
+    await _until_listening(port)
     settings = Settings(
         database_url=url, development=True, data_dir=tmp, embedded_worker=False,
         webhook_allow_private_targets=True, _env_file=None,
@@ -304,7 +321,7 @@ async def main(args: argparse.Namespace) -> None:
         await _publish(runtime, args.events)
         worker = Worker(
             runtime.sessions, default_handlers(runtime), batch_size=args.concurrency, concurrency=args.concurrency,
-            poll_interval=0.01, idle_backoff=0.05,
+            poll_interval=0.01, idle_backoff=0.05, wakeups=doorbell_of(runtime.engine),
         )  # fmt: skip
         counter = _Counter(runtime)
         stop = asyncio.Event()

@@ -8,10 +8,14 @@ extends the leases of the jobs in hand every third of the lease. On stop, the wo
 nothing more, waits up to `grace_period` for the jobs in hand, then cancels the rest and
 releases them (queued, lease cleared) so another worker takes them at once.
 
-When to claim: at once after a full batch; when a slot frees (all were busy); when the wake-up
-rings (a job became due now, `app.jobs.wakeups`); when the next queued job becomes due or another
-worker's lease expires (`next_due`, read with every short claim); else at the poll interval,
-backing off to `idle_backoff` (a fallback: a database that was briefly away, a clock jump).
+When to claim: at once after a full batch; when a slot frees (all were busy, whether or not the
+wake-up rang meanwhile); when the wake-up rings (a job became due now, `app.jobs.wakeups`); when one
+of its own jobs was queued again for later (a retry, a reschedule: the timer below may have to move
+closer); when the next queued job becomes due or another worker's lease expires (`next_due`, read
+with every short claim); else at the poll interval, backing off to `idle_backoff` (a fallback: a
+database that was briefly away, a clock jump). With a doorbell (every worker the service builds), a
+job that simply ends while slots are free causes no claim: whatever it made due rang the wake-up
+(`app.jobs.repository.became_due`); without one, its end is the only prompt, and the worker claims.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from app.jobs.contract import (
     retry_after_of,
 )
 from app.jobs.repository import Clock, utc_now
+from app.jobs.repository.leases import extend_leases
 from app.jobs.wakeups import Doorbell
 from app.store.models import Job
 
@@ -105,6 +110,10 @@ class Worker:
         self.observer = observer
         self.wakeups = wakeups  # rung when a due job is queued: claim at once instead of at the next poll
         self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._settling: set[int] = set()  # jobs whose outcome is being written: their leases end on purpose
+        self._buried_at: datetime | None = None
+        self._bury_every = timedelta(seconds=poll_interval)
+        self._requeued = Doorbell()  # rung when one of its jobs was queued again for later: look at next_due
 
     @property
     def in_hand(self) -> frozenset[int]:
@@ -139,6 +148,7 @@ class Worker:
                             continue
                         limit = min(free, self.batch_size)
                         rings = self.wakeups.rings if self.wakeups is not None else 0
+                        requeues = self._requeued.rings
                         claimed, next_at = await self._claim_quietly(limit)
                         for job in claimed:
                             self._start(job, self._run(job))
@@ -146,7 +156,10 @@ class Worker:
                             delay = self.poll_interval
                             continue  # a full batch: more may be due
                         sleep = self._until(next_at, self.poll_interval if claimed else delay)
-                        woken = await self._wait(stopping, seconds=sleep, rings=rings)
+                        # With a doorbell, a job that ends needs no claim: what it made due rang. Without one
+                        # (tests, tools), a job's end is the only prompt there is.
+                        ends = None if self.wakeups is not None else requeues
+                        woken = await self._wait(stopping, seconds=sleep, rings=rings, requeues=requeues, ends=ends)
                         # Idle: poll less and less often, up to idle_backoff; any work or wake-up resets it.
                         delay = self.poll_interval if claimed or woken else min(delay * 2, self.idle_backoff)
                 finally:
@@ -161,9 +174,25 @@ class Worker:
             return poll
         return min(poll, max((next_at - self.clock()).total_seconds(), MIN_SLEEP))
 
-    async def _wait(self, stopping: asyncio.Task[Any], *, seconds: float | None, rings: int | None = None) -> bool:
-        """Until stop, a job in hand ends, `seconds` pass or (given `rings`) a wake-up after it; True if woken."""
-        waiting: set[asyncio.Future[Any]] = {stopping, *self._in_hand.values()}
+    async def _wait(
+        self,
+        stopping: asyncio.Task[Any],
+        *,
+        seconds: float | None,
+        rings: int | None = None,
+        requeues: int | None = None,
+        ends: int | None = None,
+    ) -> bool:
+        """Until stop or `seconds` pass; given `rings`, a wake-up after it; given `requeues` (slots free), one
+        of its jobs queued again for later after it; without `requeues` (every slot busy), or given `ends`,
+        a job in hand ending. True if woken by a ring or a job queued again."""
+        waiting: set[asyncio.Future[Any]] = {stopping}
+        requeued = None
+        if requeues is not None:
+            requeued = asyncio.ensure_future(self._requeued.wait(requeues))
+            waiting.add(requeued)
+        if requeues is None or ends is not None:
+            waiting.update(self._in_hand.values())
         bell = None
         if self.wakeups is not None and rings is not None:
             bell = asyncio.ensure_future(self.wakeups.wait(rings))
@@ -171,23 +200,30 @@ class Worker:
         try:
             await asyncio.wait(waiting, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if bell is not None and not bell.done():
-                bell.cancel()
-        return bell is not None and bell.done() and not bell.cancelled()
+            for future in (bell, requeued):
+                if future is not None and not future.done():
+                    future.cancel()
+        return any(future is not None and future.done() and not future.cancelled() for future in (bell, requeued))
 
     def _start(self, job: ClaimedJob, work: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(work)
         self._in_hand[job.id] = task
-        task.add_done_callback(lambda _t: self._in_hand.pop(job.id, None))
+        task.add_done_callback(lambda _t: self._let_go(job.id))
         return task
+
+    def _let_go(self, job_id: int) -> None:
+        self._in_hand.pop(job_id, None)
+        self._settling.discard(job_id)
 
     async def _claim(self, limit: int) -> tuple[list[ClaimedJob], datetime | None]:
         """Up to `limit` due jobs, and (when fewer were due) when the next one becomes claimable."""
         async with self.sessions() as session, session.begin():
             now = self.clock()
-            buried = await queue.bury_abandoned(session, now=now)
-            if buried:
-                log.warning("jobs dead after their worker stopped", extra={"count": buried})
+            if self._buried_at is None or now - self._buried_at >= self._bury_every:
+                self._buried_at = now  # abandoned leases are rare: looked for once a poll interval, not every claim
+                buried = await queue.bury_abandoned(session, now=now)
+                if buried:
+                    log.warning("jobs dead after their worker stopped", extra={"count": buried})
             rows = await queue.claim(session, worker_id=self.worker_id, now=now, lease=self.lease, limit=limit)
             claimed = [ClaimedJob.of(row) for row in rows]
             if len(claimed) == limit:
@@ -222,6 +258,7 @@ class Worker:
                     raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
                 outcome = await handler(self._context(job, session))
                 now = self.clock()
+                self._settling.add(job.id)
                 if outcome is None:
                     kept = await queue.complete(session, job.id, worker_id=self.worker_id, now=now)
                 else:
@@ -239,6 +276,8 @@ class Worker:
                     self._observe(job, "lease-lost")
                     return
                 await session.commit()
+                if outcome is not None:
+                    self._requeued.ring()
         except Exception as exc:
             await self._record_failure(job, exc)
         else:
@@ -254,6 +293,7 @@ class Worker:
     async def _record_failure(self, job: ClaimedJob, exc: Exception) -> None:
         error = describe_failure(exc)
         extra = {**self._log_extra(job), "error_type": type(exc).__name__, "error": error}
+        self._settling.add(job.id)
         try:
             async with self.sessions() as session, session.begin():
                 state = await queue.fail(
@@ -274,6 +314,7 @@ class Worker:
         if state is queue.JobState.DEAD:
             log.error("job dead", extra={**extra, "state": state.value})
         else:
+            self._requeued.ring()
             log.warning("job failed", extra={**extra, "state": state.value if state else "lease-lost"})
         self._observe(job, "lease-lost" if state is None else "dead" if state is queue.JobState.DEAD else "retry")
 
@@ -321,16 +362,19 @@ class Worker:
 
     async def heartbeat(self) -> None:
         """Extend the leases of the jobs in hand (the heartbeat task calls this every lease/3)."""
-        job_ids = list(self._in_hand)
+        job_ids = [job_id for job_id in self._in_hand if job_id not in self._settling]
         if not job_ids:
             return
         try:
             async with self.sessions() as session, session.begin():
-                held = await queue.heartbeat(
+                held = await extend_leases(
                     session, job_ids, worker_id=self.worker_id, now=self.clock(), lease=self.lease
                 )
         except Exception as exc:
             log.warning("heartbeat failed", extra={"worker_id": self.worker_id, "error_type": type(exc).__name__})
             return
-        if held < len(job_ids):
-            log.warning("leases lost", extra={"worker_id": self.worker_id, "count": len(job_ids) - held})
+        # A job that ended, or whose outcome was being written, while the heartbeat ran is no longer
+        # running: not a lost lease (a lease really lost is also told by the job's own end).
+        lost = [j for j in job_ids if j not in held and j in self._in_hand and j not in self._settling]
+        if lost:
+            log.warning("leases lost", extra={"worker_id": self.worker_id, "count": len(lost)})

@@ -9,15 +9,18 @@ so receivers use it as their idempotency key. Answers are views; the statements 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound
 from app.jobs import repository as jobs
+from app.jobs.repository.enqueue_many import NewJob, enqueue_many
 from app.notifications.endpoints import owned_endpoint
-from app.notifications.events import PING
+from app.notifications.events import PING, WEBHOOK_DELIVER
+from app.notifications.ordering import holds_for_new_deliveries
 from app.notifications.repository.webhooks import MAX_PAGE, WebhookRepository
 from app.notifications.states import PENDING
 from app.notifications.views import WebhookDeliveryView
@@ -25,7 +28,14 @@ from app.store.models import WebhookDelivery, WebhookEndpoint
 
 MAX_PENDING_DRAINED = 10_000  # deliveries one "send pending now" moves
 
-__all__ = ["MAX_PAGE", "WebhookDeliveries", "add_delivery", "new_message_id", "webhook_payload"]
+__all__ = [
+    "MAX_PAGE",
+    "WebhookDeliveries",
+    "add_delivery",
+    "add_event_deliveries",
+    "new_message_id",
+    "webhook_payload",
+]
 
 
 def new_message_id() -> str:
@@ -64,6 +74,72 @@ async def add_delivery(
         created_at=now,
     )
     return await WebhookRepository(session, endpoint.client_id).add_delivery(delivery, now=now)
+
+
+async def add_event_deliveries(
+    session: AsyncSession,
+    endpoints: Sequence[WebhookEndpoint],
+    *,
+    event_type: str,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    authorization_id: uuid.UUID,
+    event_seq: int,
+    now: datetime,
+    attempt_budget: timedelta,
+) -> list[int]:
+    """One event's pending delivery to each endpoint, with its job, in the caller's transaction: a few
+    statements whatever the number of endpoints (the deliveries, their jobs, the jobs named on the rows).
+    A delivery behind an earlier pending one to its endpoint gets a job held until that one wakes it
+    (`ordering`). Returns the delivery ids."""
+    if not endpoints:
+        return []
+    repository = WebhookRepository(session, None)  # the endpoints were read in the job's client scope
+    holds = await holds_for_new_deliveries(
+        session,
+        [endpoint.id for endpoint in endpoints],
+        authorization_id,
+        event_seq=event_seq,
+        now=now,
+        attempt_budget=attempt_budget,
+    )
+    payload = webhook_payload(event_type, occurred_at, data)
+    messages = [(new_message_id(), endpoint) for endpoint in endpoints]
+    ids = await repository.insert_deliveries(
+        [
+            {
+                "endpoint_id": endpoint.id,
+                "client_id": endpoint.client_id,
+                "message_id": message_id,
+                "event_type": event_type,
+                "authorization_id": authorization_id,
+                "event_seq": event_seq,
+                "payload": payload,
+                "occurred_at": occurred_at,
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for message_id, endpoint in messages
+        ]
+    )
+    jobs_written = await enqueue_many(
+        session,
+        WEBHOOK_DELIVER,
+        [
+            NewJob(
+                {"delivery_id": ids[message_id]},
+                run_at=holds.get(endpoint.id, now),
+                client_id=endpoint.client_id,
+                authorization_id=authorization_id,
+            )
+            for message_id, endpoint in messages
+        ],
+        now=now,
+    )
+    await repository.name_jobs([(int(payload["delivery_id"]), job_id) for job_id, payload in jobs_written])
+    return [ids[message_id] for message_id, _endpoint in messages]
 
 
 class WebhookDeliveries:

@@ -28,7 +28,7 @@ from typing import Protocol, TypeVar
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.notifications import outbound
 from app.notifications.context import OutboundDeps
-from app.notifications.ordering import wait_for_earlier, wake_next
+from app.notifications.ordering import Behind, wait_for_earlier, wake_next
 from app.notifications.outbound import AttemptResult
 from app.notifications.schedule import retry_delay
 from app.notifications.states import DELIVERED, FAILED, PENDING, SKIPPED
@@ -59,8 +59,9 @@ class Channel(Protocol[RowT, TargetT]):
     def id_key(self) -> str:
         """The payload key naming the row (`delivery_id`)."""
 
-    async def load(self, job: JobContext, row_id: int) -> tuple[RowT, TargetT | None] | None:
-        """The row and its target (None once deleted), or None when the row is gone."""
+    async def load(self, job: JobContext, row_id: int) -> tuple[RowT, TargetT | None, Behind | None] | None:
+        """The row, its target (None once deleted) and, when the same statement can tell, whether the row
+        is behind (`ordering.behind`; None: ask); or None when the row is gone."""
 
     def accepts(self, target: TargetT, now: datetime) -> bool:
         """Whether the target still takes deliveries (else the row is skipped)."""
@@ -100,7 +101,7 @@ def delivery_handler(deps: OutboundDeps, channel: Channel[RowT, TargetT]) -> Han
         found = await channel.load(job, row_id)
         if found is None or found[0].state != PENDING:
             return None
-        row, target = found
+        row, target, behind = found
         now = job.now()
         if target is None or not channel.accepts(target, now):
             row.state = SKIPPED
@@ -109,7 +110,7 @@ def delivery_handler(deps: OutboundDeps, channel: Channel[RowT, TargetT]) -> Han
             return None
         if channel.held(row, target):
             return Reschedule(after=budget)  # its target wakes it; this only bounds a lost wake-up
-        wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget)
+        wait = await wait_for_earlier(session, row, now=now, attempt_budget=budget, behind=behind)
         if wait is not None:
             return Reschedule(after=wait)
         message = await channel.message(job, row, target, now)

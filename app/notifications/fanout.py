@@ -17,7 +17,7 @@ from typing import Any
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.notifications import queries
 from app.notifications.context import OutboundDeps
-from app.notifications.deliveries import add_delivery
+from app.notifications.deliveries import add_event_deliveries
 from app.notifications.endpoints import wants
 from app.notifications.events import item_snapshot
 from app.notifications.ordering import end_fan_out_turn, fan_out_turn, hold_if_behind
@@ -55,19 +55,18 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
         event_type = str(event["event_type"])
         occurred_at = datetime.fromisoformat(str(event["occurred_at"]))
         data = event_data(job.authorization_id, event, deps.settings.base_url)
-        for endpoint in await WebhookRepository(session, job.client_id).enabled_endpoints():
-            if wants(endpoint, event_type):
-                delivery = await add_delivery(
-                    session,
-                    endpoint,
-                    event_type=event_type,
-                    occurred_at=occurred_at,
-                    data=data,
-                    authorization_id=job.authorization_id,
-                    event_seq=job.job_id,
-                    now=now,
-                )
-                await hold_if_behind(session, delivery, now=now, attempt_budget=budget)
+        endpoints = await WebhookRepository(session, job.client_id).enabled_endpoints()
+        await add_event_deliveries(
+            session,
+            [endpoint for endpoint in endpoints if wants(endpoint, event_type)],
+            event_type=event_type,
+            occurred_at=occurred_at,
+            data=data,
+            authorization_id=job.authorization_id,
+            event_seq=job.job_id,
+            now=now,
+            attempt_budget=budget,
+        )
         audience = await queries.audience_of(session, job.authorization_id)
         if audience is None:
             return None

@@ -20,6 +20,7 @@ The statements are in `repository.ordering`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,31 +28,37 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.notifications.repository import ordering as rows
 from app.notifications.repository.ordering import Row
 
+Behind = tuple[bool, bool]
+"""(an earlier event's fan-out is still to run, an earlier sibling is pending), read without the lock."""
+
 MIN_WAIT = timedelta(milliseconds=50)
 MAX_WAIT = timedelta(minutes=5)  # a waiting job looks again at least this often
 
 
 async def wait_for_earlier(
-    session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta
+    session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta, behind: Behind | None = None
 ) -> timedelta | None:
     """How long to wait for an earlier pending sibling, or None when this row may go now.
 
     Until the sibling's next attempt is due plus the longest the attempts ahead take: the sibling
     wakes this job as soon as it settles, so the wait only matters if that worker died.
     Checked once without the lock (a read that may be stale only ever sees a sibling still
-    pending, so "go" is safe), and again under it before deciding to wait.
+    pending, so "go" is safe), and again under it before deciding to wait. `behind`: that first,
+    unlocked answer when the row's look-up gave it already.
     """
     if row.authorization_id is None:
         return None  # pings, handshakes and heartbeats are not ordered
-    if await _wait(session, row, now=now, attempt_budget=attempt_budget) is None:
+    if await _wait(session, row, now=now, attempt_budget=attempt_budget, behind=behind) is None:
         return None
     await rows.lock_siblings(session, row)
     return await _wait(session, row, now=now, attempt_budget=attempt_budget)
 
 
-async def _wait(session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta) -> timedelta | None:
+async def _wait(
+    session: AsyncSession, row: Row, *, now: datetime, attempt_budget: timedelta, behind: Behind | None = None
+) -> timedelta | None:
     # The common case in one statement: is an earlier event's fan-out still to run, is an earlier row pending?
-    fan_out_pending, sibling_pending = await rows.behind(session, row)
+    fan_out_pending, sibling_pending = behind if behind is not None else await rows.behind(session, row)
     if fan_out_pending:
         return attempt_budget  # that fan-out wakes this job once it has written its rows
     if not sibling_pending:
@@ -80,6 +87,32 @@ async def hold_if_behind(session: AsyncSession, row: Row, *, now: datetime, atte
     wait = await wait_for_earlier(session, row, now=now, attempt_budget=attempt_budget)
     if wait is not None and row.job_id is not None:
         await rows.hold_job(session, row.job_id, until=now + wait)
+
+
+async def holds_for_new_deliveries(
+    session: AsyncSession,
+    endpoint_ids: Sequence[uuid.UUID],
+    authorization_id: uuid.UUID,
+    *,
+    event_seq: int,
+    now: datetime,
+    attempt_budget: timedelta,
+) -> dict[uuid.UUID, datetime]:
+    """`hold_if_behind` for an event's deliveries before they are written, all endpoints at once: until
+    when each new delivery waits (absent: it may go now). Checked without the locks, then again under
+    the locks of the endpoints found behind; the wait is as `wait_for_earlier`'s, counted from the
+    latest next attempt among the rows ahead."""
+    unlocked = await rows.pending_ahead(session, endpoint_ids, authorization_id, event_seq)
+    if not unlocked:
+        return {}
+    for endpoint_id in sorted(unlocked):
+        await rows.lock_endpoint_siblings(session, endpoint_id, authorization_id)
+    behind = await rows.pending_ahead(session, sorted(unlocked), authorization_id, event_seq)
+    holds = {}
+    for endpoint_id, (ahead, latest) in behind.items():
+        due = max(latest or now, now)
+        holds[endpoint_id] = now + min(due - now + attempt_budget * max(ahead, 1) + MIN_WAIT, MAX_WAIT)
+    return holds
 
 
 async def fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int) -> bool:

@@ -32,6 +32,7 @@ from app.notifications import queries
 from app.notifications.context import OutboundDeps
 from app.notifications.delivery import Message, delivery_handler
 from app.notifications.events import SUBSCRIPTION_NOTIFY
+from app.notifications.ordering import Behind
 from app.notifications.outbound import AttemptResult
 from app.notifications.repository.subscriptions import SubscriptionRepository, claim_notify_job
 from app.notifications.secret_box import SecretBox, open_headers
@@ -93,8 +94,9 @@ class SubscriptionChannel:
 
     async def load(
         self, job: JobContext, row_id: int
-    ) -> tuple[SubscriptionNotification, FhirSubscription | None] | None:
-        return await SubscriptionRepository(job.session, job.client_id).notification_with_subscription(row_id)
+    ) -> tuple[SubscriptionNotification, FhirSubscription | None, Behind | None] | None:
+        found = await SubscriptionRepository(job.session, job.client_id).notification_with_subscription(row_id)
+        return None if found is None else (found[0], found[1], None)
 
     def accepts(self, target: FhirSubscription, now: datetime) -> bool:
         return target.status != OFF and not (target.end_at and target.end_at <= now)

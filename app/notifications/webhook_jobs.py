@@ -24,6 +24,7 @@ from app.notifications.context import OutboundDeps
 from app.notifications.delivery import Message, delivery_handler
 from app.notifications.endpoints import active_secrets
 from app.notifications.events import WEBHOOK_DELIVER
+from app.notifications.ordering import Behind
 from app.notifications.outbound import AttemptResult
 from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.secret_box import SecretBox
@@ -41,7 +42,9 @@ class WebhookChannel:
     def __init__(self, settings: Settings) -> None:
         self.box = SecretBox(settings)
 
-    async def load(self, job: JobContext, row_id: int) -> tuple[WebhookDelivery, WebhookEndpoint | None] | None:
+    async def load(
+        self, job: JobContext, row_id: int
+    ) -> tuple[WebhookDelivery, WebhookEndpoint | None, Behind | None] | None:
         return await WebhookRepository(job.session, job.client_id).delivery_with_endpoint(row_id)
 
     def accepts(self, target: WebhookEndpoint, now: datetime) -> bool:

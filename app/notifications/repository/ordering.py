@@ -10,12 +10,13 @@ and the wake-up that would change its answer from crossing. Nothing here commits
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from app.jobs import repository as jobs
 from app.jobs.repository import JobState
@@ -62,6 +63,31 @@ async def behind(session: AsyncSession, row: Row) -> tuple[bool, bool]:
     return bool(fan_out_pending), bool(sibling_pending)
 
 
+def behind_columns(model: type[Row]) -> tuple[Any, Any]:
+    """`behind`'s two answers as columns correlated to the row of `model` a statement selects, so the
+    delivery job's look-up answers them in the same round trip (`WebhookRepository.delivery_with_endpoint`)."""
+    other = aliased(model)
+    target, other_target = (
+        (model.endpoint_id, other.endpoint_id)  # type: ignore[union-attr]
+        if model is WebhookDelivery
+        else (model.subscription_id, other.subscription_id)  # type: ignore[union-attr]
+    )
+    fan_out = exists().where(
+        Job.kind == FAN_OUT,
+        Job.authorization_id == model.authorization_id,
+        Job.id < model.event_seq,
+        Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
+    )
+    seq = func.coalesce(model.event_seq, 0)
+    sibling = exists().where(
+        other_target == target,
+        other.authorization_id == model.authorization_id,
+        other.state == PENDING,
+        or_(other.event_seq < seq, and_(other.event_seq == seq, other.id < model.id)),
+    )
+    return fan_out.label("fan_out_pending"), sibling.label("sibling_pending")
+
+
 async def nearest_earlier(session: AsyncSession, row: Row) -> Row | None:
     model, _column, _target_id = _target(row)
     statement = _siblings(row, earlier=True).order_by(model.event_seq.desc(), model.id.desc()).limit(1)
@@ -95,6 +121,29 @@ async def lock_siblings(session: AsyncSession, row: Row) -> None:
     """Until this transaction ends, no sibling decides to wait or wakes the next one (see `app.store.locks`)."""
     _model, _column, target = _target(row)
     await transaction_lock(session, "delivery-order", target, row.authorization_id)
+
+
+async def pending_ahead(
+    session: AsyncSession, endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
+) -> dict[uuid.UUID, tuple[int, datetime | None]]:
+    """Per endpoint with pending deliveries for the authorization from events up to `event_seq` (the rows an
+    event's new deliveries would queue behind): how many, and the latest next attempt among them."""
+    statement = (
+        select(WebhookDelivery.endpoint_id, func.count(), func.max(WebhookDelivery.next_attempt_at))
+        .where(
+            WebhookDelivery.endpoint_id.in_(endpoint_ids),
+            WebhookDelivery.authorization_id == authorization_id,
+            WebhookDelivery.state == PENDING,
+            WebhookDelivery.event_seq <= event_seq,
+        )
+        .group_by(WebhookDelivery.endpoint_id)
+    )
+    return {endpoint: (int(count), due) for endpoint, count, due in (await session.execute(statement)).all()}
+
+
+async def lock_endpoint_siblings(session: AsyncSession, endpoint_id: uuid.UUID, authorization_id: uuid.UUID) -> None:
+    """`lock_siblings` for the deliveries to `endpoint_id` of an authorization, before any row is written."""
+    await transaction_lock(session, "delivery-order", endpoint_id, authorization_id)
 
 
 async def lock_fan_outs(session: AsyncSession, authorization_id: uuid.UUID) -> None:

@@ -9,19 +9,26 @@ never commit (the caller's unit of work does). The Subscription tables have thei
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs import repository as jobs
 from app.notifications.events import WEBHOOK_DELIVER
 from app.notifications.outbound import AttemptResult
+from app.notifications.repository.ordering import behind_columns
 from app.notifications.states import PENDING
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_PAGE = 200
+_BEHIND = behind_columns(WebhookDelivery)
+_DELIVERIES = cast("Table", WebhookDelivery.__table__)
+_NAME_JOB = (  # Core, not the ORM's bulk update: the rows are named by id alone, whatever the primary key
+    update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery")).values(job_id=bindparam("job"))
+)
 
 _Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
 
@@ -98,6 +105,18 @@ class WebhookRepository:
         await self.schedule(delivery, now=now)
         return delivery
 
+    async def insert_deliveries(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Pending deliveries (column values, `job_id` left empty) in one multi-row INSERT; their ids by
+        `message_id` (RETURNING keeps no order on every backend)."""
+        result = await self.session.execute(
+            insert(WebhookDelivery).returning(WebhookDelivery.message_id, WebhookDelivery.id), list(rows)
+        )
+        return {message_id: delivery_id for message_id, delivery_id in result.all()}
+
+    async def name_jobs(self, delivery_jobs: Sequence[tuple[int, int]]) -> None:
+        """Set each (delivery id, job id)'s `job_id`: one statement, executed for many rows."""
+        await self.session.execute(_NAME_JOB, [{"delivery": d, "job": j} for d, j in delivery_jobs])
+
     async def schedule(self, delivery: WebhookDelivery, *, now: datetime) -> None:
         """A `webhook.deliver` job for the delivery, named by its `job_id`."""
         job = jobs.enqueue(
@@ -128,15 +147,19 @@ class WebhookRepository:
         delivery = await self.session.get(WebhookDelivery, delivery_id, with_for_update=for_update)
         return delivery if self._mine(delivery) else None
 
-    async def delivery_with_endpoint(self, delivery_id: int) -> tuple[WebhookDelivery, WebhookEndpoint | None] | None:
-        """The delivery and its endpoint (None once deleted) in one statement: the delivery job's look-up."""
+    async def delivery_with_endpoint(
+        self, delivery_id: int
+    ) -> tuple[WebhookDelivery, WebhookEndpoint | None, tuple[bool, bool]] | None:
+        """The delivery, its endpoint (None once deleted) and whether it is behind (`ordering.behind`: an
+        earlier event's fan-out still to run, an earlier sibling pending) in one statement: the delivery
+        job's look-up."""
         statement = (
-            select(WebhookDelivery, WebhookEndpoint)
+            select(WebhookDelivery, WebhookEndpoint, *_BEHIND)
             .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(WebhookDelivery.id == delivery_id)
         )
         found = (await self.session.execute(self._scoped(statement, WebhookDelivery.client_id))).one_or_none()
-        return None if found is None else (found[0], found[1])
+        return None if found is None else (found[0], found[1], (bool(found[2]), bool(found[3])))
 
     # Attempts
 
