@@ -27,6 +27,7 @@ from app.jobs.heartbeat import beating, interval_for
 from app.jobs.loop import JobObserver, Worker
 from app.jobs.repository import Clock, utc_now
 from app.jobs.wakeups import Doorbell, doorbell_of, listening
+from app.maintenance.partitions import PARTITIONS, ensure_partitions_job, partitions_handler
 from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings
@@ -70,6 +71,7 @@ def default_handlers(runtime: Runtime) -> dict[str, Handler]:
         NOOP: noop,
         TEST_SLEEP: test_sleep,
         PRUNE: prune_handler(runtime.settings),
+        PARTITIONS: partitions_handler(),
         **authorizations.handlers(runtime),
         **notifications.handlers(runtime),
         **requirements.risk.handlers(runtime),
@@ -110,6 +112,8 @@ async def schedule_housekeeping(worker: Worker) -> None:
         async with worker.sessions() as session, session.begin():
             if PRUNE in worker.handlers:
                 await ensure_prune_job(session, now=worker.clock())
+            if PARTITIONS in worker.handlers:
+                await ensure_partitions_job(session, now=worker.clock())
             if requirements.risk.TRAIN in worker.handlers:
                 await requirements.risk.ensure_training_job(session, now=worker.clock())
     except Exception as exc:  # the database may be briefly away; the next start tries again

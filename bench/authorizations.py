@@ -3,12 +3,13 @@
     .venv/bin/python -m bench.generate_authorizations        # once: fills epa_bench (a few minutes)
     .venv/bin/python -m bench.authorizations                 # this script
 
-Starts the service as one uvicorn process on 127.0.0.1 (development mode, no embedded worker)
-against that database, then, as a separate process, drives it with `--concurrency` httpx
-clients: `/healthz` (the baseline), `GET /authorizations/{id}` (full detail, and the polling
-form with If-None-Match answered 304), and filtered `GET /authorizations` pages (first pages
-and cursor pages). Prints requests/s, p50 and p99 with the ratio to the baseline, and the
-EXPLAIN of each worklist filter's query. Bounded in count and time; loopback only.
+Starts the service (`bench.serve`, which counts SQL statements) as one uvicorn process on 127.0.0.1
+(development mode, no embedded worker) against that database, then, as a separate process, drives it
+with `--concurrency` httpx clients: `/healthz` (the baseline), `GET /authorizations/{id}` (full
+detail, and the polling form with If-None-Match answered 304), and filtered `GET /authorizations`
+pages (first pages and cursor pages). Prints requests/s, p50 and p99 with the ratio to the baseline,
+and the server CPU (and its PostgreSQL backends' CPU), SQL statements and commits per request of
+each scenario, and the EXPLAIN of each worklist filter's query. Bounded in count and time; loopback only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from app.operations.queries import AuthorizationFilter, list_statement
 from app.store.database import create_engine
+from bench.metering import Cost, Meter
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/epa_bench"
@@ -116,12 +118,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def service(database_url: str, port: int) -> Iterator[str]:
+def service(database_url: str, port: int) -> Iterator[tuple[str, int]]:
+    """`bench.serve` (the app plus the SQL counters route) as one uvicorn process; yields its URL and pid."""
     env = {**os.environ, "EPA_DATABASE_URL": database_url, "EPA_DEVELOPMENT": "true", "EPA_EMBEDDED_WORKER": "false"}
     env |= {"EPA_RATE_LIMIT_PER_MINUTE": "0", "EPA_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1", "--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "bench.serve", str(port)], cwd=ROOT, env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -133,7 +134,7 @@ def service(database_url: str, port: int) -> Iterator[str]:
             time.sleep(0.2)
         else:
             raise RuntimeError("the service did not become ready")
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -188,18 +189,28 @@ async def sample(base_url: str, count: int) -> tuple[list[str], list[str]]:
     return ids, urls + etags  # the tail holds the ETags of the first 200 ids
 
 
-def line(result: Result, baseline: Result | None) -> str:
+def line(result: Result, baseline: Result | None, cost: Cost, baseline_cost: Cost | None) -> str:
     ratio = f"{result.rps / baseline.rps:6.1%} of baseline" if baseline else "baseline"
+    cpu = f"; CPU {cost.total_cpu_ms / baseline_cost.total_cpu_ms:4.1f}x baseline's" if baseline_cost else ""
     return (
         f"{result.name:<40} {result.rps:8.1f} req/s  p50 {result.percentile(0.5):6.1f} ms  "
-        f"p99 {result.percentile(0.99):6.1f} ms  errors {result.errors}/{result.requests}  {ratio}"
+        f"p99 {result.percentile(0.99):6.1f} ms  errors {result.errors}/{result.requests}  {ratio}{cpu}\n"
+        f"{cost.line()}"
     )
+
+
+async def metered(meter: Meter, name: str, base_url: str, requests: Sequence[tuple[str, dict[str, str]]], *,
+                  expect: int, concurrency: int, limit_s: float) -> tuple[Result, Cost]:  # fmt: skip
+    before = await meter.sample()
+    result = await drive(name, base_url, requests, expect=expect, concurrency=concurrency, limit_s=limit_s)
+    return result, Meter.cost(before, await meter.sample(), result.requests)
 
 
 async def run(args: argparse.Namespace) -> None:
     url = args.database_url
     print(f"database {make_url(url).database}; concurrency {args.concurrency}; {args.requests} requests per scenario")
-    with service(url, _free_port()) as base_url:
+    with service(url, _free_port()) as (base_url, pid):
+        meter = Meter(pid, base_url, url)
         ids, mixed = await sample(base_url, 2000)
         urls, etags = mixed[:-200], mixed[-200:]
         n, c, limit_s = args.requests, args.concurrency, args.seconds
@@ -211,22 +222,22 @@ async def run(args: argparse.Namespace) -> None:
         ]
         lists = [(u, plain) for u, _ in zip(cycle(urls), range(n), strict=False)]
         await drive("warm-up", base_url, detail[:500] + lists[:200], expect=200, concurrency=c, limit_s=limit_s)
-        baseline = await drive(
-            "GET /healthz", base_url, [("/healthz", plain)] * n, expect=200, concurrency=c, limit_s=limit_s
+        baseline, baseline_cost = await metered(
+            meter, "GET /healthz", base_url, [("/healthz", plain)] * n, expect=200, concurrency=c, limit_s=limit_s
         )
+        scenarios = [
+            ("GET /authorizations/{id}", detail, 200),
+            ("GET /authorizations/{id} If-None-Match", polls, 304),
+            ("GET /authorizations?filters (pages)", lists, 200),
+        ]
         results = [
-            await drive("GET /authorizations/{id}", base_url, detail, expect=200, concurrency=c, limit_s=limit_s),
-            await drive(
-                "GET /authorizations/{id} If-None-Match", base_url, polls, expect=304, concurrency=c, limit_s=limit_s
-            ),
-            await drive(
-                "GET /authorizations?filters (pages)", base_url, lists, expect=200, concurrency=c, limit_s=limit_s
-            ),
+            await metered(meter, name, base_url, sent, expect=expect, concurrency=c, limit_s=limit_s)
+            for name, sent, expect in scenarios
         ]
     print()
-    print(line(baseline, None))
-    for result in results:
-        print(line(result, baseline))
+    print(line(baseline, None, baseline_cost, None))
+    for result, cost in results:
+        print(line(result, baseline, cost, baseline_cost))
     await explain(url)
 
 

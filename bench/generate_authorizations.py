@@ -23,8 +23,9 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from app.maintenance.partitions import ensure_months
 from app.store import migrate
-from app.store.database import create_engine
+from app.store.database import create_engine, create_session_factory
 
 ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 CHUNK = 100_000
@@ -88,10 +89,13 @@ def _choices(spread: tuple[tuple[str, int], ...], k: int) -> list[str]:
     return random.choices([v for v, _ in spread], weights=[w for _, w in spread], k=k)
 
 
-def _chunk(start: int, size: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    authorizations: list[tuple[Any, ...]] = []
-    items: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
+Rows = list[tuple[Any, ...]]
+
+
+def _chunk(start: int, size: int, days: int) -> tuple[Rows, Rows, Rows]:
+    authorizations: Rows = []
+    items: Rows = []
+    events: Rows = []
     columns = zip(
         _choices(CLIENTS, size),
         _choices(PAYERS, size),
@@ -102,7 +106,7 @@ def _chunk(start: int, size: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any
     )
     for n, (client, payer, kind, priority, status) in enumerate(columns, start):
         ident = uuid.uuid4()
-        received = NOW - timedelta(seconds=random.randint(0, 730 * 86400))
+        received = NOW - timedelta(seconds=random.randint(0, days * 86400))
         due = received + (timedelta(hours=72) if priority == "expedited" else timedelta(days=7))
         decided = None if status in OPEN else received + timedelta(seconds=random.randint(1, 5 * 86400))
         approved = status in ("approved", "partially-approved", "modified", "expired")
@@ -133,9 +137,9 @@ def _chunk(start: int, size: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any
     return authorizations, items, events
 
 
-def _chunks(rows: int) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+def _chunks(rows: int, days: int) -> Iterator[tuple[Rows, Rows, Rows]]:
     for start in range(0, rows, CHUNK):
-        yield _chunk(start, min(CHUNK, rows - start))
+        yield _chunk(start, min(CHUNK, rows - start), days)
 
 
 def _dsn(url: str) -> str:
@@ -158,9 +162,20 @@ async def _recreate(admin_url: str, database: str) -> str:
     return url
 
 
-async def generate(admin_url: str, database: str, rows: int) -> str:
+async def _partitions(url: str, since: datetime) -> None:
+    """The monthly partitions of the years filled (migration 0019 made the current month and three ahead)."""
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine).begin() as session:
+            await ensure_months(session, now=NOW, since=since)
+    finally:
+        await engine.dispose()
+
+
+async def generate(admin_url: str, database: str, rows: int, years: int = 2) -> str:
     started = time.perf_counter()
     url = await _recreate(admin_url, database)
+    await _partitions(url, NOW - timedelta(days=365 * years))
     connection = await asyncpg.connect(_dsn(url))
     try:
         tables = ("authorizations", "authorization_items", "events")
@@ -171,7 +186,7 @@ async def generate(admin_url: str, database: str, rows: int) -> str:
         )
         for index in indexes:
             await connection.execute(f'DROP INDEX "{index["indexname"]}"')
-        for authorizations, items, events in _chunks(rows):
+        for authorizations, items, events in _chunks(rows, 365 * years):
             await connection.copy_records_to_table(
                 "authorizations", records=authorizations, columns=AUTHORIZATION_COLUMNS
             )
@@ -181,8 +196,8 @@ async def generate(admin_url: str, database: str, rows: int) -> str:
                 f"  {len(authorizations):,} authorizations copied ({time.perf_counter() - started:.0f} s)", flush=True
             )
         await connection.execute("SET maintenance_work_mem = '256MB'")
-        for index in indexes:
-            await connection.execute(index["indexdef"])
+        for index in indexes:  # a partitioned table's index is built on every partition, not ON ONLY the parent
+            await connection.execute(index["indexdef"].replace(" ON ONLY ", " ON "))
         for table in tables:
             await connection.execute(f"ANALYZE {table}")
         counts = [await connection.fetchval(f"SELECT count(*) FROM {table}") for table in tables]  # noqa: S608
@@ -200,10 +215,11 @@ def main() -> None:
     parser.add_argument("--admin-url", default=ADMIN_URL)
     parser.add_argument("--database", default="epa_bench")
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--years", type=int, default=2, help="received over the last N years")
     parser.add_argument("--seed", type=int, default=20261127)
     args = parser.parse_args()
     random.seed(args.seed)
-    asyncio.run(generate(args.admin_url, args.database, args.rows))
+    asyncio.run(generate(args.admin_url, args.database, args.rows, args.years))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ Subscription notifications EPA_RETENTION_DELIVERIES_DAYS (30), audit rows
 EPA_RETENTION_AUDIT_DAYS (2190, six years: HIPAA keeps audit documentation that long), questionnaire
 errors DTR clients logged EPA_RETENTION_QUESTIONNAIRE_ERRORS_DAYS (365).
 Failed deliveries and dead jobs are kept: they are work for an operator, not history.
+
+On PostgreSQL, audit rows and Subscription notifications are partitioned by month (migration 0019):
+a pass first detaches and drops the whole months past their period (a notifications month only when
+every row in it was delivered before the cutoff), then deletes the remaining old rows in batches as
+on SQLite, which covers a month straddling the cutoff and the default partition. The counts include
+the rows of dropped months. See `app.maintenance.partitions`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.jobs.contract import Handler, JobContext, Reschedule
 from app.jobs.repository import enqueue
 from app.maintenance import repository
+from app.maintenance.partitions import drop_months_before
 from app.settings import Settings
 
 PRUNE = "maintenance.prune"
@@ -50,8 +57,15 @@ class RetentionPolicy:
 
 
 async def prune(session: AsyncSession, policy: RetentionPolicy, *, now: datetime, limit: int = BATCH) -> dict[str, int]:
-    """One bounded pass: at most `limit` rows of each kind; returns how many went, per kind."""
-    return {
+    """One bounded pass: whole months past their period, then at most `limit` rows of each kind; returns
+    how many went, per kind."""
+    dropped = {
+        "subscription_notifications": await drop_months_before(
+            session, "subscription_notifications", cutoff=now - policy.deliveries
+        ),
+        "audit_records": await drop_months_before(session, "audit_records", cutoff=now - policy.audit),
+    }
+    deleted = {
         "jobs": await repository.delete_done_jobs(session, updated_before=now - policy.jobs, limit=limit),
         "webhook_deliveries": await repository.delete_delivered_webhooks(
             session, delivered_before=now - policy.deliveries, limit=limit
@@ -64,6 +78,7 @@ async def prune(session: AsyncSession, policy: RetentionPolicy, *, now: datetime
             session, before=now - policy.questionnaire_errors, limit=limit
         ),
     }
+    return {kind: count + dropped.get(kind, 0) for kind, count in deleted.items()}
 
 
 def prune_handler(settings: Settings) -> Handler:
