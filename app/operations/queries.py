@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, union_all
@@ -263,8 +263,19 @@ async def exists(session: AsyncSession, authorization_id: uuid.UUID, client_id: 
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
-async def timeline(session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None) -> list[Event]:
+# Timeline entries are recorded at or after their authorization's receipt; the look-ups below bound
+# `Event.at` from there (less a day's margin for clocks), so PostgreSQL reads only the months since
+# then of the partitioned events table (docs/architecture.md, Storage).
+EVENT_MARGIN = timedelta(days=1)
+
+
+async def timeline(
+    session: AsyncSession, authorization_id: uuid.UUID, client_id: str | None, *, since: datetime | None = None
+) -> list[Event]:
+    """The authorization's timeline, oldest first; `since` (its receipt) lets PostgreSQL skip older months."""
     statement = select(Event).where(Event.authorization_id == authorization_id).order_by(Event.id)
+    if since is not None:
+        statement = statement.where(Event.at >= since - EVENT_MARGIN)
     if client_id is not None:
         statement = statement.where(Event.client_id == client_id)
     return list((await session.execute(statement)).scalars())
@@ -320,6 +331,17 @@ class WorklistRow:
     dead_jobs: int = 0
 
 
+def _latest_events(ids: Sequence[uuid.UUID], oldest: datetime) -> Select[uuid.UUID, str, datetime]:
+    """The latest timeline entry of each authorization, read from the months since the oldest receipt."""
+    since = oldest - EVENT_MARGIN
+    latest = (
+        select(func.max(Event.id))
+        .where(Event.authorization_id.in_(ids), Event.at >= since)
+        .group_by(Event.authorization_id)
+    )
+    return select(Event.authorization_id, Event.type, Event.at).where(Event.id.in_(latest), Event.at >= since)
+
+
 async def worklist_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, WorklistRow]:
     """One WorklistRow per id (the ids of one worklist page, already scoped to the client)."""
     rows: dict[uuid.UUID | None, WorklistRow] = {i: WorklistRow() for i in ids}  # job, delivery: optional ids
@@ -331,11 +353,11 @@ async def worklist_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict
     codes = select(item.authorization_id, item.product_code).where(item.authorization_id.in_(ids))
     for i, code in await session.execute(codes.order_by(item.authorization_id, item.sequence)):
         rows[i].service_codes.append(code)
-    latest = select(func.max(Event.id)).where(Event.authorization_id.in_(ids)).group_by(Event.authorization_id)
-    for event_of, kind, at in await session.execute(
-        select(Event.authorization_id, Event.type, Event.at).where(Event.id.in_(latest))
-    ):
-        rows[event_of].last_event, rows[event_of].last_event_at = kind, at
+    received = select(func.min(a.received_at)).where(a.id.in_(ids))
+    oldest: datetime | None = (await session.execute(received)).scalar_one()
+    if oldest is not None:
+        for event_of, kind, at in await session.execute(_latest_events(ids, oldest)):
+            rows[event_of].last_event, rows[event_of].last_event_at = kind, at
     dead = select(Job.authorization_id, func.count()).where(Job.authorization_id.in_(ids), Job.state == "dead")
     for job_of, count in await session.execute(dead.group_by(Job.authorization_id)):
         rows[job_of].dead_jobs = count

@@ -97,7 +97,7 @@ async def _load(session: AsyncSession, authorization_id: uuid.UUID, client_id: s
 async def detail_of(
     session: AsyncSession, authorization: Authorization, *, client_id: str | None, now: datetime, base_url: str
 ) -> AuthorizationDetail:
-    timeline = await queries.timeline(session, authorization.id, client_id)
+    timeline = await queries.timeline(session, authorization.id, client_id, since=authorization.received_at)
     summary = summary_of(SummaryRow.of(authorization), now=now, base_url=base_url)
     return AuthorizationDetail(
         **summary.model_dump(),
