@@ -12,6 +12,7 @@ from app.errors import Conflict, NotFound
 from app.jobs import repository as queue
 from app.jobs.queries import JobFilter, get_job, list_jobs, retry_job
 from app.jobs.repository import JobState, backoff, enqueue
+from app.jobs.repository.leases import extend_leases
 from app.store.database import create_session_factory
 from app.store.models import Job
 from tests.support.clock import FakeClock
@@ -95,8 +96,8 @@ async def test_heartbeat_extends_only_the_leases_still_held(engine: AsyncEngine)
     await _claim(engine, clock)
     clock.advance(timedelta(seconds=20))
     async with create_session_factory(engine)() as session, session.begin():
-        assert await queue.heartbeat(session, [job_id], worker_id="w1", now=clock(), lease=LEASE) == 1
-        assert await queue.heartbeat(session, [job_id], worker_id="w2", now=clock(), lease=LEASE) == 0
+        assert len(await extend_leases(session, [job_id], worker_id="w1", now=clock(), lease=LEASE)) == 1
+        assert len(await extend_leases(session, [job_id], worker_id="w2", now=clock(), lease=LEASE)) == 0
     assert (await load_job(engine, job_id)).lease_until == clock() + LEASE
 
 

@@ -184,21 +184,6 @@ async def _update_mine(session: AsyncSession, job_id: int, worker_id: str, **val
     return _rowcount(result) == 1
 
 
-async def heartbeat(
-    session: AsyncSession, job_ids: Sequence[int], *, worker_id: str, now: datetime, lease: timedelta
-) -> int:
-    """Extend the leases `worker_id` still holds; returns how many it still holds."""
-    if not job_ids:
-        return 0
-    result = await session.execute(
-        update(Job)
-        .where(Job.id.in_(job_ids), Job.state == JobState.RUNNING.value, Job.locked_by == worker_id)
-        .values(lease_until=now + lease, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(result)
-
-
 async def complete(session: AsyncSession, job_id: int, *, worker_id: str, now: datetime) -> bool:
     """Mark done (in the handler's transaction); False when the lease was lost: roll back then."""
     return await _update_mine(
