@@ -348,13 +348,15 @@ async def worklist_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict
     if not ids:
         return {}
     a, item, d = Authorization, AuthorizationItem, WebhookDelivery
-    for i, member in await session.execute(select(a.id, a.patient_member_id).where(a.id.in_(ids))):
+    oldest: datetime | None = None
+    for i, member, received_at in await session.execute(
+        select(a.id, a.patient_member_id, a.received_at).where(a.id.in_(ids))
+    ):
         rows[i].member_id = member
+        oldest = received_at if oldest is None else min(oldest, received_at)
     codes = select(item.authorization_id, item.product_code).where(item.authorization_id.in_(ids))
     for i, code in await session.execute(codes.order_by(item.authorization_id, item.sequence)):
         rows[i].service_codes.append(code)
-    received = select(func.min(a.received_at)).where(a.id.in_(ids))
-    oldest: datetime | None = (await session.execute(received)).scalar_one()
     if oldest is not None:
         for event_of, kind, at in await session.execute(_latest_events(ids, oldest)):
             rows[event_of].last_event, rows[event_of].last_event_at = kind, at
