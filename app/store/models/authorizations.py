@@ -43,6 +43,8 @@ class Authorization(Base):
         Index("ix_authorizations_client_provider_updated", "client_id", "provider_identifier", "updated_at", "id"),
         Index("ix_authorizations_client_status_due", "client_id", "status", "due_at"),
         Index("ix_authorizations_client_expires", "client_id", "expires_at"),
+        # The CMS-0057-F report reads one period (migration 0021): its cost follows the period, not the history.
+        Index("ix_authorizations_received", "received_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
