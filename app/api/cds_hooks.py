@@ -16,15 +16,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
-from app.api.deps import RuntimeDep
 from app.api.middleware import CLIENT_ID_STATE
-from app.api.security import SecurityDep, bearer, current_principal, rate_limited
+from app.api.security import bearer, current_principal, rate_limited
 from app.errors import Forbidden, InvalidRequest, PayloadTooLarge
 from app.fhir.limits import ParseLimits, check_json_limits
 from app.requirements import answer_hook, discovery
+from app.runtime import Runtime
 from app.security.cds_client import CdsJwtContext, is_cds_client_jwt, verify_cds_client_jwt
 from app.security.principal import CLAIM_CREATE, Principal
 from app.security.registry import allowed_scopes, principal_for
+from app.security.state import SecurityState
 
 router = APIRouter(prefix="/cds-services", tags=["CDS Hooks (Da Vinci CRD)"])
 
@@ -41,11 +42,14 @@ async def services() -> Response:
 async def cds_caller(
     service_id: str,
     request: Request,
-    runtime: RuntimeDep,
-    security: SecurityDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The EHR that signed the hook call's JWT, or the holder of a SMART access token; 401 / 403 otherwise."""
+    """The EHR that signed the hook call's JWT, or the holder of a SMART access token; 401 / 403 otherwise.
+
+    The runtime and the security state are read from the app here rather than declared as dependencies of
+    their own: a hook call is the hot path, and each declared dependency costs FastAPI a resolution."""
+    runtime: Runtime = request.app.state.runtime
+    security: SecurityState = request.app.state.security
     if credentials is not None and is_cds_client_jwt(credentials.credentials):
         context = CdsJwtContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
         audience = f"{runtime.settings.base_url}/cds-services/{service_id}"
@@ -63,9 +67,9 @@ async def cds_caller(
 async def call_service(
     service_id: str,
     request: Request,
-    runtime: RuntimeDep,
     principal: Annotated[Principal, Depends(cds_caller)],
 ) -> Response:
+    runtime: Runtime = request.app.state.runtime
     body = await request.body()
     if len(body) > runtime.settings.max_body_bytes:
         raise PayloadTooLarge(f"the body exceeds {runtime.settings.max_body_bytes} bytes")

@@ -4,7 +4,6 @@ a hook request, and the coverage-information extension, systemActions and cards 
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -304,18 +303,18 @@ def hook_encounter(context: dict[str, Any], prefetch: dict[str, Any]) -> dict[st
 def encounter_action(encounter: dict[str, Any], extensions: list[dict[str, Any]]) -> dict[str, Any]:
     """encounter-discharge's `update` systemAction: the Encounter (the resource the hook is about) with one
     coverage-information extension per discharge order, instead of annotating the orders themselves."""
-    resource = copy.deepcopy(encounter)
-    kept = [e for e in as_list(resource.get("extension")) if as_dict(e).get("url") != urls.EXT_CRD_COVERAGE_INFORMATION]
-    resource["extension"] = [*kept, *extensions]
+    kept = [
+        e for e in as_list(encounter.get("extension")) if as_dict(e).get("url") != urls.EXT_CRD_COVERAGE_INFORMATION
+    ]
+    resource = {**encounter, "extension": [*kept, *extensions]}  # a new top level; the request's dicts untouched
     description = f"Coverage information for the discharge orders of Encounter/{resource.get('id')}"
     return {"type": "update", "description": description, "resource": resource}
 
 
 def update_action(order: dict[str, Any], extension: dict[str, Any], description: str) -> dict[str, Any]:
     """A CDS Hooks `update` systemAction: the order with the coverage-information extension added."""
-    resource = copy.deepcopy(order)
-    kept = [e for e in as_list(resource.get("extension")) if as_dict(e).get("url") != urls.EXT_CRD_COVERAGE_INFORMATION]
-    resource["extension"] = [*kept, extension]
+    kept = [e for e in as_list(order.get("extension")) if as_dict(e).get("url") != urls.EXT_CRD_COVERAGE_INFORMATION]
+    resource = {**order, "extension": [*kept, extension]}  # a new top level; the request's dicts untouched
     return {"type": "update", "description": description, "resource": resource}
 
 
