@@ -24,13 +24,14 @@ The rows written are transient (out of the session) afterwards: their values sta
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Table, TextClause, bindparam, insert, inspect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import MANYTOONE, InstanceState, make_transient
+from sqlalchemy.orm import MANYTOONE, InstanceState, Mapper, make_transient
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from app.store.models.base import Base
@@ -39,22 +40,36 @@ _ORDER = {table: position for position, table in enumerate(Base.metadata.sorted_
 _MAX_PARAMETERS = 30_000  # PostgreSQL takes at most 32,767 bind parameters in one statement
 
 
-def _row(state: InstanceState[Any]) -> dict[str, Any]:
-    """The column values set on a pending object, with the keys of the parents it was attached to."""
-    mapper = state.mapper
-    values = state.dict
-    row: dict[str, Any] = {}
-    for prop in mapper.column_attrs:
-        if prop.key in values:
-            row[prop.columns[0].key] = values[prop.key]
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What `_row` reads from one mapped class: its table, its columns' attributes, its parents' keys."""
+
+    table: Table
+    columns: tuple[tuple[str, str], ...]  # (attribute, column key)
+    parents: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (relationship, ((column key, parent's attribute)))
+
+
+@cache
+def _shape(mapper: Mapper[Any]) -> _Shape:
+    table = mapper.local_table
+    assert isinstance(table, Table)
+    parents = []
     for relationship in mapper.relationships:
-        parent = values.get(relationship.key)
-        if relationship.direction is not MANYTOONE or parent is None:
-            continue
-        for local, remote in relationship.local_remote_pairs or ():
-            assert local.key is not None
-            assert remote.key is not None
-            row[local.key] = getattr(parent, remote.key)
+        if relationship.direction is MANYTOONE:
+            pairs = tuple((str(local.key), str(remote.key)) for local, remote in relationship.local_remote_pairs or ())
+            parents.append((relationship.key, pairs))
+    columns = tuple((prop.key, str(prop.columns[0].key)) for prop in mapper.column_attrs)
+    return _Shape(table, columns, tuple(parents))
+
+
+def _row(shape: _Shape, values: dict[str, Any]) -> dict[str, Any]:
+    """The column values set on a pending object, with the keys of the parents it was attached to."""
+    row = {column: values[attribute] for attribute, column in shape.columns if attribute in values}
+    for key, pairs in shape.parents:
+        parent = values.get(key)
+        if parent is not None:
+            for local, remote in pairs:
+                row[local] = getattr(parent, remote)
     return row
 
 
@@ -67,23 +82,22 @@ async def insert_pending(session: AsyncSession) -> int:
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
     for obj in pending:
         state: InstanceState[Any] = inspect(obj)
-        table = state.mapper.local_table
-        assert isinstance(table, Table)
-        row = _with_defaults(table, _row(state))
-        groups[(table, tuple(sorted(row)))].append(row)
+        shape = _shape(state.mapper)
+        row = _with_defaults(shape.table, _row(shape, state.dict))
+        groups[(shape.table, tuple(sorted(row)))].append(row)
     for obj in pending:
         make_transient(obj)  # out of the session, one by one (expunge would walk each one's cascades)
     ordered = sorted(groups, key=lambda group: (_ORDER[group[0]], group[1]))
     parameters = sum(len(keys) * len(groups[(table, keys)]) for table, keys in ordered)
     if session.get_bind().dialect.name == "postgresql" and parameters <= _MAX_PARAMETERS:
-        shape = tuple((table, keys, len(groups[(table, keys)])) for table, keys in ordered)
+        layout = tuple((table, keys, len(groups[(table, keys)])) for table, keys in ordered)
         values = {
             f"p{position}_{number}_{key}": value
             for position, group in enumerate(ordered)
             for number, row in enumerate(groups[group])
             for key, value in row.items()
         }
-        await session.execute(_one_statement(shape), values)
+        await session.execute(_one_statement(layout), values)
         return 1
     for table, keys in ordered:
         await session.execute(insert(table), groups[(table, keys)])
