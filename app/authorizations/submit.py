@@ -204,7 +204,7 @@ async def _store(
         if documents:  # a PASClaimUpdate that carries the documents a payer asked for
             detail["attachments"] = len(documents)
         received = received_change(now=authorization.received_at, detail=detail)
-        save(repository, authorization, state_of(authorization), received, items=False)
+        save(repository, authorization, state_of(authorization, items=False), received, items=False)
         settled = not request.cancels_all and check.assessment.settles(request)
         result: SubmitResult | _Stored
         if settled or answers_in_process(entry.adapter):
