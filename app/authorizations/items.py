@@ -48,17 +48,22 @@ def items_for(request: PriorAuthRequest, earlier: Iterable[AuthorizationItem] = 
 
 
 def apply_decision(item: AuthorizationItem, decision: ItemDecision) -> None:
-    item.decision_code = decision.action.value
-    item.reason_codes = [_coding_key(c) for c in decision.reason_codes] or None
-    item.reason_text = decision.reason_text
-    item.authorization_number = decision.authorization_number
-    item.authorized_quantity = decision.authorized_quantity
     period = decision.authorized_period
-    item.authorized_start = period.start if period else None
-    item.authorized_end = period.end if period else None
-    item.authorized_code = decision.authorized_service.code if decision.authorized_service else None
+    values: dict[str, object] = {
+        "decision_code": decision.action.value,
+        "reason_codes": [_coding_key(c) for c in decision.reason_codes] or None,
+        "reason_text": decision.reason_text,
+        "authorization_number": decision.authorization_number,
+        "authorized_quantity": decision.authorized_quantity,
+        "authorized_start": period.start if period else None,
+        "authorized_end": period.end if period else None,
+        "authorized_code": decision.authorized_service.code if decision.authorized_service else None,
+    }
     if decision.action is ReviewAction.CANCELLED:
-        item.cancelled = True
+        values["cancelled"] = True
+    for key, value in values.items():
+        if getattr(item, key) != value:  # an instrumented set costs several times a read: set what changes
+            setattr(item, key, value)
 
 
 def decision_of(item: AuthorizationItem) -> ItemDecision | None:

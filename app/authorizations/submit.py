@@ -204,7 +204,7 @@ async def _store(
         if documents:  # a PASClaimUpdate that carries the documents a payer asked for
             detail["attachments"] = len(documents)
         received = received_change(now=authorization.received_at, detail=detail)
-        save(repository, authorization, state_of(authorization), received, items=False)
+        save(repository, authorization, state_of(authorization, items=False), received, items=False)
         settled = not request.cancels_all and check.assessment.settles(request)
         result: SubmitResult | _Stored
         if settled or answers_in_process(entry.adapter):
@@ -224,10 +224,15 @@ async def _store(
                 action=action,
             )
             result = _Stored(authorization, check, entry, documents)
+        ids_audited = list(audit.resource_ids) if audit is not None else []
+        if isinstance(result, SubmitResult):
+            result = audited(session, audit, result)  # its row goes in the same write
         try:
             await insert_pending(session)  # Core multi-row INSERTs, not the ORM's flush (the hot path)
         except IntegrityError:
             await session.rollback()
+            if audit is not None:
+                audit.resource_ids[:] = ids_audited  # the middleware audits the replay instead
             async with deps.sessions() as again:
                 other = AuthorizationRepository(again, principal.client_id)
                 raced = await other.by_bundle_identifier(request.bundle_identifier.key())
@@ -236,9 +241,6 @@ async def _store(
                 return await replay(other, raced, parsed, deps.settings.base_url)
         if documents:
             await sent.keep(session, authorization, documents, now=authorization.received_at)
-        if isinstance(result, SubmitResult):
-            result = audited(session, audit, result)
-            await insert_pending(session)
         return result
 
 

@@ -40,13 +40,23 @@ def _control_character(document: Any, node: Any, value: str, root: str) -> Inval
     return InvalidRequest(text, issues=[Issue(text=text, code="invalid", expression=where)])
 
 
-def check_json_limits(document: Any, limits: ParseLimits, root: str) -> None:
+def may_hold_control_characters(body: bytes) -> bool:
+    """Whether JSON `body` may decode to a string holding a control character. JSON writes them only as
+    escapes (a raw one is refused by the decoder), `\\b`, `\\f` or `\\u00XX`; bytes with none of those (nor an
+    escaped backslash that looks like one) decode to no control character at all."""
+    return b"\\u00" in body or b"\\b" in body or b"\\f" in body
+
+
+def check_json_limits(document: Any, limits: ParseLimits, root: str, *, body: bytes | None = None) -> None:
     """Walk decoded JSON iteratively and raise InvalidRequest on the first limit exceeded.
 
     The walk keeps no paths (it runs on every request); the FHIRPath of an offending node is
     searched for only when a limit is exceeded. `root` names the document (e.g. "Bundle").
+    `body`, the JSON bytes `document` was decoded from, lets the walk skip searching each string for
+    control characters when the bytes show there can be none (`may_hold_control_characters`).
     """
     max_depth, max_array, max_string = limits.max_depth, limits.max_array_length, limits.max_string_length
+    controls = body is None or may_hold_control_characters(body)
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         node, depth = stack.pop()
@@ -64,7 +74,7 @@ def check_json_limits(document: Any, limits: ParseLimits, root: str) -> None:
                 if len(value) > max_string:
                     text = f"string longer than {max_string} characters"
                     raise _too_costly(text, path_to(document, node, root))
-                if has_control_characters(value):
+                if controls and has_control_characters(value):
                     raise _control_character(document, node, value, root)
             elif kind is dict or kind is list:
                 stack.append((value, depth + 1))

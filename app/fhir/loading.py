@@ -67,7 +67,7 @@ def load_bundle(body: bytes, limits: ParseLimits) -> LoadedBundle:
     if not isinstance(document, dict):
         raise invalid([Issue(text="the body must be a JSON object (a FHIR resource)", code="structure")])
     resource_type = document.get("resourceType")
-    check_json_limits(document, limits, resource_type if isinstance(resource_type, str) else "Bundle")
+    check_json_limits(document, limits, resource_type if isinstance(resource_type, str) else "Bundle", body=body)
     bundle_bytes = body
     if resource_type == "Parameters":
         document = _unwrap_parameters(document)

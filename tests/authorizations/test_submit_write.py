@@ -34,14 +34,23 @@ class Watch:
     def flush(self, session: Session, _context: UOWTransaction, _instances: Any) -> None:
         self.flushed_new.append(len(session.new))
 
+    def writes(self) -> list[str]:
+        return [statement for statement in self.statements if _writes(statement)]
+
     def reads_before_first_insert(self) -> list[str]:
         reads: list[str] = []
         for statement in self.statements:
-            if statement.upper().startswith("INSERT"):
+            if _writes(statement):
                 break
             if statement.upper().startswith(("SELECT", "WITH")):
                 reads.append(statement)
         return reads
+
+
+def _writes(statement: str) -> bool:
+    """An INSERT, or a statement whose common table expressions insert (PostgreSQL's one-statement write)."""
+    upper = statement.upper()
+    return upper.startswith("INSERT") or (upper.startswith("WITH") and "AS (INSERT INTO" in upper)
 
 
 @pytest.fixture
@@ -97,6 +106,17 @@ async def test_a_new_request_is_written_without_the_orm_unit_of_work(runtime: Ru
         assert jobs
     assert await _count(runtime, AuthorizationIdentifier) >= 1
     assert await _count(runtime, AuditRecord) == 1
+
+
+async def test_a_new_request_is_written_in_one_statement_on_postgresql(runtime: Runtime, watch: Watch) -> None:
+    assert await _submit(runtime, pas_request("E0486", "E0470", "E0471", tag="9")) == 200
+    writes = watch.writes()
+    tables = ("authorizations", "authorization_items", "authorization_identifiers", "events", "jobs", "audit_records")
+    if runtime.engine.dialect.name == "postgresql":
+        assert len(writes) == 1, writes
+        assert all(f"INSERT INTO {table} " in writes[0] for table in tables)
+    else:  # SQLite: no data-modifying common table expressions; one executemany per table, the audit row included
+        assert sorted(statement.split()[2] for statement in writes) == sorted(tables)
 
 
 async def test_a_replay_answers_the_stored_response_and_writes_nothing_new(runtime: Runtime, watch: Watch) -> None:
