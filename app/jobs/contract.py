@@ -50,20 +50,24 @@ class HandedJob:
 
 class HandOver:
     """Follow-on jobs a handler writes claimed by its own worker (`lease`), which starts them as soon as the
-    handler's transaction commits; the worker grants as many as it has free slots (`reserve`), so the
-    rest are queued as usual. Nothing is started if the transaction rolls back."""
+    handler's transaction commits: as many as the handler's own slot (`own_slot`, free once it ends)
+    and the worker's free slots (`borrow`) allow, so the rest are queued as usual. Nothing is started
+    if the transaction rolls back."""
 
-    def __init__(self, lease: Lease, reserve: Callable[[int], int]) -> None:
+    def __init__(self, lease: Lease, borrow: Callable[[int], int], *, own_slot: bool = True) -> None:
         self.lease = lease
-        self._reserve = reserve
-        self.granted = 0
+        self._borrow = borrow
+        self._own = 1 if own_slot else 0
+        self.borrowed = 0  # the worker's free slots held for these jobs until the handler ends
         self.jobs: list[HandedJob] = []
 
     def reserve(self, wanted: int) -> int:
-        """How many of `wanted` new jobs may be written claimed (their slots are held until the end)."""
-        granted = self._reserve(wanted) if wanted > 0 else 0
-        self.granted += granted
-        return granted
+        """How many of `wanted` new jobs may be written claimed."""
+        own = max(0, min(wanted, self._own))
+        self._own -= own
+        borrowed = self._borrow(wanted - own) if wanted > own else 0
+        self.borrowed += borrowed
+        return own + borrowed
 
     def take(self, job: HandedJob) -> None:
         """A job written claimed (one of those reserved): start it after the commit."""

@@ -18,8 +18,8 @@ job that simply ends while slots are free causes no claim: whatever it made due 
 (`app.jobs.repository.became_due`); without one, its end is the only prompt, and the worker claims.
 
 Hand-over (the running loop only, not `run_once`): a handler may write its follow-on jobs leased to
-this worker, up to its free slots (`JobContext.hand_over`); they start here once the handler's
-transaction commits and its session is closed, with no wake-up and no claim.
+this worker, up to its own slot and the free ones (`JobContext.hand_over`); they start here once the
+handler's transaction commits and its session is closed, with no wake-up and no claim.
 """
 
 from __future__ import annotations
@@ -277,13 +277,16 @@ class Worker:
         return granted
 
     async def _run(self, job: ClaimedJob, *, hand_over: bool = True) -> None:
-        handing = HandOver(Lease(self.worker_id, self.clock() + self.lease), self._reserve) if hand_over else None
+        handing = None
+        if hand_over:
+            lease = Lease(self.worker_id, self.clock() + self.lease)
+            handing = HandOver(lease, self._reserve, own_slot=not self._draining)
         committed = False
         try:
             committed = await self._run_handler(job, handing)
         finally:
             if handing is not None:
-                self._reserved -= handing.granted
+                self._reserved -= handing.borrowed
                 if committed:  # the handler's session is closed: its rows are the handed jobs' to use
                     for handed in handing.jobs:
                         claimed = ClaimedJob.handed(handed)
