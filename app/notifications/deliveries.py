@@ -111,7 +111,7 @@ async def add_event_deliveries(
     if not endpoints:
         return []
     repository = WebhookRepository(session, None)  # the endpoints were read in the job's client scope
-    holds = await holds_for_new_deliveries(
+    holds, clear = await holds_for_new_deliveries(
         session,
         [endpoint.id for endpoint in endpoints],
         authorization_id,
@@ -138,7 +138,9 @@ async def add_event_deliveries(
             for message_id, endpoint in messages
         ]
     )
-    go_now = [message_id for message_id, endpoint in messages if endpoint.id not in holds]
+    # Handed over (no look-up before the POST): only to an endpoint clear in the read of the rows ahead; the
+    # others' jobs look the endpoint up, and skip a delivery to one disabled meanwhile.
+    go_now = [message_id for message_id, endpoint in messages if endpoint.id in clear]
     claimed = set(go_now[: hand_over.reserve(len(go_now))] if hand_over is not None else ())
     jobs_written = await enqueue_many(
         session,
