@@ -11,6 +11,11 @@
   with a `retry_after: timedelta` attribute such as `app.payers.errors.PayerError`), and ends
   `dead` once `max_attempts` are spent. `JobError(..., permanent=True)` goes dead at once.
 
+A handler that queues follow-on jobs may hand them to its own worker (`job.hand_over`, given by the
+running worker loop): they are written already claimed by it and start as soon as the handler's
+transaction commits, with what the handler knew (`HandedJob.preloaded`, seen by their first run as
+`job.preloaded`), skipping a wake-up and a claim round (an event's fan-out and its deliveries).
+
 The failure recorded (`last_error`) and the logs hold the exception type and, for JobError
 only, its message: other exceptions' messages may quote PHI, so handlers should raise JobError
 with a message they know to be safe when they want one recorded.
@@ -27,6 +32,46 @@ from typing import Any, TypeAlias
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.repository import Clock
+from app.jobs.repository.enqueue_many import Lease
+
+
+@dataclass(frozen=True, slots=True)
+class HandedJob:
+    """A job its handler wrote leased to the worker that runs the handler, to start there after the commit."""
+
+    job_id: int
+    kind: str
+    payload: Mapping[str, Any]
+    max_attempts: int
+    client_id: str | None
+    authorization_id: uuid.UUID | None
+    preloaded: Any = None  # what the handler knew (e.g. the rows it wrote), for the job's first run only
+
+
+class HandOver:
+    """Follow-on jobs a handler writes claimed by its own worker (`lease`), which starts them as soon as the
+    handler's transaction commits: as many as the handler's own slot (`own_slot`, free once it ends)
+    and the worker's free slots (`borrow`) allow, so the rest are queued as usual. Nothing is started
+    if the transaction rolls back."""
+
+    def __init__(self, lease: Lease, borrow: Callable[[int], int], *, own_slot: bool = True) -> None:
+        self.lease = lease
+        self._borrow = borrow
+        self._own = 1 if own_slot else 0
+        self.borrowed = 0  # the worker's free slots held for these jobs until the handler ends
+        self.jobs: list[HandedJob] = []
+
+    def reserve(self, wanted: int) -> int:
+        """How many of `wanted` new jobs may be written claimed."""
+        own = max(0, min(wanted, self._own))
+        self._own -= own
+        borrowed = self._borrow(wanted - own) if wanted > own else 0
+        self.borrowed += borrowed
+        return own + borrowed
+
+    def take(self, job: HandedJob) -> None:
+        """A job written claimed (one of those reserved): start it after the commit."""
+        self.jobs.append(job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +87,8 @@ class JobContext:
     authorization_id: uuid.UUID | None
     session: AsyncSession
     clock: Clock = field(repr=False)
+    hand_over: HandOver | None = field(default=None, repr=False)  # None: write follow-on jobs queued
+    preloaded: Any = field(default=None, repr=False)  # from the handler that handed this job over
 
     def now(self) -> datetime:
         return self.clock()

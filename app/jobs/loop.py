@@ -16,6 +16,10 @@ with every short claim); else at the poll interval, backing off to `idle_backoff
 database that was briefly away, a clock jump). With a doorbell (every worker the service builds), a
 job that simply ends while slots are free causes no claim: whatever it made due rang the wake-up
 (`app.jobs.repository.became_due`); without one, its end is the only prompt, and the worker claims.
+
+Hand-over (the running loop only, not `run_once`): a handler may write its follow-on jobs leased to
+this worker, up to its own slot and the free ones (`JobContext.hand_over`); they start here once the
+handler's transaction commits and its session is closed, with no wake-up and no claim.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs import repository as queue
 from app.jobs.contract import (
+    HandedJob,
     Handler,
+    HandOver,
     JobContext,
     UnknownJobKind,
     describe_failure,
@@ -43,6 +49,7 @@ from app.jobs.contract import (
     retry_after_of,
 )
 from app.jobs.repository import Clock, utc_now
+from app.jobs.repository.enqueue_many import Lease
 from app.jobs.repository.leases import extend_leases
 from app.jobs.wakeups import Doorbell
 from app.store.models import Job
@@ -70,12 +77,20 @@ class ClaimedJob:
     max_attempts: int
     client_id: str | None
     authorization_id: uuid.UUID | None
+    preloaded: Any = None  # a handed-over job's first run: what the handler that wrote it knew
 
     @classmethod
     def of(cls, job: Job) -> ClaimedJob:
         return cls(
             job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts, job.client_id, job.authorization_id
         )
+
+    @classmethod
+    def handed(cls, job: HandedJob) -> ClaimedJob:
+        return cls(
+            job.job_id, job.kind, dict(job.payload), 1, job.max_attempts, job.client_id, job.authorization_id,
+            job.preloaded,
+        )  # fmt: skip
 
 
 class Worker:
@@ -111,6 +126,8 @@ class Worker:
         self.wakeups = wakeups  # rung when a due job is queued: claim at once instead of at the next poll
         self._in_hand: dict[int, asyncio.Task[None]] = {}
         self._settling: set[int] = set()  # jobs whose outcome is being written: their leases end on purpose
+        self._draining = False
+        self._reserved = 0  # slots promised to jobs handlers are writing claimed (hand-over), not yet started
         self._buried_at: datetime | None = None
         self._bury_every = timedelta(seconds=poll_interval)
         self._requeued = Doorbell()  # rung when one of its jobs was queued again for later: look at next_due
@@ -128,7 +145,7 @@ class Worker:
 
             async def gated(job: ClaimedJob) -> None:
                 async with gate:
-                    await self._run(job)
+                    await self._run(job, hand_over=False)
 
             await asyncio.gather(*(self._start(job, gated(job)) for job in jobs))
         return len(jobs)
@@ -142,7 +159,7 @@ class Worker:
             async with self._heartbeating():
                 try:
                     while not stop.is_set():
-                        free = self.concurrency - len(self._in_hand)
+                        free = self.concurrency - len(self._in_hand) - self._reserved
                         if free <= 0:  # every slot busy: claim again as soon as one frees up
                             await self._wait(stopping, seconds=None)
                             continue
@@ -237,7 +254,7 @@ class Worker:
             log.warning("claim failed", extra={"worker_id": self.worker_id, "error_type": type(exc).__name__})
             return [], None
 
-    def _context(self, job: ClaimedJob, session: AsyncSession) -> JobContext:
+    def _context(self, job: ClaimedJob, session: AsyncSession, hand_over: HandOver | None) -> JobContext:
         return JobContext(
             job_id=job.id,
             kind=job.kind,
@@ -248,15 +265,41 @@ class Worker:
             authorization_id=job.authorization_id,
             session=session,
             clock=self.clock,
+            hand_over=hand_over,
+            preloaded=job.preloaded,
         )
 
-    async def _run(self, job: ClaimedJob) -> None:
+    def _reserve(self, wanted: int) -> int:
+        if self._draining:
+            return 0
+        granted = max(0, min(wanted, self.concurrency - len(self._in_hand) - self._reserved))
+        self._reserved += granted
+        return granted
+
+    async def _run(self, job: ClaimedJob, *, hand_over: bool = True) -> None:
+        handing = None
+        if hand_over:
+            lease = Lease(self.worker_id, self.clock() + self.lease)
+            handing = HandOver(lease, self._reserve, own_slot=not self._draining)
+        committed = False
+        try:
+            committed = await self._run_handler(job, handing)
+        finally:
+            if handing is not None:
+                self._reserved -= handing.borrowed
+                if committed:  # the handler's session is closed: its rows are the handed jobs' to use
+                    for handed in handing.jobs:
+                        claimed = ClaimedJob.handed(handed)
+                        self._start(claimed, self._run(claimed))
+
+    async def _run_handler(self, job: ClaimedJob, handing: HandOver | None) -> bool:
+        """Run the handler and write its outcome (or its failure); whether its transaction committed."""
         try:
             async with self.sessions() as session:
                 handler = self.handlers.get(job.kind)
                 if handler is None:
                     raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
-                outcome = await handler(self._context(job, session))
+                outcome = await handler(self._context(job, session, handing))
                 now = self.clock()
                 self._settling.add(job.id)
                 if outcome is None:
@@ -274,17 +317,18 @@ class Worker:
                     await session.rollback()
                     log.warning("job lease lost; its writes were rolled back", extra=self._log_extra(job))
                     self._observe(job, "lease-lost")
-                    return
+                    return False
                 await session.commit()
                 if outcome is not None:
                     self._requeued.ring()
         except Exception as exc:
             await self._record_failure(job, exc)
-        else:
-            log.debug(
-                "job finished", extra={**self._log_extra(job), "outcome": "done" if outcome is None else "rescheduled"}
-            )
-            self._observe(job, "done" if outcome is None else "rescheduled")
+            return False
+        log.debug(
+            "job finished", extra={**self._log_extra(job), "outcome": "done" if outcome is None else "rescheduled"}
+        )
+        self._observe(job, "done" if outcome is None else "rescheduled")
+        return True
 
     def _observe(self, job: ClaimedJob, outcome: str) -> None:
         if self.observer is not None:
@@ -322,10 +366,15 @@ class Worker:
         return {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, "worker_id": self.worker_id}
 
     async def _drain(self) -> None:
-        tasks = dict(self._in_hand)
-        if not tasks:
+        self._draining = True  # no more hand-overs; those already written start, and are waited for here
+        deadline = asyncio.get_running_loop().time() + self.grace_period
+        pending: set[asyncio.Task[None]] = set()
+        while self._in_hand and not pending:
+            tasks = dict(self._in_hand)
+            timeout = max(deadline - asyncio.get_running_loop().time(), 0.0)
+            _done, pending = await asyncio.wait(tasks.values(), timeout=timeout)
+        if not pending:
             return
-        _done, pending = await asyncio.wait(tasks.values(), timeout=self.grace_period)
         unfinished = [job_id for job_id, task in tasks.items() if task in pending]
         for task in pending:
             task.cancel()

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.errors import Conflict, NotFound
 from app.jobs import repository as jobs
+from app.jobs.contract import HandedJob, HandOver
 from app.jobs.repository.enqueue_many import NewJob, enqueue_many
 from app.notifications.endpoints import owned_endpoint
 from app.notifications.events import PING, WEBHOOK_DELIVER
@@ -31,6 +34,7 @@ MAX_PENDING_DRAINED = 10_000  # deliveries one "send pending now" moves
 __all__ = [
     "MAX_PAGE",
     "WebhookDeliveries",
+    "Written",
     "add_delivery",
     "add_event_deliveries",
     "new_message_id",
@@ -76,6 +80,15 @@ async def add_delivery(
     return await WebhookRepository(session, endpoint.client_id).add_delivery(delivery, now=now)
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A delivery its fan-out wrote and handed over, with its endpoint as the fan-out read it: the delivery
+    job's first run sends it without looking it up (`webhook_jobs`). Both are detached, as if loaded."""
+
+    row: WebhookDelivery
+    endpoint: WebhookEndpoint
+
+
 async def add_event_deliveries(
     session: AsyncSession,
     endpoints: Sequence[WebhookEndpoint],
@@ -87,15 +100,18 @@ async def add_event_deliveries(
     event_seq: int,
     now: datetime,
     attempt_budget: timedelta,
+    hand_over: HandOver | None = None,
 ) -> list[int]:
     """One event's pending delivery to each endpoint, with its job, in the caller's transaction: a few
     statements whatever the number of endpoints (the deliveries, their jobs, the jobs named on the rows).
     A delivery behind an earlier pending one to its endpoint gets a job held until that one wakes it
-    (`ordering`). Returns the delivery ids."""
+    (`ordering`). Given `hand_over`, the jobs of the deliveries that may go now are written claimed by
+    the caller's worker, as many as it grants, and handed to it with their rows (`Written`): they
+    start once the caller commits, without a wake-up, a claim or a look-up. Returns the delivery ids."""
     if not endpoints:
         return []
     repository = WebhookRepository(session, None)  # the endpoints were read in the job's client scope
-    holds = await holds_for_new_deliveries(
+    holds, clear = await holds_for_new_deliveries(
         session,
         [endpoint.id for endpoint in endpoints],
         authorization_id,
@@ -105,25 +121,27 @@ async def add_event_deliveries(
     )
     payload = webhook_payload(event_type, occurred_at, data)
     messages = [(new_message_id(), endpoint) for endpoint in endpoints]
+    columns: dict[str, Any] = {
+        "event_type": event_type,
+        "authorization_id": authorization_id,
+        "event_seq": event_seq,
+        "payload": payload,
+        "occurred_at": occurred_at,
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
     ids = await repository.insert_deliveries(
         [
-            {
-                "endpoint_id": endpoint.id,
-                "client_id": endpoint.client_id,
-                "message_id": message_id,
-                "event_type": event_type,
-                "authorization_id": authorization_id,
-                "event_seq": event_seq,
-                "payload": payload,
-                "occurred_at": occurred_at,
-                "state": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
+            {"endpoint_id": endpoint.id, "client_id": endpoint.client_id, "message_id": message_id, **columns}
             for message_id, endpoint in messages
         ]
     )
+    # Handed over (no look-up before the POST): only to an endpoint clear in the read of the rows ahead; the
+    # others' jobs look the endpoint up, and skip a delivery to one disabled meanwhile.
+    go_now = [message_id for message_id, endpoint in messages if endpoint.id in clear]
+    claimed = set(go_now[: hand_over.reserve(len(go_now))] if hand_over is not None else ())
     jobs_written = await enqueue_many(
         session,
         WEBHOOK_DELIVER,
@@ -133,12 +151,36 @@ async def add_event_deliveries(
                 run_at=holds.get(endpoint.id, now),
                 client_id=endpoint.client_id,
                 authorization_id=authorization_id,
+                claimed=message_id in claimed,
             )
             for message_id, endpoint in messages
         ],
         now=now,
+        lease=hand_over.lease if hand_over is not None else None,
     )
-    await repository.name_jobs([(int(payload["delivery_id"]), job_id) for job_id, payload in jobs_written])
+    job_ids = {int(payload["delivery_id"]): job_id for job_id, payload in jobs_written}
+    await repository.name_jobs(list(job_ids.items()))
+    if hand_over is not None:
+        for message_id, endpoint in messages:
+            if message_id not in claimed:
+                continue
+            delivery_id = ids[message_id]
+            row = WebhookDelivery(
+                id=delivery_id, endpoint_id=endpoint.id, client_id=endpoint.client_id, message_id=message_id,
+                job_id=job_ids[delivery_id], last_status_code=None, last_error=None, delivered_at=None, **columns,
+            )  # fmt: skip
+            make_transient_to_detached(row)  # as its look-up would load it (every column set), in no session
+            hand_over.take(
+                HandedJob(
+                    job_ids[delivery_id],
+                    WEBHOOK_DELIVER,
+                    {"delivery_id": delivery_id},
+                    max_attempts=jobs.DEFAULT_MAX_ATTEMPTS,
+                    client_id=endpoint.client_id,
+                    authorization_id=authorization_id,
+                    preloaded=Written(row, endpoint),
+                )
+            )
     return [ids[message_id] for message_id, _endpoint in messages]
 
 

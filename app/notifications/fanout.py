@@ -66,6 +66,7 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
             event_seq=job.job_id,
             now=now,
             attempt_budget=budget,
+            hand_over=job.hand_over,
         )
         audience = await queries.audience_of(session, job.authorization_id)
         if audience is None:

@@ -97,14 +97,18 @@ async def holds_for_new_deliveries(
     event_seq: int,
     now: datetime,
     attempt_budget: timedelta,
-) -> dict[uuid.UUID, datetime]:
+) -> tuple[dict[uuid.UUID, datetime], set[uuid.UUID]]:
     """`hold_if_behind` for an event's deliveries before they are written, all endpoints at once: until
-    when each new delivery waits (absent: it may go now). Checked without the locks, then again under
-    the locks of the endpoints found behind; the wait is as `wait_for_earlier`'s, counted from the
-    latest next attempt among the rows ahead."""
-    unlocked = await rows.pending_ahead(session, endpoint_ids, authorization_id, event_seq)
+    when each new delivery waits (absent: it may go now), and the endpoints clear for a hand-over: still
+    enabled and with nothing ahead, in one snapshot (an outcome that settled the row ahead and disabled
+    the endpoint is seen whole or not at all), so a delivery sent without a look-up goes only to those.
+    Checked without the locks, then again under the locks of the endpoints found behind; the wait is
+    as `wait_for_earlier`'s, counted from the latest next attempt among the rows ahead."""
+    found = await rows.ahead_per_endpoint(session, endpoint_ids, authorization_id, event_seq)
+    clear = {endpoint_id for endpoint_id, (enabled, count, _due) in found.items() if enabled and not count}
+    unlocked = [endpoint_id for endpoint_id, (_enabled, count, _due) in found.items() if count]
     if not unlocked:
-        return {}
+        return {}, clear
     for endpoint_id in sorted(unlocked):
         await rows.lock_endpoint_siblings(session, endpoint_id, authorization_id)
     behind = await rows.pending_ahead(session, sorted(unlocked), authorization_id, event_seq)
@@ -112,7 +116,7 @@ async def holds_for_new_deliveries(
     for endpoint_id, (ahead, latest) in behind.items():
         due = max(latest or now, now)
         holds[endpoint_id] = now + min(due - now + attempt_budget * max(ahead, 1) + MIN_WAIT, MAX_WAIT)
-    return holds
+    return holds, clear
 
 
 async def fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int) -> bool:

@@ -10,6 +10,8 @@
   see the skeleton).
 - A delivery to a disabled or deleted endpoint is skipped. A delivery waits while an earlier
   delivery for the same endpoint and authorization is pending.
+- A delivery its fan-out handed over (`deliveries.Written`) is sent on its first run from the rows the
+  fan-out wrote, without a look-up; a retry looks it up as any other.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import orjson
 
 from app.jobs.contract import Handler, JobContext
 from app.notifications.context import OutboundDeps
+from app.notifications.deliveries import Written
 from app.notifications.delivery import Message, delivery_handler
 from app.notifications.endpoints import active_secrets
 from app.notifications.events import WEBHOOK_DELIVER
@@ -45,6 +48,12 @@ class WebhookChannel:
     async def load(
         self, job: JobContext, row_id: int
     ) -> tuple[WebhookDelivery, WebhookEndpoint | None, Behind | None] | None:
+        written = job.preloaded
+        if isinstance(written, Written) and written.row.id == row_id:
+            # Handed over by its fan-out, which wrote it to go now (nothing of its endpoint and
+            # authorization pending ahead, every earlier fan-out done): no look-up.
+            job.session.add_all((written.row, written.endpoint))
+            return written.row, written.endpoint, (False, False)
         return await WebhookRepository(job.session, job.client_id).delivery_with_endpoint(row_id)
 
     def accepts(self, target: WebhookEndpoint, now: datetime) -> bool:

@@ -3,7 +3,9 @@
 The same rows `app.jobs.repository.enqueue` writes, without a unit-of-work object per job: one
 statement, each new id back with its payload (in no particular order: the caller matches them by
 payload, so neither backend needs to keep the rows' order). It rings the wake-up on commit like
-`enqueue`.
+`enqueue`, unless every row is written already claimed: a job marked `claimed` is inserted leased to
+the worker named by `lease` (running, its first attempt counted), which runs it itself once the
+transaction commits (`app.jobs.contract.HandOver`), so nobody needs waking for it.
 Nothing here commits.
 """
 
@@ -28,29 +30,54 @@ class NewJob:
     run_at: datetime
     client_id: str | None = None
     authorization_id: uuid.UUID | None = None
+    claimed: bool = False  # written leased to the `lease`'s worker (see the module docstring)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A claim written with the job: the worker that holds it and until when (as `claim` writes it)."""
+
+    worker_id: str
+    until: datetime
 
 
 async def enqueue_many(
-    session: AsyncSession, kind: str, jobs: Sequence[NewJob], *, now: datetime, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    session: AsyncSession,
+    kind: str,
+    jobs: Sequence[NewJob],
+    *,
+    now: datetime,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    lease: Lease | None = None,
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Add queued jobs of `kind` in the caller's transaction; returns (id, payload) of each."""
+    """Add jobs of `kind` in the caller's transaction, queued or (`claimed`) leased; returns (id, payload) of each."""
     if not jobs:
         return []
-    rows = [
-        {
-            "kind": kind,
-            "state": JobState.QUEUED.value,
-            "client_id": job.client_id,
-            "authorization_id": job.authorization_id,
-            "payload": dict(job.payload),
-            "run_at": job.run_at,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for job in jobs
-    ]
-    result = await session.execute(insert(Job).returning(Job.id, Job.payload), rows)
-    became_due(session)
+    if lease is None and any(job.claimed for job in jobs):
+        raise ValueError("a job written claimed needs a lease")
+    rows = [_row(kind, job, now=now, max_attempts=max_attempts, lease=lease) for job in jobs]
+    result = await session.execute(_INSERT, rows)
+    if not all(job.claimed for job in jobs):
+        became_due(session)
     return [(job_id, payload) for job_id, payload in result.all()]
+
+
+_INSERT = insert(Job).returning(Job.id, Job.payload)
+
+
+def _row(kind: str, job: NewJob, *, now: datetime, max_attempts: int, lease: Lease | None) -> dict[str, Any]:
+    claimed = job.claimed and lease is not None
+    return {
+        "kind": kind,
+        "state": JobState.RUNNING.value if claimed else JobState.QUEUED.value,
+        "client_id": job.client_id,
+        "authorization_id": job.authorization_id,
+        "payload": dict(job.payload),
+        "run_at": job.run_at,
+        "attempts": 1 if claimed else 0,
+        "max_attempts": max_attempts,
+        "lease_until": lease.until if claimed and lease else None,
+        "locked_by": lease.worker_id if claimed and lease else None,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -23,7 +23,7 @@ from app.jobs.repository import JobState
 from app.notifications.events import FAN_OUT
 from app.notifications.states import PENDING
 from app.store.locks import transaction_lock
-from app.store.models import Job, SubscriptionNotification, WebhookDelivery
+from app.store.models import Job, SubscriptionNotification, WebhookDelivery, WebhookEndpoint
 
 Row = WebhookDelivery | SubscriptionNotification
 
@@ -139,6 +139,35 @@ async def pending_ahead(
         .group_by(WebhookDelivery.endpoint_id)
     )
     return {endpoint: (int(count), due) for endpoint, count, due in (await session.execute(statement)).all()}
+
+
+async def ahead_per_endpoint(
+    session: AsyncSession, endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
+) -> dict[uuid.UUID, tuple[bool, int, datetime | None]]:
+    """`pending_ahead` for every endpoint still there, with whether it is still enabled, in one statement
+    (one snapshot: an endpoint disabled by the outcome that settled a row ahead is seen disabled)."""
+    ahead = (
+        select(
+            WebhookDelivery.endpoint_id,
+            func.count().label("n"),
+            func.max(WebhookDelivery.next_attempt_at).label("due"),
+        )
+        .where(
+            WebhookDelivery.endpoint_id.in_(endpoint_ids),
+            WebhookDelivery.authorization_id == authorization_id,
+            WebhookDelivery.state == PENDING,
+            WebhookDelivery.event_seq <= event_seq,
+        )
+        .group_by(WebhookDelivery.endpoint_id)
+        .subquery()
+    )
+    statement = (
+        select(WebhookEndpoint.id, WebhookEndpoint.enabled, ahead.c.n, ahead.c.due)
+        .outerjoin(ahead, ahead.c.endpoint_id == WebhookEndpoint.id)
+        .where(WebhookEndpoint.id.in_(endpoint_ids))
+    )
+    rows = (await session.execute(statement)).all()
+    return {endpoint: (bool(enabled), int(count or 0), due) for endpoint, enabled, count, due in rows}
 
 
 async def lock_endpoint_siblings(session: AsyncSession, endpoint_id: uuid.UUID, authorization_id: uuid.UUID) -> None:
