@@ -3,9 +3,10 @@
 - In this process: a transaction that queued a due job (`jobs.enqueue`, or a job woken to run
   now) rings this engine's `Doorbell` when it commits; every worker of this process waiting on
   it claims at once. This covers `epa serve` with its embedded worker (SQLite's only setup).
-- Across processes (PostgreSQL): migration 0013 has the `jobs` table `NOTIFY epa_jobs` after
-  each statement that inserts jobs (PostgreSQL folds repeats within a transaction and sends at
-  commit, so it costs the writer no round trip); `listening(engine, doorbell)` holds one
+- Across processes (PostgreSQL): migrations 0013 and 0020 have the `jobs` table `NOTIFY epa_jobs`
+  for each queued job inserted (not for jobs written already claimed by the worker that runs them;
+  PostgreSQL folds repeats within a transaction and sends at commit, so it costs the writer no
+  round trip); `listening(engine, doorbell)` holds one
   connection with `LISTEN epa_jobs` and rings the doorbell on each notification.
 
 Polling stays as the fallback (a lost notification, a job that becomes due later): wake-ups only

@@ -1,7 +1,7 @@
 """authorizations by receipt: an index on received_at, so the CMS-0057-F report reads its period only
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 18:10:00.000000
 
 The report (`app.reports.queries`) selects one period's requests by `received_at`; without an index
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

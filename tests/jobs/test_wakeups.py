@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.jobs.contract import JobContext
 from app.jobs.loop import Worker
 from app.jobs.repository import JobState, enqueue, run_now, utc_now
+from app.jobs.repository.enqueue_many import Lease, NewJob, enqueue_many
 from app.jobs.wakeups import Doorbell, doorbell_of, listening
 from app.store.database import create_engine, create_session_factory
 from app.store.models import Job
@@ -137,3 +138,30 @@ async def test_a_job_made_due_by_another_process_wakes_a_listening_worker(
     finally:
         await other.dispose()
     assert (await load_job(engine, job_id)).state == JobState.DONE.value
+
+
+async def test_jobs_written_claimed_notify_no_listener_but_queued_ones_do(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """A fan-out writes the deliveries it runs itself already leased: no worker should wake for them
+    (migration 0020). Notifications arrive in commit order, so after the queued job's one has arrived,
+    a count of one means the claimed jobs' commit sent none."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite runs its worker in the API's process")
+    other = create_engine(database_url, pool_size=1)  # another process's engine: its doorbell is not ours
+    doorbell = Doorbell()
+    now = utc_now()
+    try:
+        async with listening(engine, doorbell):
+            sessions = create_session_factory(other)
+            async with sessions() as session, session.begin():
+                lease = Lease(worker_id="this-worker", until=now + timedelta(seconds=30))
+                claimed = [NewJob(payload={"n": n}, run_at=now, claimed=True) for n in range(3)]
+                await enqueue_many(session, "wake.test", claimed, now=now, lease=lease)
+            async with sessions() as session, session.begin():
+                await enqueue_many(session, "wake.test", [NewJob(payload={"n": 3}, run_at=now)], now=now)
+            await asyncio.wait_for(doorbell.wait(0), BOUND)
+            await asyncio.sleep(0.2)  # a notification sent out of order would show here
+        assert doorbell.rings == 1
+    finally:
+        await other.dispose()

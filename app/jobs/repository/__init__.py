@@ -10,7 +10,7 @@ Every statement here that makes a job runnable rings the wake-up through `became
 place: `enqueue` (due now, or later: idle workers then set their timer), `move_queued`, `run_now`,
 `run_queued_now` (operations' "run now"),
 `reschedule` or `fail` with no delay, `release`, and the ops retry in `queries`. It rings this
-process's workers on commit; the `jobs` triggers of migrations 0013 (inserts) and 0017 (updates
+process's workers on commit; the `jobs` triggers of migrations 0013 and 0020 (queued inserts) and 0017 (updates
 that make a job due) NOTIFY the other processes' workers on PostgreSQL. What the running worker
 itself moves later (a backoff, a hold) and a lease that expires need no ring: an idle worker
 sleeps until `next_due` (read with every claim that comes back short), never past it.
