@@ -39,7 +39,7 @@ from app.jobs.wakeups import doorbell_of
 from app.metrics import Instruments
 from app.metrics.middleware import MetricsMiddleware
 from app.metrics.payers import instrumented_registry
-from app.runtime import build_runtime
+from app.runtime import build_runtime, startup_heap_frozen
 from app.security.state import build_security
 from app.settings import Settings
 from app.worker import default_handlers, running_worker, worker_from_settings
@@ -66,9 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     wakeups=doorbell_of(runtime.engine),
                 )
                 async with running_worker(worker, runtime.engine):
-                    yield
+                    with startup_heap_frozen():
+                        yield
             else:
-                yield
+                with startup_heap_frozen():
+                    yield
 
     app = FastAPI(
         title="ePA hub",

@@ -29,7 +29,7 @@ from app.jobs.repository import Clock, utc_now
 from app.jobs.wakeups import Doorbell, doorbell_of, listening
 from app.maintenance.partitions import PARTITIONS, ensure_partitions_job, partitions_handler
 from app.maintenance.retention import PRUNE, ensure_prune_job, prune_handler
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime, build_runtime, startup_heap_frozen
 from app.settings import Settings
 
 __all__ = [
@@ -176,8 +176,9 @@ async def run_worker_process(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await schedule_housekeeping(worker)
         try:
-            async with _listening(worker, runtime.engine), _beating(worker):
-                await worker.run(stop)
+            with startup_heap_frozen():
+                async with _listening(worker, runtime.engine), _beating(worker):
+                    await worker.run(stop)
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
