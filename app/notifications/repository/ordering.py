@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -128,25 +128,15 @@ async def pending_ahead(
 ) -> dict[uuid.UUID, tuple[int, datetime | None]]:
     """Per endpoint with pending deliveries for the authorization from events up to `event_seq` (the rows an
     event's new deliveries would queue behind): how many, and the latest next attempt among them."""
-    statement = (
-        select(WebhookDelivery.endpoint_id, func.count(), func.max(WebhookDelivery.next_attempt_at))
-        .where(
-            WebhookDelivery.endpoint_id.in_(endpoint_ids),
-            WebhookDelivery.authorization_id == authorization_id,
-            WebhookDelivery.state == PENDING,
-            WebhookDelivery.event_seq <= event_seq,
-        )
-        .group_by(WebhookDelivery.endpoint_id)
-    )
+    statement = _ahead(endpoint_ids, authorization_id, event_seq)
     return {endpoint: (int(count), due) for endpoint, count, due in (await session.execute(statement)).all()}
 
 
-async def ahead_per_endpoint(
-    session: AsyncSession, endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
-) -> dict[uuid.UUID, tuple[bool, int, datetime | None]]:
-    """`pending_ahead` for every endpoint still there, with whether it is still enabled, in one statement
-    (one snapshot: an endpoint disabled by the outcome that settled a row ahead is seen disabled)."""
-    ahead = (
+def _ahead(
+    endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
+) -> Select[uuid.UUID, int, datetime | None]:
+    """Per endpoint: the pending deliveries for the authorization from events up to `event_seq` (n, latest due)."""
+    return (
         select(
             WebhookDelivery.endpoint_id,
             func.count().label("n"),
@@ -159,8 +149,15 @@ async def ahead_per_endpoint(
             WebhookDelivery.event_seq <= event_seq,
         )
         .group_by(WebhookDelivery.endpoint_id)
-        .subquery()
     )
+
+
+async def ahead_per_endpoint(
+    session: AsyncSession, endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
+) -> dict[uuid.UUID, tuple[bool, int, datetime | None]]:
+    """`pending_ahead` for every endpoint still there, with whether it is still enabled, in one statement
+    (one snapshot: an endpoint disabled by the outcome that settled a row ahead is seen disabled)."""
+    ahead = _ahead(endpoint_ids, authorization_id, event_seq).subquery()
     statement = (
         select(WebhookEndpoint.id, WebhookEndpoint.enabled, ahead.c.n, ahead.c.due)
         .outerjoin(ahead, ahead.c.endpoint_id == WebhookEndpoint.id)
