@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.jobs.repository import Clock, enqueue, utc_now
@@ -63,11 +64,20 @@ async def _enqueue(
         return [job.id for job in jobs]
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 15) -> None:
-    """Poll `check` until it holds (bounded); raises if it never does."""
-    async with asyncio.timeout(seconds):
-        while not await check():
-            await asyncio.sleep(0.05)
+async def _eventually(
+    check: Callable[[], Awaitable[bool]],
+    seconds: float = 15,
+    describe: Callable[[], Awaitable[str]] | None = None,
+) -> None:
+    """Poll `check` until it holds (bounded); raises if it never does, saying what `describe` sees then."""
+    try:
+        async with asyncio.timeout(seconds):
+            while not await check():
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        if describe is None:
+            raise
+        pytest.fail(f"not within {seconds} s: {await describe()}")
 
 
 async def follow_up_then(job: JobContext, then: Callable[[], Awaitable[None]] | None = None) -> None:
@@ -237,8 +247,11 @@ def _postgres_only(database_url: str) -> None:
         pytest.skip("runs on PostgreSQL only: SKIP LOCKED claims shared by several workers")
 
 
-async def test_two_workers_run_500_jobs_each_exactly_once(database_url: str, engine: AsyncEngine) -> None:
+async def test_two_workers_run_500_jobs_each_exactly_once(
+    database_url: str, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
     _postgres_only(database_url)
+    caplog.set_level(logging.WARNING, logger="app")
     clock = FakeClock()
     ids = await _enqueue(engine, clock, "count", count=500)
     runs: list[int] = []
@@ -267,7 +280,20 @@ async def test_two_workers_run_500_jobs_each_exactly_once(database_url: str, eng
         async def all_done() -> bool:
             return await count_jobs(engine, state="done") == 500
 
-        await _eventually(all_done)
+        async def where_they_are() -> str:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    select(Job.state, Job.locked_by, Job.attempts, func.count(), func.min(Job.last_error)).group_by(
+                        Job.state, Job.locked_by, Job.attempts
+                    )
+                )
+                states = [tuple(row) for row in rows]
+            hands = {worker.worker_id: sorted(worker.in_hand) for worker in workers}
+            warnings = [(r.name, r.getMessage(), getattr(r, "error_type", None)) for r in caplog.records]
+            return f"jobs (state, worker, attempts, count, error): {states}; in hand: {hands}; logged: {warnings}"
+
+        # A generous bound (the run takes about a second): this test is about exactly-once, not speed.
+        await _eventually(all_done, seconds=60, describe=where_they_are)
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 10)
