@@ -13,7 +13,7 @@
 
 A handler that queues follow-on jobs may hand them to its own worker (`job.hand_over`, given by the
 running worker loop): they are written already claimed by it and start as soon as the handler's
-transaction commits, with what the handler knew (`HandedJob.preloaded`, seen by their first run as
+transaction commits, with what the handler knew (`ClaimedJob.preloaded`, seen by their first run as
 `job.preloaded`), skipping a wake-up and a claim round (an event's fan-out and its deliveries).
 
 The failure recorded (`last_error`) and the logs hold the exception type and, for JobError
@@ -33,19 +33,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs.repository import Clock
 from app.jobs.repository.enqueue_many import Lease
+from app.store.models import Job
 
 
 @dataclass(frozen=True, slots=True)
-class HandedJob:
-    """A job its handler wrote leased to the worker that runs the handler, to start there after the commit."""
+class ClaimedJob:
+    """A job this worker holds, safe to use after the session that wrote it closed: claimed from the queue
+    (`of`), or written already claimed by the handler that hands it over (first attempt, `preloaded`)."""
 
-    job_id: int
+    id: int
     kind: str
     payload: Mapping[str, Any]
+    attempt: int  # 1 on the first try
     max_attempts: int
     client_id: str | None
     authorization_id: uuid.UUID | None
-    preloaded: Any = None  # what the handler knew (e.g. the rows it wrote), for the job's first run only
+    preloaded: Any = None  # a handed-over job's first run: what the handler that wrote it knew (e.g. its rows)
+
+    @classmethod
+    def of(cls, job: Job) -> ClaimedJob:
+        return cls(
+            job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts, job.client_id, job.authorization_id
+        )
 
 
 class HandOver:
@@ -59,7 +68,7 @@ class HandOver:
         self._borrow = borrow
         self._own = 1 if own_slot else 0
         self.borrowed = 0  # the worker's free slots held for these jobs until the handler ends
-        self.jobs: list[HandedJob] = []
+        self.jobs: list[ClaimedJob] = []
 
     def reserve(self, wanted: int) -> int:
         """How many of `wanted` new jobs may be written claimed."""
@@ -69,7 +78,7 @@ class HandOver:
         self.borrowed += borrowed
         return own + borrowed
 
-    def take(self, job: HandedJob) -> None:
+    def take(self, job: ClaimedJob) -> None:
         """A job written claimed (one of those reserved): start it after the commit."""
         self.jobs.append(job)
 

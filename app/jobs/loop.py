@@ -31,7 +31,6 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs import repository as queue
 from app.jobs.contract import (
-    HandedJob,
+    ClaimedJob,
     Handler,
     HandOver,
     JobContext,
@@ -52,7 +51,6 @@ from app.jobs.repository import Clock, utc_now
 from app.jobs.repository.enqueue_many import Lease
 from app.jobs.repository.leases import extend_leases
 from app.jobs.wakeups import Doorbell
-from app.store.models import Job
 
 log = logging.getLogger("app.worker")
 
@@ -64,33 +62,6 @@ MIN_SLEEP = 0.01  # seconds: a job due "now" that another worker is claiming is 
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[-128:]
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedJob:
-    """A snapshot of a claimed row, safe to use after the claim's session closed."""
-
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    attempt: int
-    max_attempts: int
-    client_id: str | None
-    authorization_id: uuid.UUID | None
-    preloaded: Any = None  # a handed-over job's first run: what the handler that wrote it knew
-
-    @classmethod
-    def of(cls, job: Job) -> ClaimedJob:
-        return cls(
-            job.id, job.kind, dict(job.payload), job.attempts, job.max_attempts, job.client_id, job.authorization_id
-        )
-
-    @classmethod
-    def handed(cls, job: HandedJob) -> ClaimedJob:
-        return cls(
-            job.job_id, job.kind, dict(job.payload), 1, job.max_attempts, job.client_id, job.authorization_id,
-            job.preloaded,
-        )  # fmt: skip
 
 
 class Worker:
@@ -289,8 +260,7 @@ class Worker:
                 self._reserved -= handing.borrowed
                 if committed:  # the handler's session is closed: its rows are the handed jobs' to use
                     for handed in handing.jobs:
-                        claimed = ClaimedJob.handed(handed)
-                        self._start(claimed, self._run(claimed))
+                        self._start(handed, self._run(handed))
 
     async def _run_handler(self, job: ClaimedJob, handing: HandOver | None) -> bool:
         """Run the handler and write its outcome (or its failure); whether its transaction committed."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from app.errors import Conflict, NotFound
 from app.jobs import repository as jobs
-from app.jobs.contract import HandedJob, HandOver
+from app.jobs.contract import ClaimedJob, HandOver
 from app.jobs.repository.enqueue_many import NewJob, enqueue_many
 from app.notifications.endpoints import owned_endpoint
 from app.notifications.events import PING, WEBHOOK_DELIVER
@@ -171,10 +171,11 @@ async def add_event_deliveries(
             )  # fmt: skip
             make_transient_to_detached(row)  # as its look-up would load it (every column set), in no session
             hand_over.take(
-                HandedJob(
+                ClaimedJob(
                     job_ids[delivery_id],
                     WEBHOOK_DELIVER,
                     {"delivery_id": delivery_id},
+                    attempt=1,
                     max_attempts=jobs.DEFAULT_MAX_ATTEMPTS,
                     client_id=endpoint.client_id,
                     authorization_id=authorization_id,

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.jobs.contract import JobContext, JobOutcome, Reschedule
-from app.jobs.loop import ClaimedJob, Worker
+from app.jobs.contract import ClaimedJob, JobContext, JobOutcome, Reschedule
+from app.jobs.loop import Worker
 from app.jobs.repository import enqueue, utc_now
 from app.jobs.wakeups import doorbell_of
 from app.store.database import create_session_factory

@@ -11,14 +11,15 @@ import httpx
 import orjson
 from sqlalchemy import select
 
-from app.jobs.loop import ClaimedJob, Worker
+from app.jobs.contract import ClaimedJob
+from app.jobs.loop import Worker
 from app.jobs.wakeups import doorbell_of
 from app.notifications import enqueue_event
 from app.notifications.events import WEBHOOK_DELIVER
 from app.runtime import Runtime
 from app.store.models import Job, WebhookDelivery
 from app.worker import default_handlers
-from tests.support.receiver import running_receiver
+from tests.support.receiver import Receiver, running_receiver
 from tests.support.rows import add_authorizations
 
 SLOW_POLL = 60.0  # only wake-ups and hand-overs can start a job within the test's bounds
@@ -69,16 +70,24 @@ async def _run(worker: Worker, until: asyncio.Future[None]) -> None:
         await asyncio.wait_for(task, BOUND)
 
 
+async def _one_event_to(
+    endpoints: int, client: httpx.AsyncClient, runtime: Runtime, *, concurrency: int
+) -> tuple[CountingWorker, Receiver]:
+    """One event to `endpoints` webhook endpoints, run by a worker of `concurrency` until all arrived."""
+    async with running_receiver() as receiver:
+        for _ in range(endpoints):
+            assert (await client.post("/webhooks", json={"url": receiver.url, "event_types": ["*"]})).status_code == 201
+        worker = _worker(runtime, concurrency=concurrency)
+        await _publish(runtime, 1)
+        await _run(worker, asyncio.ensure_future(receiver.wait_for(endpoints, timeout=BOUND)))
+    return worker, receiver
+
+
 async def test_a_fan_outs_deliveries_start_in_its_worker_without_a_claim(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     endpoints = 3
-    async with running_receiver() as receiver:
-        for _ in range(endpoints):
-            assert (await client.post("/webhooks", json={"url": receiver.url, "event_types": ["*"]})).status_code == 201
-        worker = _worker(runtime, concurrency=10)
-        await _publish(runtime, 1)
-        await _run(worker, asyncio.ensure_future(receiver.wait_for(endpoints, timeout=BOUND)))
+    worker, receiver = await _one_event_to(endpoints, client, runtime, concurrency=10)
     assert WEBHOOK_DELIVER not in worker.claimed  # the fan-out's own worker ran them, unclaimed
     async with runtime.sessions() as session:
         deliveries = (await session.scalars(select(WebhookDelivery))).all()
@@ -92,12 +101,8 @@ async def test_a_fan_out_hands_over_no_more_deliveries_than_its_own_slot_and_the
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
     endpoints = 3
-    async with running_receiver() as receiver:
-        for _ in range(endpoints):
-            assert (await client.post("/webhooks", json={"url": receiver.url, "event_types": ["*"]})).status_code == 201
-        worker = _worker(runtime, concurrency=2)  # the fan-out's slot and the free one: two handed over
-        await _publish(runtime, 1)
-        await _run(worker, asyncio.ensure_future(receiver.wait_for(endpoints, timeout=BOUND)))
+    # the fan-out's slot and the free one: two handed over
+    worker, _receiver = await _one_event_to(endpoints, client, runtime, concurrency=2)
     assert worker.claimed.count(WEBHOOK_DELIVER) == endpoints - 2
 
 
