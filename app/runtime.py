@@ -84,7 +84,7 @@ async def build_runtime(
     rules = coverage or RulesHolder.load(settings.coverage_rules_dir)  # RulesError before anything opens
     programs = load_programs(settings.programs_dir)  # RulesError before anything opens
     questionnaires = CatalogHolder.load(settings.coverage_rules_dir, rules.current)  # likewise (docs/dtr.md)
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url, pool_size=settings.effective_database_pool_size)
     http = outbound_client()
     registry: PayerRegistry | None = None
     try:

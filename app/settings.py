@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         default_factory=default_data_dir, description="Where the embedded SQLite database lives (absolute)."
     )
     database_url: str = Field(default="", description="SQLAlchemy async URL; empty means SQLite in data_dir.")
+    database_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Database connections one process keeps open for reuse (as many again may open under load, "
+        "each closed when given back); unset: worker_concurrency + 10 (the jobs of a worker and the requests).",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = "info"
@@ -249,6 +256,12 @@ class Settings(BaseSettings):
                 f"development mode runs without authentication and may only bind a loopback address, not {self.host!r}"
             )
         return self
+
+    @property
+    def effective_database_pool_size(self) -> int:
+        """Connections kept open for reuse: `database_pool_size`, or enough for a worker's jobs and requests
+        beside them, so a busy process does not open and close a connection for every overflow checkout."""
+        return self.database_pool_size or self.worker_concurrency + 10
 
     @property
     def effective_database_url(self) -> str:

@@ -2,7 +2,10 @@
 SQL statements and commits (counted inside the service by `bench.serve`), per request.
 
 CPU time is read from /proc (utime + stime of the process, and of every PostgreSQL backend connected
-to the benchmark database), so it does not depend on how busy the rest of the machine is.
+to the benchmark database), so it does not depend on how busy the rest of the machine is. A backend
+that both opens and closes between two samples (a pool's overflow connection) is not seen: the line
+then says how many connections were opened meanwhile, so an undercount shows (the service's
+`EPA_DATABASE_POOL_SIZE` keeps them open).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Sample:
     statements: int
     commits: int
     transactions: int  # PostgreSQL xact_commit + xact_rollback of the database (0 on SQLite)
+    sessions: int = 0  # PostgreSQL sessions ever established to the database (the sampler's own included)
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,20 @@ class Cost:
     statements: float
     commits: float
     transactions: float
+    connections_opened: int = 0  # by the service between the samples (their CPU is counted only if still open)
 
     def line(self) -> str:
         database = f" + {self.database_cpu_ms:5.2f} ms PostgreSQL" if self.database_cpu_ms else ""
         pg = f", {self.transactions:4.1f} PG transactions" if self.transactions else ""
+        churn = (
+            f"\n    {self.connections_opened} database connections opened meanwhile: the PostgreSQL CPU of those"
+            " closed again is not counted"
+            if self.connections_opened
+            else ""
+        )
         return (
             f"    server CPU {self.server_cpu_ms:5.2f} ms{database} per request; "
-            f"{self.statements:4.1f} SQL statements, {self.commits:3.1f} commits per request{pg}"
+            f"{self.statements:4.1f} SQL statements, {self.commits:3.1f} commits per request{pg}{churn}"
         )
 
     @property
@@ -80,14 +91,17 @@ class Meter:
                     "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", self.database
                 )
                 backends = {row["pid"]: cpu_seconds(row["pid"]) for row in pids}
-                transactions = int(
-                    await connection.fetchval(
-                        "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", self.database
-                    )
+                totals = await connection.fetchrow(
+                    "SELECT xact_commit + xact_rollback AS transactions, sessions FROM pg_stat_database"
+                    " WHERE datname = $1",
+                    self.database,
                 )
+                transactions, sessions = int(totals["transactions"]), int(totals["sessions"])
             finally:
                 await connection.close()
-        return Sample(cpu_seconds(self.pid), backends, counters["statements"], counters["commits"], transactions)
+        return Sample(
+            cpu_seconds(self.pid), backends, counters["statements"], counters["commits"], transactions, sessions
+        )
 
     @staticmethod
     def cost(before: Sample, after: Sample, requests: int) -> Cost:
@@ -101,4 +115,6 @@ class Meter:
             (after.statements - before.statements) / n,
             (after.commits - before.commits) / n,
             max(after.transactions - before.transactions - 2, 0) / n,
+            # less the sampler's own connection for `after` (PostgreSQL counts a session as it starts)
+            max(after.sessions - before.sessions - 1, 0),
         )
