@@ -29,6 +29,8 @@ from app.store.models import Authorization, AuthorizationItem
 
 ACTIVE = frozenset(s for s in AuthorizationStatus if s.is_open or s.grants)
 _NOT_GRANTED = frozenset({ReviewAction.NOT_CERTIFIED.value, ReviewAction.NO_ACTION_REQUIRED.value, "C"})
+_ACTIVE_VALUES = tuple(sorted(s.value for s in ACTIVE))  # what the duplicates look-up binds, sorted once
+_NOT_GRANTED_VALUES = tuple(sorted(_NOT_GRANTED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +119,8 @@ def granted_query(request: PriorAuthRequest, *, now: datetime) -> GrantedQuery |
     return GrantedQuery(
         request.member_id.value,
         sorted({item.product_or_service.code for item in items}),
-        statuses=sorted(s.value for s in ACTIVE),
-        not_granted=sorted(_NOT_GRANTED),
+        statuses=_ACTIVE_VALUES,
+        not_granted=_NOT_GRANTED_VALUES,
         now=now,
     )
 

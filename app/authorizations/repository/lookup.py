@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Integer, String, bindparam, cast, literal_column, null, or_, select, union_all
+from sqlalchemy import Date, Integer, String, any_, bindparam, cast, literal_column, not_, null, or_, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.authorizations.repository import AuthorizationRepository
 from app.store.models import Authorization, AuthorizationItem
@@ -62,9 +63,18 @@ def _no_item() -> list[Any]:
     ]
 
 
+def _among(column: Any, name: str, arrays: bool) -> Any:
+    """`column IN (the list bound as name)`: on PostgreSQL `= ANY` of one array parameter, so the statement's
+    text is the same whatever the list's length (an expanding `IN` is rewritten for every execution)."""
+    if arrays:
+        return column == any_(bindparam(name, type_=ARRAY(String)))
+    return column.in_(bindparam(name, expanding=True))
+
+
 @functools.cache
-def _statement(claim: bool, granted: bool, scoped: bool) -> Any:
-    """The look-up for one shape (built once per shape: a `$submit` only binds its values)."""
+def _statement(claim: bool, granted: bool, scoped: bool, arrays: bool = False) -> Any:
+    """The look-up for one shape (built once per shape: a `$submit` only binds its values); `arrays`: the
+    lists are bound as arrays (PostgreSQL)."""
 
     def mine(*conditions: Any) -> list[Any]:
         return [*conditions, *([Authorization.client_id == bindparam("client_id")] if scoped else [])]
@@ -87,7 +97,7 @@ def _statement(claim: bool, granted: bool, scoped: bool) -> Any:
                 *mine(
                     Authorization.patient_member_id == bindparam("member_id"),
                     Authorization.replaced_by_id.is_(None),
-                    Authorization.status.in_(bindparam("statuses", expanding=True)),
+                    _among(Authorization.status, "statuses", arrays),
                     or_(Authorization.expires_at.is_(None), Authorization.expires_at > bindparam("now")),
                 )
             )
@@ -105,11 +115,11 @@ def _statement(claim: bool, granted: bool, scoped: bool) -> Any:
             )
             .join_from(members, item, item.authorization_id == members.c.id)
             .where(
-                item.product_code.in_(bindparam("codes", expanding=True)),
+                _among(item.product_code, "codes", arrays),
                 item.cancelled.is_(False),
                 or_(
                     item.decision_code.is_(None),
-                    item.decision_code.not_in(bindparam("not_granted", expanding=True)),
+                    not_(_among(item.decision_code, "not_granted", arrays)),
                 ),
             )
         )
@@ -135,7 +145,8 @@ async def submission_lookup(
             "not_granted": list(granted.not_granted),
             "now": granted.now,
         }
-    statement = _statement(claim_identifier is not None, wants_granted, repository.client_id is not None)
+    arrays = repository.session.get_bind().dialect.name == "postgresql"
+    statement = _statement(claim_identifier is not None, wants_granted, repository.client_id is not None, arrays)
     replay_of: uuid.UUID | None = None
     claim_used_by: uuid.UUID | None = None
     found: list[GrantedItem] = []
