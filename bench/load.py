@@ -47,8 +47,11 @@ async def run_load(
     headers: dict[str, str],
     expect: int = 200,
     timeout: float = 30.0,
+    headers_for: Callable[[int], dict[str, str]] | None = None,
 ) -> LoadResult:
-    """POST `total` requests (body i = bodies(i)) with `concurrency` clients; count non-`expect` answers as errors."""
+    """POST `total` requests (body i = bodies(i)) with `concurrency` clients; count non-`expect` answers as errors.
+
+    `headers_for(i)`, when given, adds request i's own headers (a signed token each, say) to `headers`."""
     latencies: list[float] = []
     errors = 0
     counter = iter(range(total))
@@ -61,7 +64,8 @@ async def run_load(
             for i in counter:
                 started = time.perf_counter()
                 try:
-                    response = await client.post(path, content=bodies(i), headers=headers)
+                    own = headers if headers_for is None else {**headers, **headers_for(i)}
+                    response = await client.post(path, content=bodies(i), headers=own)
                     ok = response.status_code == expect
                 except httpx.HTTPError:
                     ok = False

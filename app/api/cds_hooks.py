@@ -39,15 +39,12 @@ async def services() -> Response:
     return _json(discovery())
 
 
-async def cds_caller(
-    service_id: str,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
+async def cds_caller(service_id: str, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The EHR that signed the hook call's JWT, or the holder of a SMART access token; 401 / 403 otherwise.
 
-    The runtime and the security state are read from the app here rather than declared as dependencies of
-    their own: a hook call is the hot path, and each declared dependency costs FastAPI a resolution."""
+    Called by the route itself rather than declared as a dependency, and the runtime and the security state
+    are read from the app here rather than declared either: a hook call is the hot path, and each declared
+    dependency costs FastAPI a resolution per call (with its own copy of the path parameter to validate)."""
     runtime: Runtime = request.app.state.runtime
     security: SecurityState = request.app.state.security
     if credentials is not None and is_cds_client_jwt(credentials.credentials):
@@ -67,8 +64,9 @@ async def cds_caller(
 async def call_service(
     service_id: str,
     request: Request,
-    principal: Annotated[Principal, Depends(cds_caller)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Response:
+    principal = await cds_caller(service_id, request, credentials)
     runtime: Runtime = request.app.state.runtime
     body = await request.body()
     if len(body) > runtime.settings.max_body_bytes:
