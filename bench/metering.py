@@ -83,7 +83,7 @@ class Meter:
         async with httpx.AsyncClient(base_url=self.base_url) as client:
             counters = (await client.get("/bench/counters")).json()
         backends: dict[int, float] = {}
-        transactions = 0
+        transactions = sessions = 0
         if self.postgres:
             connection = await asyncpg.connect(self.dsn)
             try:
