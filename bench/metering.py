@@ -4,7 +4,7 @@ SQL statements and commits (counted inside the service by `bench.serve`), per re
 CPU time is read from /proc (utime + stime of the process, and of every PostgreSQL backend connected
 to the benchmark database), so it does not depend on how busy the rest of the machine is. A backend
 that both opens and closes between two samples (a pool's overflow connection) is not seen: the line
-then says how many connections were opened meanwhile, so an undercount shows (the service's
+then says how many connections were opened and closed meanwhile, so an undercount shows (the service's
 `EPA_DATABASE_POOL_SIZE` keeps them open).
 """
 
@@ -48,14 +48,14 @@ class Cost:
     statements: float
     commits: float
     transactions: float
-    connections_opened: int = 0  # by the service between the samples (their CPU is counted only if still open)
+    connections_opened: int = 0  # opened and closed again between the samples: their CPU is not counted
 
     def line(self) -> str:
         database = f" + {self.database_cpu_ms:5.2f} ms PostgreSQL" if self.database_cpu_ms else ""
         pg = f", {self.transactions:4.1f} PG transactions" if self.transactions else ""
         churn = (
-            f"\n    {self.connections_opened} database connections opened meanwhile: the PostgreSQL CPU of those"
-            " closed again is not counted"
+            f"\n    {self.connections_opened} database connections opened and closed meanwhile: their PostgreSQL"
+            " CPU is not counted"
             if self.connections_opened
             else ""
         )
@@ -115,6 +115,6 @@ class Meter:
             (after.statements - before.statements) / n,
             (after.commits - before.commits) / n,
             max(after.transactions - before.transactions - 2, 0) / n,
-            # less the sampler's own connection for `after` (PostgreSQL counts a session as it starts)
-            max(after.sessions - before.sessions - 1, 0),
+            # opened meanwhile (less the sampler's own for `after`) and not among the backends seen at the end
+            max(after.sessions - before.sessions - 1 - len(after.database_cpu.keys() - before.database_cpu.keys()), 0),
         )
