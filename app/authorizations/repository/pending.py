@@ -163,11 +163,10 @@ def _prepared(shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialect: Di
     return _Prepared(compiled.string, tuple((*where[name], processors.get(name)) for name in names))
 
 
-@lru_cache(maxsize=512)
 def _one_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> TextClause:
     """The first table's multi-row INSERT, with the others' as data-modifying common table expressions, for
-    one shape of unit of work (tables, column sets, row counts): built once, so SQLAlchemy caches it (a
-    multi-row `insert().values()` has no cache key and would be compiled on every request)."""
+    one shape of unit of work (tables, column sets, row counts), its parameters named `p{table}_{row}_{key}`.
+    Built and compiled once per shape and dialect by `_prepared`, which caches the result."""
     inserts: list[str] = []
     parameters: list[BindParameter[Any]] = []
     for position, (table, keys, rows) in enumerate(shape):

@@ -66,18 +66,18 @@ _INSERT = insert(Job).returning(Job.id, Job.payload)
 
 
 def _row(kind: str, job: NewJob, *, now: datetime, max_attempts: int, lease: Lease | None) -> dict[str, Any]:
-    claimed = job.claimed and lease is not None
+    held = lease if job.claimed else None  # enqueue_many refused a claimed job without a lease
     return {
         "kind": kind,
-        "state": JobState.RUNNING.value if claimed else JobState.QUEUED.value,
+        "state": JobState.RUNNING.value if held else JobState.QUEUED.value,
         "client_id": job.client_id,
         "authorization_id": job.authorization_id,
         "payload": dict(job.payload),
         "run_at": job.run_at,
-        "attempts": 1 if claimed else 0,
+        "attempts": 1 if held else 0,
         "max_attempts": max_attempts,
-        "lease_until": lease.until if claimed and lease else None,
-        "locked_by": lease.worker_id if claimed and lease else None,
+        "lease_until": held.until if held else None,
+        "locked_by": held.worker_id if held else None,
         "created_at": now,
         "updated_at": now,
     }
