@@ -158,7 +158,9 @@ async def token(request: Request, runtime: RuntimeDep, security: SecurityDep) ->
             raise OAuthError("unsupported_grant_type", "only grant_type=client_credentials is supported")
         if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
             raise OAuthError("invalid_client", f"a client_assertion of type {ASSERTION_TYPE} is required")
-        context = AssertionContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
+        context = AssertionContext(
+            engine=runtime.engine, replay=security.replay, jwks=security.jwks, token_url=security.token_url
+        )
         registration = await verify_client_assertion(form["client_assertion"], context)
         entry.client_id = registration.client_id
         _throttle(security.token_limiter_by_client, registration.client_id)

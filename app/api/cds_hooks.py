@@ -48,7 +48,9 @@ async def cds_caller(service_id: str, request: Request, credentials: HTTPAuthori
     runtime: Runtime = request.app.state.runtime
     security: SecurityState = request.app.state.security
     if credentials is not None and is_cds_client_jwt(credentials.credentials):
-        context = CdsJwtContext(sessions=runtime.sessions, jwks=security.jwks, token_url=security.token_url)
+        context = CdsJwtContext(
+            engine=runtime.engine, replay=security.replay, jwks=security.jwks, token_url=security.token_url
+        )
         audience = f"{runtime.settings.base_url}/cds-services/{service_id}"
         registration = await verify_cds_client_jwt(credentials.credentials, audience, context)
         principal = rate_limited(security, principal_for(registration, allowed_scopes(registration)))

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.security.errors import OAuthError
 from app.security.jwks import JwksResolver
-from app.security.registry import SIGNING_ALGORITHMS, get_client
-from app.security.replay import use_assertion_once
+from app.security.registry import SIGNING_ALGORITHMS, read_client
+from app.security.replay import ReplayGuard, use_assertion_once
 from app.store.models import ClientRegistration
 
 MAX_ASSERTION_LIFETIME_SECONDS = 300
@@ -27,7 +27,8 @@ MAX_ASSERTION_CHARS = 16_384
 
 @dataclass(frozen=True, slots=True)
 class AssertionContext:
-    sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    replay: ReplayGuard
     jwks: JwksResolver
     token_url: str
 
@@ -36,11 +37,10 @@ def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(assertion) > MAX_ASSERTION_CHARS:
         raise OAuthError("invalid_client", "the client assertion is too long")
     try:
-        header = jwt.get_unverified_header(assertion)
-        claims = jwt.decode(assertion, options={"verify_signature": False})
+        parts = jwt.decode_complete(assertion, options={"verify_signature": False})  # one parse for both
     except jwt.PyJWTError:
         raise OAuthError("invalid_client", "the client assertion is not a well-formed JWT") from None
-    return header, claims
+    return parts["header"], parts["payload"]
 
 
 async def verify_client_assertion(assertion: str, context: AssertionContext) -> ClientRegistration:
@@ -51,8 +51,7 @@ async def verify_client_assertion(assertion: str, context: AssertionContext) -> 
     client_id = unverified.get("iss")
     if not isinstance(client_id, str) or unverified.get("sub") != client_id:
         raise OAuthError("invalid_client", "the assertion's iss and sub must both be the client id")
-    async with context.sessions() as session:
-        registration = await get_client(session, client_id)
+    registration = await read_client(context.engine, client_id)
     if registration is None or not registration.enabled:
         raise OAuthError("invalid_client", "unknown or disabled client")  # same answer: no enumeration
     key = await context.jwks.key_for(registration, header)
@@ -79,6 +78,6 @@ async def verify_client_assertion(assertion: str, context: AssertionContext) -> 
     jti = claims["jti"]
     if not isinstance(jti, str) or not 0 < len(jti) <= 256:
         raise OAuthError("invalid_client", "the assertion's jti must be a string of 1 to 256 characters")
-    if not await use_assertion_once(context.sessions, client_id, jti, expires):
+    if not await use_assertion_once(context.engine, context.replay, client_id, jti, expires):
         raise OAuthError("invalid_client", "the assertion's jti was already used")
     return registration

@@ -11,15 +11,18 @@ said, never the token.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+import orjson
 
 from app.security.assertion import CLOCK_SKEW_SECONDS, MAX_ASSERTION_CHARS, MAX_ASSERTION_LIFETIME_SECONDS
 from app.security.assertion import AssertionContext as CdsJwtContext
 from app.security.errors import OAuthError
-from app.security.registry import SIGNING_ALGORITHMS, get_client
+from app.security.registry import SIGNING_ALGORITHMS, read_client
 from app.security.replay import use_assertion_once
 from app.security.tokens import rejected_token
 from app.store.models import ClientRegistration
@@ -28,11 +31,16 @@ __all__ = ["CdsJwtContext", "is_cds_client_jwt", "verify_cds_client_jwt"]
 
 
 def is_cds_client_jwt(token: str) -> bool:
-    """Whether a bearer token is an EHR-signed JWT (RS384/ES384) rather than one of the hub's access tokens."""
+    """Whether a bearer token is an EHR-signed JWT (RS384/ES384) rather than one of the hub's access tokens.
+
+    Only a routing decision, read off the header segment alone (the token is parsed whole, and checked,
+    once, by `verify_cds_client_jwt`): on the hot path of every signed hook call."""
+    segment = token.partition(".")[0]
     try:
-        return jwt.get_unverified_header(token).get("alg") in SIGNING_ALGORITHMS
-    except jwt.PyJWTError:
+        header = orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
         return False
+    return isinstance(header, dict) and header.get("alg") in SIGNING_ALGORITHMS
 
 
 async def verify_cds_client_jwt(token: str, audience: str, context: CdsJwtContext) -> ClientRegistration:
@@ -40,17 +48,17 @@ async def verify_cds_client_jwt(token: str, audience: str, context: CdsJwtContex
     if len(token) > MAX_ASSERTION_CHARS:
         raise rejected_token("the CDS client JWT is too long")
     try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
+        unverified_parts = jwt.decode_complete(token, options={"verify_signature": False})  # one parse
     except jwt.PyJWTError:
         raise rejected_token("the CDS client JWT is not well-formed") from None
+    header: dict[str, Any] = unverified_parts["header"]
+    unverified: dict[str, Any] = unverified_parts["payload"]
     if header.get("alg") not in SIGNING_ALGORITHMS or not isinstance(header.get("kid"), str) or not header["kid"]:
         raise rejected_token("the CDS client JWT must be signed with RS384 or ES384 and name its kid")
     issuer = unverified.get("iss")
     if not isinstance(issuer, str):
         raise rejected_token("the CDS client JWT has no iss")
-    async with context.sessions() as session:
-        registration = await get_client(session, issuer)
+    registration = await read_client(context.engine, issuer)
     if registration is None or not registration.enabled:
         raise rejected_token("the CDS client JWT's issuer is not a registered client")
     try:
@@ -64,7 +72,7 @@ async def verify_cds_client_jwt(token: str, audience: str, context: CdsJwtContex
     jti = claims["jti"]
     if not isinstance(jti, str) or not 0 < len(jti) <= 256:
         raise rejected_token("the CDS client JWT's jti must be a string of 1 to 256 characters")
-    if not await use_assertion_once(context.sessions, issuer, jti, expires):
+    if not await use_assertion_once(context.engine, context.replay, issuer, jti, expires):
         raise rejected_token("the CDS client JWT's jti was already used")
     return registration
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.security import repository
 from app.security.principal import ADMIN, ALL_SCOPES, Principal
@@ -52,9 +52,20 @@ def check_scopes(scopes: Iterable[str]) -> list[str]:
 
 
 async def get_client(session: AsyncSession, client_id: str) -> ClientRegistration | None:
-    if not client_id or len(client_id) > 128:
+    if not _plausible_id(client_id):
         return None
     return await repository.get_registration(session, client_id)
+
+
+async def read_client(engine: AsyncEngine, client_id: str) -> ClientRegistration | None:
+    """The registration as stored now, outside any unit of work (a signed request's check reads it this way)."""
+    if not _plausible_id(client_id):
+        return None
+    return await repository.read_registration(engine, client_id)
+
+
+def _plausible_id(client_id: str) -> bool:
+    return 0 < len(client_id) <= 128
 
 
 async def _registered(session: AsyncSession, client_id: str) -> ClientRegistration:

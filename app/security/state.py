@@ -1,4 +1,4 @@
-"""What the security layer keeps for a running process: the token authority, JWKS cache, rate limiter."""
+"""What the security layer keeps for a running process: the token authority, JWKS cache, replay guard, rate limiter."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import httpx
 from app.security.errors import ConfigurationError
 from app.security.jwks import JwksResolver
 from app.security.ratelimit import RateLimiter
+from app.security.replay import ReplayGuard
 from app.security.tokens import TokenAuthority
 from app.settings import Settings
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 class SecurityState:
     tokens: TokenAuthority
     jwks: JwksResolver
+    replay: ReplayGuard
     limiter: RateLimiter
     token_url: str
     token_limiter_by_client: RateLimiter
@@ -50,6 +52,7 @@ def build_security(settings: Settings, http: httpx.AsyncClient) -> SecurityState
             key=key, issuer=settings.base_url, lifetime=timedelta(seconds=settings.access_token_seconds)
         ),
         jwks=JwksResolver(http=http, cache_seconds=settings.jwks_cache_seconds),
+        replay=ReplayGuard(),
         limiter=RateLimiter(per_minute=settings.rate_limit_per_minute),
         token_url=token_url(settings),
         token_limiter_by_client=RateLimiter(per_minute=settings.token_rate_limit_per_minute),

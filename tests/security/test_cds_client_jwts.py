@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 
+from app.security.cds_client import is_cds_client_jwt
 from app.security.principal import CLAIM_WRITE
 from tests.support.auth import ClientKey, bearer, client_assertion, client_key, register_client, token_for, token_url
 from tests.support.pas import load_example
@@ -103,3 +105,20 @@ async def test_a_smart_access_token_keeps_working(secure_app: FastAPI, secure_cl
     token = await token_for(secure_client, secure_app, "ehr-smart", [CLAIM_WRITE])
     response = await call(secure_client, token)
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("token", "routed"),
+    [
+        (jwt.encode({"iss": "x"}, ec.generate_private_key(ec.SECP384R1()), algorithm="ES384"), True),
+        (jwt.encode({"iss": "x"}, "k" * 32, algorithm="HS256"), False),  # the hub's own access tokens
+        ("eyJhbGciOiJSUzM4NCJ9.bm90IGpzb24.c2ln", True),  # {"alg":"RS384"}: the check then refuses the rest
+        ("", False),
+        ("!!!.e30.sig", False),
+        ("é.e30.sig", False),
+        ("W10.e30.sig", False),  # a JSON array, not a header object
+        ("bnVsbA", False),  # null
+    ],
+)
+def test_only_a_header_naming_rs384_or_es384_routes_a_token_to_the_ehr_check(token: str, routed: bool) -> None:
+    assert is_cds_client_jwt(token) is routed
