@@ -54,6 +54,7 @@ FILTERS: dict[str, AuthorizationFilter] = {
     "updated_since=-3d": AuthorizationFilter(updated_since=datetime.now(UTC) - timedelta(days=3)),
     "member_id=M4242": AuthorizationFilter(member_id="M4242"),
     "provider=...|1000000042": AuthorizationFilter(provider_identifier="http://hl7.org/fhir/sid/us-npi|1000000042"),
+    "needs attention (console)": AuthorizationFilter(attention_before=datetime.now(UTC) + timedelta(hours=1)),
 }
 
 

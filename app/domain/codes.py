@@ -86,3 +86,9 @@ X12_1322_CANCEL = "3"  # certificationType "Cancel"
 X12_1322_APPEAL_IMMEDIATE = "1"  # certificationType "Appeal - Immediate": an expedited appeal
 X12_1322_APPEAL_STANDARD = "2"  # certificationType "Appeal - Standard"
 X12_1322_APPEALS = frozenset({X12_1322_APPEAL_IMMEDIATE, X12_1322_APPEAL_STANDARD})
+
+# The timeline entries of a payer call that failed (app/authorizations/payer_call.py names them "payer-<kind>");
+# an authorization whose latest entry is one needs an operator's attention (a partial index keeps them findable).
+PAYER_ERROR_EVENTS = tuple(
+    f"payer-{kind}" for kind in ("unreachable", "timed-out", "refused", "rejected", "unreadable", "adapter-failed")
+)

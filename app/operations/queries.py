@@ -19,12 +19,28 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, tuple_, union_all
-from sqlalchemy import exists as any_row
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, defer, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
+from app.domain.codes import PAYER_ERROR_EVENTS, AuthorizationKind, AuthorizationStatus, Priority
 from app.store.models import (
     Appeal,
     AppealDocument,
@@ -39,10 +55,6 @@ from app.store.pages import decode_cursor, encode_cursor
 
 MAX_PAGE = 200
 OPEN_STATUSES = tuple(s.value for s in AuthorizationStatus if s.is_open)  # received, pended, info-requested
-# the timeline entries of a payer call that failed (app/authorizations/payer_call.py: "payer-<kind>")
-PAYER_ERROR_EVENTS = tuple(
-    f"payer-{kind}" for kind in ("unreachable", "timed-out", "refused", "rejected", "unreadable", "adapter-failed")
-)
 
 SUMMARY_COLUMNS = (
     Authorization.id,
@@ -128,8 +140,6 @@ def _conditions(client_id: str | None, where: AuthorizationFilter, now: datetime
         found.append(a.patient_member_id == where.member_id)
     if where.provider_identifier is not None:
         found.append(a.provider_identifier == where.provider_identifier)
-    if where.attention_before is not None:
-        found.append(_needs_attention(where.attention_before))
     if where.overdue is True:
         found.append(a.due_at <= now)  # with the open statuses, see _statuses
     elif where.overdue is False:
@@ -144,17 +154,56 @@ def failing_delivery(authorization_id: Any) -> ColumnElement[bool]:
     )
 
 
-def _needs_attention(due_before: datetime) -> ColumnElement[bool]:
-    """Open and due before `due_before` (overdue or due soon), or its latest timeline entry is a failed
-    payer call, or a webhook delivery about it failed (or is being retried), or a job of it is dead."""
-    a = Authorization
-    last_event = select(Event.type).where(Event.authorization_id == a.id).order_by(Event.id.desc()).limit(1)
-    return or_(
-        and_(a.status.in_(OPEN_STATUSES), a.due_at < due_before),
-        last_event.scalar_subquery().in_(PAYER_ERROR_EVENTS),
-        any_row().where(failing_delivery(a.id)),
-        any_row().where(Job.authorization_id == a.id, Job.state == "dead"),
+def _flagged() -> CompoundSelect[*tuple[Any, ...]]:
+    """The authorizations flagged for an operator whatever their clock: the latest timeline entry is a
+    failed payer call, a webhook delivery about it failed (or is being retried), or a job of it is dead.
+
+    Each reason is a small set found from its own index: the payer errors' partial index (migration
+    0022; the later entry that would clear one is looked for from the error's month on), the dead jobs'
+    state; the failing deliveries are scanned (a month of deliveries at most, kept by retention)."""
+    later = aliased(Event)
+    latest_payer_error = select(Event.authorization_id).where(
+        Event.type.in_([literal_column(f"'{kind}'") for kind in PAYER_ERROR_EVENTS]),  # constants: the index's own
+        # no later entry: asked per error as a scalar subquery (PostgreSQL would turn a NOT EXISTS into an
+        # anti-join hashing every entry), which reads the months from the error's on and stops at the first
+        select(literal_column("1"))
+        .where(
+            later.authorization_id == Event.authorization_id,
+            later.id > Event.id,
+            _not_before_less_margin(later.at, Event.at),
+        )
+        .limit(1)
+        .scalar_subquery()
+        .is_(None),
     )
+    d = WebhookDelivery
+    failing = select(d.authorization_id).where(
+        d.authorization_id.is_not(None), or_(d.state == "failed", and_(d.state == "pending", d.attempts > 0))
+    )
+    dead = select(Job.authorization_id).where(Job.state == "dead", Job.authorization_id.is_not(None))
+    return union_all(latest_payer_error, failing, dead)
+
+
+class _not_before_less_margin(FunctionElement[bool]):
+    """`later >= earlier - EVENT_MARGIN` on PostgreSQL, so a look for later timeline entries reads only the
+    months from the earlier one's (the events table is partitioned by month); true elsewhere (SQLite keeps
+    one table). Entries are recorded in order; the margin allows for the clocks of different processes."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "not_before_less_margin"
+
+
+@compiles(_not_before_less_margin)
+def _anywhere(element: _not_before_less_margin, compiler: SQLCompiler, **kw: Any) -> str:
+    return "1 = 1"
+
+
+@compiles(_not_before_less_margin, "postgresql")
+def _on_postgresql(element: _not_before_less_margin, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    margin = f"INTERVAL '{int(EVENT_MARGIN.total_seconds())} seconds'"
+    return f"{compiler.process(later, **kw)} >= {compiler.process(earlier, **kw)} - {margin}"
 
 
 def _statuses(where: AuthorizationFilter) -> list[str] | None:
@@ -176,21 +225,19 @@ def list_statement(
     if cursor is not None:
         updated_at, authorization_id = decode_cursor(cursor)
         conditions.append(tuple_(a.updated_at, a.id) < tuple_(updated_at, authorization_id))
-    order = (a.updated_at.desc(), a.id.desc())
     statuses = _statuses(where)
     if statuses is None:
         conditions.append(false())
         statuses = []
-    if len(statuses) <= 1:
-        if statuses:
-            conditions.append(a.status == statuses[0])
-        inner = select(*SUMMARY_COLUMNS).where(*conditions).order_by(*order).limit(limit).subquery()
+    if where.attention_before is None:
+        branches = _by_status(conditions, statuses, limit)
     else:
-        branches = [
-            select(*SUMMARY_COLUMNS).where(*conditions, a.status == status).order_by(*order).limit(limit).subquery()
-            for status in statuses
-        ]
-        inner = union_all(*(select(branch) for branch in branches)).subquery()
+        branches = _needing_attention(conditions, statuses, where.attention_before, limit)
+    if len(branches) == 1:
+        inner = branches[0].subquery()
+    else:  # each branch its own ordered, limited page (an index each); the union is ordered and cut below
+        pages = [select(branch.subquery()) for branch in branches]
+        inner = (union_all(*pages) if where.attention_before is None else union(*pages)).subquery()
     count = (
         select(func.count())
         .select_from(AuthorizationItem)
@@ -198,6 +245,35 @@ def list_statement(
         .scalar_subquery()
     )
     return select(inner, count.label("item_count")).order_by(inner.c.updated_at.desc(), inner.c.id.desc()).limit(limit)
+
+
+def _page(conditions: Sequence[ColumnElement[bool]], limit: int) -> Select[*tuple[Any, ...]]:
+    a = Authorization
+    page: Select[*tuple[Any, ...]] = select(*SUMMARY_COLUMNS).where(*conditions)
+    return page.order_by(a.updated_at.desc(), a.id.desc()).limit(limit)
+
+
+def _by_status(
+    conditions: list[ColumnElement[bool]], statuses: list[str], limit: int
+) -> list[Select[*tuple[Any, ...]]]:
+    """One page, or with several statuses one page per status (each read from the client-status index)."""
+    if len(statuses) <= 1:
+        return [_page([*conditions, *(Authorization.status == s for s in statuses)], limit)]
+    return [_page([*conditions, Authorization.status == status], limit) for status in statuses]
+
+
+def _needing_attention(
+    conditions: list[ColumnElement[bool]], statuses: list[str], due_before: datetime, limit: int
+) -> list[Select[*tuple[Any, ...]]]:
+    """Needs attention: open and due before `due_before` (overdue or due soon), one page per open status
+    (read from the client-status index), or flagged (`_flagged`: a few authorizations, read by id). A page
+    thus costs what the open requests and the flagged few cost, not a look at every authorization; an
+    authorization both due and flagged is one row of the union."""
+    a = Authorization
+    open_statuses = [s for s in (statuses or OPEN_STATUSES) if s in OPEN_STATUSES]
+    due = [_page([*conditions, a.status == status, a.due_at < due_before], limit) for status in open_statuses]
+    chosen = [a.status.in_(statuses)] if statuses else []
+    return [*due, _page([*conditions, *chosen, a.id.in_(_flagged())], limit)]
 
 
 async def list_summaries(

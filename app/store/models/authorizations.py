@@ -16,13 +16,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain import bounds
-from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
+from app.domain.codes import PAYER_ERROR_EVENTS, AuthorizationKind, AuthorizationStatus, Priority
 from app.store.models.base import Base, BigIntId, QuantityNumeric
 from app.store.types import UTCDateTime, enum_column
+
+# the partial index of the payer errors in the timeline (migration 0022 wrote the same list)
+PAYER_ERRORS_SQL = "type IN (" + ", ".join(f"'{kind}'" for kind in PAYER_ERROR_EVENTS) + ")"
 
 
 class Authorization(Base):
@@ -135,7 +138,17 @@ class Event(Base):
     """One entry of an authorization's timeline (every transition and notable fact)."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_authorization_id_id", "authorization_id", "id"),)
+    __table_args__ = (
+        Index("ix_events_authorization_id_id", "authorization_id", "id"),
+        # the payer errors alone (the operations' "needs attention" starts from them; migration 0022)
+        Index(
+            "ix_events_payer_errors",
+            "authorization_id",
+            "id",
+            postgresql_where=text(PAYER_ERRORS_SQL),
+            sqlite_where=text(PAYER_ERRORS_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     authorization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("authorizations.id", ondelete="CASCADE"))
