@@ -103,17 +103,12 @@ def _take_assertion_id(dialect: str) -> Insert:
         "jti": bindparam("jti"),
         "expires_at": bindparam("expires_at"),
     }
-    if dialect == "postgresql":
-        pg = postgresql.insert(_USED).values(columns)
-        return pg.on_conflict_do_update(
-            index_elements=[_USED.c.client_id, _USED.c.jti],
-            set_={"expires_at": pg.excluded.expires_at},
-            where=_USED.c.expires_at < bindparam("now"),
-        ).returning(_USED.c.id)
-    lite = sqlite.insert(_USED).values(columns)
-    return lite.on_conflict_do_update(
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(_USED) if dialect == "postgresql" else sqlite.insert(_USED)
+    ).values(columns)  # the two dialects' upserts are spelled alike
+    return statement.on_conflict_do_update(
         index_elements=[_USED.c.client_id, _USED.c.jti],
-        set_={"expires_at": lite.excluded.expires_at},
+        set_={"expires_at": statement.excluded.expires_at},
         where=_USED.c.expires_at < bindparam("now"),
     ).returning(_USED.c.id)
 
