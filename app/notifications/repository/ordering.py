@@ -148,6 +148,12 @@ async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> No
     await jobs.hold(session, job_id, until=until)
 
 
+def writes_are_serialized(session: AsyncSession) -> bool:
+    """Whether every write statement takes the one write lock before it reads (SQLite), so a wake-up that
+    is one UPDATE needs no `lock_siblings` before it."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
 async def lock_siblings(session: AsyncSession, row: Row) -> None:
     """Until this transaction ends, no sibling decides to wait or wakes the next one (see `app.store.locks`)."""
     _model, _column, target = _target(row)
