@@ -14,7 +14,8 @@
 A handler that queues follow-on jobs may hand them to its own worker (`job.hand_over`, given by the
 running worker loop): they are written already claimed by it and start as soon as the handler's
 transaction commits, with what the handler knew (`ClaimedJob.preloaded`, seen by their first run as
-`job.preloaded`), skipping a wake-up and a claim round (an event's fan-out and its deliveries).
+`job.preloaded`), skipping a wake-up and a claim round (an event's fan-out and its deliveries). A
+`Preloading` handler has its claimed jobs' rows read by the claim itself (`job.preloaded` likewise).
 
 The failure recorded (`last_error`) and the logs hold the exception type and, for JobError
 only, its message: other exceptions' messages may quote PHI, so handlers should raise JobError
@@ -24,7 +25,7 @@ with a message they know to be safe when they want one recorded.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
@@ -119,6 +120,22 @@ JobOutcome: TypeAlias = Reschedule
 """What a handler may return besides None (done); a union as more outcomes appear."""
 
 Handler: TypeAlias = Callable[[JobContext], Awaitable[JobOutcome | None]]
+
+Preload: TypeAlias = Callable[[AsyncSession, Sequence[ClaimedJob]], Awaitable[Mapping[int, Any]]]
+"""Reads what some claimed jobs of one kind will need, in the claim's transaction: `preloaded` by job id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Preloading:
+    """A handler whose jobs' rows the worker reads with the claim that leases them (`preload`, one statement
+    for the batch, in the claim's transaction), so a job's first look-up and the transaction it would open
+    are saved; each job sees its share as `job.preloaded` (absent: the handler looks it up itself)."""
+
+    handler: Handler
+    preload: Preload
+
+    async def __call__(self, job: JobContext) -> JobOutcome | None:
+        return await self.handler(job)
 
 
 class JobError(Exception):

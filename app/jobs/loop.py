@@ -1,6 +1,7 @@
 """The Worker: claims due jobs, runs their handlers, records the outcome, keeps its leases alive.
 
-One claim is one short transaction (`app.jobs.repository.claim`). Each job then runs in its own
+One claim is one short transaction (`app.jobs.repository.claim`); for a `Preloading` handler's jobs it
+also reads their rows (`JobContext.preloaded`), one statement per kind. Each job then runs in its own
 session, which the handler writes through; completion (or rescheduling) is written in that same
 session and committed once, so a handler's writes and its job's completion are atomic. A failure
 rolls the handler's session back and is recorded in a separate transaction. A heartbeat task
@@ -31,6 +32,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +44,7 @@ from app.jobs.contract import (
     Handler,
     HandOver,
     JobContext,
+    Preloading,
     UnknownJobKind,
     describe_failure,
     is_permanent,
@@ -213,10 +216,25 @@ class Worker:
                 if buried:
                     log.warning("jobs dead after their worker stopped", extra={"count": buried})
             rows = await queue.claim(session, worker_id=self.worker_id, now=now, lease=self.lease, limit=limit)
-            claimed = [ClaimedJob.of(row) for row in rows]
+            claimed = await self._preloaded(session, [ClaimedJob.of(row) for row in rows])
             if len(claimed) == limit:
                 return claimed, None
             return claimed, await queue.next_due(session, worker_id=self.worker_id)
+
+    async def _preloaded(self, session: AsyncSession, claimed: list[ClaimedJob]) -> list[ClaimedJob]:
+        """The claimed jobs, those of `Preloading` handlers with their rows read in the claim's transaction."""
+        kinds = {job.kind for job in claimed}
+        for kind in kinds:
+            handler = self.handlers.get(kind)
+            if not isinstance(handler, Preloading):
+                continue
+            loaded = await handler.preload(session, [job for job in claimed if job.kind == kind])
+            if loaded:
+                claimed = [
+                    replace(job, preloaded=loaded[job.id]) if job.kind == kind and job.id in loaded else job
+                    for job in claimed
+                ]
+        return claimed
 
     async def _claim_quietly(self, limit: int) -> tuple[list[ClaimedJob], datetime | None]:
         try:

@@ -68,10 +68,7 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
             attempt_budget=budget,
             hand_over=job.hand_over,
         )
-        audience = await queries.audience_of(session, job.authorization_id)
-        if audience is None:
-            return None
-        for subscription in await matching_subscriptions(session, audience):
+        for subscription in await matching_subscriptions(session, job.authorization_id):
             notification = await add_event_notification(
                 session,
                 subscription,

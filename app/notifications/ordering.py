@@ -75,10 +75,14 @@ async def _wait(
 
 async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
     """Run the next pending sibling's job now (the row just settled, or was written): one UPDATE of
-    the job the nearest later pending row names, which rings the workers on commit."""
+    the job the nearest later pending row names, which rings the workers on commit.
+
+    On SQLite that UPDATE is itself the lock: a write takes the database's one write lock before it
+    reads (what `app.store.locks` takes with an UPDATE that matches nothing), so it needs no other."""
     if row.authorization_id is None:
         return  # pings, handshakes and heartbeats are not ordered
-    await rows.lock_siblings(session, row)
+    if not rows.writes_are_serialized(session):
+        await rows.lock_siblings(session, row)
     await rows.wake_next_job(session, row, now=now)
 
 

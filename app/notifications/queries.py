@@ -1,27 +1,18 @@
 """What notifications read of an authorization (a narrow read model of the lifecycle's tables).
 
-An event's fan-out needs the item decisions (when the event did not carry them), and who may hear
-of it (the owning client, the provider an org filter matches); a full-resource Subscription
+An event's fan-out needs the item decisions (when the event did not carry them; who may hear of it is
+read with the Subscriptions, `SubscriptionRepository.live_for`); a full-resource Subscription
 notification needs the stored PAS response Bundle. Identifiers and codes only; nothing here writes.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.models import Authorization, AuthorizationItem
-
-
-@dataclass(frozen=True, slots=True)
-class Audience:
-    """Whose Subscriptions an authorization's events reach: its client's, filtered by provider."""
-
-    client_id: str
-    provider_identifier: str | None
 
 
 def loaded_items(authorization: Authorization) -> list[AuthorizationItem] | None:
@@ -39,15 +30,6 @@ async def items_of(session: AsyncSession, authorization_id: uuid.UUID) -> list[A
         .order_by(AuthorizationItem.sequence)
     )
     return list((await session.scalars(statement)).all())
-
-
-async def audience_of(session: AsyncSession, authorization_id: uuid.UUID) -> Audience | None:
-    """None when the authorization is gone."""
-    statement = select(Authorization.client_id, Authorization.provider_identifier).where(
-        Authorization.id == authorization_id
-    )
-    found = (await session.execute(statement)).one_or_none()
-    return None if found is None else Audience(found.client_id, found.provider_identifier)
 
 
 async def response_document(session: AsyncSession, authorization_id: uuid.UUID) -> bytes | None:

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.fhir.subscription import PAS_TOPIC, SubscriptionRequest, masked_headers
-from app.notifications.queries import Audience
 from app.notifications.repository.subscriptions import SubscriptionRepository
 from app.notifications.secret_box import SecretBox, seal_headers
 from app.notifications.states import EVENT, HANDSHAKE, PENDING, REQUESTED
@@ -70,10 +69,11 @@ async def add_notification(
     return notification
 
 
-async def matching_subscriptions(session: AsyncSession, audience: Audience) -> list[FhirSubscription]:
-    """The client's live Subscriptions whose org filter matches the authorization's provider."""
-    live = await SubscriptionRepository(session, audience.client_id).live()
-    return [s for s in live if org_matches(s.org_identifier, audience.provider_identifier)]
+async def matching_subscriptions(session: AsyncSession, authorization_id: uuid.UUID) -> list[FhirSubscription]:
+    """The live Subscriptions of the client that owns the authorization whose org filter matches its provider
+    (none when the authorization is gone): an event's audience, in one statement."""
+    live = await SubscriptionRepository(session, None).live_for(authorization_id)
+    return [s for s, provider in live if org_matches(s.org_identifier, provider)]
 
 
 async def add_event_notification(

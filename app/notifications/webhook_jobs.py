@@ -11,17 +11,25 @@
 - A delivery to a disabled or deleted endpoint is skipped. A delivery waits while an earlier
   delivery for the same endpoint and authorization is pending.
 - A delivery its fan-out handed over (`deliveries.Written`) is sent on its first run from the rows the
-  fan-out wrote, without a look-up; a retry looks it up as any other.
+  fan-out wrote, without a look-up. Any other is read by the claim that leases its job, with the
+  other deliveries of the batch, in one statement that answers their ordering checks too
+  (`preload_deliveries`, `Preloaded`): the job's own look-up, and the transaction it opened before the
+  POST, are saved. A job claimed without it (another worker, a handler not preloading) looks it up.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
-from app.jobs.contract import Handler, JobContext
+from app.jobs.contract import ClaimedJob, Handler, JobContext, Preloading
 from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import Written
 from app.notifications.delivery import Message, delivery_handler
@@ -36,6 +44,49 @@ from app.settings import Settings
 from app.store.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Preloaded:
+    """A claimed delivery as its claim read it: the row, its endpoint (None once deleted), and whether it is
+    behind (`ordering.behind`, read without the lock). Detached, as if loaded; the endpoint is the job's own."""
+
+    row: WebhookDelivery
+    endpoint: WebhookEndpoint | None
+    behind: Behind
+
+
+async def preload_deliveries(session: AsyncSession, jobs: Sequence[ClaimedJob]) -> dict[int, Preloaded]:
+    """The deliveries of claimed `webhook.deliver` jobs, by job id, in one statement of the claim's
+    transaction; each job sees only a delivery of its own client (else it looks up, and finds nothing)."""
+    wanted: dict[int, ClaimedJob] = {}
+    for job in jobs:
+        row_id = job.payload.get(WebhookChannel.id_key)
+        if isinstance(row_id, int):
+            wanted[row_id] = job
+    if not wanted:
+        return {}
+    preloaded: dict[int, Preloaded] = {}
+    endpoints_seen: set[object] = set()
+    for row, endpoint, behind in await WebhookRepository(session, None).deliveries_with_endpoints(list(wanted)):
+        job = wanted[row.id]
+        if job.client_id is not None and row.client_id != job.client_id:
+            continue
+        if endpoint is not None:
+            if endpoint.id in endpoints_seen:  # one object per job: each job's session takes its own
+                endpoint = _detached_copy(endpoint)
+            endpoints_seen.add(endpoint.id)
+        preloaded[job.id] = Preloaded(row, endpoint, behind)
+    return preloaded
+
+
+def _detached_copy(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    copy = WebhookEndpoint(**{key: getattr(endpoint, key) for key in _ENDPOINT_ATTRIBUTES})
+    make_transient_to_detached(copy)
+    return copy
+
+
+_ENDPOINT_ATTRIBUTES = tuple(attribute.key for attribute in inspect(WebhookEndpoint).column_attrs)
 
 
 class WebhookChannel:
@@ -54,6 +105,11 @@ class WebhookChannel:
             # authorization pending ahead, every earlier fan-out done): no look-up.
             job.session.add_all((written.row, written.endpoint))
             return written.row, written.endpoint, (False, False)
+        if isinstance(written, Preloaded) and written.row.id == row_id:
+            job.session.add(written.row)
+            if written.endpoint is not None:
+                job.session.add(written.endpoint)
+            return written.row, written.endpoint, written.behind
         return await WebhookRepository(job.session, job.client_id).delivery_with_endpoint(row_id)
 
     def accepts(self, target: WebhookEndpoint, now: datetime) -> bool:
@@ -104,4 +160,4 @@ class WebhookChannel:
 
 
 def webhook_delivery_handler(deps: OutboundDeps) -> Handler:
-    return delivery_handler(deps, WebhookChannel(deps.settings))
+    return Preloading(delivery_handler(deps, WebhookChannel(deps.settings)), preload_deliveries)

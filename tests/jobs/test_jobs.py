@@ -6,12 +6,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.errors import Conflict, NotFound
 from app.jobs import repository as queue
 from app.jobs.queries import JobFilter, get_job, list_jobs, retry_job
 from app.jobs.repository import JobState, backoff, enqueue
+from app.jobs.repository.enqueue_many import Lease, NewJob, enqueue_many
 from app.jobs.repository.leases import extend_leases
 from app.store.database import create_session_factory
 from app.store.models import Job
@@ -225,3 +227,24 @@ async def test_ops_retry_requeues_only_dead_jobs(engine: AsyncEngine) -> None:
         await session.commit()
     assert (job.state, job.attempts, job.run_at) == ("queued", 0, clock())
     assert [claimed.id for claimed in await _claim(engine, clock)] == [job_id]
+
+
+async def test_jobs_queued_and_claimed_together_are_one_insert(engine: AsyncEngine) -> None:
+    clock = FakeClock()
+    lease = Lease(worker_id="w1", until=clock() + LEASE)
+    jobs = [NewJob({"n": 0}, run_at=clock(), claimed=True), NewJob({"n": 1}, run_at=clock(), client_id="c")]
+    inserts: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        inserts.extend([statement] if statement.startswith("INSERT") else [])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            written = await enqueue_many(session, "noop", jobs, now=clock(), lease=lease)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert len(inserts) == 1  # NULLs written as such: the rows name the same columns
+    rows = {payload["n"]: await load_job(engine, job_id) for job_id, payload in written}
+    assert (rows[0].state, rows[0].locked_by, rows[0].client_id) == ("running", "w1", None)
+    assert (rows[1].state, rows[1].locked_by, rows[1].client_id) == ("queued", None, "c")

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import BindParameter, Select, Table, Update, and_, bindparam, exists, false, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -100,21 +101,57 @@ async def earlier_count(session: AsyncSession, row: Row) -> int:
     return int(count or 0)
 
 
-async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bool:
-    """Make the job of the nearest later pending sibling due now (if queued for later); whether one was."""
-    model, _column, _target_id = _target(row)
+def _wake_next(model: type[Row]) -> Update:
+    """`jobs.run_now` of the job the nearest later pending sibling names (`_siblings(earlier=False)`), as one
+    Core statement with bound values, built once per table: every settled row runs it."""
+    rows = cast("Table", model.__table__)
+    target = rows.c.endpoint_id if model is WebhookDelivery else rows.c.subscription_id
+    seq: BindParameter[int] = bindparam("seq")
     later = (
-        _siblings(row, earlier=False, columns=(model.job_id,))
-        .order_by(model.event_seq, model.id)
+        select(rows.c.job_id)
+        .where(
+            target == bindparam("target"),
+            rows.c.authorization_id == bindparam("authorization"),
+            rows.c.state == PENDING,
+            or_(rows.c.event_seq > seq, and_(rows.c.event_seq == seq, rows.c.id > bindparam("row"))),
+        )
+        .order_by(rows.c.event_seq, rows.c.id)
         .limit(1)
         .scalar_subquery()
     )
-    return await jobs.run_now(session, later, now=now)
+    now: BindParameter[datetime] = bindparam("now")
+    return (
+        update(jobs.JOBS)
+        .where(jobs.JOBS.c.id == later, jobs.JOBS.c.state == JobState.QUEUED.value, jobs.JOBS.c.run_at > now)
+        .values(run_at=now, updated_at=now)
+    )
+
+
+_WAKE_NEXT = {model: _wake_next(model) for model in (WebhookDelivery, SubscriptionNotification)}
+
+
+async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bool:
+    """Make the job of the nearest later pending sibling due now (if queued for later); whether one was.
+    Rings on commit, as `jobs.run_now`."""
+    model, _column, target = _target(row)
+    values = {"target": target, "authorization": row.authorization_id, "seq": row.event_seq or 0, "row": row.id}
+    result = await session.execute(_WAKE_NEXT[model], {**values, "now": now})
+    assert isinstance(result, CursorResult)
+    woken = int(result.rowcount) > 0
+    if woken:
+        jobs.became_due(session)
+    return woken
 
 
 async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> None:
     """A queued job waits until `until` (to be woken earlier by the sibling it waits for)."""
     await jobs.hold(session, job_id, until=until)
+
+
+def writes_are_serialized(session: AsyncSession) -> bool:
+    """Whether every write statement takes the one write lock before it reads (SQLite), so a wake-up that
+    is one UPDATE needs no `lock_siblings` before it."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 async def lock_siblings(session: AsyncSession, row: Row) -> None:

@@ -19,7 +19,7 @@ from app.jobs import repository as jobs
 from app.jobs.repository import JobState
 from app.notifications.events import SUBSCRIPTION_HEARTBEAT, SUBSCRIPTION_NOTIFY
 from app.notifications.states import EVENT, LIVE, PENDING
-from app.store.models import FhirSubscription, Job, SubscriptionNotification
+from app.store.models import Authorization, FhirSubscription, Job, SubscriptionNotification
 
 _Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
 
@@ -66,6 +66,18 @@ class SubscriptionRepository:
         statement = self._scoped(select(FhirSubscription), FhirSubscription.client_id)
         statement = statement.where(FhirSubscription.status.in_(LIVE)).order_by(FhirSubscription.id)
         return list((await self.session.scalars(statement)).all())
+
+    async def live_for(self, authorization_id: uuid.UUID) -> list[tuple[FhirSubscription, str | None]]:
+        """`live` for the client that owns the authorization, each with the authorization's provider
+        identifier (their org filters match it), in one statement; none when the authorization is gone."""
+        statement = (
+            select(FhirSubscription, Authorization.provider_identifier)
+            .join(Authorization, Authorization.client_id == FhirSubscription.client_id)
+            .where(Authorization.id == authorization_id, FhirSubscription.status.in_(LIVE))
+            .order_by(FhirSubscription.id)
+        )
+        rows = await self.session.execute(self._scoped(statement, FhirSubscription.client_id))
+        return [(subscription, provider) for subscription, provider in rows.all()]
 
     async def with_headers_for_update(self) -> list[FhirSubscription]:
         """The Subscriptions in scope, locked, for re-encrypting their channel headers after a key rotation."""

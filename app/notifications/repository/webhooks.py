@@ -161,6 +161,19 @@ class WebhookRepository:
         found = (await self.session.execute(self._scoped(statement, WebhookDelivery.client_id))).one_or_none()
         return None if found is None else (found[0], found[1], (bool(found[2]), bool(found[3])))
 
+    async def deliveries_with_endpoints(
+        self, delivery_ids: Sequence[int]
+    ) -> list[tuple[WebhookDelivery, WebhookEndpoint | None, tuple[bool, bool]]]:
+        """`delivery_with_endpoint` for many deliveries in one statement (the claim that leases their jobs);
+        in no particular order, the deliveries not found left out. Two rows to one endpoint share its object."""
+        statement = (
+            select(WebhookDelivery, WebhookEndpoint, *_BEHIND)
+            .outerjoin(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.id.in_(delivery_ids))
+        )
+        found = (await self.session.execute(self._scoped(statement, WebhookDelivery.client_id))).all()
+        return [(row, endpoint, (bool(fan_out), bool(sibling))) for row, endpoint, fan_out, sibling in found]
+
     # Attempts
 
     async def attempts(self, delivery_id: int) -> list[WebhookAttempt]:
