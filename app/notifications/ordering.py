@@ -77,12 +77,11 @@ async def wake_next(session: AsyncSession, row: Row, *, now: datetime) -> None:
     """Run the next pending sibling's job now (the row just settled, or was written): one UPDATE of
     the job the nearest later pending row names, which rings the workers on commit.
 
-    On SQLite that UPDATE is itself the lock: a write takes the database's one write lock before it
-    reads (what `app.store.locks` takes with an UPDATE that matches nothing), so it needs no other."""
+    On SQLite that UPDATE is itself the lock (a write takes the database's one write lock before it
+    reads), so the lock is taken `before_a_write` and sends nothing there."""
     if row.authorization_id is None:
         return  # pings, handshakes and heartbeats are not ordered
-    if not rows.writes_are_serialized(session):
-        await rows.lock_siblings(session, row)
+    await rows.lock_siblings(session, row, before_a_write=True)
     await rows.wake_next_job(session, row, now=now)
 
 

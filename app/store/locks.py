@@ -31,9 +31,15 @@ def lock_key(namespace: str, *parts: object) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def transaction_lock(session: AsyncSession, namespace: str, *parts: object) -> None:
-    """Block until this transaction holds the lock named (namespace, *parts); released at its end."""
-    if session.get_bind().dialect.name == "postgresql":
+async def transaction_lock(session: AsyncSession, namespace: str, *parts: object, before_a_write: bool = False) -> None:
+    """Block until this transaction holds the lock named (namespace, *parts); released at its end.
+
+    `before_a_write`: the caller's next statement writes (an UPDATE whose reads are its own). On SQLite
+    that write takes the one write lock before it reads, so no separate statement is sent there."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(lock_key(namespace, *parts))))
+        return
+    if before_a_write:
         return
     await session.execute(update(Job).where(false()).values(id=Job.id).execution_options(synchronize_session=False))

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -286,16 +286,26 @@ async def release(session: AsyncSession, job_ids: Sequence[int], *, worker_id: s
     return released
 
 
+def run_now_statement(job_id: Any, now: Any) -> Update:
+    """The UPDATE that makes a queued job due `now` (unless it is due already); `job_id` and `now` may be
+    bound parameters or expressions (a scalar subquery naming the job), so a caller can build it once."""
+    return (
+        update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.state == JobState.QUEUED.value, JOBS.c.run_at > now)
+        .values(run_at=now, updated_at=now)
+    )
+
+
 async def run_now(session: AsyncSession, job_id: int | Any, *, now: datetime) -> bool:
     """Make a queued job due now (a job it waited for settled; an operator asked); whether it was
     queued for later. `job_id` may be a scalar subquery. Rings on commit."""
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == JobState.QUEUED.value, Job.run_at > now)
-        .values(run_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    woken = _rowcount(result) > 0
+    return await run_now_with(session, run_now_statement(job_id, now), {})
+
+
+async def run_now_with(session: AsyncSession, statement: Update, values: Mapping[str, Any]) -> bool:
+    """Execute a `run_now_statement` (with the values of its bound parameters); whether a job was woken.
+    Rings on commit when one was."""
+    woken = _rowcount(await session.execute(statement, dict(values))) > 0
     if woken:
         became_due(session)
     return woken

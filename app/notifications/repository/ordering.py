@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, Update, and_, bindparam, exists, false, func, or_, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import BindParameter, Select, Table, Update, and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -120,11 +119,7 @@ def _wake_next(model: type[Row]) -> Update:
         .scalar_subquery()
     )
     now: BindParameter[datetime] = bindparam("now")
-    return (
-        update(jobs.JOBS)
-        .where(jobs.JOBS.c.id == later, jobs.JOBS.c.state == JobState.QUEUED.value, jobs.JOBS.c.run_at > now)
-        .values(run_at=now, updated_at=now)
-    )
+    return jobs.run_now_statement(later, now)
 
 
 _WAKE_NEXT = {model: _wake_next(model) for model in (WebhookDelivery, SubscriptionNotification)}
@@ -135,12 +130,7 @@ async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bo
     Rings on commit, as `jobs.run_now`."""
     model, _column, target = _target(row)
     values = {"target": target, "authorization": row.authorization_id, "seq": row.event_seq or 0, "row": row.id}
-    result = await session.execute(_WAKE_NEXT[model], {**values, "now": now})
-    assert isinstance(result, CursorResult)
-    woken = int(result.rowcount) > 0
-    if woken:
-        jobs.became_due(session)
-    return woken
+    return await jobs.run_now_with(session, _WAKE_NEXT[model], {**values, "now": now})
 
 
 async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> None:
@@ -148,16 +138,11 @@ async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> No
     await jobs.hold(session, job_id, until=until)
 
 
-def writes_are_serialized(session: AsyncSession) -> bool:
-    """Whether every write statement takes the one write lock before it reads (SQLite), so a wake-up that
-    is one UPDATE needs no `lock_siblings` before it."""
-    return session.get_bind().dialect.name == "sqlite"
-
-
-async def lock_siblings(session: AsyncSession, row: Row) -> None:
-    """Until this transaction ends, no sibling decides to wait or wakes the next one (see `app.store.locks`)."""
+async def lock_siblings(session: AsyncSession, row: Row, *, before_a_write: bool = False) -> None:
+    """Until this transaction ends, no sibling decides to wait or wakes the next one (see `app.store.locks`;
+    `before_a_write`: the next statement is the write the lock guards)."""
     _model, _column, target = _target(row)
-    await transaction_lock(session, "delivery-order", target, row.authorization_id)
+    await transaction_lock(session, "delivery-order", target, row.authorization_id, before_a_write=before_a_write)
 
 
 async def pending_ahead(
