@@ -16,31 +16,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    CompoundSelect,
-    Select,
-    and_,
-    false,
-    func,
-    literal_column,
-    or_,
-    select,
-    tuple_,
-    union,
-    union_all,
-)
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, tuple_, union, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased, defer, selectinload
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.orm import defer, selectinload
 
-from app.domain.codes import PAYER_ERROR_EVENTS, AuthorizationKind, AuthorizationStatus, Priority
+from app.domain.codes import AuthorizationKind, AuthorizationStatus, Priority
+from app.operations.queries.flagged import EVENT_MARGIN, failing_delivery, flagged
 from app.store.models import (
     Appeal,
     AppealDocument,
@@ -147,65 +131,6 @@ def _conditions(client_id: str | None, where: AuthorizationFilter, now: datetime
     return found
 
 
-def failing_delivery(authorization_id: Any) -> ColumnElement[bool]:
-    d = WebhookDelivery
-    return and_(
-        d.authorization_id == authorization_id, or_(d.state == "failed", and_(d.state == "pending", d.attempts > 0))
-    )
-
-
-def _flagged() -> CompoundSelect[*tuple[Any, ...]]:
-    """The authorizations flagged for an operator whatever their clock: the latest timeline entry is a
-    failed payer call, a webhook delivery about it failed (or is being retried), or a job of it is dead.
-
-    Each reason is a small set found from its own index: the payer errors' partial index (migration
-    0022; the later entry that would clear one is looked for from the error's month on), the dead jobs'
-    state; the failing deliveries are scanned (a month of deliveries at most, kept by retention)."""
-    later = aliased(Event)
-    latest_payer_error = select(Event.authorization_id).where(
-        Event.type.in_([literal_column(f"'{kind}'") for kind in PAYER_ERROR_EVENTS]),  # constants: the index's own
-        # no later entry: asked per error as a scalar subquery (PostgreSQL would turn a NOT EXISTS into an
-        # anti-join hashing every entry), which reads the months from the error's on and stops at the first
-        select(literal_column("1"))
-        .where(
-            later.authorization_id == Event.authorization_id,
-            later.id > Event.id,
-            _not_before_less_margin(later.at, Event.at),
-        )
-        .limit(1)
-        .scalar_subquery()
-        .is_(None),
-    )
-    d = WebhookDelivery
-    failing = select(d.authorization_id).where(
-        d.authorization_id.is_not(None), or_(d.state == "failed", and_(d.state == "pending", d.attempts > 0))
-    )
-    dead = select(Job.authorization_id).where(Job.state == "dead", Job.authorization_id.is_not(None))
-    return union_all(latest_payer_error, failing, dead)
-
-
-class _not_before_less_margin(FunctionElement[bool]):
-    """`later >= earlier - EVENT_MARGIN` on PostgreSQL, so a look for later timeline entries reads only the
-    months from the earlier one's (the events table is partitioned by month); true elsewhere (SQLite keeps
-    one table). Entries are recorded in order; the margin allows for the clocks of different processes."""
-
-    type = Boolean()
-    inherit_cache = True
-    name = "not_before_less_margin"
-
-
-@compiles(_not_before_less_margin)
-def _anywhere(element: _not_before_less_margin, compiler: SQLCompiler, **kw: Any) -> str:
-    return "1 = 1"
-
-
-@compiles(_not_before_less_margin, "postgresql")
-def _on_postgresql(element: _not_before_less_margin, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    margin = f"INTERVAL '{int(EVENT_MARGIN.total_seconds())} seconds'"
-    return f"{compiler.process(later, **kw)} >= {compiler.process(earlier, **kw)} - {margin}"
-
-
 def _statuses(where: AuthorizationFilter) -> list[str] | None:
     """The statuses to match; None when nothing can (overdue asked of decided statuses only)."""
     wanted = list(dict.fromkeys(where.statuses))
@@ -273,7 +198,7 @@ def _needing_attention(
     open_statuses = [s for s in (statuses or OPEN_STATUSES) if s in OPEN_STATUSES]
     due = [_page([*conditions, a.status == status, a.due_at < due_before], limit) for status in open_statuses]
     chosen = [a.status.in_(statuses)] if statuses else []
-    return [*due, _page([*conditions, *chosen, a.id.in_(_flagged())], limit)]
+    return [*due, _page([*conditions, *chosen, a.id.in_(flagged())], limit)]
 
 
 async def list_summaries(
@@ -337,12 +262,6 @@ async def exists(session: AsyncSession, authorization_id: uuid.UUID, client_id: 
     if client_id is not None:
         statement = statement.where(Authorization.client_id == client_id)
     return (await session.execute(statement)).scalar_one_or_none() is not None
-
-
-# Timeline entries are recorded at or after their authorization's receipt; the look-ups below bound
-# `Event.at` from there (less a day's margin for clocks), so PostgreSQL reads only the months since
-# then of the partitioned events table (docs/architecture.md, Storage).
-EVENT_MARGIN = timedelta(days=1)
 
 
 async def timeline(
