@@ -21,6 +21,9 @@ DOCUMENT_FRAGMENT = '"resourceType":"Coverage"'  # a piece of any stored request
 MARKERS = (FAMILY, GIVEN, BIRTH_DATE, MEMBER_ID, MRN, DOCUMENT_FRAGMENT)
 
 
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", logging.INFO, "", 0, "", (), None).__dict__) | {"message"}
+
+
 class CapturedLogs(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -30,7 +33,9 @@ class CapturedLogs(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith(("httpx", "httpcore")) and "testserver" in record.getMessage():
             return  # the test's own HTTP client, not the service
-        fields = {k: v for k, v in record.__dict__.items() if k not in {"msg", "args"}}
+        # the extra fields only: a LogRecord's own attributes (levelname, funcName, ...) are the logger's, and
+        # their names would match a fuzzer's string of the same spelling
+        fields = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES}
         exc_text = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
         self.records.append(record)
         self.texts.append(
