@@ -94,14 +94,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(MetricsMiddleware, instruments=instruments)
-    # Routes are matched in the order they are included, one pattern after another: the CDS Hooks
-    # calls, the hottest and cheapest requests, come first (their paths are nobody else's).
+    # Routes are matched in the order they are included, one pattern after another (a route behind a
+    # hundred others paid 0.26-0.40 ms a request to be found): the CDS Hooks calls, the hottest and
+    # cheapest requests, come first, then PAS and the status polls (none of these paths is another
+    # router's; a router with paths under /authorizations that a parameter of this one could match
+    # stays after it).
     app.include_router(cds_hooks_router)
+    app.include_router(fhir_claims.router)
+    app.include_router(authorizations_router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(auth_router)
     app.include_router(audit_router)
-    app.include_router(fhir_claims.router)
     app.include_router(fhir_validate_router)
     app.include_router(fhir_attachments_router)
     app.include_router(dtr_router)
@@ -110,7 +114,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fhir_subscriptions.router)
     app.include_router(webhooks.router)
     app.include_router(jobs.router)
-    app.include_router(authorizations_router)
     app.include_router(usage_router)
     app.include_router(charge_item_router)
     app.include_router(carry_over_router)

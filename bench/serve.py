@@ -6,6 +6,8 @@
 - `GET /bench/counters`: SQL statements and commits this process has sent so far (SQLAlchemy events),
   read by `bench.metering` before and after a scenario.
 
+The three are matched before the app's own routes, as its hottest routes are.
+
 Run as `python -m bench.serve PORT`; settings come from EPA_ environment variables.
 """
 
@@ -55,6 +57,11 @@ def bench_app() -> FastAPI:
     async def counters() -> dict[str, int]:
         return dict(COUNTERS)
 
+    # Matched first, as the hottest routes are (CDS Hooks, then PAS): a route found behind all the others
+    # paid 0.26-0.40 ms a request more, which made the floor and the baseline look dearer than they are.
+    # Reordered before the first request, when FastAPI has not yet cached its candidates.
+    ours = {"/bench/validate-only", "/bench/json-only", "/bench/counters"}
+    app.router.routes.sort(key=lambda route: getattr(route, "path", None) not in ours)
     return app
 
 

@@ -7,15 +7,14 @@ the hot routes ($submit, $inquire, CDS Hooks, webhooks, Subscriptions) must be a
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
 from app.main import create_app
+from tests.support.routes import api_routes
 from tests.support.runtime import development_settings
 
 HOT_ROUTES = {
@@ -25,15 +24,6 @@ HOT_ROUTES = {
     ("POST", "/webhooks"),
     ("POST", "/fhir/Subscription"),
 }
-
-
-def _api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        included = getattr(route, "original_router", None)  # an included router (FastAPI keeps it whole)
-        if included is not None:
-            yield from _api_routes(included.routes)
 
 
 def _runs_on_the_loop(call: Callable[..., Any]) -> bool:
@@ -52,7 +42,7 @@ def _sync_calls(dependant: Dependant) -> Iterator[str]:
 
 def test_no_route_has_a_sync_dependency_or_endpoint(tmp_path: Path) -> None:
     app = create_app(development_settings(f"sqlite+aiosqlite:///{tmp_path}/unused.sqlite3", tmp_path))
-    routes = list(_api_routes(app.routes))
+    routes = list(api_routes(app.routes))
     walked = {(method, route.path) for route in routes for method in route.methods or ()}
     assert walked >= HOT_ROUTES, f"hot routes not found: {sorted(HOT_ROUTES - walked)}"
     offenders = {
