@@ -9,12 +9,11 @@ In development mode a call without a token acts as the development principal.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials
 
 from app.api.middleware import CLIENT_ID_STATE
 from app.api.security import bearer, current_principal, rate_limited
@@ -39,14 +38,16 @@ async def services() -> Response:
     return _json(discovery())
 
 
-async def cds_caller(service_id: str, request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+async def cds_caller(service_id: str, request: Request) -> Principal:
     """The EHR that signed the hook call's JWT, or the holder of a SMART access token; 401 / 403 otherwise.
 
-    Called by the route itself rather than declared as a dependency, and the runtime and the security state
-    are read from the app here rather than declared either: a hook call is the hot path, and each declared
-    dependency costs FastAPI a resolution per call (with its own copy of the path parameter to validate)."""
+    Called by the route itself rather than declared as a dependency, and the runtime, the security state and
+    the bearer credentials are read here rather than declared either: a hook call is the hot path, and each
+    declared dependency costs FastAPI a resolution per call (with its own copy of the path parameter to
+    validate). The route declares the bearer scheme in its OpenAPI operation instead (`openapi_extra`)."""
     runtime: Runtime = request.app.state.runtime
     security: SecurityState = request.app.state.security
+    credentials = await bearer(request)
     if credentials is not None and is_cds_client_jwt(credentials.credentials):
         context = CdsJwtContext(
             engine=runtime.engine, replay=security.replay, jwks=security.jwks, token_url=security.token_url
@@ -62,13 +63,13 @@ async def cds_caller(service_id: str, request: Request, credentials: HTTPAuthori
     return principal
 
 
-@router.post("/{service_id}", summary="Call a CRD service (order-sign, appointment-book, ...)")
-async def call_service(
-    service_id: str,
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Response:
-    principal = await cds_caller(service_id, request, credentials)
+@router.post(
+    "/{service_id}",
+    summary="Call a CRD service (order-sign, appointment-book, ...)",
+    openapi_extra={"security": [{bearer.scheme_name: []}]},  # the bearer is read in cds_caller, not declared
+)
+async def call_service(service_id: str, request: Request) -> Response:
+    principal = await cds_caller(service_id, request)
     runtime: Runtime = request.app.state.runtime
     body = await request.body()
     if len(body) > runtime.settings.max_body_bytes:

@@ -39,18 +39,41 @@ class ItemFacts:
     plan_type: str | None = None  # Coverage.type code (BundleFacts.plan_type)
 
 
+CANDIDATES_KEPT = 4096
+"""How many item codes a payer's rules remember the candidate rules of (codes come from requests, so the
+memo is bounded; a code beyond it is worked out again on each call, with the same answer)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PayerRules:
-    """A payer's rules as loaded (immutable), with where they came from."""
+    """A payer's rules as loaded (immutable), with where they came from.
+
+    It remembers, per item code, which rules can match at all (a code spec containing the code, or service
+    types); the memo belongs to this snapshot, so a reload, which builds new PayerRules, starts afresh."""
 
     payer_id: str
     source: str
     rules: RulesFile
     specs: tuple[tuple[CodeSpec, ...], ...] = field(default=())
+    _candidates: dict[str, tuple[int, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, payer_id: str, source: str, rules: RulesFile) -> PayerRules:
         return cls(payer_id, source, rules, tuple(rule.code_specs for rule in rules.rule))
+
+    def candidates(self, code: str) -> tuple[int, ...]:
+        """The positions (file order) of the rules that can match an item coded `code`: those with a code
+        spec containing it, and those written for service types (matched by the item's category instead)."""
+        found = self._candidates.get(code)
+        if found is None:
+            found = tuple(
+                n
+                for n, (rule, specs) in enumerate(zip(self.rules.rule, self.specs, strict=True))
+                if rule.service_types or any(spec.contains(code) for spec in specs)
+            )
+            if len(self._candidates) < CANDIDATES_KEPT:
+                self._candidates[code] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +205,8 @@ def evaluate(payer: PayerRules | None, facts: ItemFacts) -> Determination:
     book = payer.rules
     base = base_clocks(book, facts)
     drug = drug_timed(book, facts)
-    for rule, specs in zip(book.rule, payer.specs, strict=True):
+    for n in payer.candidates(facts.item.product_or_service.code):
+        rule, specs = book.rule[n], payer.specs[n]
         if not rule_matches(rule, specs, facts, book.in_network):
             continue
         pa = _PA[rule.authorization]

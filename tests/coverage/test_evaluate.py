@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from app.coverage.evaluate import ItemFacts, evaluate
+from app.coverage import evaluate as evaluation
+from app.coverage.evaluate import ItemFacts, evaluate, rule_matches
 from app.domain.codes import AuthorizationKind, ReviewAction
 from tests.coverage.builders import CPT, facts, item, payer_rules
 
@@ -232,3 +233,46 @@ def test_gold_card(npis: tuple[str, ...], day: date, gold: bool) -> None:
 def test_a_payer_without_rules_leaves_everything_to_the_payer() -> None:
     found = evaluate(None, facts())
     assert (found.covered, found.pa_needed, found.settled) == ("conditional", "conditional", None)
+
+
+MANY = (
+    '[[rule]]\nid = "exact"\ncodes = ["E0193", "e0194"]\n'
+    '[[rule]]\nid = "range"\ncodes = ["L5856-L5987"]\nauthorization = "not-required"\n'
+    '[[rule]]\nid = "typed"\nservice_types = ["3"]\n'
+    '[[rule]]\nid = "cpt"\nsystem = "cpt"\ncodes = ["64612"]\n'
+    '[[rule]]\nid = "late"\ncodes = ["E0193", "K0001"]\nwhen.place_of_service = ["22"]\n'
+)
+ITEMS = [
+    item("E0193"),
+    item("e0193", pos="22"),
+    item("E0194"),
+    item("L5900", pos="22"),
+    item("L5988"),
+    item("99999", category="3"),
+    item("E0193", category="3"),
+    item("64612", system=CPT),
+    item("64612"),
+    item("K0001", pos="22"),
+    item("K0001"),
+    item("A9270"),
+]
+
+
+def first_matching_rule(body: str, found: ItemFacts) -> str | None:
+    """What evaluate decides, found the slow way: every rule tried in file order."""
+    payer = payer_rules(body)
+    for rule, specs in zip(payer.rules.rule, payer.specs, strict=True):
+        if rule_matches(rule, specs, found, payer.rules.in_network):
+            return rule.id
+    return None
+
+
+@pytest.mark.parametrize("kept", [evaluation.CANDIDATES_KEPT, 0])
+def test_rules_remembered_per_code_decide_as_trying_every_rule_would(
+    kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluation, "CANDIDATES_KEPT", kept)  # 0: nothing remembered, worked out each time
+    payer = payer_rules(MANY)
+    for _ in range(2):  # the second time from what the first remembered
+        for one in ITEMS:
+            assert evaluate(payer, facts(one)).rule_id == first_matching_rule(MANY, facts(one)), one

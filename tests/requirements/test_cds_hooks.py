@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,8 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.settings import Settings
 from app.store.models import CoverageAssertion
-from tests.support.coverage import HCPCS, authorizations, claim_of, pas_bundle, post_fhir
+from tests.support.coverage import HCPCS, authorizations, claim_of, client_with_rules, pas_bundle, post_fhir
 from tests.support.pas import claim_response
 from tests.support.profiles import check_hook_answer
 
@@ -534,6 +536,31 @@ async def test_no_auth_and_not_covered_orders(client: httpx.AsyncClient) -> None
     assert info["covered"] == "not-covered"
     assert "pa-needed" not in info
     assert len(answer["cards"]) == 1  # no documentation link for this rule
+
+
+RULES_V1 = 'format = 1\nversion = "v1"\npayers = ["sandbox"]\n[[rule]]\nid = "needs"\ncodes = ["E0100"]\n'
+RULES_V2 = (
+    'format = 1\nversion = "v2"\npayers = ["sandbox"]\n'
+    '[[rule]]\nid = "free"\ncodes = ["E0100-E0101"]\nauthorization = "not-required"\n'
+)
+
+
+async def test_after_a_rules_reload_crd_answers_codes_it_answered_before_by_the_new_rules(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # The rules remember per code which rules can match it (app.coverage.evaluate.PayerRules.candidates):
+    # E0100 had one, E0101 none; after the reload both fall under the new range.
+    directory = tmp_path / "rules"
+    async with client_with_rules(settings, directory, RULES_V1) as client:
+
+        async def pa_needed(code: str) -> str:
+            answer = (await call(client, "crd-order-sign", hook_request("order-sign", device_request(code)))).json()
+            return str(coverage_info(answer["systemActions"][0])["pa-needed"])
+
+        assert (await pa_needed("E0100"), await pa_needed("E0101")) == ("auth-needed", "conditional")
+        (directory / "sandbox.toml").write_text(RULES_V2)
+        assert (await client.post("/coverage-rules/reload")).status_code == 200
+        assert (await pa_needed("E0100"), await pa_needed("E0101")) == ("no-auth", "no-auth")
 
 
 async def test_an_active_authorization_satisfies_the_order_and_is_named(client: httpx.AsyncClient) -> None:
