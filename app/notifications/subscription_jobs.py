@@ -26,8 +26,8 @@ from typing import Any
 import orjson
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
-from app.jobs import repository as jobs
 from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.outcomes import write_outcome
 from app.notifications import queries
 from app.notifications.context import OutboundDeps
 from app.notifications.delivery import Message, delivery_handler
@@ -177,11 +177,7 @@ async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
                 clock=deps.clock,
             )
             outcome = await subscription_notify_handler(deps)(context)
-            now = deps.clock()
-            if outcome is None:
-                kept = await jobs.complete(session, job_id, worker_id=worker_id, now=now)
-            else:
-                kept = await jobs.reschedule(session, job_id, worker_id=worker_id, now=now, run_at=now + outcome.after)
+            kept = await write_outcome(session, job_id, outcome, worker_id=worker_id, now=deps.clock())
             await (session.commit() if kept else session.rollback())
     except Exception as exc:  # the worker takes it from here once the lease ends
         log.warning("immediate subscription notification failed", extra={"error_type": type(exc).__name__})
