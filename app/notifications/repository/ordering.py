@@ -125,12 +125,28 @@ def _wake_next(model: type[Row]) -> Update:
 _WAKE_NEXT = {model: _wake_next(model) for model in (WebhookDelivery, SubscriptionNotification)}
 
 
+def wake_next_statement(model: type[Row]) -> Update:
+    """The wake-up of the next sibling's job for rows of `model`, built once; its values: `wake_next_values`.
+    (A settled webhook delivery sends it within its outcome's statement, `repository.outcome`.)"""
+    return _WAKE_NEXT[model]
+
+
+def wake_next_values(row: Row, *, now: datetime) -> dict[str, Any]:
+    """The values of `wake_next_statement`'s bound parameters for the row that settled."""
+    _model, _column, target = _target(row)
+    return {
+        "target": target,
+        "authorization": row.authorization_id,
+        "seq": row.event_seq or 0,
+        "row": row.id,
+        "now": now,
+    }
+
+
 async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bool:
     """Make the job of the nearest later pending sibling due now (if queued for later); whether one was.
     Rings on commit, as `jobs.run_now`."""
-    model, _column, target = _target(row)
-    values = {"target": target, "authorization": row.authorization_id, "seq": row.event_seq or 0, "row": row.id}
-    return await jobs.run_now_with(session, _WAKE_NEXT[model], {**values, "now": now})
+    return await jobs.run_now_with(session, _WAKE_NEXT[type(row)], wake_next_values(row, now=now))
 
 
 async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> None:
