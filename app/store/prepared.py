@@ -44,6 +44,7 @@ class Prepared:
         if compiled is None:
             statement = cast(SQLCompiler, self.statement.compile(dialect=dialect))
             assert statement.positional, "asyncpg and aiosqlite take positional parameters"
+            assert "POSTCOMPILE" not in statement.string, "an IN list is expanded per execution: not prepared here"
             processors = cast(dict[str, Callable[[Any], Any]], statement._bind_processors)  # no tuple types here
             slots: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
             for name in statement.positiontup or ():
