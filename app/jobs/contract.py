@@ -2,6 +2,10 @@
 
 - Return None: the job is done. The handler's writes (through `job.session`) and the job's
   completion commit in ONE transaction; if the worker lost the lease meanwhile, both roll back.
+- Return `Completed(kept)`: the job is done, and the handler wrote its completion itself, in one of its
+  own statements (`app.jobs.repository.COMPLETE` with `job.completion(now)`; `kept`: whether that
+  statement matched, i.e. the lease was still this worker's). The worker only commits (or rolls back
+  when `kept` is False). For a hot handler whose outcome is one statement (a webhook delivery).
 - Return `Reschedule(after=...)`: the step succeeded but the work goes on later ("still pended,
   ask again in an hour"). The handler's writes commit with it; it does not count as a failure
   (attempts start again from zero), and it may replace the payload to carry state forward.
@@ -32,7 +36,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.jobs.repository import Clock
+from app.jobs.repository import Clock, completion_values
 from app.jobs.repository.enqueue_many import Lease
 from app.store.models import Job
 
@@ -99,9 +103,15 @@ class JobContext:
     clock: Clock = field(repr=False)
     hand_over: HandOver | None = field(default=None, repr=False)  # None: write follow-on jobs queued
     preloaded: Any = field(default=None, repr=False)  # from the handler that handed this job over
+    worker_id: str | None = field(default=None, repr=False)  # None: run outside a worker (no `completion`)
 
     def now(self) -> datetime:
         return self.clock()
+
+    def completion(self, now: datetime) -> dict[str, Any] | None:
+        """The bound values of `app.jobs.repository.COMPLETE` for this job done at `now` (answer `Completed`
+        after executing it); None when no worker runs the job (the caller completes it then)."""
+        return None if self.worker_id is None else completion_values(self.job_id, self.worker_id, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +126,16 @@ class Reschedule:
             raise ValueError("Reschedule.after must not be negative")
 
 
-JobOutcome: TypeAlias = Reschedule
-"""What a handler may return besides None (done); a union as more outcomes appear."""
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """Done, the completion written by the handler itself (`JobContext.completion`) in its own statement;
+    `kept`: whether it matched (False: the lease was lost, and the worker rolls the handler's writes back)."""
+
+    kept: bool
+
+
+JobOutcome: TypeAlias = Reschedule | Completed
+"""What a handler may return besides None (done, the worker writes the completion)."""
 
 Handler: TypeAlias = Callable[[JobContext], Awaitable[JobOutcome | None]]
 

@@ -3,7 +3,8 @@
 One claim is one short transaction (`app.jobs.repository.claim`); for a `Preloading` handler's jobs it
 also reads their rows (`JobContext.preloaded`), one statement per kind. Each job then runs in its own
 session, which the handler writes through; completion (or rescheduling) is written in that same
-session and committed once, so a handler's writes and its job's completion are atomic. A failure
+session and committed once, so a handler's writes and its job's completion are atomic (`app.jobs.outcomes`;
+a hot handler may write the completion in its own statement and answer `Completed`). A failure
 rolls the handler's session back and is recorded in a separate transaction. A heartbeat task
 extends the leases of the jobs in hand every third of the lease. On stop, the worker claims
 nothing more, waits up to `grace_period` for the jobs in hand, then cancels the rest and
@@ -39,17 +40,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.jobs import repository as queue
-from app.jobs.contract import (
-    ClaimedJob,
-    Handler,
-    HandOver,
-    JobContext,
-    Preloading,
-    UnknownJobKind,
-    describe_failure,
-    is_permanent,
-    retry_after_of,
-)
+from app.jobs.contract import ClaimedJob, Handler, HandOver, JobContext, Preloading, UnknownJobKind
+from app.jobs.outcomes import record_failure, requeued, write_outcome
 from app.jobs.repository import Clock, utc_now
 from app.jobs.repository.enqueue_many import Lease
 from app.jobs.repository.leases import extend_leases
@@ -256,6 +248,7 @@ class Worker:
             clock=self.clock,
             hand_over=hand_over,
             preloaded=job.preloaded,
+            worker_id=self.worker_id,
         )
 
     def _reserve(self, wanted: int) -> int:
@@ -288,34 +281,22 @@ class Worker:
                 if handler is None:
                     raise UnknownJobKind(f"no handler for job kind {job.kind!r}")
                 outcome = await handler(self._context(job, session, handing))
-                now = self.clock()
                 self._settling.add(job.id)
-                if outcome is None:
-                    kept = await queue.complete(session, job.id, worker_id=self.worker_id, now=now)
-                else:
-                    kept = await queue.reschedule(
-                        session,
-                        job.id,
-                        worker_id=self.worker_id,
-                        now=now,
-                        run_at=now + outcome.after,
-                        payload=outcome.payload,
-                    )
+                kept = await write_outcome(session, job.id, outcome, worker_id=self.worker_id, now=self.clock())
                 if not kept:
                     await session.rollback()
                     log.warning("job lease lost; its writes were rolled back", extra=self._log_extra(job))
                     self._observe(job, "lease-lost")
                     return False
                 await session.commit()
-                if outcome is not None:
+                if requeued(outcome):
                     self._requeued.ring()
         except Exception as exc:
             await self._record_failure(job, exc)
             return False
-        log.debug(
-            "job finished", extra={**self._log_extra(job), "outcome": "done" if outcome is None else "rescheduled"}
-        )
-        self._observe(job, "done" if outcome is None else "rescheduled")
+        ended = "rescheduled" if requeued(outcome) else "done"
+        log.debug("job finished", extra={**self._log_extra(job), "outcome": ended})
+        self._observe(job, ended)
         return True
 
     def _observe(self, job: ClaimedJob, outcome: str) -> None:
@@ -323,32 +304,16 @@ class Worker:
             self.observer(job.kind, outcome)
 
     async def _record_failure(self, job: ClaimedJob, exc: Exception) -> None:
-        error = describe_failure(exc)
-        extra = {**self._log_extra(job), "error_type": type(exc).__name__, "error": error}
         self._settling.add(job.id)
-        try:
-            async with self.sessions() as session, session.begin():
-                state = await queue.fail(
-                    session,
-                    job.id,
-                    worker_id=self.worker_id,
-                    now=self.clock(),
-                    error=error,
-                    retry_after=retry_after_of(exc),
-                    permanent=is_permanent(exc),
-                )
-        except Exception as record_exc:
-            log.error(
-                "job failure not recorded; the lease will expire",
-                extra={**extra, "record_error_type": type(record_exc).__name__},
-            )
+        extra = self._log_extra(job)
+        ended = await record_failure(
+            self.sessions, job.id, exc, worker_id=self.worker_id, now=self.clock(), extra=extra
+        )
+        if ended == "not-recorded":
             return
-        if state is queue.JobState.DEAD:
-            log.error("job dead", extra={**extra, "state": state.value})
-        else:
+        if ended != "dead":
             self._requeued.ring()
-            log.warning("job failed", extra={**extra, "state": state.value if state else "lease-lost"})
-        self._observe(job, "lease-lost" if state is None else "dead" if state is queue.JobState.DEAD else "retry")
+        self._observe(job, ended)
 
     def _log_extra(self, job: ClaimedJob) -> dict[str, Any]:
         return {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, "worker_id": self.worker_id}

@@ -91,7 +91,7 @@ class Written:
 
 async def add_event_deliveries(
     session: AsyncSession,
-    endpoints: Sequence[WebhookEndpoint],
+    endpoints_ahead: Sequence[tuple[WebhookEndpoint, int, datetime | None]],
     *,
     event_type: str,
     occurred_at: datetime,
@@ -107,13 +107,16 @@ async def add_event_deliveries(
     A delivery behind an earlier pending one to its endpoint gets a job held until that one wakes it
     (`ordering`). Given `hand_over`, the jobs of the deliveries that may go now are written claimed by
     the caller's worker, as many as it grants, and handed to it with their rows (`Written`): they
-    start once the caller commits, without a wake-up, a claim or a look-up. Returns the delivery ids."""
-    if not endpoints:
+    start once the caller commits, without a wake-up, a claim or a look-up. `endpoints_ahead`: the enabled
+    endpoints, each with the pending deliveries ahead of this event's (how many, the latest next attempt), as
+    `WebhookRepository.enabled_endpoints_ahead` reads them. Returns the delivery ids."""
+    if not endpoints_ahead:
         return []
     repository = WebhookRepository(session, None)  # the endpoints were read in the job's client scope
+    endpoints = [endpoint for endpoint, _count, _due in endpoints_ahead]
     holds, clear = await holds_for_new_deliveries(
         session,
-        [endpoint.id for endpoint in endpoints],
+        {endpoint.id: (count, due) for endpoint, count, due in endpoints_ahead},
         authorization_id,
         event_seq=event_seq,
         now=now,

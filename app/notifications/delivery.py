@@ -14,8 +14,10 @@ row again (same `webhook-id`): delivery is at least once, and receivers deduplic
 
 What differs per channel is a `Channel` (webhooks: `webhook_jobs`, Subscriptions:
 `subscription_jobs`): how to load the row and its target, when a target refuses or holds
-deliveries, the message (body, headers, signature), the attempt log, and what a delivered or
-failed attempt means for the target.
+deliveries, the message (body, headers, signature), what a delivered or failed attempt means for
+the target, and how the outcome is written (`record`: the row, the attempt log, the next sibling's
+wake-up; the webhook channel writes the job's completion in the same statement, the worker's one
+statement fewer per delivery).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.contract import Completed, Handler, JobContext, JobError, JobOutcome, Reschedule
 from app.notifications import outbound
 from app.notifications.context import OutboundDeps
 from app.notifications.ordering import Behind, wait_for_earlier, wake_next
@@ -76,7 +78,15 @@ class Channel(Protocol[RowT, TargetT]):
         """The request to send (written before the commit that precedes it)."""
 
     def attempted(self, job: JobContext, row: RowT, result: AttemptResult, *, started: datetime) -> None:
-        """Record the attempt beside the row's own counters (the webhook delivery log)."""
+        """Told of the attempt before the row's counters move (e.g. to log a failed one)."""
+
+    async def record(
+        self, job: JobContext, row: RowT, result: AttemptResult, *, started: datetime, at: datetime, settled: bool
+    ) -> Completed | None:
+        """Write what the attempt gave: the row's new values (set on it), the attempt log if the channel keeps
+        one and, when the row `settled` (delivered, or failed for good), the wake-up of the next sibling's job
+        (`ordering.wake_next`). A channel that writes the job's completion with them (`job.completion`)
+        answers `Completed`; None leaves the job's end to the worker."""
 
     async def delivered(self, job: JobContext, row: RowT, target: TargetT, *, at: datetime) -> None:
         """What a delivered row means for its target."""
@@ -132,18 +142,17 @@ def delivery_handler(deps: OutboundDeps, channel: Channel[RowT, TargetT]) -> Han
         if result.delivered:
             row.state, row.delivered_at, row.next_attempt_at = DELIVERED, done, None
             await channel.delivered(job, row, target, at=done)
-            await wake_next(session, row, now=done)
-            return None
+            return await channel.record(job, row, result, started=now, at=done, settled=True)
         gives_up = channel.gives_up(row, result)
         delay = None if gives_up else retry_delay(row.attempts, settings.webhook_retry_schedule)
         if delay is None:
             row.state, row.next_attempt_at = FAILED, None
             channel.failed(row, target, result, at=done)
-            await wake_next(session, row, now=done)
-            return None
+            return await channel.record(job, row, result, started=now, at=done, settled=True)
         if result.retry_after is not None:
             delay = max(result.retry_after, timedelta(0))
         row.next_attempt_at = done + delay
+        await channel.record(job, row, result, started=now, at=done, settled=False)
         return Reschedule(after=delay)
 
     return deliver

@@ -20,7 +20,7 @@ from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import add_event_deliveries
 from app.notifications.endpoints import wants
 from app.notifications.events import item_snapshot
-from app.notifications.ordering import end_fan_out_turn, fan_out_turn, hold_if_behind
+from app.notifications.ordering import fan_out_turn, hold_if_behind
 from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.subscriptions import add_event_notification, matching_subscriptions
 
@@ -46,19 +46,20 @@ def fan_out_handler(deps: OutboundDeps) -> Handler:
             raise JobError("fan-out job without an authorization", permanent=True)
         session = job.session
         now = job.now()
-        if not await fan_out_turn(session, job.authorization_id, job.job_id):
+        if not await fan_out_turn(session, job.authorization_id, job.job_id, now=now):
             return Reschedule(after=budget)  # the earlier fan-out wakes this one when it is done
-        await end_fan_out_turn(session, job.authorization_id, job.job_id, now=now)
         event = dict(job.payload)
         if "items" not in event:
             event["items"] = [item_snapshot(item) for item in await queries.items_of(session, job.authorization_id)]
         event_type = str(event["event_type"])
         occurred_at = datetime.fromisoformat(str(event["occurred_at"]))
         data = event_data(job.authorization_id, event, deps.settings.base_url)
-        endpoints = await WebhookRepository(session, job.client_id).enabled_endpoints()
+        endpoints = await WebhookRepository(session, job.client_id).enabled_endpoints_ahead(
+            job.authorization_id, job.job_id
+        )
         await add_event_deliveries(
             session,
-            [endpoint for endpoint in endpoints if wants(endpoint, event_type)],
+            [found for found in endpoints if wants(found[0], event_type)],
             event_type=event_type,
             occurred_at=occurred_at,
             data=data,

@@ -20,7 +20,7 @@ The statements are in `repository.ordering`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,7 +94,7 @@ async def hold_if_behind(session: AsyncSession, row: Row, *, now: datetime, atte
 
 async def holds_for_new_deliveries(
     session: AsyncSession,
-    endpoint_ids: Sequence[uuid.UUID],
+    found: Mapping[uuid.UUID, tuple[int, datetime | None]],
     authorization_id: uuid.UUID,
     *,
     event_seq: int,
@@ -102,14 +102,15 @@ async def holds_for_new_deliveries(
     attempt_budget: timedelta,
 ) -> tuple[dict[uuid.UUID, datetime], set[uuid.UUID]]:
     """`hold_if_behind` for an event's deliveries before they are written, all endpoints at once: until
-    when each new delivery waits (absent: it may go now), and the endpoints clear for a hand-over: still
-    enabled and with nothing ahead, in one snapshot (an outcome that settled the row ahead and disabled
-    the endpoint is seen whole or not at all), so a delivery sent without a look-up goes only to those.
-    Checked without the locks, then again under the locks of the endpoints found behind; the wait is
-    as `wait_for_earlier`'s, counted from the latest next attempt among the rows ahead."""
-    found = await rows.ahead_per_endpoint(session, endpoint_ids, authorization_id, event_seq)
-    clear = {endpoint_id for endpoint_id, (enabled, count, _due) in found.items() if enabled and not count}
-    unlocked = [endpoint_id for endpoint_id, (_enabled, count, _due) in found.items() if count]
+    when each new delivery waits (absent: it may go now), and the endpoints clear for a hand-over: with
+    nothing ahead. `found`: per enabled endpoint, the rows ahead (how many, the latest next attempt) as the
+    read of the endpoints gave them (`WebhookRepository.enabled_endpoints_ahead`), in one snapshot (an
+    outcome that settled the row ahead and disabled the endpoint is seen whole or not at all), so a
+    delivery sent without a look-up goes only to an endpoint enabled and clear in it. Read without the
+    locks, then again under the locks of the endpoints found behind; the wait is as `wait_for_earlier`'s,
+    counted from the latest next attempt among the rows ahead."""
+    clear = {endpoint_id for endpoint_id, (count, _due) in found.items() if not count}
+    unlocked = [endpoint_id for endpoint_id, (count, _due) in found.items() if count]
     if not unlocked:
         return {}, clear
     for endpoint_id in sorted(unlocked):
@@ -122,15 +123,11 @@ async def holds_for_new_deliveries(
     return holds, clear
 
 
-async def fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int) -> bool:
-    """Whether this fan-out may write its rows now (no earlier one of this authorization is pending).
+async def fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int, *, now: datetime) -> bool:
+    """Whether this fan-out may write its rows now (no earlier one of this authorization is pending); if so,
+    the next fan-out of the authorization is woken, to run once this one commits.
 
     Holds the authorization's fan-out lock for the rest of the transaction, so an earlier fan-out
     that is still writing is waited for here, and a later one waits for this one's commit."""
     await rows.lock_fan_outs(session, authorization_id)
-    return not await rows.earlier_fan_out_pending(session, authorization_id, job_id)
-
-
-async def end_fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int, *, now: datetime) -> None:
-    """This fan-out is done (in its transaction): the next one of the authorization runs now."""
-    await rows.wake_next_fan_out(session, authorization_id, job_id, now=now)
+    return await rows.take_fan_out_turn(session, authorization_id, job_id, now=now)

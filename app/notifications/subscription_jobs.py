@@ -26,13 +26,13 @@ from typing import Any
 import orjson
 
 from app.fhir.notification import NotificationEvent, notification_bundle, subscription_status
-from app.jobs import repository as jobs
-from app.jobs.contract import Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.contract import Completed, Handler, JobContext, JobError, JobOutcome, Reschedule
+from app.jobs.outcomes import write_outcome
 from app.notifications import queries
 from app.notifications.context import OutboundDeps
 from app.notifications.delivery import Message, delivery_handler
 from app.notifications.events import SUBSCRIPTION_NOTIFY
-from app.notifications.ordering import Behind
+from app.notifications.ordering import Behind, wake_next
 from app.notifications.outbound import AttemptResult
 from app.notifications.repository.subscriptions import SubscriptionRepository, claim_notify_job
 from app.notifications.secret_box import SecretBox, open_headers
@@ -118,7 +118,22 @@ class SubscriptionChannel:
     def attempted(
         self, job: JobContext, row: SubscriptionNotification, result: AttemptResult, *, started: datetime
     ) -> None:
-        return None  # a notification keeps its last answer only
+        return None
+
+    async def record(
+        self,
+        job: JobContext,
+        row: SubscriptionNotification,
+        result: AttemptResult,
+        *,
+        started: datetime,
+        at: datetime,
+        settled: bool,
+    ) -> Completed | None:
+        # A notification keeps its last answer only (set on the row, flushed at commit); the worker completes.
+        if settled:
+            await wake_next(job.session, row, now=at)
+        return None
 
     async def delivered(
         self, job: JobContext, row: SubscriptionNotification, target: FhirSubscription, *, at: datetime
@@ -177,11 +192,7 @@ async def send_now(deps: OutboundDeps, job_id: int | None) -> None:
                 clock=deps.clock,
             )
             outcome = await subscription_notify_handler(deps)(context)
-            now = deps.clock()
-            if outcome is None:
-                kept = await jobs.complete(session, job_id, worker_id=worker_id, now=now)
-            else:
-                kept = await jobs.reschedule(session, job_id, worker_id=worker_id, now=now, run_at=now + outcome.after)
+            kept = await write_outcome(session, job_id, outcome, worker_id=worker_id, now=deps.clock())
             await (session.commit() if kept else session.rollback())
     except Exception as exc:  # the worker takes it from here once the lease ends
         log.warning("immediate subscription notification failed", extra={"error_type": type(exc).__name__})

@@ -7,7 +7,9 @@
   or after `Retry-After` on 429/503, until the schedule is spent, then failed. A refused target
   (SSRF check) fails at once.
 - Every attempt is a `webhook_attempts` row, committed with the delivery's outcome (at least once:
-  see the skeleton).
+  see the skeleton). An outcome that settles the delivery (delivered, failed for good) is written with
+  the job's completion and the next sibling's wake-up in one statement on PostgreSQL, after the
+  ordering lock (`repository.outcome`); a retry is written by the session with the job's reschedule.
 - A delivery to a disabled or deleted endpoint is skipped. A delivery waits while an earlier
   delivery for the same endpoint and authorization is pending.
 - A delivery its fan-out handed over (`deliveries.Written`) is sent on its first run from the rows the
@@ -29,7 +31,7 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.jobs.contract import ClaimedJob, Handler, JobContext, Preloading
+from app.jobs.contract import ClaimedJob, Completed, Handler, JobContext, Preloading
 from app.notifications.context import OutboundDeps
 from app.notifications.deliveries import Written
 from app.notifications.delivery import Message, delivery_handler
@@ -37,6 +39,7 @@ from app.notifications.endpoints import active_secrets
 from app.notifications.events import WEBHOOK_DELIVER
 from app.notifications.ordering import Behind
 from app.notifications.outbound import AttemptResult
+from app.notifications.repository.outcome import write_settled
 from app.notifications.repository.webhooks import WebhookRepository
 from app.notifications.secret_box import SecretBox
 from app.notifications.signing import signed_headers
@@ -128,7 +131,6 @@ class WebhookChannel:
         )
 
     def attempted(self, job: JobContext, row: WebhookDelivery, result: AttemptResult, *, started: datetime) -> None:
-        WebhookRepository(job.session, job.client_id).add_attempt(row, result, at=started)
         if not result.delivered:  # every failed attempt, not only the last: a receiver down is visible at once
             log.warning(
                 "webhook attempt failed",
@@ -140,6 +142,23 @@ class WebhookChannel:
                     "error": result.error,
                 },
             )
+
+    async def record(
+        self,
+        job: JobContext,
+        row: WebhookDelivery,
+        result: AttemptResult,
+        *,
+        started: datetime,
+        at: datetime,
+        settled: bool,
+    ) -> Completed | None:
+        if not settled:  # a retry: the attempt and the row flushed at commit, with the job's reschedule
+            WebhookRepository(job.session, job.client_id).add_attempt(row, result, at=started)
+            return None
+        completion = job.completion(at)
+        written = await write_settled(job.session, row, result, started=started, at=at, completion=completion)
+        return None if written.completed is None else Completed(written.completed)
 
     async def delivered(self, job: JobContext, row: WebhookDelivery, target: WebhookEndpoint, *, at: datetime) -> None:
         return None

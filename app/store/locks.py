@@ -18,11 +18,18 @@ decides to wait for an earlier one and the earlier one waking it when it settles
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import BigInteger, Table, bindparam, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.store.models import Job
+from app.store.prepared import Prepared
+
+_JOBS = cast("Table", Job.__table__)
+# Built and compiled once, sent as driver SQL (`app.store.prepared`): the ordering of every settled delivery takes one.
+_POSTGRESQL = Prepared(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+_SQLITE = Prepared(update(_JOBS).where(false()).values(id=_JOBS.c.id))
 
 
 def lock_key(namespace: str, *parts: object) -> int:
@@ -38,8 +45,8 @@ async def transaction_lock(session: AsyncSession, namespace: str, *parts: object
     that write takes the one write lock before it reads, so no separate statement is sent there."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(lock_key(namespace, *parts))))
+        await _POSTGRESQL.execute(session, {"key": lock_key(namespace, *parts)})
         return
     if before_a_write:
         return
-    await session.execute(update(Job).where(false()).values(id=Job.id).execution_options(synchronize_session=False))
+    await _SQLITE.execute(session, {})

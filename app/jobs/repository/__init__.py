@@ -185,20 +185,27 @@ async def _update_mine(session: AsyncSession, job_id: int, worker_id: str, **val
 
 
 JOBS = cast("Table", Job.__table__)
-# Built once (every job ends with it): a Core statement on the table, so neither the expression nor the
-# ORM's bulk-update preparation is redone per job; its compiled form is cached by the engine.
-_COMPLETE = (
+COMPLETE = (
     update(JOBS)
     .where(
         JOBS.c.id == bindparam("job"), JOBS.c.state == JobState.RUNNING.value, JOBS.c.locked_by == bindparam("worker")
     )
     .values(state=JobState.DONE.value, lease_until=None, locked_by=None, last_error=None, updated_at=bindparam("now"))
 )
+"""Mark a running job of this worker done; bound values: `completion_values`. Built once (every job ends with
+it): a Core statement on the table, so neither the expression nor the ORM's bulk-update preparation is
+redone per job. A hot handler may send it within a statement of its own (a common table expression with
+`RETURNING`) and answer `Completed`."""
+
+
+def completion_values(job_id: int, worker_id: str, now: datetime) -> dict[str, Any]:
+    """The values of `COMPLETE`'s bound parameters."""
+    return {"job": job_id, "worker": worker_id, "now": now}
 
 
 async def complete(session: AsyncSession, job_id: int, *, worker_id: str, now: datetime) -> bool:
     """Mark done (in the handler's transaction); False when the lease was lost: roll back then."""
-    result = await session.execute(_COMPLETE, {"job": job_id, "worker": worker_id, "now": now})
+    result = await session.execute(COMPLETE, completion_values(job_id, worker_id, now))
     return _rowcount(result) == 1
 
 

@@ -14,16 +14,31 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Select, Table, Update, and_, bindparam, exists, false, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Select,
+    Table,
+    Update,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from app.jobs import repository as jobs
-from app.jobs.repository import JobState
+from app.jobs.repository import JOBS, JobState
 from app.notifications.events import FAN_OUT
 from app.notifications.states import PENDING
 from app.store.locks import transaction_lock
 from app.store.models import Job, SubscriptionNotification, WebhookDelivery, WebhookEndpoint
+from app.store.prepared import Prepared
 
 Row = WebhookDelivery | SubscriptionNotification
 
@@ -125,12 +140,28 @@ def _wake_next(model: type[Row]) -> Update:
 _WAKE_NEXT = {model: _wake_next(model) for model in (WebhookDelivery, SubscriptionNotification)}
 
 
+def wake_next_statement(model: type[Row]) -> Update:
+    """The wake-up of the next sibling's job for rows of `model`, built once; its values: `wake_next_values`.
+    (A settled webhook delivery sends it within its outcome's statement, `repository.outcome`.)"""
+    return _WAKE_NEXT[model]
+
+
+def wake_next_values(row: Row, *, now: datetime) -> dict[str, Any]:
+    """The values of `wake_next_statement`'s bound parameters for the row that settled."""
+    _model, _column, target = _target(row)
+    return {
+        "target": target,
+        "authorization": row.authorization_id,
+        "seq": row.event_seq or 0,
+        "row": row.id,
+        "now": now,
+    }
+
+
 async def wake_next_job(session: AsyncSession, row: Row, *, now: datetime) -> bool:
     """Make the job of the nearest later pending sibling due now (if queued for later); whether one was.
     Rings on commit, as `jobs.run_now`."""
-    model, _column, target = _target(row)
-    values = {"target": target, "authorization": row.authorization_id, "seq": row.event_seq or 0, "row": row.id}
-    return await jobs.run_now_with(session, _WAKE_NEXT[model], {**values, "now": now})
+    return await jobs.run_now_with(session, _WAKE_NEXT[type(row)], wake_next_values(row, now=now))
 
 
 async def hold_job(session: AsyncSession, job_id: int, *, until: datetime) -> None:
@@ -174,19 +205,19 @@ def _ahead(
     )
 
 
-async def ahead_per_endpoint(
-    session: AsyncSession, endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
-) -> dict[uuid.UUID, tuple[bool, int, datetime | None]]:
-    """`pending_ahead` for every endpoint still there, with whether it is still enabled, in one statement
-    (one snapshot: an endpoint disabled by the outcome that settled a row ahead is seen disabled)."""
-    ahead = _ahead(endpoint_ids, authorization_id, event_seq).subquery()
-    statement = (
-        select(WebhookEndpoint.id, WebhookEndpoint.enabled, ahead.c.n, ahead.c.due)
-        .outerjoin(ahead, ahead.c.endpoint_id == WebhookEndpoint.id)
-        .where(WebhookEndpoint.id.in_(endpoint_ids))
+def ahead_columns(authorization_id: Any, event_seq: Any) -> tuple[Any, Any]:
+    """`pending_ahead`'s two answers as columns correlated to the endpoint a statement selects (how many, the
+    latest next attempt), so an event's fan-out reads its endpoints and the rows ahead in one snapshot and one
+    round trip (`WebhookRepository.enabled_endpoints_ahead`); the arguments may be bound parameters."""
+    ahead = (
+        WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+        WebhookDelivery.authorization_id == authorization_id,
+        WebhookDelivery.state == PENDING,
+        WebhookDelivery.event_seq <= event_seq,
     )
-    rows = (await session.execute(statement)).all()
-    return {endpoint: (bool(enabled), int(count or 0), due) for endpoint, enabled, count, due in rows}
+    count = select(func.count()).where(*ahead).scalar_subquery().label("ahead")
+    due = select(func.max(WebhookDelivery.next_attempt_at)).where(*ahead).scalar_subquery().label("due")
+    return count, due
 
 
 async def lock_endpoint_siblings(session: AsyncSession, endpoint_id: uuid.UUID, authorization_id: uuid.UUID) -> None:
@@ -199,21 +230,44 @@ async def lock_fan_outs(session: AsyncSession, authorization_id: uuid.UUID) -> N
     await transaction_lock(session, "fan-out-order", authorization_id)
 
 
-def _fan_outs(authorization_id: uuid.UUID) -> Any:
-    return select(Job.id).where(
-        Job.kind == FAN_OUT,
-        Job.authorization_id == authorization_id,
-        Job.state.in_((JobState.QUEUED.value, JobState.RUNNING.value)),
-    )
+def _fan_outs(authorization: Any) -> Select[int]:
+    pending = or_(JOBS.c.state == JobState.QUEUED.value, JOBS.c.state == JobState.RUNNING.value)  # no IN: prepared
+    return select(JOBS.c.id).where(JOBS.c.kind == FAN_OUT, JOBS.c.authorization_id == authorization, pending)
 
 
-async def earlier_fan_out_pending(session: AsyncSession, authorization_id: uuid.UUID, job_id: int) -> bool:
-    """Whether an earlier event of this authorization still waits for (or is in) its fan-out."""
-    found = await session.scalar(_fan_outs(authorization_id).where(Job.id < job_id).limit(1))
-    return found is not None
+def _fan_out_turn() -> tuple[Select[int], Update, Select[bool, int]]:
+    """Built once: whether an earlier fan-out of the authorization is pending; the wake-up of the next one
+    (`jobs.run_now_statement`); and on PostgreSQL both in one statement, the wake-up a data-modifying
+    common table expression that runs only when no earlier one is pending (one snapshot: nothing of the
+    authorization's fan-outs moves meanwhile, as every one of them checks under the same lock)."""
+    authorization, job = bindparam("authorization", type_=Uuid), bindparam("job", type_=BigInteger)
+    now: BindParameter[datetime] = bindparam("now")
+    earlier = _fan_outs(authorization).where(JOBS.c.id < job).limit(1)
+    later = _fan_outs(authorization).where(JOBS.c.id > job).order_by(JOBS.c.id).limit(1).scalar_subquery()
+    wake = jobs.run_now_statement(later, now)
+    pending = earlier.cte("earlier")
+    woken = wake.where(~exists(pending.select())).returning(JOBS.c.id).cte("woken")
+    count = select(func.count()).select_from(woken).scalar_subquery()
+    both = select(exists(pending.select()).label("earlier"), count.label("woken"))
+    return earlier, wake, both
 
 
-async def wake_next_fan_out(session: AsyncSession, authorization_id: uuid.UUID, job_id: int, *, now: datetime) -> bool:
-    """Make the next fan-out of this authorization due now (if it waits); whether one did."""
-    later = _fan_outs(authorization_id).where(Job.id > job_id).order_by(Job.id).limit(1).scalar_subquery()
-    return await jobs.run_now(session, later, now=now)
+_EARLIER_FAN_OUT, _WAKE_NEXT_FAN_OUT, _FAN_OUT_TURN = _fan_out_turn()
+_FAN_OUT_TURN_PREPARED = Prepared(_FAN_OUT_TURN)
+
+
+async def take_fan_out_turn(session: AsyncSession, authorization_id: uuid.UUID, job_id: int, *, now: datetime) -> bool:
+    """Whether this fan-out's turn has come (no earlier event of the authorization waits for, or is in, its
+    fan-out); if so, the next fan-out of the authorization is made due now (it runs once this one commits).
+    One statement on PostgreSQL, two on SQLite. Rings on commit when a fan-out was woken."""
+    values = {"authorization": authorization_id, "job": job_id, "now": now}
+    if session.get_bind().dialect.name == "postgresql":
+        found = (await _FAN_OUT_TURN_PREPARED.execute(session, values)).one()
+        earlier, woken = bool(found.earlier), int(found.woken)
+        if woken:
+            jobs.became_due(session)
+        return not earlier
+    if (await session.execute(_EARLIER_FAN_OUT, values)).first() is not None:
+        return False
+    await jobs.run_now_with(session, _WAKE_NEXT_FAN_OUT, values)
+    return True

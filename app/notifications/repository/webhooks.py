@@ -13,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import BigInteger, Select, Table, Uuid, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.jobs import repository as jobs
 from app.notifications.events import WEBHOOK_DELIVER
 from app.notifications.outbound import AttemptResult
-from app.notifications.repository.ordering import behind_columns
+from app.notifications.repository.ordering import ahead_columns, behind_columns
 from app.notifications.states import PENDING
 from app.store.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -29,6 +29,13 @@ _DELIVERIES = cast("Table", WebhookDelivery.__table__)
 _NAME_JOB = (  # Core, not the ORM's bulk update: the rows are named by id alone, whatever the primary key
     update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery")).values(job_id=bindparam("job"))
 )
+
+_ENABLED_AHEAD = (
+    select(WebhookEndpoint, *ahead_columns(bindparam("authorization", type_=Uuid), bindparam("seq", type_=BigInteger)))
+    .where(WebhookEndpoint.enabled.is_(True))
+    .order_by(WebhookEndpoint.id)
+)  # built once: every fan-out reads it
+_ENABLED_AHEAD_SCOPED = _ENABLED_AHEAD.where(WebhookEndpoint.client_id == bindparam("client"))
 
 _Statement = TypeVar("_Statement", bound=Select[*tuple[Any, ...]])
 
@@ -81,11 +88,16 @@ class WebhookRepository:
         statement = self._scoped(select(WebhookEndpoint), WebhookEndpoint.client_id).with_for_update()
         return list((await self.session.scalars(statement)).all())
 
-    async def enabled_endpoints(self) -> list[WebhookEndpoint]:
-        """The enabled endpoints in scope, in id order (an event's fan-out)."""
-        statement = self._scoped(select(WebhookEndpoint), WebhookEndpoint.client_id)
-        statement = statement.where(WebhookEndpoint.enabled.is_(True)).order_by(WebhookEndpoint.id)
-        return list((await self.session.scalars(statement)).all())
+    async def enabled_endpoints_ahead(
+        self, authorization_id: uuid.UUID, event_seq: int
+    ) -> list[tuple[WebhookEndpoint, int, datetime | None]]:
+        """The enabled endpoints in scope, in id order (an event's fan-out), each with the pending deliveries to
+        it for the authorization from events up to `event_seq` (how many, the latest next attempt): the rows
+        the event's new deliveries would queue behind, read in the same statement (`ordering.ahead_columns`)."""
+        statement = _ENABLED_AHEAD if self.client_id is None else _ENABLED_AHEAD_SCOPED
+        values = {"authorization": authorization_id, "seq": event_seq, "client": self.client_id}
+        rows = (await self.session.execute(statement, values)).all()
+        return [(endpoint, int(count or 0), due) for endpoint, count, due in rows]
 
     async def endpoint(self, endpoint_id: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint | None:
         endpoint = await self.session.get(WebhookEndpoint, endpoint_id, with_for_update=for_update)
