@@ -8,7 +8,7 @@ values. `Prepared` compiles the statement once per dialect, keeps the compiled s
 processors (the column types', so the driver gets the same values as through `session.execute`) and the
 values of the bound literals the expression carries (states, a LIMIT), and sends the SQL with
 `exec_driver_sql` on the session's connection: in the session's transaction, seen by the engine's cursor
-events like any statement. `app/authorizations/repository/pending.py` does the same for `$submit`'s write.
+events like any statement. `$submit`'s write (`app/authorizations/repository/pending.py`) is sent with it too.
 """
 
 from __future__ import annotations

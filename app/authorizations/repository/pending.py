@@ -25,19 +25,18 @@ The rows written are transient (out of the session) afterwards: their values sta
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Table, TextClause, bindparam, insert, inspect, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import MANYTOONE, InstanceState, Mapper, make_transient
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from app.store.models.base import Base
+from app.store.prepared import Prepared
 
 _ORDER = {table: position for position, table in enumerate(Base.metadata.sorted_tables)}
 _MAX_PARAMETERS = 30_000  # PostgreSQL takes at most 32,767 bind parameters in one statement
@@ -102,14 +101,11 @@ async def insert_pending(session: AsyncSession) -> int:
     parameters = sum(len(keys) * len(groups[(table, keys)]) for table, keys in ordered)
     if session.get_bind().dialect.name == "postgresql" and parameters <= _MAX_PARAMETERS:
         layout = tuple((table, keys, len(groups[(table, keys)])) for table, keys in ordered)
-        connection = await session.connection()
-        prepared = _prepared(layout, connection.dialect)
+        statement, names = _prepared(layout)
         written = [groups[group] for group in ordered]
-        arguments = tuple(
-            written[position][number][key] if process is None else process(written[position][number][key])
-            for position, number, key, process in prepared.slots
+        await statement.execute(
+            session, {name: written[position][number][key] for name, position, number, key in names}
         )
-        await connection.exec_driver_sql(prepared.sql, arguments)
         return 1
     for table, keys in ordered:
         await session.execute(insert(table), groups[(table, keys)])
@@ -133,40 +129,28 @@ _GENERATED = {
     for table in _ORDER
 }
 _QUOTE = cast(Any, postgresql.dialect)().identifier_preparer.quote
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """`_one_statement` compiled for a dialect: its text, and for each of its positional parameters in order,
-    where the value is (group position, row number, column key) and the column type's bind processor."""
-
-    sql: str
-    slots: tuple[tuple[int, int, str, Callable[[Any], Any] | None], ...]
+_Slot = tuple[str, int, int, str]
 
 
 @lru_cache(maxsize=512)
-def _prepared(shape: tuple[tuple[Table, tuple[str, ...], int], ...], dialect: Dialect) -> _Prepared:
-    """The statement of one shape compiled once, sent as driver SQL with its values already processed: a
-    `$submit`'s hundred-odd parameters then skip SQLAlchemy's per-execution work for a compiled statement
-    (the parameter dict built from the bind names, each value looked up and processed through the execution
-    context), which cost more than the values' own processing. The processors are the compiled statement's own
-    (the same column types, so the same values reach the driver as through `session.execute`)."""
-    compiled = _one_statement(shape).compile(dialect=dialect)
-    where = {
-        f"p{position}_{number}_{key}": (position, number, key)
+def _prepared(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> tuple[Prepared, tuple[_Slot, ...]]:
+    """The statement of one shape, built once and sent as driver SQL with its values already processed
+    (`app.store.prepared`: a `$submit`'s hundred-odd parameters then skip SQLAlchemy's per-execution work
+    for a compiled statement, which cost more than the values' own processing), and where each of its
+    parameters' values is: (bind name, group position, row number, column key)."""
+    names = tuple(
+        (f"p{position}_{number}_{key}", position, number, key)
         for position, (_, keys, rows) in enumerate(shape)
         for number in range(rows)
         for key in keys
-    }
-    processors = cast(dict[str, Callable[[Any], Any]], compiled._bind_processors)  # no tuple types here
-    names = compiled.positiontup or []
-    return _Prepared(compiled.string, tuple((*where[name], processors.get(name)) for name in names))
+    )
+    return Prepared(_one_statement(shape)), names
 
 
 def _one_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> TextClause:
     """The first table's multi-row INSERT, with the others' as data-modifying common table expressions, for
     one shape of unit of work (tables, column sets, row counts), its parameters named `p{table}_{row}_{key}`.
-    Built and compiled once per shape and dialect by `_prepared`, which caches the result."""
+    Built once per shape by `_prepared`, which caches the result (compiled once per dialect)."""
     inserts: list[str] = []
     parameters: list[BindParameter[Any]] = []
     for position, (table, keys, rows) in enumerate(shape):

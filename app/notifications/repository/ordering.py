@@ -185,6 +185,16 @@ async def pending_ahead(
     return {endpoint: (int(count), due) for endpoint, count, due in (await session.execute(statement)).all()}
 
 
+def _rows_ahead(authorization_id: Any, event_seq: Any) -> tuple[Any, ...]:
+    """The pending deliveries for the authorization from events up to `event_seq`: what a new delivery of that
+    event queues behind (read without the locks by the fan-out, then again under them: the same rows)."""
+    return (
+        WebhookDelivery.authorization_id == authorization_id,
+        WebhookDelivery.state == PENDING,
+        WebhookDelivery.event_seq <= event_seq,
+    )
+
+
 def _ahead(
     endpoint_ids: Sequence[uuid.UUID], authorization_id: uuid.UUID, event_seq: int
 ) -> Select[uuid.UUID, int, datetime | None]:
@@ -195,12 +205,7 @@ def _ahead(
             func.count().label("n"),
             func.max(WebhookDelivery.next_attempt_at).label("due"),
         )
-        .where(
-            WebhookDelivery.endpoint_id.in_(endpoint_ids),
-            WebhookDelivery.authorization_id == authorization_id,
-            WebhookDelivery.state == PENDING,
-            WebhookDelivery.event_seq <= event_seq,
-        )
+        .where(WebhookDelivery.endpoint_id.in_(endpoint_ids), *_rows_ahead(authorization_id, event_seq))
         .group_by(WebhookDelivery.endpoint_id)
     )
 
@@ -209,12 +214,7 @@ def ahead_columns(authorization_id: Any, event_seq: Any) -> tuple[Any, Any]:
     """`pending_ahead`'s two answers as columns correlated to the endpoint a statement selects (how many, the
     latest next attempt), so an event's fan-out reads its endpoints and the rows ahead in one snapshot and one
     round trip (`WebhookRepository.enabled_endpoints_ahead`); the arguments may be bound parameters."""
-    ahead = (
-        WebhookDelivery.endpoint_id == WebhookEndpoint.id,
-        WebhookDelivery.authorization_id == authorization_id,
-        WebhookDelivery.state == PENDING,
-        WebhookDelivery.event_seq <= event_seq,
-    )
+    ahead = (WebhookDelivery.endpoint_id == WebhookEndpoint.id, *_rows_ahead(authorization_id, event_seq))
     count = select(func.count()).where(*ahead).scalar_subquery().label("ahead")
     due = select(func.max(WebhookDelivery.next_attempt_at)).where(*ahead).scalar_subquery().label("due")
     return count, due
